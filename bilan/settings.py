@@ -1,0 +1,73 @@
+"""The one place where configuration is read.
+
+Everything comes from the environment (or a `.env` file in the working
+folder), prefixed with `BILAN_`. Secrets are typed as `SecretStr` so that they
+never show up in a repr, a log line or an error message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cached_property
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="BILAN_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = Field(
+        default="sqlite:///bilan.db",
+        description="SQLAlchemy URL of the warehouse (SQLite file or PostgreSQL).",
+    )
+    archive_dir: Path | None = Field(
+        default=None,
+        description="Folder of raw messages; default: `archive/` beside the SQLite file.",
+    )
+
+    imap_host: str = "localhost"
+    imap_port: int | None = None
+    imap_user: str = ""
+    imap_password: SecretStr = SecretStr("")
+    imap_folder: str = "INBOX"
+    imap_ssl: bool = True
+
+    campaign_name: str = "Bilan des démarches participatives 2021"
+    campaign_deadline: dt.date = dt.date(2021, 12, 10)
+    campaign_timezone: str = "Europe/Paris"
+
+    max_attachment_bytes: int = Field(
+        default=5 * 1024 * 1024, description="Files above this size are not parsed (too_large)."
+    )
+
+    @cached_property
+    def archive_path(self) -> Path:
+        """Where raw messages are kept: explicit setting, else beside the SQLite file."""
+        if self.archive_dir is not None:
+            return self.archive_dir
+        prefix = "sqlite:///"
+        if self.database_url.startswith(prefix) and self.database_url != "sqlite:///:memory:":
+            return Path(self.database_url[len(prefix):]).expanduser().resolve().parent / "archive"
+        return Path("archive").resolve()
+
+    @property
+    def imap_port_or_default(self) -> int:
+        return self.imap_port or (993 if self.imap_ssl else 143)
+
+    @property
+    def deadline_utc(self) -> dt.datetime:
+        """The last instant that counts as on time: end of the deadline day, local time."""
+        local = dt.datetime.combine(
+            self.campaign_deadline, dt.time(23, 59, 59), tzinfo=ZoneInfo(self.campaign_timezone)
+        )
+        return local.astimezone(dt.timezone.utc)
+
+
+def get_settings() -> Settings:
+    """Read the settings afresh (cheap; lets tests change the environment)."""
+    return Settings()

@@ -1,0 +1,37 @@
+"""Everything the NLP stage says about one message, as one typed record."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from bilan.nlp.departments import DepartmentGuess, decide_departments
+from bilan.nlp.gazetteer import get_department_finder
+from bilan.nlp.kind import classify_kind
+from bilan.parsers.message import ParsedMessage
+
+
+@dataclass
+class Extraction:
+    kind: str
+    departments: list[DepartmentGuess] = field(default_factory=list)
+    sender_role: str | None = None
+    modality: int | None = None
+    meeting_date: dt.date | None = None
+    meeting_participants: int | None = None
+    pii: bool = False
+    needs_review: bool = False
+    review_reason: str | None = None
+    #: Role of each attachment, by its index in the message's flat list.
+    attachment_roles: dict[int, str] = field(default_factory=dict)
+
+
+def extract(parsed: ParsedMessage) -> Extraction:
+    kind = classify_kind(parsed)
+    decision = decide_departments(parsed, kind, get_department_finder())
+    return Extraction(
+        kind=kind.value,
+        departments=decision.departments,
+        needs_review=decision.needs_review,
+        review_reason=decision.reason,
+    )

@@ -1,0 +1,132 @@
+"""Find departments named in a text, with spaCy matchers over a gazetteer
+built from the reference list.
+
+Names are matched on folded text (no accents, no case, hyphens and
+apostrophes as spaces), so every spelling of `Côtes-d'Armor` is one pattern.
+Department numbers are matched only with a cue around them (`(93)`,
+`DDETS 93`, `Contribution 93`, `département 93`), because a bare number is
+more often a count or a year than a department.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from spacy.language import Language
+from spacy.matcher import Matcher, PhraseMatcher
+from spacy.util import filter_spans
+
+from bilan.nlp.text import fold
+from bilan.storage.reference import departments
+
+#: Words that announce a department ("la préfecture du Nord", "DDETS de l'Aude").
+CUE_WORDS = {
+    "departement", "departements", "prefecture", "prefet", "prefete", "ddets", "ddcs", "ddcspp",
+    "sous", "pref", "dpt", "dept", "contribution", "contributions", "territoire", "annexe",
+    "annexes", "manquante", "manquantes", "s",
+}
+ARTICLES = {"de", "du", "des", "la", "le", "l", "d", "en", "et"}
+#: Common-noun prefixes used in names, written in full by some and abbreviated by others.
+_ABBREVIATIONS = [(r"\bsaint\b", "st"), (r"\bsainte\b", "ste")]
+
+
+@dataclass(frozen=True)
+class DepartmentMention:
+    code: str
+    text: str
+    start: int
+    end: int
+    by_number: bool
+    #: A cue word or article just before the name ("préfecture de la", "département du").
+    cued: bool
+
+
+class DepartmentFinder:
+    def __init__(self, nlp: Language):
+        self.nlp = nlp
+        self.phrases = PhraseMatcher(nlp.vocab, attr="LOWER")
+        self.numbers = Matcher(nlp.vocab)
+        codes = [info.code.lower() for info in departments()]
+        for info in departments():
+            variants = {fold(info.name)}
+            for pattern, short in _ABBREVIATIONS:
+                variants |= {re.sub(pattern, short, v) for v in list(variants)}
+            self.phrases.add(info.code, [nlp.make_doc(v) for v in variants])
+        number = {"LOWER": {"IN": codes}}
+        self.numbers.add("NUMBER", [
+            [{"ORTH": "("}, number, {"ORTH": ")"}],
+            [{"LOWER": {"IN": sorted(CUE_WORDS)}}, number],
+            [{"LOWER": {"IN": sorted(CUE_WORDS)}}, {"ORTH": {"IN": ["-", ":", "n°", "no"]}}, number],
+        ])
+        # "Annexe(s) manquante(s) - 21": a number closing a title after a dash.
+        self.numbers.add("TRAILING", [[{"ORTH": {"IN": ["-", "–", ":"]}}, number]])
+        self._by_code = {info.code.lower(): info.code for info in departments()}
+
+    def find(self, text: str) -> list[DepartmentMention]:
+        """Every department named in `text`, longest match first wins
+        (`Haute-Savoie` is not also `Savoie`)."""
+        folded, offsets = _fold_with_offsets(text)
+        doc = self.nlp.make_doc(folded)
+        spans = []
+        for match_id, start, end in self.phrases(doc):
+            span = doc[start:end]
+            span.label_ = self.nlp.vocab.strings[match_id]
+            spans.append(span)
+        for match_id, start, end in self.numbers(doc):
+            if self.nlp.vocab.strings[match_id] == "TRAILING" and not _ends_a_line(doc, end):
+                continue
+            token = next(t for t in doc[start:end] if t.lower_ in self._by_code)
+            span = doc[token.i : token.i + 1]
+            span.label_ = "#" + self._by_code[token.lower_]
+            spans.append(span)
+        mentions = []
+        for span in filter_spans(spans):
+            by_number = span.label_.startswith("#")
+            code = span.label_.lstrip("#")
+            start, end = offsets[span.start_char], offsets[span.end_char - 1] + 1
+            original = text[start:end]
+            if not by_number and not _looks_like_a_name(original):
+                continue
+            before = [t.lower_ for t in doc[max(0, span.start - 3) : span.start]]
+            cued = bool(before) and (before[-1] in ARTICLES or before[-1] in CUE_WORDS or "(" in before)
+            mentions.append(DepartmentMention(code, original, start, end, by_number, cued or by_number))
+        return mentions
+
+
+def _ends_a_line(doc, end: int) -> bool:
+    return end == len(doc) or doc[end].is_space or doc[end].is_punct
+
+
+def _looks_like_a_name(original: str) -> bool:
+    """A department name is a proper noun: `Cher`, `LOT`, not `cher` or `lot`."""
+    return original[:1].isupper()
+
+
+def _fold_with_offsets(text: str) -> tuple[str, list[int]]:
+    """Fold character by character, remembering where each folded character came from."""
+    folded_chars: list[str] = []
+    offsets: list[int] = []
+    for index, char in enumerate(text):
+        piece = fold(char) if not char.isspace() else " "
+        if char in "-‐‑‒–—_'’`´/":
+            # Inside a word ("Seine-Saint-Denis", "l'Aisne") a separator is a
+            # space; standing alone (" - 21") it is kept as punctuation.
+            alone = (index == 0 or text[index - 1].isspace()) and (
+                index + 1 == len(text) or text[index + 1].isspace()
+            )
+            piece = "-" if alone and char in "-‐‑‒–—" else " "
+        for folded_char in piece or "":
+            folded_chars.append(folded_char)
+            offsets.append(index)
+    folded = "".join(folded_chars)
+    # fold() would collapse runs of spaces; keep them so offsets stay aligned.
+    return folded, offsets + [len(text)]
+
+
+@lru_cache(maxsize=1)
+def get_department_finder() -> DepartmentFinder:
+    from bilan.nlp.pipeline import get_nlp
+
+    return DepartmentFinder(get_nlp())

@@ -1,0 +1,32 @@
+"""The spaCy French pipeline, loaded once per process.
+
+Loading `fr_core_news_md` takes seconds and hundreds of MB, so every stage
+shares the one instance returned by `get_nlp()`. Only the components the
+extractors use are kept; the others are excluded at load time, which is both
+faster to load and faster to run.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+
+import spacy
+from spacy.language import Language
+
+MODEL = "fr_core_news_md"
+#: Components of the model that no extractor uses yet.
+EXCLUDED = ["parser", "lemmatizer", "morphologizer", "attribute_ruler", "senter"]
+
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _load() -> Language:
+    return spacy.load(MODEL, exclude=EXCLUDED)
+
+
+def get_nlp() -> Language:
+    """The shared pipeline (thread-safe first load)."""
+    with _lock:
+        return _load()

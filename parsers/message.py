@@ -1,0 +1,305 @@
+"""Walk an e-mail: its envelope, its body and every file it carries.
+
+Files found inside containers (ZIP archives, attached messages) are listed
+too, each pointing to its parent, so that the warehouse keeps the tree and the
+export can say which file was `inside` which.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import email.utils
+import hashlib
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+
+from bilan.parsers.document import Document, EmbeddedFile, ParseError, ParseStatus
+from bilan.parsers.limits import Limits
+from bilan.parsers.registry import parse_file
+from bilan.parsers.sniff import sniff_format
+from bilan.parsers.text import parse_html, parse_text
+
+#: Parts of a delivery or read report: machine-readable, not attachments.
+_REPORT_PARTS = {
+    "message/delivery-status",
+    "message/disposition-notification",
+    "text/rfc822-headers",
+    "message/feedback-report",
+}
+
+
+@dataclass
+class Envelope:
+    """What the headers say. Times are UTC; `received_at` is the receiving
+    server's clock (topmost Received header), `date` the sender's."""
+
+    message_id: str | None
+    sender_address: str | None
+    sender_name: str | None
+    subject: str
+    date: dt.datetime | None
+    received_at: dt.datetime | None
+    to: list[str] = field(default_factory=list)
+    cc: list[str] = field(default_factory=list)
+    in_reply_to: str | None = None
+    references: list[str] = field(default_factory=list)
+    content_type: str = "text/plain"
+    report_type: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ParsedAttachment:
+    """One file of a message, at any depth. `index` is its position in the
+    message's flat list, `parent` the index of its container (or None)."""
+
+    index: int
+    parent: int | None
+    filename: str
+    content_type: str
+    format: str
+    size: int
+    sha256: str
+    inline: bool
+    status: ParseStatus
+    error: str | None = None
+    document: Document | None = None
+    content_id: str | None = None
+
+
+@dataclass
+class ParsedMessage:
+    envelope: Envelope
+    body: Document
+    attachments: list[ParsedAttachment] = field(default_factory=list)
+
+    def documents(self) -> list[tuple[ParsedAttachment | None, Document]]:
+        """The body, then every parsed file, for the extraction stage."""
+        pairs: list[tuple[ParsedAttachment | None, Document]] = [(None, self.body)]
+        pairs.extend((a, a.document) for a in self.attachments if a.document is not None)
+        return pairs
+
+
+def parse_message(raw: bytes, limits: Limits = Limits()) -> ParsedMessage:
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    envelope = read_envelope(message)
+    body, files = split_message(message)
+    parsed = ParsedMessage(envelope=envelope, body=body)
+    budget = _Budget(limits)
+    for embedded in files:
+        _add_file(parsed, embedded, parent=None, depth=0, limits=limits, budget=budget)
+    return parsed
+
+
+@dataclass
+class _Budget:
+    limits: Limits
+    parts: int = 0
+    total_bytes: int = 0
+
+
+def _add_file(
+    parsed: ParsedMessage, embedded: EmbeddedFile, parent: int | None, depth: int, limits: Limits, budget: _Budget
+) -> None:
+    data = embedded.data
+    attachment = ParsedAttachment(
+        index=len(parsed.attachments),
+        parent=parent,
+        filename=embedded.filename,
+        content_type=embedded.content_type,
+        format=sniff_format(data, embedded.filename, embedded.content_type),
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        inline=embedded.inline,
+        content_id=embedded.content_id,
+        status=ParseStatus.OK,
+    )
+    parsed.attachments.append(attachment)
+    budget.parts += 1
+    budget.total_bytes += len(data)
+    if len(data) > limits.max_file_bytes:
+        attachment.status = ParseStatus.TOO_LARGE
+        attachment.error = f"file is {len(data) / 1e6:.1f} MB, above the {limits.max_file_bytes / 1e6:.0f} MB limit"
+        return
+    if budget.parts > limits.max_parts or budget.total_bytes > limits.max_total_bytes:
+        attachment.status = ParseStatus.TOO_LARGE
+        attachment.error = "message exceeds its limit of parts or total size; file not parsed"
+        return
+    if depth > limits.max_depth:
+        attachment.status = ParseStatus.TOO_LARGE
+        attachment.error = f"nested more than {limits.max_depth} containers deep"
+        return
+    try:
+        attachment.document = parse_file(data, embedded.filename, attachment.format, limits)
+    except ParseError as exc:
+        attachment.status, attachment.error = exc.status, exc.reason
+        return
+    except Exception as exc:  # a parser bug must not stop the message
+        attachment.status = ParseStatus.CORRUPT
+        attachment.error = f"{type(exc).__name__} while parsing: {exc}"
+        return
+    for child in attachment.document.files:
+        _add_file(parsed, child, parent=attachment.index, depth=depth + 1, limits=limits, budget=budget)
+    attachment.document.files = []  # the bytes now live in the children
+
+
+def parse_attached_message(data: bytes, filename: str) -> Document:
+    """A forwarded message (`message/rfc822`, `.eml`): its body as blocks, its files as children."""
+    message = email.message_from_bytes(data, policy=email.policy.default)
+    body, files = split_message(message, filename=filename)
+    envelope = read_envelope(message)
+    body.metadata.update({"subject": envelope.subject, "from": envelope.sender_address})
+    body.files = files
+    return body
+
+
+def split_message(message: EmailMessage, filename: str = "body") -> tuple[Document, list[EmbeddedFile]]:
+    """Separate the readable body (plain text preferred over HTML) from the files."""
+    plain: list[EmailMessage] = []
+    html: list[EmailMessage] = []
+    files: list[EmbeddedFile] = []
+    _collect(message, plain, html, files)
+    if plain:
+        document = Document()
+        for part in plain:
+            document.blocks.extend(parse_text(_payload(part), filename, part.get_content_charset()).blocks)
+    elif html:
+        document = Document(metadata={"html": True})
+        for part in html:
+            document.blocks.extend(parse_html(_payload(part), filename, part.get_content_charset()).blocks)
+    else:
+        document = Document()
+    return document, files
+
+
+def _collect(part: EmailMessage, plain: list, html: list, files: list[EmbeddedFile]) -> None:
+    content_type = part.get_content_type()
+    if content_type == "message/rfc822":
+        attached = part.get_payload()
+        inner = attached[0] if isinstance(attached, list) else attached
+        data = inner.as_bytes(policy=email.policy.SMTP) if hasattr(inner, "as_bytes") else bytes(inner)
+        name = _filename(part) or f"{_decoded(inner, 'subject') or 'message'}.eml"
+        files.append(EmbeddedFile(filename=name, data=data, content_type=content_type))
+        return
+    if part.is_multipart():
+        for child in part.iter_parts():
+            _collect(child, plain, html, files)
+        return
+    if content_type in _REPORT_PARTS:
+        return
+    name = _filename(part)
+    disposition = part.get_content_disposition()
+    if name is None and disposition != "attachment" and content_type in ("text/plain", "text/html"):
+        (plain if content_type == "text/plain" else html).append(part)
+        return
+    data = _payload(part)
+    files.append(
+        EmbeddedFile(
+            filename=name or _default_name(content_type, len(files)),
+            data=data,
+            content_type=content_type,
+            inline=disposition == "inline" or (disposition is None and part.get("Content-ID") is not None),
+            content_id=(part.get("Content-ID") or "").strip("<> ") or None,
+        )
+    )
+
+
+def _payload(part: EmailMessage) -> bytes:
+    payload = part.get_payload(decode=True)
+    return payload if isinstance(payload, bytes) else b""
+
+
+def _filename(part: EmailMessage) -> str | None:
+    """The decoded file name (RFC 2231 or RFC 2047), without any folder part."""
+    try:
+        name = part.get_filename()
+    except (ValueError, TypeError, LookupError):
+        name = None
+    if not name:
+        return None
+    name = str(email.header.make_header(email.header.decode_header(name))) if "=?" in name else name
+    return name.replace("\\", "/").rsplit("/", 1)[-1].strip() or None
+
+
+def _default_name(content_type: str, position: int) -> str:
+    extension = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg", "text/plain": "txt",
+                 "text/html": "html"}.get(content_type, "bin")
+    return f"part-{position + 1}.{extension}"
+
+
+def _decoded(message: EmailMessage, name: str) -> str:
+    try:
+        value = message.get(name)
+    except (ValueError, TypeError, LookupError, IndexError):
+        value = message.get_all(name, failobj=[None])[0] if hasattr(message, "get_all") else None
+    return " ".join(str(value).split()) if value is not None else ""
+
+
+def read_envelope(message: EmailMessage) -> Envelope:
+    sender_name, sender_address = _address(message, "from")
+    content_type = message.get_content_type()
+    return Envelope(
+        message_id=_decoded(message, "message-id") or None,
+        sender_address=sender_address,
+        sender_name=sender_name,
+        subject=_decoded(message, "subject"),
+        date=_parse_date(_decoded(message, "date")),
+        received_at=topmost_received_time(message),
+        to=[a for _, a in _addresses(message, "to")],
+        cc=[a for _, a in _addresses(message, "cc")],
+        in_reply_to=_decoded(message, "in-reply-to") or None,
+        references=_decoded(message, "references").split(),
+        content_type=content_type,
+        report_type=message.get_param("report-type") if content_type == "multipart/report" else None,
+        headers={k.lower(): _decoded(message, k) for k in set(message.keys())},
+    )
+
+
+def topmost_received_time(message: EmailMessage) -> dt.datetime | None:
+    """The receiving server's timestamp: after the last `;` of the first Received header."""
+    received = message.get_all("received") or []
+    if not received:
+        return None
+    stamp = str(received[0]).rsplit(";", 1)[-1]
+    return _parse_date(stamp)
+
+
+def _parse_date(value: str) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = email.utils.parsedate_to_datetime(" ".join(value.split()))
+    except (TypeError, ValueError, IndexError):
+        return None
+    if parsed is None:
+        return None
+    if parsed.tzinfo is None:  # RFC 5322 "-0000": time is UTC but the zone is unknown
+        parsed = parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed.astimezone(dt.timezone.utc)
+
+
+def _address(message: EmailMessage, name: str) -> tuple[str | None, str | None]:
+    addresses = _addresses(message, name)
+    return addresses[0] if addresses else (None, None)
+
+
+def _addresses(message: EmailMessage, name: str) -> list[tuple[str | None, str]]:
+    try:
+        values = message.get_all(name) or []
+        pairs = email.utils.getaddresses([str(v) for v in values])
+    except (ValueError, TypeError, IndexError):
+        return []
+    return [(n or None, a.lower()) for n, a in pairs if a and "@" in a]
+
+
+__all__ = [
+    "Envelope",
+    "ParsedAttachment",
+    "ParsedMessage",
+    "ParseStatus",
+    "parse_attached_message",
+    "parse_message",
+    "read_envelope",
+]

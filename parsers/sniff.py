@@ -1,0 +1,106 @@
+"""Tell a file's format from its bytes.
+
+Senders rename files, mail clients mislabel them, and an `.xls` is sometimes
+an `.xlsx`. The extension and declared MIME type are used only to break ties
+between formats that the bytes cannot tell apart (CSV and plain text).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from pathlib import PurePosixPath
+
+import olefile
+
+_EMAIL_HEADER = re.compile(
+    rb"^(Received|Return-Path|From|To|Subject|Date|Message-ID|MIME-Version|Delivered-To|X-[\w-]+):",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def sniff_format(data: bytes, filename: str = "", content_type: str = "") -> str:
+    """Return a short format name: pdf, docx, xlsx, xlsm, odt, ods, xls, doc, msg, zip,
+    png, jpg, gif, tiff, rtf, tnef, eml, html, csv, txt, or `unknown`."""
+    head = data[:2048]
+    ext = PurePosixPath(filename.lower()).suffix.lstrip(".")
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+        return _sniff_zip(data, ext)
+    if b"%PDF-" in head[:1024]:  # some generators put junk before the signature
+        return "pdf"
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return _sniff_ole(data, ext)
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpg"
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return "gif"
+    if head.startswith((b"II*\x00", b"MM\x00*")):
+        return "tiff"
+    if head.startswith(b"\x78\x9f\x3e\x22"):
+        return "tnef"
+    if head.lstrip().startswith(b"{\\rtf"):
+        return "rtf"
+    return _sniff_text(head, ext, content_type)
+
+
+def _sniff_zip(data: bytes, ext: str) -> str:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            names = set(zf.namelist())
+            if "mimetype" in names:
+                mimetype = zf.read("mimetype")[:100].decode("ascii", "replace")
+                if "opendocument.text" in mimetype:
+                    return "odt"
+                if "opendocument.spreadsheet" in mimetype:
+                    return "ods"
+            if "[Content_Types].xml" in names:
+                if any(n.startswith("word/") for n in names):
+                    return "docx"
+                if any(n.startswith("xl/") for n in names):
+                    return "xlsm" if "xl/vbaProject.bin" in names else "xlsx"
+    except (zipfile.BadZipFile, OSError, ValueError):
+        # A truncated Office file still starts like a ZIP; trust its extension
+        # so that it is reported as a corrupt document of that kind.
+        if ext in {"docx", "xlsx", "xlsm", "odt", "ods"}:
+            return ext
+    return "zip"
+
+
+def _sniff_ole(data: bytes, ext: str) -> str:
+    """OLE2 compound files: legacy Office, Outlook .msg, or an encrypted OOXML file."""
+    try:
+        ole = olefile.OleFileIO(io.BytesIO(data))
+    except (OSError, ValueError):
+        return ext if ext in {"xls", "doc", "msg", "xlsx", "docx"} else "unknown"
+    try:
+        streams = {"/".join(entry) for entry in ole.listdir(streams=True, storages=True)}
+    finally:
+        ole.close()
+    if "EncryptedPackage" in streams:
+        # A password-protected .docx/.xlsx is wrapped in an OLE container.
+        return ext if ext in {"docx", "xlsx", "xlsm", "pptx"} else "ooxml-encrypted"
+    if "Workbook" in streams or "Book" in streams:
+        return "xls"
+    if "WordDocument" in streams:
+        return "doc"
+    if any(s.startswith("__substg1.0_") for s in streams):
+        return "msg"
+    return "unknown"
+
+
+def _sniff_text(head: bytes, ext: str, content_type: str) -> str:
+    if b"\x00" in head:
+        return "unknown"
+    lowered = head.lower().lstrip()
+    if lowered.startswith((b"<!doctype html", b"<html")) or b"<body" in lowered:
+        return "html"
+    if len(_EMAIL_HEADER.findall(head)) >= 2:
+        return "eml"
+    if ext == "csv" or content_type == "text/csv":
+        return "csv"
+    if ext in {"htm", "html"} or content_type == "text/html":
+        return "html"
+    return "txt"

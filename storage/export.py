@@ -1,0 +1,93 @@
+"""The export contract: one JSON object with `messages` (the fields of the
+labelled corpus's truth files) and `departments` (status per department).
+
+What is not extracted yet is exported as null or an empty list, never left
+out, so that consumers can rely on the shape.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from bilan.storage.models import Attachment, Message, MessageDepartment
+from bilan.storage.status import department_statuses
+from bilan.storage.warehouse import Warehouse
+
+
+def iso_utc(value: dt.datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def export_contract(warehouse: Warehouse) -> dict[str, Any]:
+    with Session(warehouse.engine) as session:
+        messages = session.scalars(
+            select(Message)
+            .where(Message.processed_at.is_not(None))
+            .options(selectinload(Message.departments), selectinload(Message.attachments))
+            .order_by(Message.received_at, Message.id)
+        ).all()
+        message_ids = {m.id: m.message_id for m in messages}
+        exported = [_message(m, message_ids) for m in messages]
+        by_department: dict[str, list[str]] = {}
+        for row in session.execute(
+            select(MessageDepartment.department_code, Message.message_id)
+            .join(Message)
+            .order_by(Message.received_at, Message.id)
+        ):
+            by_department.setdefault(row.department_code, []).append(row.message_id)
+    departments = {
+        status.code: {
+            "status": status.status,
+            "first_contribution_at": iso_utc(status.first_contribution_at),
+            "messages": by_department.get(status.code, []),
+        }
+        for status in department_statuses(warehouse.engine, warehouse.campaign)
+    }
+    return {"messages": exported, "departments": departments}
+
+
+def _message(message: Message, message_ids: dict[int, str | None]) -> dict[str, Any]:
+    filenames = {a.id: a.filename for a in message.attachments}
+    meeting = None
+    if message.meeting_date is not None or message.meeting_participants is not None:
+        meeting = {
+            "date": message.meeting_date.isoformat() if message.meeting_date else None,
+            "participants": message.meeting_participants,
+        }
+    return {
+        "message_id": message.message_id,
+        "file": message.source,
+        "kind": message.kind,
+        "departments": message.department_codes,
+        "sender_role": message.sender_role,
+        "received_at": iso_utc(message.received_at),
+        "modality": message.modality,
+        "supersedes": message_ids.get(message.supersedes_id) if message.supersedes_id else None,
+        "complements": message_ids.get(message.complements_id) if message.complements_id else None,
+        "attachments": [_attachment(a, filenames) for a in message.attachments],
+        "annexe1_rows": [],
+        "annexe2_rows": [],
+        "recommendations": [],
+        "strengths": [],
+        "weaknesses": [],
+        "meeting": meeting,
+        "pii": message.pii,
+    }
+
+
+def _attachment(attachment: Attachment, filenames: dict[int, str]) -> dict[str, Any]:
+    parseable = attachment.parse_status == "ok"
+    return {
+        "filename": attachment.filename,
+        "format": attachment.format,
+        "role": attachment.role,
+        "parseable": parseable,
+        "error_kind": None if parseable else attachment.parse_status,
+        "inside": filenames.get(attachment.parent_id) if attachment.parent_id else None,
+    }

@@ -1,0 +1,180 @@
+"""Warehouse tables (SQLAlchemy 2.0 typed models).
+
+Every table has a natural key with a unique constraint, so that loading the
+same thing twice, or from two processes at once, cannot create a second row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator):
+    """Timestamps are stored in UTC and always come back timezone-aware,
+    on SQLite (which has no time zones) as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(dt.timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dt.datetime: UTCDateTime, dict: JSON, list: JSON}
+
+
+class Department(Base):
+    __tablename__ = "department"
+
+    code: Mapped[str] = mapped_column(String(3), primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    region: Mapped[str] = mapped_column(String(80))
+    prefecture: Mapped[str] = mapped_column(String(80))
+    mail_domain: Mapped[str] = mapped_column(String(120))
+    other_mail_domain: Mapped[str | None] = mapped_column(String(120))
+
+
+class Campaign(Base):
+    __tablename__ = "campaign"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    deadline: Mapped[dt.date] = mapped_column(Date)
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Paris")
+
+
+class Message(Base):
+    """One e-mail as received. `sha256` of the raw bytes is its identity."""
+
+    __tablename__ = "message"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    message_id: Mapped[str | None] = mapped_column(String(998), index=True)
+    sender: Mapped[str | None] = mapped_column(String(320))
+    sender_name: Mapped[str | None] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(Text, default="")
+    sent_at: Mapped[dt.datetime | None] = mapped_column(comment="Date header: the sender's clock")
+    received_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    source: Mapped[str] = mapped_column(String(200), comment="imap://user@host/folder, dir:..., ...")
+    size: Mapped[int] = mapped_column(BigInteger)
+    archived_at: Mapped[dt.datetime]
+    # Filled by processing (parse + extract); `processed_at` is null until done.
+    processed_at: Mapped[dt.datetime | None]
+    process_error: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[str | None] = mapped_column(String(32), index=True)
+    sender_role: Mapped[str | None] = mapped_column(String(32))
+    modality: Mapped[int | None] = mapped_column(Integer)
+    meeting_date: Mapped[dt.date | None] = mapped_column(Date)
+    meeting_participants: Mapped[int | None] = mapped_column(Integer)
+    pii: Mapped[bool] = mapped_column(Boolean, default=False)
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    review_reason: Mapped[str | None] = mapped_column(Text)
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("message.id", ondelete="SET NULL"))
+    complements_id: Mapped[int | None] = mapped_column(ForeignKey("message.id", ondelete="SET NULL"))
+
+    departments: Mapped[list[MessageDepartment]] = relationship(
+        back_populates="message", cascade="all, delete-orphan", order_by="MessageDepartment.department_code"
+    )
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="message", cascade="all, delete-orphan", order_by="Attachment.position"
+    )
+
+    @property
+    def department_codes(self) -> list[str]:
+        return [d.department_code for d in self.departments]
+
+
+class MessageDepartment(Base):
+    """The departments a message speaks for (a SGAR may write for two)."""
+
+    __tablename__ = "message_department"
+
+    message_id: Mapped[int] = mapped_column(ForeignKey("message.id", ondelete="CASCADE"), primary_key=True)
+    department_code: Mapped[str] = mapped_column(ForeignKey("department.code"), primary_key=True)
+    confidence: Mapped[float] = mapped_column(default=1.0)
+    evidence: Mapped[str | None] = mapped_column(Text)
+
+    message: Mapped[Message] = relationship(back_populates="departments")
+
+
+class Attachment(Base):
+    """A file of a message, at any depth (`parent_id` points to its container)."""
+
+    __tablename__ = "attachment"
+    __table_args__ = (UniqueConstraint("message_id", "position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("message.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, comment="order in the message's flat list of files")
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("attachment.id", ondelete="CASCADE"))
+    filename: Mapped[str] = mapped_column(Text)
+    content_type: Mapped[str] = mapped_column(String(255))
+    format: Mapped[str] = mapped_column(String(32))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    inline: Mapped[bool] = mapped_column(Boolean, default=False)
+    role: Mapped[str | None] = mapped_column(String(32))
+    parse_status: Mapped[str] = mapped_column(String(16))
+    parse_error: Mapped[str | None] = mapped_column(Text)
+
+    message: Mapped[Message] = relationship(back_populates="attachments")
+    parent: Mapped[Attachment | None] = relationship(remote_side=[id])
+
+
+class ExtractedText(Base):
+    """The readable text of a message's body (`position` -1) or of one of its files."""
+
+    __tablename__ = "extracted_text"
+    __table_args__ = (UniqueConstraint("message_id", "position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("message.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, comment="attachment position, or -1 for the body")
+    text: Mapped[str] = mapped_column(Text)
+    blocks: Mapped[int] = mapped_column(Integer, default=0)
+    tables: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ImapProgress(Base):
+    """The last UID whose rows are committed, per account, folder and UIDVALIDITY."""
+
+    __tablename__ = "imap_progress"
+
+    account: Mapped[str] = mapped_column(String(320), primary_key=True)
+    folder: Mapped[str] = mapped_column(String(255), primary_key=True)
+    uidvalidity: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    last_uid: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[dt.datetime]
+
+
+Index("ix_message_department_code", MessageDepartment.department_code)

@@ -1,0 +1,60 @@
+"""Reference data the warehouse needs before any message: the 101 departments
+and the campaign with its deadline."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bilan.storage.models import Campaign, Department
+
+DEPARTMENTS_CSV = Path(__file__).parent / "data" / "departments.csv"
+
+
+@dataclass(frozen=True)
+class DepartmentInfo:
+    code: str
+    name: str
+    region: str
+    prefecture: str
+    domain: str
+    other_domain: str
+
+
+@lru_cache(maxsize=1)
+def departments() -> tuple[DepartmentInfo, ...]:
+    """All 101 departments (INSEE codes, 2A/2B and 971–976 included), with the
+    mail domains of their prefecture."""
+    with DEPARTMENTS_CSV.open(encoding="utf-8", newline="") as handle:
+        return tuple(DepartmentInfo(**row) for row in csv.DictReader(handle))
+
+
+def seed_reference(session: Session, campaign_name: str, deadline: dt.date, timezone: str) -> Campaign:
+    """Insert what is missing (departments, campaign); never duplicates."""
+    known = set(session.scalars(select(Department.code)))
+    for info in departments():
+        if info.code not in known:
+            session.add(
+                Department(
+                    code=info.code,
+                    name=info.name,
+                    region=info.region,
+                    prefecture=info.prefecture,
+                    mail_domain=info.domain,
+                    other_mail_domain=info.other_domain or None,
+                )
+            )
+    campaign = session.scalar(select(Campaign).where(Campaign.name == campaign_name))
+    if campaign is None:
+        campaign = Campaign(name=campaign_name, deadline=deadline, timezone=timezone)
+        session.add(campaign)
+    else:
+        campaign.deadline, campaign.timezone = deadline, timezone
+    session.flush()
+    return campaign

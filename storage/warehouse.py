@@ -1,0 +1,234 @@
+"""The warehouse as one object: its database, its raw archive, and the few
+doors through which everything is written.
+
+All writes go through this class, each in one transaction, keyed on natural
+keys (a message's sha256, an attachment's position in its message), so that
+re-running anything, or running it twice at once, changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine, delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from bilan.storage.archive import RawArchive
+from bilan.storage.db import get_engine, transaction, upgrade_schema
+from bilan.storage.models import (
+    Attachment,
+    Campaign,
+    ExtractedText,
+    ImapProgress,
+    Message,
+    MessageDepartment,
+)
+from bilan.storage.reference import seed_reference
+
+if TYPE_CHECKING:
+    from bilan.nlp.extraction import Extraction
+    from bilan.parsers.message import Envelope, ParsedMessage
+    from bilan.settings import Settings
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+@dataclass(frozen=True)
+class ArchivedMessage:
+    """Outcome of archiving: `new` is False when the sha256 was already known."""
+
+    sha256: str
+    new: bool
+    processed: bool
+
+
+class Warehouse:
+    def __init__(self, engine: Engine, archive: RawArchive, campaign: Campaign):
+        self.engine = engine
+        self.archive = archive
+        self.campaign = campaign
+
+    @classmethod
+    def open(cls, settings: Settings) -> Warehouse:
+        """Connect, migrate to the latest schema and make sure reference data is there."""
+        engine = get_engine(settings.database_url)
+        upgrade_schema(engine)
+        with transaction(engine) as session:
+            campaign = seed_reference(
+                session, settings.campaign_name, settings.campaign_deadline, settings.campaign_timezone
+            )
+        return cls(engine, RawArchive(settings.archive_path), campaign)
+
+    # -- archive: nothing else happens to a message before this is committed --
+
+    def archive_message(
+        self, raw: bytes, envelope: Envelope, source: str, received_at: dt.datetime | None
+    ) -> ArchivedMessage:
+        """Keep the raw bytes, then its `message` row. `received_at` is the
+        receiving server's time (IMAP INTERNALDATE, or the topmost Received header)."""
+        sha256 = self.archive.store(raw)
+        values = dict(
+            sha256=sha256,
+            message_id=envelope.message_id,
+            sender=envelope.sender_address,
+            sender_name=envelope.sender_name,
+            subject=envelope.subject,
+            sent_at=envelope.date,
+            received_at=received_at,
+            source=source,
+            size=len(raw),
+            archived_at=utcnow(),
+            pii=False,
+            needs_review=False,
+        )
+        with transaction(self.engine) as session:
+            insert = pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
+            result = session.execute(insert(Message).values(**values).on_conflict_do_nothing())
+            processed_at = session.scalar(select(Message.processed_at).where(Message.sha256 == sha256))
+        return ArchivedMessage(sha256=sha256, new=result.rowcount == 1, processed=processed_at is not None)
+
+    def known_sha256(self, candidates: Iterable[str]) -> set[str]:
+        """Which of these messages are already archived and fully processed."""
+        candidates = list(candidates)
+        known: set[str] = set()
+        with self.engine.connect() as connection:
+            for start in range(0, len(candidates), 500):
+                chunk = candidates[start : start + 500]
+                known.update(
+                    connection.scalars(
+                        select(Message.sha256).where(
+                            Message.sha256.in_(chunk), Message.processed_at.is_not(None)
+                        )
+                    )
+                )
+        return known
+
+    def unprocessed(self) -> list[str]:
+        """Messages archived but not (or not successfully) processed: work left by a crash."""
+        with self.engine.connect() as connection:
+            return list(
+                connection.scalars(
+                    select(Message.sha256).where(Message.processed_at.is_(None)).order_by(Message.id)
+                )
+            )
+
+    # -- processing results: replaced as a whole, in one transaction per message --
+
+    def record_processing(
+        self, sha256: str, parsed: ParsedMessage, extraction: Extraction, *, replace: bool = False
+    ) -> bool:
+        """Store what parsing and extraction found. Returns False when another
+        process already did it (and `replace` is not asked)."""
+        with transaction(self.engine) as session:
+            message = session.scalar(
+                select(Message).where(Message.sha256 == sha256).with_for_update()
+            )
+            if message is None:
+                raise LookupError(f"message {sha256} is not archived")
+            if message.processed_at is not None and not replace:
+                return False
+            _delete_derived(session, message.id)
+            _insert_attachments(session, message.id, parsed, extraction)
+            _insert_texts(session, message.id, parsed)
+            session.add_all(
+                MessageDepartment(
+                    message_id=message.id, department_code=d.code, confidence=d.confidence, evidence=d.evidence
+                )
+                for d in extraction.departments
+            )
+            message.kind = extraction.kind
+            message.sender_role = extraction.sender_role
+            message.modality = extraction.modality
+            message.meeting_date = extraction.meeting_date
+            message.meeting_participants = extraction.meeting_participants
+            message.pii = extraction.pii
+            message.needs_review = extraction.needs_review
+            message.review_reason = extraction.review_reason
+            message.process_error = None
+            message.processed_at = utcnow()
+        return True
+
+    def record_failure(self, sha256: str, error: str) -> None:
+        """Keep the reason a message could not be processed; it stays unprocessed
+        so that the next run tries again."""
+        with transaction(self.engine) as session:
+            session.execute(
+                update(Message).where(Message.sha256 == sha256).values(process_error=error[:4000])
+            )
+
+    # -- IMAP progress --
+
+    def imap_last_uid(self, account: str, folder: str, uidvalidity: int) -> int:
+        with self.engine.connect() as connection:
+            last = connection.scalar(
+                select(ImapProgress.last_uid).where(
+                    ImapProgress.account == account,
+                    ImapProgress.folder == folder,
+                    ImapProgress.uidvalidity == uidvalidity,
+                )
+            )
+        return int(last or 0)
+
+    def advance_imap(self, account: str, folder: str, uidvalidity: int, uid: int) -> None:
+        """Move the committed UID forward (never backward, whoever else is running)."""
+        with transaction(self.engine) as session:
+            insert = pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
+            statement = insert(ImapProgress).values(
+                account=account, folder=folder, uidvalidity=uidvalidity, last_uid=uid, updated_at=utcnow()
+            )
+            session.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["account", "folder", "uidvalidity"],
+                    set_={"last_uid": uid, "updated_at": utcnow()},
+                    where=ImapProgress.last_uid < uid,
+                )
+            )
+
+
+def _delete_derived(session, message_id: int) -> None:
+    for table in (ExtractedText, MessageDepartment, Attachment):
+        session.execute(delete(table).where(table.message_id == message_id))
+
+
+def _insert_attachments(session, message_id: int, parsed: ParsedMessage, extraction: Extraction) -> None:
+    ids: dict[int, int] = {}
+    for item in parsed.attachments:
+        row = Attachment(
+            message_id=message_id,
+            position=item.index,
+            parent_id=ids.get(item.parent) if item.parent is not None else None,
+            filename=item.filename,
+            content_type=item.content_type,
+            format=item.format,
+            size=item.size,
+            sha256=item.sha256,
+            inline=item.inline,
+            role=extraction.attachment_roles.get(item.index),
+            parse_status=item.status.value,
+            parse_error=item.error,
+        )
+        session.add(row)
+        session.flush([row])
+        ids[item.index] = row.id
+
+
+def _insert_texts(session, message_id: int, parsed: ParsedMessage) -> None:
+    for attachment, document in parsed.documents():
+        text = document.text
+        if not text and attachment is not None:
+            continue
+        session.add(
+            ExtractedText(
+                message_id=message_id,
+                position=-1 if attachment is None else attachment.index,
+                text=text,
+                blocks=len(document.blocks),
+                tables=len(document.tables),
+            )
+        )
