@@ -42,12 +42,17 @@ def ingest(
         Optional[Path],
         typer.Option("--from-dir", help="Read a folder of .eml files instead of the IMAP mailbox.", exists=True, file_okay=False),
     ] = None,
+    report: Annotated[
+        Optional[Path], typer.Option("--report", help="Also write the run's summary (counts, seconds per stage) as JSON.")
+    ] = None,
 ) -> None:
     """Fetch new messages (IMAP from the settings, or --from-dir), archive them, parse and load them."""
     from bilan.flows.ingest import ingest_mailbox
 
     summary = ingest_mailbox(from_dir=str(from_dir) if from_dir else None)
-    console.print(summary.describe())
+    console.print(summary.describe(), soft_wrap=True)
+    if report is not None:
+        report.write_text(json.dumps(summary.to_json(), indent=1), encoding="utf-8")
 
 
 class StatusFilter(str, Enum):

@@ -57,6 +57,16 @@ class IngestSummary:
         for stage, seconds in other.seconds.items():
             self.seconds[stage] = self.seconds.get(stage, 0.0) + seconds
 
+    def to_json(self) -> dict:
+        return {
+            "new": self.new,
+            "already_known": self.already_known,
+            "processed": self.processed,
+            "failed": self.failed,
+            "attachments": dict(self.attachments),
+            "seconds": {stage: round(seconds, 3) for stage, seconds in self.seconds.items()},
+        }
+
     def describe(self) -> str:
         statuses = ", ".join(f"{status} {count}" for status, count in sorted(self.attachments.items()))
         return (

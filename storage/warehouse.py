@@ -89,9 +89,13 @@ class Warehouse:
         )
         with transaction(self.engine) as session:
             insert = pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
-            result = session.execute(insert(Message).values(**values).on_conflict_do_nothing())
+            # RETURNING tells whether this call inserted the row (rowcount is
+            # not reliable across drivers for INSERT ... ON CONFLICT).
+            inserted = session.scalar(
+                insert(Message).values(**values).on_conflict_do_nothing().returning(Message.id)
+            )
             processed_at = session.scalar(select(Message.processed_at).where(Message.sha256 == sha256))
-        return ArchivedMessage(sha256=sha256, new=result.rowcount == 1, processed=processed_at is not None)
+        return ArchivedMessage(sha256=sha256, new=inserted is not None, processed=processed_at is not None)
 
     def known_sha256(self, candidates: Iterable[str]) -> set[str]:
         """Which of these messages are already archived and fully processed."""
@@ -197,12 +201,14 @@ def _delete_derived(session, message_id: int) -> None:
 
 
 def _insert_attachments(session, message_id: int, parsed: ParsedMessage, extraction: Extraction) -> None:
-    ids: dict[int, int] = {}
+    rows: dict[int, Attachment] = {}
     for item in parsed.attachments:
-        row = Attachment(
+        rows[item.index] = Attachment(
             message_id=message_id,
             position=item.index,
-            parent_id=ids.get(item.parent) if item.parent is not None else None,
+            # Containers come before their children, so the parent row exists;
+            # the unit of work inserts it first and fills parent_id.
+            parent=rows[item.parent] if item.parent is not None else None,
             filename=item.filename,
             content_type=item.content_type,
             format=item.format,
@@ -213,9 +219,7 @@ def _insert_attachments(session, message_id: int, parsed: ParsedMessage, extract
             parse_status=item.status.value,
             parse_error=item.error,
         )
-        session.add(row)
-        session.flush([row])
-        ids[item.index] = row.id
+    session.add_all(rows.values())
 
 
 def _insert_texts(session, message_id: int, parsed: ParsedMessage) -> None:

@@ -1,0 +1,36 @@
+# Two commands do all the set-up on a fresh Debian machine with Python 3.11:
+#   make demo   installs bilan and ingests the sample mailbox into a SQLite warehouse
+#   make test   installs what the tests need (Debian packages included) and runs them
+PYTHON ?= python3
+VENV ?= .venv
+BIN = $(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+DEBIAN_PACKAGES = dovecot-imapd
+DEMO_DIR = var/demo
+
+.PHONY: demo test install install-test debian-packages clean
+
+$(BIN)/bilan: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $@
+
+install: $(BIN)/bilan
+
+demo: install
+	rm -rf $(DEMO_DIR)
+	BILAN_DATABASE_URL=sqlite:///$(DEMO_DIR)/bilan.db $(BIN)/bilan ingest --from-dir samples/mailbox
+	BILAN_DATABASE_URL=sqlite:///$(DEMO_DIR)/bilan.db $(BIN)/bilan status
+
+debian-packages:
+	@if ! dpkg -s $(DEBIAN_PACKAGES) >/dev/null 2>&1; then \
+		$(SUDO) apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $(DEBIAN_PACKAGES); \
+	fi
+
+test: install debian-packages
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

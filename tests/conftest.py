@@ -1,0 +1,128 @@
+"""Shared fixtures: real databases (a SQLite file and a fresh PostgreSQL
+database), a real IMAP server (Dovecot), one Prefect test server per session,
+and the labelled corpus when it is there."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLES = REPO / "samples" / "mailbox"
+CORPUS = Path(os.environ.get("BILAN_CORPUS_DIR", REPO.parent / "shared" / "corpus" / "dev"))
+POSTGRES_ADMIN_URL = os.environ.get("BILAN_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+
+@pytest.fixture(scope="session")
+def prefect_server() -> Iterator[None]:
+    """One temporary Prefect API for the whole session (starting one costs ~10 s)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    if not (CORPUS / "messages").is_dir():
+        pytest.skip(f"labelled corpus not found at {CORPUS} (it lives in ../shared, outside a user's clone)")
+    return CORPUS
+
+
+def _postgres_available() -> str | None:
+    try:
+        with psycopg.connect(POSTGRES_ADMIN_URL, connect_timeout=3):
+            return None
+    except psycopg.OperationalError as exc:
+        return str(exc).strip()
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> str:
+    problem = _postgres_available()
+    if problem:
+        message = f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {problem}"
+        if os.environ.get("BILAN_REQUIRE_POSTGRES"):
+            pytest.fail(message)
+        pytest.skip(message + " (set BILAN_TEST_POSTGRES_URL; CI sets BILAN_REQUIRE_POSTGRES=1)")
+    return POSTGRES_ADMIN_URL
+
+
+def fresh_postgres_database(admin_url: str) -> tuple[str, str]:
+    """Create an empty database; return its URL and name."""
+    name = f"bilan_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    base, _, _ = admin_url.rpartition("/")
+    return f"{base}/{name}", name
+
+
+def drop_postgres_database(admin_url: str, name: str) -> None:
+    from bilan.storage.db import get_engine
+
+    get_engine.cache_clear()
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> Iterator[str]:
+    """The same test on a SQLite file and on a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'warehouse.db'}"
+        return
+    admin_url = request.getfixturevalue("postgres_admin_url")
+    url, name = fresh_postgres_database(admin_url)
+    try:
+        yield url
+    finally:
+        drop_postgres_database(admin_url, name)
+
+
+@pytest.fixture
+def settings_env(monkeypatch, tmp_path, database_url):
+    """Point `bilan` at a fresh warehouse and archive through the environment,
+    as a user would."""
+    monkeypatch.setenv("BILAN_DATABASE_URL", database_url)
+    monkeypatch.setenv("BILAN_ARCHIVE_DIR", str(tmp_path / "archive"))
+    from bilan.settings import get_settings
+
+    return get_settings()
+
+
+@pytest.fixture
+def warehouse(settings_env):
+    from bilan.storage.warehouse import Warehouse
+
+    return Warehouse.open(settings_env)
+
+
+@pytest.fixture
+def dovecot(tmp_path) -> Iterator:
+    from tests.dovecot import DovecotServer
+
+    server = DovecotServer(tmp_path / "dovecot")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def imap_env(monkeypatch, dovecot):
+    """Settings pointing at the test Dovecot (plain IMAP on loopback)."""
+    monkeypatch.setenv("BILAN_IMAP_HOST", dovecot.host)
+    monkeypatch.setenv("BILAN_IMAP_PORT", str(dovecot.port))
+    monkeypatch.setenv("BILAN_IMAP_USER", dovecot.user)
+    monkeypatch.setenv("BILAN_IMAP_PASSWORD", dovecot.password)
+    monkeypatch.setenv("BILAN_IMAP_SSL", "false")
+    return dovecot

@@ -1,0 +1,47 @@
+"""Quality on the labelled development corpus, through the same path a user
+takes: ingest, export, evaluate. The floors are the issues' acceptance
+levels; the figures themselves are reported by `bilan evaluate`."""
+
+from __future__ import annotations
+
+import pytest
+
+from bilan.evaluate import evaluate
+from bilan.storage.export import export_contract
+
+pytestmark = [pytest.mark.corpus, pytest.mark.slow]
+
+FLOORS = {
+    "kind_accuracy": 0.90,
+    "status_accuracy": 0.90,
+    "department_accuracy": 0.90,
+}
+
+
+@pytest.fixture(scope="module")
+def corpus_metrics(request, corpus, tmp_path_factory):
+    monkeypatch = pytest.MonkeyPatch()
+    workdir = tmp_path_factory.mktemp("corpus")
+    monkeypatch.setenv("BILAN_DATABASE_URL", f"sqlite:///{workdir / 'bilan.db'}")
+    monkeypatch.setenv("BILAN_ARCHIVE_DIR", str(workdir / "archive"))
+    request.getfixturevalue("prefect_server")
+    from bilan.flows.ingest import ingest_mailbox, open_warehouse
+    from bilan.settings import get_settings
+
+    summary = ingest_mailbox(from_dir=str(corpus / "messages"))
+    metrics = evaluate(corpus, export_contract(open_warehouse(get_settings())))
+    monkeypatch.undo()
+    return summary, metrics
+
+
+def test_every_message_is_ingested(corpus_metrics, corpus):
+    summary, metrics = corpus_metrics
+    n = len(list((corpus / "messages").glob("*.eml")))
+    assert (summary.new, summary.processed, summary.failed) == (n, n, 0)
+    assert metrics["messages_matched"] == n
+
+
+@pytest.mark.parametrize("metric", sorted(FLOORS))
+def test_quality_floor(corpus_metrics, metric):
+    _, metrics = corpus_metrics
+    assert metrics[metric] >= FLOORS[metric], f"{metric} = {metrics[metric]:.3f}"
