@@ -1,95 +1,85 @@
 """Prefect flow `ingest_mailbox`: archive every new message, then parse,
-extract and load it.
+extract and load it; and the plain `run_ingestion` the CLI calls when no
+Prefect server is configured.
 
-Run it with `bilan ingest`, or as the polling deployment declared in
-`prefect.yaml`. Tasks call plain functions of `bilan.flows.pipeline`.
+The flow is what the deployments of `prefect.yaml` run: `poll-mailbox`
+(every 5 minutes) and `ingest-on-new-mail` (triggered by the event that
+`bilan watch --dispatch` emits). Tasks call plain functions of
+`bilan.flows.mailbox` and `bilan.flows.pipeline`, so that the CLI, the
+watcher and the tests run exactly the same code.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from bilan.flows.pipeline import IngestSummary, ingest_source_messages, process_many
-from bilan.flows.sources import DirectorySource, ImapAccount, ImapSource
+from bilan.flows.events import announce_ingested
+from bilan.flows.mailbox import MailboxOptions, account_from_settings, ingest_imap
+from bilan.flows.pipeline import IngestSummary, ingest_messages, open_warehouse, process_backlog
+from bilan.flows.progress import LogProgress, Progress
+from bilan.flows.sources import open_local_source
 from bilan.settings import Settings, get_settings
-from bilan.storage.warehouse import Warehouse
 
-#: Messages per processing task: small enough to retry cheaply, large enough
-#: that Prefect's per-task cost stays small.
-CHUNK = 25
+__all__ = ["import_path", "ingest_mailbox", "open_warehouse", "run_ingestion"]
 
 
-@lru_cache(maxsize=4)
-def _warehouse(database_url: str, archive_dir: str) -> Warehouse:
-    settings = get_settings().model_copy(update={"database_url": database_url, "archive_dir": Path(archive_dir)})
-    return Warehouse.open(settings)
+def import_path(settings: Settings, path: Path, progress: Progress | None = None) -> IngestSummary:
+    """A folder of `.eml` files, one `.eml`, an mbox file or a Maildir (told
+    apart by `open_local_source`), archived and processed message by message."""
+    warehouse = open_warehouse(settings)
+    source = open_local_source(path)
+    if progress is not None:
+        progress.start(len(source), f"{Path(path).name} ({source.kind})")
+    summary = ingest_messages(warehouse, iter(source), progress=progress)
+    if progress is not None:
+        progress.finish()
+    for message in summary.ingested:
+        announce_ingested(message)
+    return summary
 
 
-def open_warehouse(settings: Settings) -> Warehouse:
-    """One warehouse per process and database (migrations run once)."""
-    return _warehouse(settings.database_url, str(settings.archive_path))
-
-
-def imap_account(settings: Settings) -> ImapAccount:
-    return ImapAccount(
-        host=settings.imap_host,
-        port=settings.imap_port_or_default,
-        user=settings.imap_user,
-        password=settings.imap_password.get_secret_value(),
-        folder=settings.imap_folder,
-        ssl=settings.imap_ssl,
+def fetch_imap(settings: Settings, progress: Progress | None = None) -> IngestSummary:
+    """One exactly-once cycle on the IMAP folder of the settings."""
+    return ingest_imap(
+        open_warehouse(settings),
+        account_from_settings(settings),
+        MailboxOptions.from_settings(settings),
+        progress=progress,
+        on_ingested=announce_ingested,
     )
 
 
-@task(name="archive-imap", retries=2, retry_delay_seconds=10, cache_policy=NO_CACHE)
-def archive_imap() -> tuple[list[str], IngestSummary, tuple[str, str, int, int] | None]:
-    """Fetch the messages above the last committed UID and archive them."""
-    settings = get_settings()
-    warehouse = open_warehouse(settings)
-    account = imap_account(settings)
-    with ImapSource(account) as source:
-        assert source.uidvalidity is not None
-        last_uid = warehouse.imap_last_uid(account.name, account.folder, source.uidvalidity)
-        uids = source.uids_after(last_uid)
-        get_run_logger().info("%s: %d new message(s) after UID %d", account.folder, len(uids), last_uid)
-        pending, summary = ingest_source_messages(warehouse, source.fetch(uids))
-    progress = (account.name, account.folder, source.uidvalidity, max(uids)) if uids else None
-    return pending, summary, progress
+def run_ingestion(settings: Settings, path: Path | None = None, progress: Progress | None = None) -> IngestSummary:
+    """What `bilan ingest` does without Prefect: the source, then whatever an
+    earlier run left archived but unprocessed."""
+    summary = import_path(settings, path, progress) if path is not None else fetch_imap(settings, progress)
+    summary.add(process_backlog(open_warehouse(settings), progress=progress))
+    return summary
 
 
-@task(name="archive-directory", cache_policy=NO_CACHE)
-def archive_directory(folder: str) -> tuple[list[str], IngestSummary]:
-    warehouse = open_warehouse(get_settings())
-    return ingest_source_messages(warehouse, iter(DirectorySource(Path(folder))))
+@task(name="ingest-imap", retries=2, retry_delay_seconds=10, cache_policy=NO_CACHE)
+def ingest_imap_task() -> IngestSummary:
+    return fetch_imap(get_settings(), LogProgress(get_run_logger()))
 
 
-@task(name="process-messages", retries=1, retry_delay_seconds=5, cache_policy=NO_CACHE)
-def process_chunk(shas: list[str]) -> IngestSummary:
-    return process_many(open_warehouse(get_settings()), shas)
+@task(name="import-path", cache_policy=NO_CACHE)
+def import_path_task(path: str) -> IngestSummary:
+    return import_path(get_settings(), Path(path), LogProgress(get_run_logger()))
+
+
+@task(name="process-backlog", retries=1, retry_delay_seconds=5, cache_policy=NO_CACHE)
+def process_backlog_task() -> IngestSummary:
+    return process_backlog(open_warehouse(get_settings()), progress=LogProgress(get_run_logger()))
 
 
 @flow(name="ingest_mailbox")
 def ingest_mailbox(from_dir: str | None = None) -> IngestSummary:
-    """Ingest the IMAP folder of the settings, or a folder of `.eml` files."""
-    logger = get_run_logger()
-    settings = get_settings()
-    warehouse = open_warehouse(settings)
-    progress = None
-    if from_dir:
-        pending, summary = archive_directory(from_dir)
-    else:
-        pending, summary, progress = archive_imap()
-    # Messages archived by an earlier run that stopped before processing them.
-    todo = pending + [sha for sha in warehouse.unprocessed() if sha not in set(pending)]
-    for start in range(0, len(todo), CHUNK):
-        summary.add(process_chunk(todo[start : start + CHUNK]))
-    if progress is not None:
-        # Advanced only now that every fetched message is archived and processed
-        # (or recorded as failed, to be retried from the archive).
-        warehouse.advance_imap(*progress)
-    logger.info(summary.describe())
+    """Ingest the IMAP folder of the settings, or a local mailbox (`from_dir`:
+    a folder of `.eml` files, an `.eml`, an mbox file or a Maildir)."""
+    summary = import_path_task(from_dir) if from_dir else ingest_imap_task()
+    summary.add(process_backlog_task())
+    get_run_logger().info(summary.describe())
     return summary

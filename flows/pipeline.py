@@ -13,6 +13,9 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.parser import BytesHeaderParser
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bilan.flows.sources import RawMessage
 from bilan.nlp.extraction import extract
@@ -20,7 +23,35 @@ from bilan.parsers.limits import Limits
 from bilan.parsers.message import parse_message, read_envelope
 from bilan.storage.warehouse import ArchivedMessage, Warehouse
 
+if TYPE_CHECKING:
+    from bilan.flows.progress import Progress
+    from bilan.settings import Settings
+
 log = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=4)
+def _warehouse(database_url: str, archive_dir: str) -> Warehouse:
+    from bilan.settings import get_settings
+
+    settings = get_settings().model_copy(update={"database_url": database_url, "archive_dir": Path(archive_dir)})
+    return Warehouse.open(settings)
+
+
+def open_warehouse(settings: Settings) -> Warehouse:
+    """One warehouse per process and database (migrations run once)."""
+    return _warehouse(settings.database_url, str(settings.archive_path))
+
+
+@dataclass(frozen=True)
+class IngestedMessage:
+    """What one message became once processed: the payload of the
+    `bilan.message.ingested` event."""
+
+    sha256: str
+    message_id: str | None
+    kind: str
+    departments: list[str]
 
 
 @dataclass
@@ -47,6 +78,8 @@ class IngestSummary:
     failed: int = 0
     attachments: Counter = field(default_factory=Counter)
     seconds: dict[str, float] = field(default_factory=dict)
+    #: Messages processed by this run, in order (for events and logs).
+    ingested: list[IngestedMessage] = field(default_factory=list)
 
     def add(self, other: IngestSummary) -> None:
         self.new += other.new
@@ -54,6 +87,7 @@ class IngestSummary:
         self.processed += other.processed
         self.failed += other.failed
         self.attachments.update(other.attachments)
+        self.ingested.extend(other.ingested)
         for stage, seconds in other.seconds.items():
             self.seconds[stage] = self.seconds.get(stage, 0.0) + seconds
 
@@ -114,38 +148,68 @@ def process_archived(
     if stored:
         summary.processed += 1
         summary.attachments.update(a.status.value for a in parsed.attachments)
+        summary.ingested.append(
+            IngestedMessage(
+                sha256=sha256,
+                message_id=parsed.envelope.message_id,
+                kind=extraction.kind,
+                departments=[d.code for d in extraction.departments],
+            )
+        )
     return summary
 
 
-def ingest_source_messages(
-    warehouse: Warehouse, messages: Iterator[RawMessage]
-) -> tuple[list[str], IngestSummary]:
-    """Archive every message of a source; return those that still need processing."""
+def ingest_message(warehouse: Warehouse, message: RawMessage, clock: StageClock | None = None) -> IngestSummary:
+    """Archive one message, then process it unless that was done already
+    (by an earlier run, or by another process meanwhile)."""
+    clock = clock or StageClock()
+    with clock.stage("archive"):
+        archived = archive_raw(warehouse, message)
+    summary = IngestSummary(new=int(archived.new), already_known=int(not archived.new))
+    if not archived.processed:
+        summary.add(process_archived(warehouse, archived.sha256, clock=clock))
+    return summary
+
+
+def ingest_messages(
+    warehouse: Warehouse, messages: Iterator[RawMessage], *, progress: Progress | None = None
+) -> IngestSummary:
+    """Archive and process the messages of a source one by one, so that a
+    crash loses nothing (what is archived is processed by the next run)."""
     clock = StageClock()
     summary = IngestSummary()
-    pending: list[str] = []
     iterator = iter(messages)
     while True:
         with clock.stage("fetch"):
             message = next(iterator, None)
         if message is None:
             break
-        with clock.stage("archive"):
-            archived = archive_raw(warehouse, message)
-        if archived.new:
-            summary.new += 1
-        else:
-            summary.already_known += 1
-        if not archived.processed:
-            pending.append(archived.sha256)
+        summary.add(ingest_message(warehouse, message, clock))
+        if progress is not None:
+            progress.advance()
     summary.seconds = dict(clock.seconds)
-    return pending, summary
+    return summary
 
 
-def process_many(warehouse: Warehouse, shas: list[str], *, replace: bool = False) -> IngestSummary:
+def process_backlog(warehouse: Warehouse, *, progress: Progress | None = None) -> IngestSummary:
+    """Process what earlier runs archived but did not finish (a crash) or
+    could not process (their error is kept; they are tried again)."""
+    shas = warehouse.unprocessed()
+    if shas:
+        log.info("%d archived message(s) left to process by an earlier run", len(shas))
+    return process_many(warehouse, shas, progress=progress)
+
+
+def process_many(
+    warehouse: Warehouse, shas: list[str], *, replace: bool = False, progress: Progress | None = None
+) -> IngestSummary:
     clock = StageClock()
     summary = IngestSummary()
+    if progress is not None:
+        progress.start(len(shas), "reprocessing" if replace else "processing")
     for sha256 in shas:
         summary.add(process_archived(warehouse, sha256, clock=clock, replace=replace))
+        if progress is not None:
+            progress.advance()
     summary.seconds = dict(clock.seconds)
     return summary

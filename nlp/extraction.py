@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from bilan.nlp.departments import DepartmentGuess, decide_departments
 from bilan.nlp.gazetteer import get_department_finder
 from bilan.nlp.kind import classify_kind
+from bilan.nlp.original import original_message_id
 from bilan.parsers.message import ParsedMessage
 
 
@@ -24,6 +25,8 @@ class Extraction:
     review_reason: str | None = None
     #: Role of each attachment, by its index in the message's flat list.
     attachment_roles: dict[int, str] = field(default_factory=dict)
+    #: Bounces, read receipts, auto-replies: the Message-ID of the message they answer.
+    original_message_id: str | None = None
 
 
 def extract(parsed: ParsedMessage) -> Extraction:
@@ -34,4 +37,5 @@ def extract(parsed: ParsedMessage) -> Extraction:
         departments=decision.departments,
         needs_review=decision.needs_review,
         review_reason=decision.reason,
+        original_message_id=original_message_id(parsed, kind),
     )

@@ -18,6 +18,7 @@ from email.message import EmailMessage
 from bilan.parsers.document import Document, EmbeddedFile, ParseError, ParseStatus
 from bilan.parsers.limits import Limits
 from bilan.parsers.registry import parse_file
+from bilan.parsers.report import reported_message_id
 from bilan.parsers.sniff import sniff_format
 from bilan.parsers.text import parse_html, parse_text
 
@@ -48,6 +49,8 @@ class Envelope:
     content_type: str = "text/plain"
     report_type: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    #: For a delivery or read report: the Message-ID of the message it is about.
+    reported_message_id: str | None = None
 
 
 @dataclass
@@ -85,6 +88,7 @@ class ParsedMessage:
 def parse_message(raw: bytes, limits: Limits = Limits()) -> ParsedMessage:
     message = email.message_from_bytes(raw, policy=email.policy.default)
     envelope = read_envelope(message)
+    envelope.reported_message_id = reported_message_id(message)
     body, files = split_message(message)
     parsed = ParsedMessage(envelope=envelope, body=body)
     budget = _Budget(limits)
@@ -150,7 +154,9 @@ def parse_attached_message(data: bytes, filename: str) -> Document:
     message = email.message_from_bytes(data, policy=email.policy.default)
     body, files = split_message(message, filename=filename)
     envelope = read_envelope(message)
-    body.metadata.update({"subject": envelope.subject, "from": envelope.sender_address})
+    body.metadata.update(
+        {"subject": envelope.subject, "from": envelope.sender_address, "message_id": envelope.message_id}
+    )
     body.files = files
     return body
 
