@@ -17,6 +17,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from bilan.flows.events import announce_ingested
+from bilan.flows.imap import CONNECTION_ERRORS, ImapLoginFailed, InsecureConnectionRefused, TlsVerificationFailed
 from bilan.flows.mailbox import MailboxOptions, account_from_settings, ingest_imap
 from bilan.flows.pipeline import IngestSummary, ingest_messages, open_warehouse, process_backlog
 from bilan.flows.progress import LogProgress, Progress
@@ -24,6 +25,8 @@ from bilan.flows.sources import open_local_source
 from bilan.settings import Settings, get_settings
 
 __all__ = ["import_path", "ingest_mailbox", "open_warehouse", "run_ingestion"]
+
+FATAL_ERRORS = (TlsVerificationFailed, InsecureConnectionRefused)
 
 
 def import_path(settings: Settings, path: Path, progress: Progress | None = None) -> IngestSummary:
@@ -60,7 +63,23 @@ def run_ingestion(settings: Settings, path: Path | None = None, progress: Progre
     return summary
 
 
-@task(name="ingest-imap", retries=2, retry_delay_seconds=10, cache_policy=NO_CACHE)
+def _connection_trouble(task, task_run, state) -> bool:
+    """Retry when the server was unreachable, not when it refused us (wrong
+    password, untrusted certificate): a retry cannot fix those."""
+    try:
+        state.result()
+    except FATAL_ERRORS + (ImapLoginFailed,):
+        return False
+    except CONNECTION_ERRORS:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+@task(
+    name="ingest-imap", retries=2, retry_delay_seconds=10, retry_condition_fn=_connection_trouble, cache_policy=NO_CACHE
+)
 def ingest_imap_task() -> IngestSummary:
     return fetch_imap(get_settings(), LogProgress(get_run_logger()))
 

@@ -94,8 +94,10 @@ def _postgres_lock(engine: Engine, name: str, timeout: float) -> Iterator[None]:
         try:
             yield
         finally:
-            with contextlib.suppress(Exception):  # a lost connection has released it already
+            try:
                 connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+            except Exception:  # never give back to the pool a session that may still hold it
+                connection.invalidate()
 
 
 _MEMORY_LOCKS: dict[str, threading.Lock] = {}
