@@ -5,7 +5,7 @@ Prefect server is configured.
 The flow is what the deployments of `prefect.yaml` run: `poll-mailbox`
 (every 5 minutes) and `ingest-on-new-mail` (triggered by the event that
 `bilan watch --dispatch` emits). Tasks call plain functions of
-`bilan.flows.mailbox` and `bilan.flows.pipeline`, so that the CLI, the
+`bilan.flows.imap_ingestion` and `bilan.flows.pipeline`, so that the CLI, the
 watcher and the tests run exactly the same code.
 """
 
@@ -18,7 +18,7 @@ from prefect.cache_policies import NO_CACHE
 
 from bilan.flows.events import announce_ingested
 from bilan.flows.imap import CONNECTION_ERRORS, ImapLoginFailed, InsecureConnectionRefused, TlsVerificationFailed
-from bilan.flows.mailbox import MailboxOptions, account_from_settings, ingest_imap
+from bilan.flows.imap_ingestion import MailboxOptions, account_from_settings, ingest_imap
 from bilan.flows.pipeline import IngestSummary, ingest_messages, open_warehouse, process_backlog
 from bilan.flows.progress import LogProgress, Progress
 from bilan.flows.sources import open_local_source

@@ -6,7 +6,7 @@ Two ways to run, one process each:
 * standalone (the default): the watcher does the work itself. Everything
   heavy (the warehouse and its migrations, the spaCy pipeline) is loaded
   once, then each announced message goes through the plain library
-  (`flows/mailbox.py`), in the order and with the guarantees described
+  (`flows/imap_ingestion.py`), in the order and with the guarantees described
   there, typically within a second of the APPEND. No Prefect server is
   needed; when one is configured, each ingested message also emits the
   `bilan.message.ingested` event.
@@ -46,7 +46,7 @@ from bilan.flows.imap import (
     InsecureConnectionRefused,
     TlsVerificationFailed,
 )
-from bilan.flows.mailbox import MailboxOptions, account_from_settings, ingest_folder, open_folder
+from bilan.flows.imap_ingestion import MailboxOptions, account_from_settings, ingest_folder, open_folder
 from bilan.flows.pipeline import IngestSummary, open_warehouse, process_backlog
 from bilan.settings import Settings
 

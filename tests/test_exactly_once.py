@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bilan.flows.imap import ImapSource
-from bilan.flows.mailbox import MailboxOptions, account_from_settings, ingest_imap
+from bilan.flows.imap_ingestion import MailboxOptions, account_from_settings, ingest_imap
 from bilan.storage.models import Attachment, ImapProgress, Message
 from tests.mail import numbered_messages
 from tests.processes import BilanProcess, wait_until

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from bilan.cli import app
 from bilan.flows.ingest import import_path
-from bilan.flows.mailbox import account_from_settings, ingest_imap
+from bilan.flows.imap_ingestion import account_from_settings, ingest_imap
 from bilan.flows.sources import (
     DirectorySource,
     EmlFileSource,
