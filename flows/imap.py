@@ -309,6 +309,8 @@ class ImapSource:
         drops meanwhile."""
         assert self.client is not None
         client = self.client
+        if self._announced_meanwhile():
+            return True
         try:
             client.idle()
         except IMAPClientError as exc:
@@ -332,13 +334,24 @@ class ImapSource:
         _, responses = client.idle_done()
         return _announces_mail(responses, self.account) or news
 
+    def _announced_meanwhile(self) -> bool:
+        """Whether the server announced a message while we were busy with
+        other commands (it says so once, with whatever response comes next,
+        and not again when IDLE starts). imaplib keeps such unsolicited
+        responses aside; imapclient does not look at EXISTS there."""
+        assert self.client is not None
+        pending = self.client._imap.untagged_responses
+        announced = bool(pending.pop("EXISTS", None))
+        pending.pop("RECENT", None)
+        return announced
+
 
 def _announces_mail(responses: list, account: ImapAccount) -> bool:
     news = False
     for response in responses:
         if response and response[0] == b"BYE":
             raise ImapUnavailable(f"{account.host}:{account.port} closed the connection: {response[1:]}")
-        if len(response) >= 2 and response[1] in (b"EXISTS", b"RECENT"):
+        if len(response) >= 2 and response[1] == b"EXISTS":
             news = True
     return news
 

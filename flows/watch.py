@@ -37,7 +37,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from bilan.flows.events import announce_ingested, announce_new_mail
+from bilan.flows.events import announce_ingested, announce_new_mail, prefect_api_configured
 from bilan.flows.imap import (
     CONNECTION_ERRORS,
     IdleRefused,
@@ -79,6 +79,12 @@ class Backoff:
         self.attempt = 0
 
 
+def _api_url() -> str:
+    from prefect.settings import PREFECT_API_URL
+
+    return str(PREFECT_API_URL.value())
+
+
 class Watcher:
     def __init__(self, settings: Settings, *, dispatch: bool = False, poll: bool = False):
         self.settings = settings
@@ -105,6 +111,8 @@ class Watcher:
     def run(self) -> IngestSummary:
         """Watch until `stop()`; return what was ingested meanwhile."""
         self.warehouse = open_warehouse(self.settings)
+        if prefect_api_configured():  # also pays for importing Prefect now, not at the first message
+            log.info("events go to the Prefect API at %s", _api_url())
         if not self.dispatch:
             self._load_pipeline()
             self.total.add(process_backlog(self.warehouse))
