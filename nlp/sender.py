@@ -63,7 +63,7 @@ def sender_role(parsed: ParsedMessage, kind: Kind) -> str:
     for cue, mailbox_role in MAILBOX_CUES:
         if local.startswith(cue) or f"-{cue}" in local or f".{cue}" in local:
             return mailbox_role
-    functional = _is_functional(display, local)
+    functional = _is_functional(re.sub(r"\(.*", "", display), local)
     role = _state_role(display) if functional else None
     if role:
         return role
@@ -99,8 +99,9 @@ def _state_role(text: str) -> str | None:
 
 def _is_functional(display: str, local: str) -> bool:
     """A service mailbox ("Politique de la ville Manche", `ddets-pv@`) rather than a person's."""
-    words = ("politique de la ville", "ddets", "pref", "bpv", "service", "bureau", "direction", "sgar", "cohesion")
-    return any(w in display for w in words) or bool(re.search(r"ddets|pref|bpv|sgar|(^|[-_.])pv([-_.]|$)", local))
+    words = ("politique de la ville", "ddets", "pref", "bpv", "service", "bureau", "direction", "sgar", "cohesion",
+             "secretariat", "mission", "pole", "cellule")
+    return display.startswith(words) or bool(re.search(r"ddets|pref|bpv|sgar|(^|[-_.])pv([-_.]|$)", local))
 
 
 def _signed_by_sender(signature: str, display: str, local: str) -> bool:
