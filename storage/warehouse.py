@@ -19,13 +19,18 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bilan.storage.archive import RawArchive
 from bilan.storage.db import get_engine, transaction, upgrade_schema
+from bilan.storage.followups import resolve_follow_ups
 from bilan.storage.models import (
+    Annexe1Row,
+    Annexe2Row,
     Attachment,
     Campaign,
     ExtractedText,
     ImapProgress,
     Message,
     MessageDepartment,
+    SurveyAnswer,
+    SurveyResponse,
 )
 from bilan.storage.reference import seed_reference
 
@@ -137,6 +142,9 @@ class Warehouse:
                 raise LookupError(f"message {sha256} is not archived")
             if message.processed_at is not None and not replace:
                 return False
+            previous_departments = set(session.scalars(
+                select(MessageDepartment.department_code).where(MessageDepartment.message_id == message.id)
+            ))
             _delete_derived(session, message.id)
             _insert_attachments(session, message.id, parsed, extraction)
             _insert_texts(session, message.id, parsed)
@@ -156,6 +164,7 @@ class Warehouse:
             message.review_reason = extraction.review_reason
             message.process_error = None
             message.processed_at = utcnow()
+            _record_structure(session, message, extraction, previous_departments, self.campaign.timezone)
         return True
 
     def record_failure(self, sha256: str, error: str) -> None:
@@ -198,6 +207,64 @@ class Warehouse:
 def _delete_derived(session, message_id: int) -> None:
     for table in (ExtractedText, MessageDepartment, Attachment):
         session.execute(delete(table).where(table.message_id == message_id))
+
+
+def _record_structure(
+    session, message: Message, extraction: Extraction, previous_departments: set[str], timezone: str
+) -> None:
+    """Annex rows, survey answers and follow-up cues of a message, then the
+    follow-up links of its departments, recomputed from all their messages."""
+    for table in (Annexe1Row, Annexe2Row, SurveyResponse):
+        session.execute(delete(table).where(table.message_id == message.id))
+    _insert_annex_rows(session, message.id, extraction)
+    _insert_survey_responses(session, message.id, extraction)
+    follow_up = extraction.follow_up
+    message.follow_up = follow_up.relation
+    message.follow_up_cited_date = follow_up.cited_date
+    message.replies_to = follow_up.replies_to or None
+    session.flush()
+    codes = {d.code for d in extraction.departments}
+    resolve_follow_ups(session, codes | previous_departments, timezone)
+
+
+def _insert_annex_rows(session, message_id: int, extraction: Extraction) -> None:
+    from bilan.nlp.annex_tables import department_of_qpv
+
+    for model, rows in ((Annexe1Row, extraction.annexe1_rows), (Annexe2Row, extraction.annexe2_rows)):
+        for position, row in enumerate(rows):
+            session.add(
+                model(
+                    message_id=message_id,
+                    position=position,
+                    attachment_position=row.source.attachment,
+                    source_file=row.source.file,
+                    source_sheet=row.source.sheet,
+                    source_page=row.source.page,
+                    source_row=row.source.row,
+                    department_code=department_of_qpv(row.values.get("qpv_code")),
+                    **row.values,
+                )
+            )
+
+
+def _insert_survey_responses(session, message_id: int, extraction: Extraction) -> None:
+    department = extraction.departments[0].code if len(extraction.departments) == 1 else None
+    for position, response in enumerate(extraction.survey_responses):
+        session.add(
+            SurveyResponse(
+                message_id=message_id,
+                position=position,
+                attachment_position=response.attachment,
+                source_file=response.source,
+                conseil_citoyen=response.conseil_citoyen,
+                department_code=department,
+                pii=response.has_pii,
+                answers=[
+                    SurveyAnswer(number=a.number, topic=a.topic, question=a.question, answer=a.answer, pii=a.pii)
+                    for a in response.answers
+                ],
+            )
+        )
 
 
 def _insert_attachments(session, message_id: int, parsed: ParsedMessage, extraction: Extraction) -> None:
