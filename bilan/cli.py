@@ -25,6 +25,13 @@ STATUS_LABELS = {"on_time": "on time", "late": "late", "missing": "missing"}
 STATUS_STYLES = {"on_time": "green", "late": "yellow", "missing": "red"}
 
 
+NUMBER_COLUMNS = {"Messages", "Unreadable files", "To review", "Reminders", "Modality"}
+
+
+def _nonzero(count: int) -> str:
+    return str(count) if count else ""
+
+
 def _warehouse():
     from bilan.flows.ingest import open_warehouse
 
@@ -66,7 +73,8 @@ def status(
     only: Annotated[Optional[StatusFilter], typer.Option("--status", help="Show only this status.")] = None,
     region: Annotated[Optional[str], typer.Option(help="Show only this region (case-insensitive).")] = None,
 ) -> None:
-    """Print the 101 departments with their status, first contribution time and message count."""
+    """Print the 101 departments: status, first contribution, modality, annexes received (1 2 3),
+    messages, unreadable files, messages to review and reminders sent."""
     from bilan.storage.status import department_statuses
 
     warehouse = _warehouse()
@@ -76,15 +84,23 @@ def status(
         if (only is None or r.status == only.value) and (region is None or r.region.casefold() == region.casefold())
     ]
     table = Table(title=f"{warehouse.campaign.name} — deadline {warehouse.campaign.deadline:%d/%m/%Y}")
-    for column in ("Code", "Department", "Region", "Status", "First contribution (Paris time)", "Messages"):
-        table.add_column(column, justify="right" if column == "Messages" else "left")
+    for column in (
+        "Code", "Department", "Region", "Status", "First contribution (Paris)", "Modality", "Annexes",
+        "Messages", "Unreadable files", "To review", "Reminders",
+    ):
+        table.add_column(column, justify="right" if column in NUMBER_COLUMNS else "left")
     from zoneinfo import ZoneInfo
 
     paris = ZoneInfo(warehouse.campaign.timezone)
     for r in shown:
         first = r.first_contribution_at.astimezone(paris).strftime("%Y-%m-%d %H:%M") if r.first_contribution_at else ""
         style = STATUS_STYLES[r.status]
-        table.add_row(r.code, r.name, r.region, f"[{style}]{STATUS_LABELS[r.status]}[/]", first, str(r.messages))
+        annexes = " ".join(str(n) if n in r.annexes else "·" for n in (1, 2, 3))
+        table.add_row(
+            r.code, r.name, r.region, f"[{style}]{STATUS_LABELS[r.status]}[/]", first,
+            str(r.modality or ""), annexes, str(r.messages), _nonzero(r.unreadable_files),
+            _nonzero(r.flagged_for_review), _nonzero(r.reminders_sent),
+        )
     console.print(table)
     counts = {s: sum(1 for r in rows if r.status == s) for s in STATUS_LABELS}
     console.print(
@@ -94,14 +110,24 @@ def status(
 
 class ExportFormat(str, Enum):
     json = "json"
+    xlsx = "xlsx"
+    csv = "csv"
+    parquet = "parquet"
 
 
 @app.command()
 def export(
-    out: Annotated[Path, typer.Option("--out", help="File to write.")],
+    out: Annotated[Path, typer.Option("--out", help="File to write (json, xlsx) or folder (csv, parquet: one file per view).")],
     format: Annotated[ExportFormat, typer.Option("--format", help="Output format.")] = ExportFormat.json,
 ) -> None:
-    """Write the warehouse in the export contract (see the README)."""
+    """Write the warehouse: json = the export contract; xlsx, csv, parquet = the analyst views (see the README)."""
+    if format is not ExportFormat.json:
+        from bilan.storage.view_export import export_views
+
+        warehouse = _warehouse()
+        written = export_views(warehouse.engine, format.value, out, warehouse.campaign.timezone)
+        console.print(f"{len(written)} file(s) written: " + ", ".join(str(path) for path in written), soft_wrap=True)
+        return
     from bilan.storage.export import export_contract
 
     data = export_contract(_warehouse())

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,8 @@ class Column:
     #: Header shown in spreadsheets (French).
     header: str
     kind: str = "text"
+    #: French labels of coded values, shown in XLSX instead of the codes.
+    labels: Mapping[str, str] | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -128,6 +130,8 @@ def _excel_value(value: Any, column: Column, zone: ZoneInfo) -> Any:
         return None
     if column.kind == "datetime":
         return value.astimezone(zone).replace(tzinfo=None)
+    if column.labels:
+        return column.labels.get(value, value)
     return value
 
 
@@ -141,7 +145,8 @@ def _width(sheet: Sheet, index: int) -> float:
     for row in sheet.rows[:2000]:
         value = row[index]
         if value is not None and column.kind in ("text", "int"):
-            longest = max(longest, len(str(value)) + 2)
+            shown = column.labels.get(value, value) if column.labels else value
+            longest = max(longest, len(str(shown)) + 2)
     return min(longest, MAX_WIDTH)
 
 

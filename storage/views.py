@@ -28,6 +28,32 @@ from sqlalchemy import Connection, inspect, text
 from bilan.storage.tabular import Column, Sheet, typed_rows
 
 
+#: How coded values read in the spreadsheets.
+STATUS_LABELS = {"on_time": "à l'heure", "late": "en retard", "missing": "sans réponse"}
+KIND_LABELS = {
+    "contribution": "contribution",
+    "survey_response": "réponse au questionnaire",
+    "question": "question",
+    "auto_reply": "réponse automatique",
+    "read_receipt": "accusé de lecture",
+    "bounce": "non-distribution",
+    "spam": "indésirable",
+}
+PARSE_STATUS_LABELS = {
+    "encrypted": "protégé par mot de passe",
+    "corrupt": "endommagé ou incomplet",
+    "too_large": "trop volumineux",
+    "unsupported": "format non pris en charge",
+    "scanned": "image sans texte (scan)",
+    "timeout": "lecture trop longue",
+}
+PROBLEM_LABELS = {
+    "processing_failed": "échec du traitement",
+    "not_processed": "pas encore traité",
+    "needs_review": "à vérifier",
+}
+
+
 @dataclass(frozen=True)
 class AnalystView:
     name: str
@@ -58,7 +84,7 @@ DEPARTMENT_STATUS = AnalystView(
         Column("department_code", "Code"),
         Column("department_name", "Département"),
         Column("region", "Région"),
-        Column("status", "Statut"),
+        Column("status", "Statut", labels=STATUS_LABELS),
         Column("first_contribution_at", "Première contribution", "datetime"),
         Column("modality", "Modalité", "int"),
         Column("annexe1_received", "Annexe 1 reçue", "bool"),
@@ -266,13 +292,13 @@ UNREADABLE_FILE = AnalystView(
         Column("received_at", "Reçu le", "datetime"),
         Column("sender", "Expéditeur"),
         Column("subject", "Objet"),
-        Column("kind", "Type de message"),
+        Column("kind", "Type de message", labels=KIND_LABELS),
         Column("filename", "Fichier"),
         Column("inside", "Contenu dans"),
         Column("format", "Format"),
         Column("size", "Taille (octets)", "int"),
         Column("role", "Rôle"),
-        Column("parse_status", "Problème"),
+        Column("parse_status", "Problème", labels=PARSE_STATUS_LABELS),
         Column("parse_error", "Détail"),
     ),
     sql="""
@@ -313,8 +339,8 @@ REVIEW_QUEUE = AnalystView(
         Column("received_at", "Reçu le", "datetime"),
         Column("sender", "Expéditeur"),
         Column("subject", "Objet"),
-        Column("kind", "Type de message"),
-        Column("problem", "Problème"),
+        Column("kind", "Type de message", labels=KIND_LABELS),
+        Column("problem", "Problème", labels=PROBLEM_LABELS),
         Column("detail", "Détail"),
     ),
     sql="""
