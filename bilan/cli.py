@@ -72,9 +72,11 @@ class StatusFilter(str, Enum):
 def status(
     only: Annotated[Optional[StatusFilter], typer.Option("--status", help="Show only this status.")] = None,
     region: Annotated[Optional[str], typer.Option(help="Show only this region (case-insensitive).")] = None,
+    details: Annotated[
+        bool, typer.Option("--details", help="Add modality, unreadable files, messages to review and reminders sent (wide).")
+    ] = False,
 ) -> None:
-    """Print the 101 departments: status, first contribution, modality, annexes received (1 2 3),
-    messages, unreadable files, messages to review and reminders sent."""
+    """Print the 101 departments: status, first contribution, annexes received (1 2 3) and messages."""
     from bilan.storage.status import department_statuses
 
     warehouse = _warehouse()
@@ -84,10 +86,10 @@ def status(
         if (only is None or r.status == only.value) and (region is None or r.region.casefold() == region.casefold())
     ]
     table = Table(title=f"{warehouse.campaign.name} — deadline {warehouse.campaign.deadline:%d/%m/%Y}")
-    for column in (
-        "Code", "Department", "Region", "Status", "First contribution (Paris)", "Modality", "Annexes",
-        "Messages", "Unreadable files", "To review", "Reminders",
-    ):
+    columns = ["Code", "Department", "Region", "Status", "First contribution (Paris)", "Annexes", "Messages"]
+    if details:
+        columns += ["Modality", "Unreadable files", "To review", "Reminders"]
+    for column in columns:
         table.add_column(column, justify="right" if column in NUMBER_COLUMNS else "left")
     from zoneinfo import ZoneInfo
 
@@ -96,11 +98,13 @@ def status(
         first = r.first_contribution_at.astimezone(paris).strftime("%Y-%m-%d %H:%M") if r.first_contribution_at else ""
         style = STATUS_STYLES[r.status]
         annexes = " ".join(str(n) if n in r.annexes else "·" for n in (1, 2, 3))
-        table.add_row(
-            r.code, r.name, r.region, f"[{style}]{STATUS_LABELS[r.status]}[/]", first,
-            str(r.modality or ""), annexes, str(r.messages), _nonzero(r.unreadable_files),
-            _nonzero(r.flagged_for_review), _nonzero(r.reminders_sent),
-        )
+        cells = [r.code, r.name, r.region, f"[{style}]{STATUS_LABELS[r.status]}[/]", first, annexes, str(r.messages)]
+        if details:
+            cells += [
+                str(r.modality or ""), _nonzero(r.unreadable_files), _nonzero(r.flagged_for_review),
+                _nonzero(r.reminders_sent),
+            ]
+        table.add_row(*cells)
     console.print(table)
     counts = {s: sum(1 for r in rows if r.status == s) for s in STATUS_LABELS}
     console.print(
