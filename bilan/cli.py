@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 from enum import Enum
@@ -138,6 +139,54 @@ def export(
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
     console.print(f"{len(data['messages'])} messages written to {out}")
+
+
+@app.command()
+def reminders(
+    out: Annotated[Path, typer.Option("--out", help="Folder for the list (relances.xlsx, relances.csv) and the .eml drafts.")] = Path("relances"),
+    send: Annotated[bool, typer.Option("--send", help="Send the reminders through the SMTP server (default: dry run).")] = False,
+    contacts: Annotated[
+        Optional[Path], typer.Option("--contacts", help="CSV of contacts (department, email); default: BILAN_REMINDER_CONTACTS.", exists=True, dir_okay=False)
+    ] = None,
+    template: Annotated[
+        Optional[Path], typer.Option("--template", help="E-mail template (Jinja2, French); default: BILAN_REMINDER_TEMPLATE or the built-in one.", exists=True, dir_okay=False)
+    ] = None,
+    on: Annotated[
+        Optional[dt.datetime],
+        typer.Option("--date", help="Draft as if today were this date (rehearsal; not with --send).", formats=["%Y-%m-%d"]),
+    ] = None,
+) -> None:
+    """List the departments to chase, draft one French reminder each, and send them with --send.
+
+    Before the deadline: departments that have not answered; after it, also those whose
+    contribution lacks a required annex. Nobody is reminded twice the same day."""
+    from zoneinfo import ZoneInfo
+
+    from bilan.flows.remind import remind
+
+    if on is not None and send:
+        raise typer.BadParameter("--date is for rehearsals; it cannot be used with --send", param_hint="--date")
+    warehouse = _warehouse()
+    now = None
+    if on is not None:
+        now = dt.datetime.combine(on.date(), dt.time(9), tzinfo=ZoneInfo(warehouse.campaign.timezone))
+    run = remind(str(out), send, str(contacts) if contacts else None, str(template) if template else None, now)
+    table = Table(title="Departments to remind")
+    for column in ("Code", "Department", "Reason", "Missing annexes", "Unreadable files", "Recipients"):
+        table.add_column(column)
+    for draft in run.drafts:
+        table.add_row(
+            draft.department.code, draft.department.name, draft.reason,
+            " ".join(str(n) for n in draft.missing_annexes), str(len(draft.unreadable) or ""),
+            ", ".join(draft.recipients) or "[red]none[/]",
+        )
+    console.print(table)
+    console.print(f"list and drafts written to {out}/ (relances.xlsx, relances.csv, {len(run.drafts)} .eml)", soft_wrap=True)
+    console.print(run.describe(send), soft_wrap=True)
+    for code, error in run.failed.items():
+        console.print(f"[red]{code}: {error}[/]", soft_wrap=True)
+    if run.failed:
+        raise typer.Exit(1)
 
 
 @app.command()
