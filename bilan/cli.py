@@ -190,6 +190,17 @@ def reminders(
 
 
 @app.command()
+def report(
+    out: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("rapport.html"),
+) -> None:
+    """Write the dashboard: one self-contained HTML file (map, progress, recommendations, late and missing)."""
+    from bilan.report import write_report
+
+    path = write_report(_warehouse(), out)
+    console.print(f"dashboard written to {path.resolve()}", soft_wrap=True)
+
+
+@app.command()
 def evaluate(
     truth: Annotated[Path, typer.Option("--truth", help="Labelled folder (with truth/ and departments.json).", exists=True)],
     export_file: Annotated[Path, typer.Option("--export", help="A file written by `bilan export --format json`.", exists=True, dir_okay=False)],

@@ -401,3 +401,12 @@ def replace_views(connection: Connection, views: Sequence[AnalystView] = VIEWS) 
 def read_view(connection: Connection, view: AnalystView) -> Sheet:
     rows = connection.execute(text(view.select())).all()
     return Sheet(view.name, view.title, view.columns, typed_rows(rows, view.columns))
+
+
+def counts_by(connection: Connection, view_name: str, columns: Sequence[str]) -> list[tuple] | None:
+    """`SELECT columns, count(*) FROM view GROUP BY columns`, or None while
+    that view is not in this warehouse (views over tables of later stages)."""
+    if view_name not in {view.name for view in VIEWS} or view_name not in inspect(connection).get_view_names():
+        return None
+    names = ", ".join(columns)
+    return [tuple(row) for row in connection.execute(text(f"SELECT {names}, count(*) FROM {view_name} GROUP BY {names}"))]
