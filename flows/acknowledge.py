@@ -16,10 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 
-from bilan.flows.letters import TEMPLATES, french_datetime, letter, render
+from bilan.flows.letters import TEMPLATES, address_of, french_datetime, letter, render
 from bilan.flows.mailer import Mailer, MailerError, SmtpServer
 from bilan.settings import Settings
-from bilan.storage.outgoing import ContributionToAcknowledge, contributions_to_acknowledge
+from bilan.storage.outgoing import ROBOT_PREFIXES, ContributionToAcknowledge, contributions_to_acknowledge
 from bilan.storage.views import PARSE_STATUS_LABELS
 from bilan.storage.warehouse import Warehouse
 
@@ -69,7 +69,12 @@ def acknowledge_contributions(
     """Acknowledge what is due; never raises for a mail problem (the ingest
     run that calls this must not fail because the SMTP server is down)."""
     run = AcknowledgementRun()
-    due = contributions_to_acknowledge(warehouse.engine, now - dt.timedelta(days=settings.acknowledge_within_days))
+    ours = address_of(settings.smtp_from).lower()
+    due = [
+        item
+        for item in contributions_to_acknowledge(warehouse.engine, now - dt.timedelta(days=settings.acknowledge_within_days))
+        if item.sender.lower() != ours and not item.sender.lower().startswith(ROBOT_PREFIXES)
+    ]
     if not due:
         return run
     factory = mailer_factory or (lambda: Mailer(SmtpServer.from_settings(settings)))

@@ -96,7 +96,7 @@ class Mailer:
             message["Message-ID"] = make_msgid(domain=_domain_of(message["From"]))
         try:
             refused = self._smtp.send_message(message)
-        except smtplib.SMTPException as exc:
+        except (OSError, smtplib.SMTPException) as exc:
             raise MailerError(f"{self.server}: {type(exc).__name__}: {exc}") from None
         if refused:
             log.warning("%s: some recipients were refused: %s", self.server, ", ".join(refused))

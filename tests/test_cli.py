@@ -29,7 +29,7 @@ def ingested(prefect_server, settings_env):
 
 def test_every_command_has_help():
     output = _run("--help")
-    for command in ("ingest", "status", "export", "evaluate"):
+    for command in ("ingest", "status", "reminders", "export", "report", "evaluate"):
         assert command in output
         assert "Usage" in _run(command, "--help")
 
