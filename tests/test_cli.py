@@ -85,3 +85,9 @@ def test_evaluate_prints_one_metric_per_line(ingested, tmp_path):
     assert lines["messages_matched"] == f"{len(EXPECTED)}/{len(EXPECTED)}"
     assert lines["kind_accuracy"] == "1.000" and lines["status_accuracy"] == "1.000"
     assert "version_link_accuracy" in lines
+
+
+def test_status_details_show_what_was_received(ingested):
+    output = _run("status", "--details", "--status", "late")
+    assert "Modality" in output and "Reminders" in output and "Isère" in output
+    assert "Modality" not in _run("status")
