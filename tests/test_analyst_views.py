@@ -170,3 +170,32 @@ def test_views_describe_the_sample_mailbox(sample_warehouses):
         campaign = read_view(connection, view_named("campaign_status")).rows[0]
     # samples/README.md: 7 on time, 1 late, 93 missing; 12 messages.
     assert campaign[3:8] == (101, 7, 1, 93, 12)
+
+
+def test_a_warehouse_of_the_first_schema_is_upgraded(database_url):
+    """A campaign created before the follow-up gets its closing time (the first
+    late instant, in UTC) when the migration runs."""
+    from alembic import command
+    from alembic.config import Config
+
+    from bilan.storage.db import MIGRATIONS, get_engine
+
+    engine = get_engine(database_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+        connection.execute(text(
+            "INSERT INTO campaign (name, deadline, timezone) VALUES ('Bilan 2021', '2021-12-10', 'Europe/Paris')"
+        ))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    with engine.connect() as connection:
+        value = connection.execute(text("SELECT closes_at FROM campaign")).scalar_one()
+        assert _normalised(value) == "2021-12-10T23:00:00+00:00"
+        assert connection.execute(text("SELECT count(*) FROM department_status")).scalar_one() == 0  # no departments yet
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0001")

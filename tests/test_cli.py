@@ -87,7 +87,10 @@ def test_evaluate_prints_one_metric_per_line(ingested, tmp_path):
     assert "version_link_accuracy" in lines
 
 
-def test_status_details_show_what_was_received(ingested):
+def test_status_details_show_what_was_received(ingested, monkeypatch):
+    from bilan import cli
+
+    monkeypatch.setattr(cli.console, "width", 200)  # --details is a wide table
     output = _run("status", "--details", "--status", "late")
     assert "Modality" in output and "Reminders" in output and "Isère" in output
     assert "Modality" not in _run("status")
