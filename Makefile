@@ -1,11 +1,11 @@
 # Two commands do all the set-up on a fresh Debian machine with Python 3.11:
-#   make demo   installs bilan and ingests the sample mailbox into a SQLite warehouse
+#   make demo   installs bilan, ingests the sample mailbox into a SQLite warehouse and writes the dashboard
 #   make test   installs what the tests need (Debian packages included) and runs them
 PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-DEBIAN_PACKAGES = dovecot-imapd
+DEBIAN_PACKAGES = dovecot-imapd chromium
 DEMO_DIR = var/demo
 
 .PHONY: demo test install install-test debian-packages clean
@@ -22,6 +22,7 @@ demo: install
 	rm -rf $(DEMO_DIR)
 	BILAN_DATABASE_URL=sqlite:///$(DEMO_DIR)/bilan.db $(BIN)/bilan ingest --from-dir samples/mailbox
 	BILAN_DATABASE_URL=sqlite:///$(DEMO_DIR)/bilan.db $(BIN)/bilan status
+	BILAN_DATABASE_URL=sqlite:///$(DEMO_DIR)/bilan.db $(BIN)/bilan report --out $(DEMO_DIR)/rapport.html
 
 debian-packages:
 	@if ! dpkg -s $(DEBIAN_PACKAGES) >/dev/null 2>&1; then \

@@ -7,12 +7,14 @@ Run it with `bilan ingest`, or as the polling deployment declared in
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import lru_cache
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from bilan.flows.acknowledge import AcknowledgementRun, acknowledge_contributions
 from bilan.flows.pipeline import IngestSummary, ingest_source_messages, process_many
 from bilan.flows.sources import DirectorySource, ImapAccount, ImapSource
 from bilan.settings import Settings, get_settings
@@ -72,6 +74,15 @@ def process_chunk(shas: list[str]) -> IngestSummary:
     return process_many(open_warehouse(get_settings()), shas)
 
 
+@task(name="acknowledge-contributions", cache_policy=NO_CACHE)
+def acknowledge() -> AcknowledgementRun:
+    """Optional acknowledgements of receipt (BILAN_ACKNOWLEDGE), once per new contribution."""
+    settings = get_settings()
+    run = acknowledge_contributions(open_warehouse(settings), settings, dt.datetime.now(dt.timezone.utc))
+    get_run_logger().info(run.describe())
+    return run
+
+
 @flow(name="ingest_mailbox")
 def ingest_mailbox(from_dir: str | None = None) -> IngestSummary:
     """Ingest the IMAP folder of the settings, or a folder of `.eml` files."""
@@ -91,5 +102,7 @@ def ingest_mailbox(from_dir: str | None = None) -> IngestSummary:
         # Advanced only now that every fetched message is archived and processed
         # (or recorded as failed, to be retried from the archive).
         warehouse.advance_imap(*progress)
+    if settings.acknowledge:
+        acknowledge()
     logger.info(summary.describe())
     return summary

@@ -184,7 +184,9 @@ def _split_responses(pairs: list[tuple[str, str]]) -> list[SurveyResponse]:
             current, seen = SurveyResponse(), set()
         seen.add(name)
         number = next(i for i, q in enumerate(QUESTIONS, start=1) if q[0] == name)
-        current.answers.append(SurveyAnswer(number, name, template, " ".join(answer.split()), pii))
+        text = " ".join(answer.split())
+        # A free answer can carry personal data too ("rappelez-moi au 06 ...").
+        current.answers.append(SurveyAnswer(number, name, template, text, pii or personal_data_in(text)))
     responses.append(current)
     return [r for r in responses if sum(1 for a in r.answers if a.answer) >= MIN_ANSWERS]
 

@@ -71,6 +71,9 @@ class Campaign(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     deadline: Mapped[dt.date] = mapped_column(Date)
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Paris")
+    #: First late instant (midnight after the deadline day, local time), in
+    #: UTC, so that SQL views compare it with receipt times on any database.
+    closes_at: Mapped[dt.datetime | None]
 
 
 class Message(Base):
@@ -272,6 +275,42 @@ class SurveyAnswer(Base):
     pii: Mapped[bool] = mapped_column(Boolean, default=False, comment="the answer is personal data")
 
     response: Mapped[SurveyResponse] = relationship(back_populates="answers")
+
+
+class Reminder(Base):
+    """One reminder e-mail to a department, at most one per department and
+    local day: the row is claimed before sending, so two runs at once cannot
+    both send."""
+
+    __tablename__ = "reminder"
+    __table_args__ = (UniqueConstraint("campaign_id", "department_code", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
+    department_code: Mapped[str] = mapped_column(ForeignKey("department.code"))
+    day: Mapped[dt.date] = mapped_column(Date, comment="local date in the campaign's time zone")
+    reason: Mapped[str] = mapped_column(String(16), comment="missing | incomplete")
+    recipients: Mapped[str] = mapped_column(Text, comment="comma-separated addresses")
+    subject: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), comment="sending | sent | failed")
+    claimed_at: Mapped[dt.datetime]
+    sent_at: Mapped[dt.datetime | None]
+    smtp_message_id: Mapped[str | None] = mapped_column(String(998))
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class Acknowledgement(Base):
+    """The acknowledgement of receipt of one message: at most one ever."""
+
+    __tablename__ = "acknowledgement"
+
+    message_id: Mapped[int] = mapped_column(ForeignKey("message.id", ondelete="CASCADE"), primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(320))
+    status: Mapped[str] = mapped_column(String(16), comment="sending | sent | failed")
+    claimed_at: Mapped[dt.datetime]
+    sent_at: Mapped[dt.datetime | None]
+    smtp_message_id: Mapped[str | None] = mapped_column(String(998))
+    error: Mapped[str | None] = mapped_column(Text)
 
 
 Index("ix_message_department_code", MessageDepartment.department_code)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bilan.storage.models import Campaign, Department
+from bilan.storage.status import closes_at
 
 DEPARTMENTS_CSV = Path(__file__).parent / "data" / "departments.csv"
 COMMUNES_CSV = Path(__file__).parent / "data" / "communes.csv.gz"
@@ -78,5 +79,6 @@ def seed_reference(session: Session, campaign_name: str, deadline: dt.date, time
         session.add(campaign)
     else:
         campaign.deadline, campaign.timezone = deadline, timezone
+    campaign.closes_at = closes_at(campaign)
     session.flush()
     return campaign

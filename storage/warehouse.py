@@ -23,6 +23,7 @@ from bilan.storage.followups import resolve_follow_ups
 from bilan.storage.models import (
     Annexe1Row,
     Annexe2Row,
+    Acknowledgement,
     Attachment,
     Campaign,
     ExtractedText,
@@ -31,6 +32,7 @@ from bilan.storage.models import (
     MessageDepartment,
     SurveyAnswer,
     SurveyResponse,
+    Reminder,
 )
 from bilan.storage.reference import seed_reference
 
@@ -200,6 +202,70 @@ class Warehouse:
                     index_elements=["account", "folder", "uidvalidity"],
                     set_={"last_uid": uid, "updated_at": utcnow()},
                     where=ImapProgress.last_uid < uid,
+                )
+            )
+
+    # -- outgoing mail: claimed before sending, so that two runs never both send --
+
+    def claim_reminder(
+        self, department_code: str, day: dt.date, reason: str, recipients: list[str], subject: str
+    ) -> int | None:
+        """Reserve today's reminder for a department. Returns its id, or None
+        when one was already sent (or is being sent) that day. A failed
+        attempt may be claimed again."""
+        values = dict(
+            campaign_id=self.campaign.id, department_code=department_code, day=day, reason=reason,
+            recipients=", ".join(recipients), subject=subject, status="sending", claimed_at=utcnow(),
+            sent_at=None, smtp_message_id=None, error=None,
+        )
+        with transaction(self.engine) as session:
+            insert = pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
+            statement = insert(Reminder).values(**values)
+            update_values = {key: statement.excluded[key] for key in ("reason", "recipients", "subject", "status", "claimed_at", "error")}
+            return session.scalar(
+                statement.on_conflict_do_update(
+                    index_elements=["campaign_id", "department_code", "day"],
+                    set_=update_values,
+                    where=Reminder.status == "failed",
+                ).returning(Reminder.id)
+            )
+
+    def finish_reminder(self, reminder_id: int, smtp_message_id: str | None = None, error: str | None = None) -> None:
+        with transaction(self.engine) as session:
+            session.execute(
+                update(Reminder).where(Reminder.id == reminder_id).values(
+                    status="failed" if error else "sent",
+                    sent_at=None if error else utcnow(),
+                    smtp_message_id=smtp_message_id,
+                    error=error[:4000] if error else None,
+                )
+            )
+
+    def claim_acknowledgement(self, message_pk: int, recipient: str) -> bool:
+        """Reserve the one acknowledgement of a message (again only if an
+        earlier attempt failed)."""
+        with transaction(self.engine) as session:
+            insert = pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
+            statement = insert(Acknowledgement).values(
+                message_id=message_pk, recipient=recipient, status="sending", claimed_at=utcnow()
+            )
+            claimed = session.scalar(
+                statement.on_conflict_do_update(
+                    index_elements=["message_id"],
+                    set_={"status": "sending", "claimed_at": statement.excluded.claimed_at, "error": None},
+                    where=Acknowledgement.status == "failed",
+                ).returning(Acknowledgement.message_id)
+            )
+        return claimed is not None
+
+    def finish_acknowledgement(self, message_pk: int, smtp_message_id: str | None = None, error: str | None = None) -> None:
+        with transaction(self.engine) as session:
+            session.execute(
+                update(Acknowledgement).where(Acknowledgement.message_id == message_pk).values(
+                    status="failed" if error else "sent",
+                    sent_at=None if error else utcnow(),
+                    smtp_message_id=smtp_message_id,
+                    error=error[:4000] if error else None,
                 )
             )
 

@@ -87,3 +87,18 @@ def test_questions_are_recognised_in_other_words():
     assert question_topic("11. Quelles sont vos propositions pour améliorer la participation des habitants ?")[0] == \
         "proposals"
     assert question_topic("Le budget annuel") is None
+
+
+def test_a_free_answer_with_a_phone_number_is_personal_data():
+    from bilan.nlp.survey import _split_responses
+
+    pairs = [
+        ("Nom et prénom", "Jeanne Test"),
+        ("Conseil citoyen (quartier et commune)", "Les Tilleuls – Laon"),
+        ("Depuis quand êtes-vous membre du conseil citoyen ?", "2017"),
+        ("Quelles difficultés rencontrez-vous ?", "Peu de moyens, rappelez-moi au 06 12 34 56 78"),
+        ("Quelles sont vos propositions pour améliorer la participation des habitants ?", "Plus de réunions"),
+    ]
+    [response] = _split_responses(pairs)
+    flags = {a.topic: a.pii for a in response.answers}
+    assert flags == {"name": True, "conseil": False, "since": False, "difficulties": True, "proposals": False}
