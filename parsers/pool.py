@@ -93,7 +93,8 @@ class ParserPool:
         if self.size:
             self._context.set_forkserver_preload(_PRELOAD)
         self._idle: list[_Worker] = []
-        self._lock = threading.Lock()
+        self._live = 0  # workers started and not killed
+        self._available = threading.Condition()
         self._pid = os.getpid()
         self.closed = False
         #: Files parsed (in workers or in-process) and workers killed, for
@@ -108,59 +109,102 @@ class ParserPool:
         self.close()
 
     def parse_many(self, jobs: Sequence[ParseJob]) -> list[ParseOutcome]:
-        """Parse the jobs side by side; the outcomes come back in job order."""
+        """Parse the jobs side by side; the outcomes come back in job order.
+        Several threads may call this at once: they share the workers."""
         if not jobs:
             return []
-        with self._lock:  # one batch at a time; each batch uses every worker
-            if self.closed:
-                raise RuntimeError("the parser pool is closed")
+        if self.closed:
+            raise RuntimeError("the parser pool is closed")
+        with self._available:
             self.jobs_run += len(jobs)
-            if self.size == 0:
-                return [parse_outcome(j.data, j.filename, j.format, j.limits) for j in jobs]
-            return self._run(jobs)
+        if self.size == 0:
+            return [parse_outcome(j.data, j.filename, j.format, j.limits) for j in jobs]
+        return self._run(jobs)
+
+    def _checkout(self, wait_for_one: bool) -> _Worker | None:
+        """An idle worker, a new one if the pool is not full, else None (or
+        wait for one to come back when this caller has nothing running)."""
+        with self._available:
+            while True:
+                if self.closed:
+                    raise RuntimeError("the parser pool is closed")
+                while self._idle:
+                    worker = self._idle.pop()
+                    if worker.process.is_alive():
+                        return worker
+                    self._live -= 1  # died while idle (killed from outside)
+                    worker.kill()
+                if self._live < self.size:
+                    self._live += 1
+                    break
+                if not wait_for_one:
+                    return None
+                self._available.wait()
+        try:
+            return _Worker(self._context)
+        except Exception:
+            with self._available:
+                self._live -= 1
+                self._available.notify()
+            raise
+
+    def _release(self, worker: _Worker) -> None:
+        with self._available:
+            self._idle.append(worker)
+            self._available.notify()
+
+    def _discard(self, worker: _Worker) -> None:
+        worker.kill()
+        with self._available:
+            self._live -= 1
+            self._available.notify()
 
     def _run(self, jobs: Sequence[ParseJob]) -> list[ParseOutcome]:
         outcomes: list[ParseOutcome | None] = [None] * len(jobs)
         pending = deque(range(len(jobs)))
         running: dict[Connection, tuple[_Worker, int, float, float]] = {}
         while pending or running:
-            while pending and len(running) < self.size:
+            while pending:
+                worker = self._checkout(wait_for_one=not running)
+                if worker is None:
+                    break
                 index = pending.popleft()
                 job = jobs[index]
-                worker = self._idle.pop() if self._idle else None
-                if worker is not None and not worker.process.is_alive():
-                    worker.kill()  # died while idle (killed from outside): replace it
-                    worker = None
-                worker = worker or _Worker(self._context)
                 started = time.monotonic()
                 try:
                     worker.connection.send((job.data, job.filename, job.format, job.limits))
                 except (OSError, ValueError) as exc:
-                    worker.kill()
+                    self._discard(worker)
                     outcomes[index] = _failure(ParseStatus.CORRUPT, f"parser worker could not take the file: {exc}")
                     continue
                 running[worker.connection] = (worker, index, started, started + job.limits.parse_seconds)
+            if not running:
+                continue
             deadline = min(entry[3] for entry in running.values())
             for connection in wait(list(running), timeout=max(deadline - time.monotonic(), 0)):
                 worker, index, started, _ = running.pop(connection)
                 try:
                     outcome = connection.recv()
                 except (EOFError, OSError):
-                    worker.kill()
+                    self._discard(worker)
                     outcomes[index] = _failure(
                         ParseStatus.CORRUPT,
                         f"the parser process died while reading the file (exit code {worker.process.exitcode})",
                         time.monotonic() - started,
                     )
                     continue
-                self._idle.append(worker)
+                if self.closed:
+                    worker.stop()
+                else:
+                    self._release(worker)
                 outcomes[index] = outcome
             now = time.monotonic()
             for connection, (worker, index, started, deadline) in list(running.items()):
                 if now >= deadline:
                     del running[connection]
-                    worker.kill()
-                    self.workers_killed += 1
+                    self._discard(worker)
+                    with self._available:
+                        self.workers_killed += 1
                     limit = jobs[index].limits.parse_seconds
                     outcomes[index] = _failure(
                         ParseStatus.TIMEOUT, f"parsing took more than {limit:g} s: stopped", now - started
@@ -168,16 +212,18 @@ class ParserPool:
         return [outcome for outcome in outcomes if outcome is not None]
 
     def close(self) -> None:
-        """Stop the workers (politely, then by force); safe to call twice."""
-        with self._lock:
+        """Stop the workers (politely, then by force); safe to call twice.
+        Workers busy with another thread's file are stopped when they come back."""
+        with self._available:
             if self.closed:
                 return
             self.closed = True
-            if os.getpid() != self._pid:
-                return  # a forked child does not own its parent's workers
             workers, self._idle = self._idle, []
-            for worker in workers:
-                worker.stop()
+            self._available.notify_all()
+        if os.getpid() != self._pid:
+            return  # a forked child does not own its parent's workers
+        for worker in workers:
+            worker.stop()
 
 
 def _failure(status: ParseStatus, reason: str, seconds: float = 0.0) -> ParseOutcome:
