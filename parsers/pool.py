@@ -2,25 +2,28 @@
 
 A parser is third-party code fed with untrusted bytes: it can loop, allocate
 without end, or crash inside a C library. So files are parsed in worker
-processes, reused from file to file (starting one costs the imports of every
-parser library), each under an address-space limit, and a file that outlives
-its time limit has its worker killed (with LibreOffice, if it had started
-one) and replaced. The caller gets a `ParseOutcome` for every file, whatever
-happened.
+processes (`worker.py`), reused from file to file (starting one costs the
+imports of every parser library, about a second), each under an
+address-space limit; a file that outlives its time limit has its worker
+killed, with LibreOffice if it had started one (a worker leads its own
+process group), and the worker is replaced. The caller gets a `ParseOutcome`
+for every file, whatever happened.
 
-Workers are forked from a forkserver that has already imported the parsers,
-so that a replacement starts in milliseconds and the workers share those
-pages. One pool per process (`shared_pool`) serves the CLI, the Prefect flows
-and the tests; it is closed at exit, or explicitly with `close_shared_pool`.
+Workers are plain subprocesses speaking pickles over two pipes, rather than
+`multiprocessing` children: these would re-import the caller's main module
+(a script, pytest, a Prefect worker), and a fork would copy whatever the
+caller holds. One pool per process (`shared_pool`) serves the CLI, the
+Prefect flows and the tests; it is closed at exit, or explicitly with
+`close_shared_pool`.
 """
 
 from __future__ import annotations
 
 import atexit
-import multiprocessing
 import os
-import resource
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections import deque
@@ -32,8 +35,10 @@ from bilan.parsers.document import ParseStatus
 from bilan.parsers.limits import Limits
 from bilan.parsers.registry import ParseOutcome, parse_outcome
 
-#: Modules the forkserver imports once, before it forks any worker.
-_PRELOAD = ["bilan.parsers.worker_imports"]
+#: First message of a worker: its imports are done.
+READY = "ready"
+#: Seconds a new worker may take to import the parser libraries.
+_STARTUP_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -50,36 +55,68 @@ def default_workers() -> int:
 
 
 class _Worker:
-    def __init__(self, context) -> None:
-        parent, child = context.Pipe(duplex=True)
-        self.connection: Connection = parent
-        self.process = context.Process(target=_serve, args=(child,), daemon=True, name="bilan-parser")
-        self.process.start()
-        child.close()
+    def __init__(self) -> None:
+        to_worker_read, to_worker_write = os.pipe()
+        from_worker_read, from_worker_write = os.pipe()
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "bilan.parsers.worker", str(to_worker_read), str(from_worker_write)],
+                pass_fds=(to_worker_read, from_worker_write),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                # Tesseract must not start a thread per core in each worker:
+                # the pool already uses the cores.
+                env={**os.environ, "OMP_THREAD_LIMIT": "1"},
+                start_new_session=True,  # its own process group, and no Ctrl-C from the terminal
+            )
+        finally:
+            os.close(to_worker_read)
+            os.close(from_worker_write)
+        self.outbox = Connection(to_worker_write, readable=False)
+        self.inbox = Connection(from_worker_read, writable=False)
+        self.ready = False  # until it says its imports are done
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
 
     def kill(self) -> None:
-        """Kill the worker and any process it started (it leads its own group)."""
-        pid = self.process.pid
-        if pid is not None:
-            for kill in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
-                try:
-                    kill()
-                    break
-                except (ProcessLookupError, PermissionError, OSError):
-                    continue
-        self.process.join(timeout=5)
-        self.connection.close()
+        """Kill the worker and any process it started (they share its group)."""
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError, OSError):
+            pass
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        self._close_pipes()
 
     def stop(self) -> None:
         try:
-            self.connection.send(None)
+            self.outbox.send(None)
         except (OSError, ValueError):
             pass
-        self.process.join(timeout=2)
-        if self.process.is_alive():
+        try:
+            self.process.wait(timeout=3)
+        except subprocess.TimeoutExpired:
             self.kill()
-        else:
-            self.connection.close()
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)  # anything it left behind
+        except (ProcessLookupError, PermissionError, OSError):
+            pass
+        self._close_pipes()
+
+    def _close_pipes(self) -> None:
+        for connection in (self.outbox, self.inbox):
+            try:
+                connection.close()
+            except OSError:
+                pass
 
 
 class ParserPool:
@@ -89,9 +126,6 @@ class ParserPool:
 
     def __init__(self, workers: int | None = None):
         self.size = default_workers() if workers is None else workers
-        self._context = multiprocessing.get_context("forkserver")
-        if self.size:
-            self._context.set_forkserver_preload(_PRELOAD)
         self._idle: list[_Worker] = []
         self._live = 0  # workers started and not killed
         self._available = threading.Condition()
@@ -130,7 +164,7 @@ class ParserPool:
                     raise RuntimeError("the parser pool is closed")
                 while self._idle:
                     worker = self._idle.pop()
-                    if worker.process.is_alive():
+                    if worker.alive():
                         return worker
                     self._live -= 1  # died while idle (killed from outside)
                     worker.kill()
@@ -141,7 +175,7 @@ class ParserPool:
                     return None
                 self._available.wait()
         try:
-            return _Worker(self._context)
+            return _Worker()
         except Exception:
             with self._available:
                 self._live -= 1
@@ -162,7 +196,7 @@ class ParserPool:
     def _run(self, jobs: Sequence[ParseJob]) -> list[ParseOutcome]:
         outcomes: list[ParseOutcome | None] = [None] * len(jobs)
         pending = deque(range(len(jobs)))
-        running: dict[Connection, tuple[_Worker, int, float, float]] = {}
+        running: dict[Connection, tuple[_Worker, int, float, float]] = {}  # by the worker's inbox
         while pending or running:
             while pending:
                 worker = self._checkout(wait_for_one=not running)
@@ -172,12 +206,13 @@ class ParserPool:
                 job = jobs[index]
                 started = time.monotonic()
                 try:
-                    worker.connection.send((job.data, job.filename, job.format, job.limits))
+                    worker.outbox.send((job.data, job.filename, job.format, job.limits))
                 except (OSError, ValueError) as exc:
                     self._discard(worker)
                     outcomes[index] = _failure(ParseStatus.CORRUPT, f"parser worker could not take the file: {exc}")
                     continue
-                running[worker.connection] = (worker, index, started, started + job.limits.parse_seconds)
+                limit = job.limits.parse_seconds if worker.ready else _STARTUP_SECONDS + job.limits.parse_seconds
+                running[worker.inbox] = (worker, index, started, started + limit)
             if not running:
                 continue
             deadline = min(entry[3] for entry in running.values())
@@ -189,9 +224,14 @@ class ParserPool:
                     self._discard(worker)
                     outcomes[index] = _failure(
                         ParseStatus.CORRUPT,
-                        f"the parser process died while reading the file (exit code {worker.process.exitcode})",
+                        f"the parser process died while reading the file (exit code {worker.process.poll()})",
                         time.monotonic() - started,
                     )
+                    continue
+                if outcome == READY:  # a new worker is ready: its file's time starts now
+                    worker.ready = True
+                    now = time.monotonic()
+                    running[connection] = (worker, index, now, now + jobs[index].limits.parse_seconds)
                     continue
                 if self.closed:
                     worker.stop()
@@ -205,11 +245,17 @@ class ParserPool:
                     self._discard(worker)
                     with self._available:
                         self.workers_killed += 1
-                    limit = jobs[index].limits.parse_seconds
-                    outcomes[index] = _failure(
-                        ParseStatus.TIMEOUT, f"parsing took more than {limit:g} s: stopped", now - started
-                    )
+                    if worker.ready:
+                        reason = f"parsing took more than {jobs[index].limits.parse_seconds:g} s: stopped"
+                    else:
+                        reason = f"the parser process did not start within {_STARTUP_SECONDS} s"
+                    outcomes[index] = _failure(ParseStatus.TIMEOUT, reason, now - started)
         return [outcome for outcome in outcomes if outcome is not None]
+
+    def worker_pids(self) -> list[int]:
+        """Process ids of the idle workers (for tests and monitoring)."""
+        with self._available:
+            return [worker.pid for worker in self._idle]
 
     def close(self) -> None:
         """Stop the workers (politely, then by force); safe to call twice.
@@ -228,38 +274,6 @@ class ParserPool:
 
 def _failure(status: ParseStatus, reason: str, seconds: float = 0.0) -> ParseOutcome:
     return ParseOutcome(status, reason, seconds=seconds, cacheable=False)
-
-
-def _serve(connection: Connection) -> None:
-    """A worker's life: take a file, parse it, send the outcome back."""
-    try:
-        os.setpgid(0, 0)  # lead a process group, so that a kill reaches LibreOffice too
-    except OSError:
-        pass
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent to handle
-    while True:
-        try:
-            job = connection.recv()
-        except (EOFError, OSError, KeyboardInterrupt):
-            return
-        if job is None:
-            return
-        data, filename, fmt, limits = job
-        _limit_memory(limits.worker_memory_bytes)
-        outcome = parse_outcome(data, filename, fmt, limits)
-        try:
-            connection.send(outcome)
-        except Exception as exc:  # an unpicklable document: say so rather than hang
-            connection.send(ParseOutcome(ParseStatus.CORRUPT, f"parsed document could not be returned: {exc}", cacheable=False))
-
-
-def _limit_memory(size: int) -> None:
-    try:
-        _, hard = resource.getrlimit(resource.RLIMIT_AS)
-        soft = size if hard == resource.RLIM_INFINITY else min(size, hard)
-        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
-    except (ValueError, OSError):
-        pass
 
 
 _shared: ParserPool | None = None

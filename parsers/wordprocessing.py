@@ -26,6 +26,7 @@ from bilan.parsers.limits import Limits
 from bilan.parsers.safety import open_office_zip
 
 _HEADING_STYLE = re.compile(r"^(?:heading|titre)\s*(\d)", re.IGNORECASE)
+_NESTED_LIST_STYLE = re.compile(r"^(?:list|liste)\b.*?\s([2-9])$", re.IGNORECASE)
 
 
 def parse_docx(data: bytes, filename: str, limits: Limits = Limits()) -> Document:
@@ -135,6 +136,9 @@ def _paragraph_block(paragraph: Paragraph, provenance: Provenance, styles: _Styl
             ilvl = num_pr.find(qn("w:ilvl"))
             if ilvl is not None and (ilvl.get(qn("w:val"), "0") or "0").isdigit():
                 level = int(ilvl.get(qn("w:val"), "0")) + 1
+        nested_style = _NESTED_LIST_STYLE.search(style)
+        if level == 1 and nested_style:  # "List Bullet 2": the style carries the nesting
+            level = int(nested_style.group(1))
         return Block(BlockKind.LIST_ITEM, provenance, text=text, level=level)
     if _typed_heading(paragraph, text, style_bold):
         return Block(BlockKind.HEADING, provenance, text=text, level=0, attributes={"bold_heading": True})
