@@ -26,6 +26,11 @@ ANNEX_ROWS = [["Laon", "QN00201", 12], ["Soissons", "QN00202", 8]]
 
 # --- PDF -------------------------------------------------------------------
 
+FOLLOWING_PAGES = [
+    "Les ateliers de quartier ont réuni une quarantaine d'habitants.",
+    "La table de quartier a présenté son bilan au comité de pilotage.",
+]
+
 def pdf_bytes(pages: int = 1, running_footer: bool = False, two_columns: str | None = None) -> bytes:
     """A text PDF: a title, a section heading, a paragraph, a bulleted list
     and a ruled table; optionally a footer on every page and a second page."""
@@ -67,7 +72,7 @@ def pdf_bytes(pages: int = 1, running_footer: bool = False, two_columns: str | N
     for number in range(2 if not two_columns else 3, pages + 1):
         pdf.add_page()
         pdf.set_font("helvetica", size=10)
-        pdf.multi_cell(0, 5, f"Suite du bilan, page {number}.")
+        pdf.multi_cell(0, 5, FOLLOWING_PAGES[(number - 2) % len(FOLLOWING_PAGES)])
     return bytes(pdf.output())
 
 
