@@ -115,6 +115,9 @@ class _Node:
     file: EmbeddedFile
     attachment: ParsedAttachment
     depth: int
+    #: How many files, and how many bytes, the message holds up to this one.
+    ordinal: int = 0
+    bytes_so_far: int = 0
     children: list[_Node] = field(default_factory=list)
 
 
@@ -177,7 +180,7 @@ class _FileWalker:
             content_id=embedded.content_id,
             status=ParseStatus.OK,
         )
-        return _Node(embedded, attachment, depth)
+        return _Node(embedded, attachment, depth, ordinal=self.parts, bytes_so_far=self.total_bytes)
 
     def _admit(self, node: _Node) -> bool:
         """Apply the limits that need no parsing; False when the file is settled without a parser."""
@@ -187,7 +190,7 @@ class _FileWalker:
             attachment.error = (
                 f"file is {attachment.size / 1e6:.1f} MB, above the {limits.max_file_bytes / 1e6:.0f} MB limit"
             )
-        elif self.parts > limits.max_parts or self.total_bytes > limits.max_total_bytes:
+        elif node.ordinal > limits.max_parts or node.bytes_so_far > limits.max_total_bytes:
             attachment.status = ParseStatus.TOO_LARGE
             attachment.error = "message exceeds its limit of parts or total size; file not parsed"
         elif node.depth > limits.max_depth:
