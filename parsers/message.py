@@ -133,6 +133,9 @@ class _FileWalker:
         self.cache = cache
         self.parts = 0
         self.total_bytes = 0
+        #: Outcomes of this message's files by (sha256, format): a file found
+        #: again deeper down (the annex also inside the ZIP) is not parsed again.
+        self.outcomes: dict[tuple[str, str], ParseOutcome] = {}
 
     def walk(self, files: list[EmbeddedFile]) -> list[ParsedAttachment]:
         roots = [self._node(f, depth=0) for f in files]
@@ -205,9 +208,10 @@ class _FileWalker:
     def _parse(self, nodes: list[_Node]) -> list[ParseOutcome]:
         """Outcomes for the nodes: from the cache, from an identical file of
         the same message, or from the pool, in that order."""
-        outcomes: dict[tuple[str, str], ParseOutcome] = {}
+        outcomes = self.outcomes
         jobs: list[ParseJob] = []
         keys: list[tuple[str, str]] = []
+        reused = {key for key in outcomes}
         for node in nodes:
             key = (node.attachment.sha256, node.attachment.format)
             if key in outcomes or key in keys:
@@ -223,13 +227,11 @@ class _FileWalker:
             if self.cache is not None:
                 self.cache.put(*key, self.limits, outcome)
         results: list[ParseOutcome] = []
-        used: set[tuple[str, str]] = set()
         for node in nodes:
             key = (node.attachment.sha256, node.attachment.format)
-            outcome = outcomes[key]
             # A second copy of the same file gets its own document (readers may annotate it).
-            results.append(copy.deepcopy(outcome) if key in used else outcome)
-            used.add(key)
+            results.append(copy.deepcopy(outcomes[key]) if key in reused else outcomes[key])
+            reused.add(key)
         return results
 
 
