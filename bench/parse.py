@@ -141,6 +141,41 @@ def pdf_engines(files: list[tuple[str, EmbeddedFile]]) -> None:
           "the written order)")
 
 
+def pdf_tables(files: list[tuple[str, EmbeddedFile]]) -> None:
+    """pdfplumber's own tables against its table finder fed by PDFium (what parsers/pdf.py does)."""
+    import pdfplumber
+    import pypdfium2 as pdfium
+
+    from bilan.parsers.pdf import _clean, _has_rulings, _page_tables
+
+    timing = {"pdfplumber": 0.0, "PDFium + pdfplumber's finder": 0.0}
+    pages = same = 0
+    for fmt, file in files:
+        if fmt != "pdf":
+            continue
+        try:
+            document = pdfium.PdfDocument(file.data)
+            plumber = pdfplumber.open(io.BytesIO(file.data))
+        except Exception:
+            continue
+        with plumber:
+            for number, page in enumerate(document):
+                if not _has_rulings(page):
+                    continue
+                pages += 1
+                start = time.perf_counter()
+                ours = [rows for _, rows in _page_tables(page)]
+                timing["PDFium + pdfplumber's finder"] += time.perf_counter() - start
+                start = time.perf_counter()
+                theirs = [[[_clean(c) for c in row] for row in table.extract()] for table in plumber.pages[number].find_tables()]
+                timing["pdfplumber"] += time.perf_counter() - start
+                same += ours == theirs
+        document.close()
+    print(f"ruled PDF pages: {pages}; identical tables: {same}/{pages}")
+    for engine, seconds in timing.items():
+        print(f"{engine}: {pages / seconds:.0f} pages/s (table finding and extraction)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=REPO.parent / "shared" / "corpus" / "dev")
@@ -155,6 +190,8 @@ def main() -> None:
     through_the_pool(messages, args.workers)
     print("\n== PDF text: pdfplumber vs PDFium ==")
     pdf_engines(files)
+    print("\n== PDF tables: pdfplumber vs its table finder on PDFium's rulings and text ==")
+    pdf_tables(files)
 
 
 if __name__ == "__main__":
