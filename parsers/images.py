@@ -61,8 +61,7 @@ def parse_image(data: bytes, filename: str, limits: Limits = Limits()) -> Docume
         document.metadata["small"] = True  # a logo or an icon: nothing to read
         return document
     if not ocr_available():
-        document.metadata["ocr"] = "not installed"
-        return document
+        raise ParseError(ParseStatus.SCANNED, "an image that may show a document, and OCR is not installed to read it")
     pages: list[Page] = []
     confidences: list[float] = []
     words = 0
