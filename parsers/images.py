@@ -6,7 +6,8 @@ them here. What comes here is measured first: a small picture (an icon, a
 logo) is recorded, not read; a larger one goes through OCR, and when OCR finds
 text, the image is a scan of a document, with the status `scanned` (its text
 exists only through OCR) and its blocks marked `ocr=True`. A photo where OCR
-finds nothing stays `ok`, with no blocks.
+finds nothing stays `ok`, with no blocks. Without OCR installed, a large
+picture is `scanned`: it may show a document that nothing can read.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ import sys
 import warnings
 from multiprocessing.connection import Connection
 
+
 def main(read_fd: int, write_fd: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent to handle
     warnings.simplefilter("ignore")  # libraries warn about every oddity of a file
