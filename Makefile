@@ -5,7 +5,11 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-DEBIAN_PACKAGES = dovecot-imapd chromium
+# Parsers: OCR (Tesseract's French model; the engine comes with tesserocr's
+# wheel), LibreOffice Writer for .doc/.rtf, and Calc, which the tests use to
+# write legacy .xls files.
+# Dashboard tests: Debian's chromium.
+DEBIAN_PACKAGES = dovecot-imapd chromium tesseract-ocr tesseract-ocr-fra libreoffice-writer-nogui libreoffice-calc-nogui
 DEMO_DIR = var/demo
 
 .PHONY: demo test install install-test debian-packages clean

@@ -44,6 +44,17 @@ class Settings(BaseSettings):
     max_attachment_bytes: int = Field(
         default=5 * 1024 * 1024, description="Files above this size are not parsed (too_large)."
     )
+    cache_dir: Path | None = Field(
+        default=None,
+        description="Folder of parsed documents kept by sha256; default: `parse-cache/` beside the archive.",
+    )
+    parse_workers: int | None = Field(
+        default=None,
+        description="Parser worker processes (default: one per core, at most 4; 0 parses in-process, without limits).",
+    )
+    parse_seconds: float = Field(
+        default=60.0, description="Seconds one file may take to parse before its worker is killed (timeout)."
+    )
 
     # -- outgoing mail: reminders and acknowledgements of receipt --
     smtp_host: str = "localhost"
@@ -85,6 +96,17 @@ class Settings(BaseSettings):
         if self.database_url.startswith(prefix) and self.database_url != "sqlite:///:memory:":
             return Path(self.database_url[len(prefix):]).expanduser().resolve().parent / "archive"
         return Path("archive").resolve()
+
+    @property
+    def parse_cache_path(self) -> Path:
+        """Where parsed documents are cached: explicit setting, else beside the archive."""
+        return self.cache_dir if self.cache_dir is not None else self.archive_path.parent / "parse-cache"
+
+    def parse_limits(self):
+        """The parsers' safety limits, as configured."""
+        from bilan.parsers.limits import Limits
+
+        return Limits(max_file_bytes=self.max_attachment_bytes, parse_seconds=self.parse_seconds)
 
     @property
     def imap_port_or_default(self) -> int:

@@ -15,7 +15,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from bilan.flows.acknowledge import AcknowledgementRun, acknowledge_contributions
-from bilan.flows.pipeline import IngestSummary, ingest_source_messages, process_many
+from bilan.flows.pipeline import IngestSummary, ingest_source_messages, parse_setup, process_many
 from bilan.flows.sources import DirectorySource, ImapAccount, ImapSource
 from bilan.settings import Settings, get_settings
 from bilan.storage.warehouse import Warehouse
@@ -71,7 +71,9 @@ def archive_directory(folder: str) -> tuple[list[str], IngestSummary]:
 
 @task(name="process-messages", retries=1, retry_delay_seconds=5, cache_policy=NO_CACHE)
 def process_chunk(shas: list[str]) -> IngestSummary:
-    return process_many(open_warehouse(get_settings()), shas)
+    settings = get_settings()
+    limits, cache = parse_setup(settings)
+    return process_many(open_warehouse(settings), shas, limits=limits, cache=cache)
 
 
 @task(name="acknowledge-contributions", cache_policy=NO_CACHE)

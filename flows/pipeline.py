@@ -16,8 +16,12 @@ from email.parser import BytesHeaderParser
 
 from bilan.flows.sources import RawMessage
 from bilan.nlp.extraction import extract
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from bilan.parsers.cache import ParseCache
 from bilan.parsers.limits import Limits
-from bilan.parsers.message import parse_message, read_envelope
+from bilan.parsers.message import ParsedMessage, parse_message, read_envelope
+from bilan.parsers.pool import shared_pool
 from bilan.storage.warehouse import ArchivedMessage, Warehouse
 
 log = logging.getLogger(__name__)
@@ -92,16 +96,21 @@ def process_archived(
     limits: Limits = Limits(),
     replace: bool = False,
     clock: StageClock | None = None,
+    cache: ParseCache | None = None,
+    prefetched: Future[ParsedMessage] | None = None,
 ) -> IngestSummary:
     """Parse, extract and load one archived message. Any failure is recorded
     on the message (which stays to be processed again) and never raised: one
-    bad message must not stop a run."""
+    bad message must not stop a run. `prefetched` is the message already
+    being parsed in the background (see `process_many`)."""
     clock = clock or StageClock()
     summary = IngestSummary()
     try:
-        raw = warehouse.archive.load(sha256)
         with clock.stage("parse"):
-            parsed = parse_message(raw, limits)
+            if prefetched is not None:
+                parsed = prefetched.result()
+            else:
+                parsed = parse_message(warehouse.archive.load(sha256), limits, cache=cache)
         with clock.stage("extract"):
             extraction = extract(parsed)
         with clock.stage("load"):
@@ -142,10 +151,42 @@ def ingest_source_messages(
     return pending, summary
 
 
-def process_many(warehouse: Warehouse, shas: list[str], *, replace: bool = False) -> IngestSummary:
+def parse_setup(settings) -> tuple[Limits, ParseCache]:
+    """The parsers' limits and cache from the settings; starts the shared
+    parser pool with the configured number of workers."""
+    shared_pool(settings.parse_workers)
+    return settings.parse_limits(), ParseCache(settings.parse_cache_path)
+
+
+def process_many(
+    warehouse: Warehouse,
+    shas: list[str],
+    *,
+    replace: bool = False,
+    limits: Limits = Limits(),
+    cache: ParseCache | None = None,
+) -> IngestSummary:
+    """Process messages in order, parsing the next ones in the background
+    while the current one is extracted and loaded, so that the parser
+    workers stay busy (a message alone rarely has files for all of them)."""
     clock = StageClock()
     summary = IngestSummary()
-    for sha256 in shas:
-        summary.add(process_archived(warehouse, sha256, clock=clock, replace=replace))
+    ahead = max(shared_pool().size, 1)
+
+    def parse(sha256: str) -> ParsedMessage:
+        return parse_message(warehouse.archive.load(sha256), limits, cache=cache)
+
+    with ThreadPoolExecutor(max_workers=ahead, thread_name_prefix="bilan-parse") as executor:
+        futures: dict[int, Future[ParsedMessage]] = {}
+        for position, sha256 in enumerate(shas):
+            for upcoming in range(position, min(position + ahead + 1, len(shas))):
+                if upcoming not in futures:
+                    futures[upcoming] = executor.submit(parse, shas[upcoming])
+            summary.add(
+                process_archived(
+                    warehouse, sha256, clock=clock, replace=replace, limits=limits, cache=cache,
+                    prefetched=futures.pop(position),
+                )
+            )
     summary.seconds = dict(clock.seconds)
     return summary
