@@ -719,19 +719,3 @@ def format_metrics(metrics: Metrics) -> str:
         lines.append(f"{name}: {'n/a' if value is None else f'{value:.3f}'}")
     return "\n".join(lines)
 
-
-def restrict_to_annex_formats(truth: Truth, formats: Iterable[str]) -> Truth:
-    """The truth's messages whose Annexe 1 / Annexe 2 files are all in these
-    formats: to tell the extraction's quality apart from the parsers' coverage
-    (annexes in a format not parsed yet can only be missed)."""
-    allowed = set(formats)
-    kept = [
-        message
-        for message in truth.messages
-        if all(
-            attachment.get("format") in allowed
-            for attachment in message.get("attachments") or []
-            if attachment.get("role") in ("annexe1", "annexe2")
-        )
-    ]
-    return Truth(messages=kept, departments=truth.departments)

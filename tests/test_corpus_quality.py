@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from bilan.evaluate import compute_metrics, evaluate, load_truth, restrict_to_annex_formats
+from bilan.evaluate import evaluate
 from bilan.storage.export import export_contract
 
 pytestmark = [pytest.mark.corpus, pytest.mark.slow]
@@ -22,13 +22,11 @@ FLOORS = {
     "attachment_role_accuracy": 0.95,
     "version_link_accuracy": 0.90,
     "sender_role_accuracy": 0.90,
-    # Meeting reports in ODT are not parsed yet (issue 4): 0.95 once they are.
-    "meeting_accuracy": 0.85,
+    "meeting_accuracy": 0.95,
+    "annexe1_cell_accuracy": 0.95,
+    "annexe2_cell_accuracy": 0.95,
+    "attachment_status_accuracy": 0.98,
 }
-#: Annex cells are checked where the annexes are in a format parsed today;
-#: ODS and XLS annexes count once their parsers land (issue 4).
-PARSED_ANNEX_FORMATS = ("xlsx", "docx", "pdf")
-ANNEX_CELL_FLOORS = {"annexe1_cell_accuracy": 0.95, "annexe2_cell_accuracy": 0.95}
 
 
 @pytest.fixture(scope="module")
@@ -42,10 +40,7 @@ def corpus_metrics(request, corpus, tmp_path_factory):
     from bilan.settings import get_settings
 
     summary = ingest_mailbox(from_dir=str(corpus / "messages"))
-    export = export_contract(open_warehouse(get_settings()))
-    metrics = evaluate(corpus, export)
-    metrics["parsed_annex_formats"] = compute_metrics(
-        restrict_to_annex_formats(load_truth(corpus), PARSED_ANNEX_FORMATS), export)
+    metrics = evaluate(corpus, export_contract(open_warehouse(get_settings())))
     monkeypatch.undo()
     return summary, metrics
 
@@ -62,9 +57,3 @@ def test_quality_floor(corpus_metrics, metric):
     _, metrics = corpus_metrics
     assert metrics[metric] >= FLOORS[metric], f"{metric} = {metrics[metric]:.3f}"
 
-
-@pytest.mark.parametrize("metric", sorted(ANNEX_CELL_FLOORS))
-def test_annex_cells_where_the_annexes_are_parsed(corpus_metrics, metric):
-    _, metrics = corpus_metrics
-    value = metrics["parsed_annex_formats"][metric]
-    assert value >= ANNEX_CELL_FLOORS[metric], f"{metric} = {value:.3f}"
