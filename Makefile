@@ -1,11 +1,15 @@
 # Two commands do all the set-up on a fresh Debian machine with Python 3.11:
-#   make demo   installs bilan and ingests the sample mailbox into a SQLite warehouse
+#   make demo   installs bilan, ingests the sample mailbox into a SQLite warehouse and writes the dashboard
 #   make test   installs what the tests need (Debian packages included) and runs them
 PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-DEBIAN_PACKAGES = dovecot-imapd
+# Parsers: OCR (Tesseract's French model; the engine comes with tesserocr's
+# wheel), LibreOffice Writer for .doc/.rtf, and Calc, which the tests use to
+# write legacy .xls files.
+# Dashboard tests: Debian's chromium.
+DEBIAN_PACKAGES = dovecot-imapd chromium tesseract-ocr tesseract-ocr-fra libreoffice-writer-nogui libreoffice-calc-nogui
 DEMO_DIR = var/demo
 
 .PHONY: demo test install install-test debian-packages clean
@@ -22,6 +26,7 @@ demo: install
 	rm -rf $(DEMO_DIR)
 	BILAN_DATABASE_URL=sqlite:///$(DEMO_DIR)/bilan.db $(BIN)/bilan import samples/mailbox
 	BILAN_DATABASE_URL=sqlite:///$(DEMO_DIR)/bilan.db $(BIN)/bilan status
+	BILAN_DATABASE_URL=sqlite:///$(DEMO_DIR)/bilan.db $(BIN)/bilan report --out $(DEMO_DIR)/rapport.html
 
 debian-packages:
 	@if ! dpkg -s $(DEBIAN_PACKAGES) >/dev/null 2>&1; then \

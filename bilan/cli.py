@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import logging
 from datetime import datetime
@@ -27,10 +28,20 @@ STATUS_LABELS = {"on_time": "on time", "late": "late", "missing": "missing"}
 STATUS_STYLES = {"on_time": "green", "late": "yellow", "missing": "red"}
 
 
-def _warehouse():
-    from bilan.flows.ingest import open_warehouse
+NUMBER_COLUMNS = {"Messages", "Unreadable files", "To review", "Reminders", "Modality"}
 
-    return open_warehouse(get_settings())
+
+def _nonzero(count: int) -> str:
+    return str(count) if count else ""
+
+
+def _warehouse():
+    """Open the warehouse through `storage` alone: the reading commands
+    (status, export, report) need neither Prefect nor spaCy, and start in
+    about a second instead of five."""
+    from bilan.storage.warehouse import Warehouse
+
+    return Warehouse.open(get_settings())
 
 
 @app.callback()
@@ -170,8 +181,11 @@ class StatusFilter(str, Enum):
 def status(
     only: Annotated[Optional[StatusFilter], typer.Option("--status", help="Show only this status.")] = None,
     region: Annotated[Optional[str], typer.Option(help="Show only this region (case-insensitive).")] = None,
+    details: Annotated[
+        bool, typer.Option("--details", help="Add modality, unreadable files, messages to review and reminders sent (wide).")
+    ] = False,
 ) -> None:
-    """Print the 101 departments with their status, first contribution time and message count."""
+    """Print the 101 departments: status, first contribution, annexes received (1 2 3) and messages."""
     from bilan.storage.status import department_statuses
 
     warehouse = _warehouse()
@@ -181,15 +195,25 @@ def status(
         if (only is None or r.status == only.value) and (region is None or r.region.casefold() == region.casefold())
     ]
     table = Table(title=f"{warehouse.campaign.name} — deadline {warehouse.campaign.deadline:%d/%m/%Y}")
-    for column in ("Code", "Department", "Region", "Status", "First contribution (Paris time)", "Messages"):
-        table.add_column(column, justify="right" if column == "Messages" else "left")
+    columns = ["Code", "Department", "Region", "Status", "First contribution (Paris)", "Annexes", "Messages"]
+    if details:
+        columns += ["Modality", "Unreadable files", "To review", "Reminders"]
+    for column in columns:
+        table.add_column(column, justify="right" if column in NUMBER_COLUMNS else "left")
     from zoneinfo import ZoneInfo
 
     paris = ZoneInfo(warehouse.campaign.timezone)
     for r in shown:
         first = r.first_contribution_at.astimezone(paris).strftime("%Y-%m-%d %H:%M") if r.first_contribution_at else ""
         style = STATUS_STYLES[r.status]
-        table.add_row(r.code, r.name, r.region, f"[{style}]{STATUS_LABELS[r.status]}[/]", first, str(r.messages))
+        annexes = " ".join(str(n) if n in r.annexes else "·" for n in (1, 2, 3))
+        cells = [r.code, r.name, r.region, f"[{style}]{STATUS_LABELS[r.status]}[/]", first, annexes, str(r.messages)]
+        if details:
+            cells += [
+                str(r.modality or ""), _nonzero(r.unreadable_files), _nonzero(r.flagged_for_review),
+                _nonzero(r.reminders_sent),
+            ]
+        table.add_row(*cells)
     console.print(table)
     counts = {s: sum(1 for r in rows if r.status == s) for s in STATUS_LABELS}
     console.print(
@@ -199,20 +223,89 @@ def status(
 
 class ExportFormat(str, Enum):
     json = "json"
+    xlsx = "xlsx"
+    csv = "csv"
+    parquet = "parquet"
 
 
 @app.command()
 def export(
-    out: Annotated[Path, typer.Option("--out", help="File to write.")],
+    out: Annotated[Path, typer.Option("--out", help="File to write (json, xlsx) or folder (csv, parquet: one file per view).")],
     format: Annotated[ExportFormat, typer.Option("--format", help="Output format.")] = ExportFormat.json,
 ) -> None:
-    """Write the warehouse in the export contract (see the README)."""
+    """Write the warehouse: json = the export contract; xlsx, csv, parquet = the analyst views (see the README)."""
+    if format is not ExportFormat.json:
+        from bilan.storage.view_export import export_views
+
+        warehouse = _warehouse()
+        written = export_views(warehouse.engine, format.value, out, warehouse.campaign.timezone)
+        console.print(f"{len(written)} file(s) written: " + ", ".join(str(path) for path in written), soft_wrap=True)
+        return
     from bilan.storage.export import export_contract
 
     data = export_contract(_warehouse())
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
     console.print(f"{len(data['messages'])} messages written to {out}")
+
+
+@app.command()
+def reminders(
+    out: Annotated[Path, typer.Option("--out", help="Folder for the list (relances.xlsx, relances.csv) and the .eml drafts.")] = Path("relances"),
+    send: Annotated[bool, typer.Option("--send", help="Send the reminders through the SMTP server (default: dry run).")] = False,
+    contacts: Annotated[
+        Optional[Path], typer.Option("--contacts", help="CSV of contacts (department, email); default: BILAN_REMINDER_CONTACTS.", exists=True, dir_okay=False)
+    ] = None,
+    template: Annotated[
+        Optional[Path], typer.Option("--template", help="E-mail template (Jinja2, French); default: BILAN_REMINDER_TEMPLATE or the built-in one.", exists=True, dir_okay=False)
+    ] = None,
+    on: Annotated[
+        Optional[dt.datetime],
+        typer.Option("--date", help="Draft as if today were this date (rehearsal; not with --send).", formats=["%Y-%m-%d"]),
+    ] = None,
+) -> None:
+    """List the departments to chase, draft one French reminder each, and send them with --send.
+
+    Before the deadline: departments that have not answered; after it, also those whose
+    contribution lacks a required annex. Nobody is reminded twice the same day."""
+    from zoneinfo import ZoneInfo
+
+    from bilan.flows.remind import remind
+
+    if on is not None and send:
+        raise typer.BadParameter("--date is for rehearsals; it cannot be used with --send", param_hint="--date")
+    warehouse = _warehouse()
+    now = None
+    if on is not None:
+        now = dt.datetime.combine(on.date(), dt.time(9), tzinfo=ZoneInfo(warehouse.campaign.timezone))
+    run = remind(str(out), send, str(contacts) if contacts else None, str(template) if template else None, now)
+    table = Table(title="Departments to remind")
+    for column in ("Code", "Department", "Reason", "Missing annexes", "Unreadable files", "Recipients"):
+        table.add_column(column)
+    for draft in run.drafts:
+        table.add_row(
+            draft.department.code, draft.department.name, draft.reason,
+            " ".join(str(n) for n in draft.missing_annexes), str(len(draft.unreadable) or ""),
+            ", ".join(draft.recipients) or "[red]none[/]",
+        )
+    console.print(table)
+    console.print(f"list and drafts written to {out}/ (relances.xlsx, relances.csv, {len(run.drafts)} .eml)", soft_wrap=True)
+    console.print(run.describe(send), soft_wrap=True)
+    for code, error in run.failed.items():
+        console.print(f"[red]{code}: {error}[/]", soft_wrap=True)
+    if run.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def report(
+    out: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("rapport.html"),
+) -> None:
+    """Write the dashboard: one self-contained HTML file (map, progress, recommendations, late and missing)."""
+    from bilan.report import write_report
+
+    path = write_report(_warehouse(), out)
+    console.print(f"dashboard written to {path.resolve()}", soft_wrap=True)
 
 
 @app.command()

@@ -718,3 +718,4 @@ def format_metrics(metrics: Metrics) -> str:
         value = metrics.get(name)
         lines.append(f"{name}: {'n/a' if value is None else f'{value:.3f}'}")
     return "\n".join(lines)
+

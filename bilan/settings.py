@@ -89,6 +89,48 @@ class Settings(BaseSettings):
     max_attachment_bytes: int = Field(
         default=5 * 1024 * 1024, description="Files above this size are not parsed (too_large)."
     )
+    cache_dir: Path | None = Field(
+        default=None,
+        description="Folder of parsed documents kept by sha256; default: `parse-cache/` beside the archive.",
+    )
+    parse_workers: int | None = Field(
+        default=None,
+        description="Parser worker processes (default: one per core, at most 4; 0 parses in-process, without limits).",
+    )
+    parse_seconds: float = Field(
+        default=60.0, description="Seconds one file may take to parse before its worker is killed (timeout)."
+    )
+
+    # -- outgoing mail: reminders and acknowledgements of receipt --
+    smtp_host: str = "localhost"
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_starttls: bool = Field(default=True, description="Upgrade the connection with STARTTLS before anything else.")
+    smtp_ca_file: Path | None = Field(
+        default=None, description="Extra CA certificate(s) to trust for the SMTP server (PEM)."
+    )
+    smtp_timeout: float = 30.0
+    smtp_from: str = Field(
+        default="ANCT - Participation des habitants <participation-habitants@anct.gouv.fr>",
+        description="From of reminders and acknowledgements; replies come back to the contribution mailbox.",
+    )
+    reminder_template: Path | None = Field(default=None, description="Reminder e-mail template (Jinja2, French).")
+    reminder_contacts: Path | None = Field(
+        default=None, description="CSV of contacts per department (columns: department, email[, name])."
+    )
+    required_annexes: str = Field(
+        default="1,2", description="Annexes a contribution must include; without them it is incomplete."
+    )
+    acknowledge: bool = Field(default=False, description="Send an acknowledgement of receipt for new contributions.")
+    acknowledge_within_days: int = Field(
+        default=3, description="Only contributions received this recently are acknowledged (never old mail)."
+    )
+    acknowledge_template: Path | None = Field(default=None, description="Acknowledgement template (Jinja2, French).")
+
+    @property
+    def required_annex_numbers(self) -> tuple[int, ...]:
+        return tuple(int(part) for part in self.required_annexes.replace(" ", "").split(",") if part)
 
     @cached_property
     def archive_path(self) -> Path:
@@ -99,6 +141,17 @@ class Settings(BaseSettings):
         if self.database_url.startswith(prefix) and self.database_url != "sqlite:///:memory:":
             return Path(self.database_url[len(prefix):]).expanduser().resolve().parent / "archive"
         return Path("archive").resolve()
+
+    @property
+    def parse_cache_path(self) -> Path:
+        """Where parsed documents are cached: explicit setting, else beside the archive."""
+        return self.cache_dir if self.cache_dir is not None else self.archive_path.parent / "parse-cache"
+
+    def parse_limits(self):
+        """The parsers' safety limits, as configured."""
+        from bilan.parsers.limits import Limits
+
+        return Limits(max_file_bytes=self.max_attachment_bytes, parse_seconds=self.parse_seconds)
 
     @property
     def imap_port_or_default(self) -> int:

@@ -6,8 +6,9 @@ One ingestion cycle, under the folder's lock (`storage/lock.py`):
    UIDVALIDITY never seen before starts from 0, i.e. a full resync, in which
    messages already known are recognised by their sha256 and add nothing;
 2. fetch the UIDs above it by batches (BODY.PEEK[]: nothing is marked \\Seen);
-3. per message: archive the raw bytes and their row, then parse, extract and
-   load in one transaction (skipped when already done);
+3. per message: archive the raw bytes and their row; then, for the batch,
+   parse, extract and load each message in one transaction (skipped when
+   already done), parsing ahead in the background;
 4. per batch, once every message of it is committed: set the keyword
    (`$BilanIngested`), move the batch if asked and the server has MOVE, and
    only then advance the folder's progress to the batch's highest UID.
@@ -29,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bilan.flows.imap import Credential, ImapAccount, ImapSource
-from bilan.flows.pipeline import IngestedMessage, IngestSummary, StageClock, ingest_message
+from bilan.flows.pipeline import IngestedMessage, IngestSummary, Processing, StageClock, ingest_batch
 from bilan.flows.progress import Progress
 from bilan.settings import Settings
 from bilan.storage.warehouse import Warehouse
@@ -92,6 +93,7 @@ def ingest_folder(
     source: ImapSource,
     options: MailboxOptions,
     *,
+    processing: Processing = Processing(),
     progress: Progress | None = None,
     on_ingested: Callable[[IngestedMessage], None] | None = None,
 ) -> IngestSummary:
@@ -114,19 +116,13 @@ def ingest_folder(
             progress.start(len(uids), f"{account.folder}")
         for start in range(0, len(uids), options.batch_size):
             batch = uids[start : start + options.batch_size]
-            messages = source.fetch(batch)
-            while True:
-                with clock.stage("fetch"):
-                    message = next(messages, None)
-                if message is None:
-                    break
-                result = ingest_message(warehouse, message, clock)
-                summary.add(result)
-                for ingested in result.ingested:
-                    if on_ingested is not None:
-                        on_ingested(ingested)
-                if progress is not None:
-                    progress.advance()
+            with clock.stage("fetch"):
+                messages = list(source.fetch(batch))
+            result = ingest_batch(warehouse, messages, processing=processing, clock=clock, progress=progress)
+            summary.add(result)
+            for ingested in result.ingested:
+                if on_ingested is not None:
+                    on_ingested(ingested)
             with clock.stage("mark"):
                 if marking:
                     source.mark(batch, options.keyword)
@@ -144,13 +140,16 @@ def ingest_imap(
     account: ImapAccount,
     options: MailboxOptions = MailboxOptions(),
     *,
+    processing: Processing = Processing(),
     progress: Progress | None = None,
     on_ingested: Callable[[IngestedMessage], None] | None = None,
 ) -> IngestSummary:
     """Connect, run one cycle, disconnect: what `bilan ingest` and the
     polling deployment do."""
     with open_folder(account, options) as source:
-        return ingest_folder(warehouse, source, options, progress=progress, on_ingested=on_ingested)
+        return ingest_folder(
+            warehouse, source, options, processing=processing, progress=progress, on_ingested=on_ingested
+        )
 
 
 def _announce_resync(warehouse: Warehouse, account: ImapAccount, uidvalidity: int) -> None:

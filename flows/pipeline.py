@@ -11,16 +11,20 @@ import time
 import traceback
 from collections import Counter, defaultdict
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email.parser import BytesHeaderParser
 from functools import lru_cache
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bilan.flows.sources import RawMessage
 from bilan.nlp.extraction import extract
+from bilan.parsers.cache import ParseCache
 from bilan.parsers.limits import Limits
-from bilan.parsers.message import parse_message, read_envelope
+from bilan.parsers.message import ParsedMessage, parse_message, read_envelope
+from bilan.parsers.pool import shared_pool
 from bilan.storage.warehouse import ArchivedMessage, Warehouse
 
 if TYPE_CHECKING:
@@ -28,6 +32,10 @@ if TYPE_CHECKING:
     from bilan.settings import Settings
 
 log = logging.getLogger(__name__)
+
+#: Messages archived before their processing starts: enough to keep the
+#: parser workers busy, few enough that a crash repeats little.
+BATCH = 20
 
 
 @lru_cache(maxsize=4)
@@ -52,6 +60,14 @@ class IngestedMessage:
     message_id: str | None
     kind: str
     departments: list[str]
+
+
+@dataclass(frozen=True)
+class Processing:
+    """How to parse: the limits and the parse cache of the settings."""
+
+    limits: Limits = field(default_factory=Limits)
+    cache: ParseCache | None = None
 
 
 @dataclass
@@ -126,16 +142,21 @@ def process_archived(
     limits: Limits = Limits(),
     replace: bool = False,
     clock: StageClock | None = None,
+    cache: ParseCache | None = None,
+    prefetched: Future[ParsedMessage] | None = None,
 ) -> IngestSummary:
     """Parse, extract and load one archived message. Any failure is recorded
     on the message (which stays to be processed again) and never raised: one
-    bad message must not stop a run."""
+    bad message must not stop a run. `prefetched` is the message already
+    being parsed in the background (see `process_many`)."""
     clock = clock or StageClock()
     summary = IngestSummary()
     try:
-        raw = warehouse.archive.load(sha256)
         with clock.stage("parse"):
-            parsed = parse_message(raw, limits)
+            if prefetched is not None:
+                parsed = prefetched.result()
+            else:
+                parsed = parse_message(warehouse.archive.load(sha256), limits, cache=cache)
         with clock.stage("extract"):
             extraction = extract(parsed)
         with clock.stage("load"):
@@ -159,57 +180,123 @@ def process_archived(
     return summary
 
 
-def ingest_message(warehouse: Warehouse, message: RawMessage, clock: StageClock | None = None) -> IngestSummary:
-    """Archive one message, then process it unless that was done already
-    (by an earlier run, or by another process meanwhile)."""
+def ingest_batch(
+    warehouse: Warehouse,
+    messages: list[RawMessage],
+    *,
+    processing: Processing = Processing(),
+    clock: StageClock | None = None,
+    progress: Progress | None = None,
+) -> IngestSummary:
+    """Archive a few messages, then process those not processed yet (by an
+    earlier run, or by another process meanwhile), parsing ahead in the
+    background. Returns once every row of the batch is committed."""
     clock = clock or StageClock()
-    with clock.stage("archive"):
-        archived = archive_raw(warehouse, message)
-    summary = IngestSummary(new=int(archived.new), already_known=int(not archived.new))
-    if not archived.processed:
-        summary.add(process_archived(warehouse, archived.sha256, clock=clock))
+    summary = IngestSummary()
+    pending: list[str] = []
+    for message in messages:
+        with clock.stage("archive"):
+            archived = archive_raw(warehouse, message)
+        summary.new += archived.new
+        summary.already_known += not archived.new
+        if not archived.processed:
+            pending.append(archived.sha256)
+        elif progress is not None:
+            progress.advance()
+    summary.add(
+        process_many(warehouse, pending, limits=processing.limits, cache=processing.cache, progress=progress,
+                     clock=clock)
+    )  # fmt: skip
     return summary
 
 
 def ingest_messages(
-    warehouse: Warehouse, messages: Iterator[RawMessage], *, progress: Progress | None = None
+    warehouse: Warehouse,
+    messages: Iterator[RawMessage],
+    *,
+    processing: Processing = Processing(),
+    progress: Progress | None = None,
 ) -> IngestSummary:
-    """Archive and process the messages of a source one by one, so that a
+    """Archive and process the messages of a source by batches, so that a
     crash loses nothing (what is archived is processed by the next run)."""
     clock = StageClock()
     summary = IngestSummary()
     iterator = iter(messages)
     while True:
         with clock.stage("fetch"):
-            message = next(iterator, None)
-        if message is None:
+            batch = list(islice(iterator, BATCH))
+        if not batch:
             break
-        summary.add(ingest_message(warehouse, message, clock))
-        if progress is not None:
-            progress.advance()
+        summary.add(ingest_batch(warehouse, batch, processing=processing, clock=clock, progress=progress))
     summary.seconds = dict(clock.seconds)
     return summary
 
 
-def process_backlog(warehouse: Warehouse, *, progress: Progress | None = None) -> IngestSummary:
+def process_backlog(
+    warehouse: Warehouse, *, processing: Processing = Processing(), progress: Progress | None = None
+) -> IngestSummary:
     """Process what earlier runs archived but did not finish (a crash) or
     could not process (their error is kept; they are tried again)."""
     shas = warehouse.unprocessed()
-    if shas:
-        log.info("%d archived message(s) left to process by an earlier run", len(shas))
-    return process_many(warehouse, shas, progress=progress)
+    if not shas:
+        return IngestSummary()
+    log.info("%d archived message(s) left to process by an earlier run", len(shas))
+    if progress is not None:
+        progress.start(len(shas), "left by earlier runs")
+    summary = process_many(warehouse, shas, limits=processing.limits, cache=processing.cache, progress=progress)
+    if progress is not None:
+        progress.finish()
+    return summary
+
+
+def parse_setup(settings) -> tuple[Limits, ParseCache]:
+    """The parsers' limits and cache from the settings; starts the shared
+    parser pool with the configured number of workers."""
+    shared_pool(settings.parse_workers)
+    return settings.parse_limits(), ParseCache(settings.parse_cache_path)
+
+
+def processing_for(settings) -> Processing:
+    """`parse_setup` as one value for the functions above."""
+    limits, cache = parse_setup(settings)
+    return Processing(limits=limits, cache=cache)
 
 
 def process_many(
-    warehouse: Warehouse, shas: list[str], *, replace: bool = False, progress: Progress | None = None
+    warehouse: Warehouse,
+    shas: list[str],
+    *,
+    replace: bool = False,
+    limits: Limits = Limits(),
+    cache: ParseCache | None = None,
+    progress: Progress | None = None,
+    clock: StageClock | None = None,
 ) -> IngestSummary:
-    clock = StageClock()
+    """Process messages in order, parsing the next ones in the background
+    while the current one is extracted and loaded, so that the parser
+    workers stay busy (a message alone rarely has files for all of them)."""
+    own_clock = clock is None
+    clock = clock or StageClock()
     summary = IngestSummary()
-    if progress is not None:
-        progress.start(len(shas), "reprocessing" if replace else "processing")
-    for sha256 in shas:
-        summary.add(process_archived(warehouse, sha256, clock=clock, replace=replace))
-        if progress is not None:
-            progress.advance()
-    summary.seconds = dict(clock.seconds)
+    ahead = max(shared_pool().size, 1)
+
+    def parse(sha256: str) -> ParsedMessage:
+        return parse_message(warehouse.archive.load(sha256), limits, cache=cache)
+
+    with ThreadPoolExecutor(max_workers=ahead, thread_name_prefix="bilan-parse") as executor:
+        futures: dict[int, Future[ParsedMessage]] = {}
+        for position, sha256 in enumerate(shas):
+            for upcoming in range(position, min(position + ahead + 1, len(shas))):
+                if upcoming not in futures:
+                    futures[upcoming] = executor.submit(parse, shas[upcoming])
+            summary.add(
+                process_archived(
+                    warehouse, sha256, clock=clock, replace=replace, limits=limits, cache=cache,
+                    prefetched=futures.pop(position),
+                )
+            )
+            if progress is not None:
+                progress.advance()
+    if own_clock:
+        summary.seconds = dict(clock.seconds)
     return summary

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger
 
-from bilan.flows.pipeline import IngestSummary, open_warehouse, process_many
+from bilan.flows.pipeline import IngestSummary, open_warehouse, parse_setup, process_many
 from bilan.flows.progress import LogProgress, Progress
 from bilan.settings import Settings, get_settings
 from bilan.storage.warehouse import Warehouse
@@ -62,8 +62,14 @@ class Selection:
 
 
 def reprocess(settings: Settings, selection: Selection, progress: Progress | None = None) -> IngestSummary:
+    """The parse cache stays in use: its key holds the parser version, so an
+    improved parser reads the files again, and an unchanged one need not."""
     warehouse = open_warehouse(settings)
-    summary = process_many(warehouse, selection.matching(warehouse), replace=True, progress=progress)
+    shas = selection.matching(warehouse)
+    limits, cache = parse_setup(settings)
+    if progress is not None:
+        progress.start(len(shas), "reprocessing")
+    summary = process_many(warehouse, shas, replace=True, limits=limits, cache=cache, progress=progress)
     if progress is not None:
         progress.finish()
     return summary

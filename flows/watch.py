@@ -47,8 +47,10 @@ from bilan.flows.imap import (
     TlsVerificationFailed,
 )
 from bilan.flows.imap_ingestion import MailboxOptions, account_from_settings, ingest_folder, open_folder
-from bilan.flows.pipeline import IngestSummary, open_warehouse, process_backlog
+from bilan.flows.acknowledge import acknowledge_contributions
+from bilan.flows.pipeline import IngestSummary, open_warehouse, process_backlog, processing_for
 from bilan.settings import Settings
+from bilan.storage.warehouse import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -114,8 +116,9 @@ class Watcher:
         if prefect_api_configured():  # also pays for importing Prefect now, not at the first message
             log.info("events go to the Prefect API at %s", _api_url())
         if not self.dispatch:
+            self.processing = processing_for(self.settings)
             self._load_pipeline()
-            self.total.add(process_backlog(self.warehouse))
+            self.total.add(process_backlog(self.warehouse, processing=self.processing))
         while not self.stopped:
             try:
                 with open_folder(self.account, self.options) as source:
@@ -160,9 +163,13 @@ class Watcher:
         if self.dispatch:
             self._announce(source)
             return
-        summary = ingest_folder(self.warehouse, source, self.options, on_ingested=announce_ingested)
+        summary = ingest_folder(
+            self.warehouse, source, self.options, processing=self.processing, on_ingested=announce_ingested
+        )
         if summary.new or summary.processed or summary.failed:
             log.info(summary.describe())
+        if summary.processed and self.settings.acknowledge:
+            log.info(acknowledge_contributions(self.warehouse, self.settings, utcnow()).describe())
         self.total.add(summary)
 
     def _announce(self, source: ImapSource) -> None:

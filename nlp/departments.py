@@ -1,25 +1,46 @@
 """Which departments a message speaks for.
 
-Signals, strongest first: departments named in the subject; the prefecture
-mail domain of the sender (`@aisne.gouv.fr`); departments named with a cue in
-the signature or body ("Préfecture de l'Aisne"); for a delivery failure, the
-domain of the address that failed. A message where none of them speaks is
-flagged for review rather than guessed.
+Every signal becomes a piece of evidence (a department, a weight, where it
+was seen): departments named in the subject; the prefecture mail domain of
+the sender (`@aisne.gouv.fr`); departments, sous-préfectures and postal codes
+in the signature ("Sous-préfecture de Laval", "68000 Colmar"); the
+`Département :` label, the QPV codes and the communes of the annex tables;
+the commune of the conseil citoyen in survey answers; departments named with
+a cue in the body. The decision takes the most specific signals first (the
+subject may name two departments for a regional sender), the sender's domain
+next, then the content; its confidence combines all the evidence that agrees.
+A message whose department cannot be decided, or whose signals disagree, is
+flagged for review rather than guessed silently.
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from functools import lru_cache
 
-from bilan.nlp.gazetteer import DepartmentFinder, DepartmentMention
+from bilan.nlp.gazetteer import CommuneGazetteer, CommuneMention, DepartmentFinder, DepartmentMention
 from bilan.nlp.kind import Kind
+from bilan.nlp.mailtext import own_text, sender_address, signature_block
 from bilan.parsers.message import ParsedMessage
 from bilan.storage.reference import departments
 
 _ADDRESS = re.compile(r"[\w.+-]+@([\w-]+(?:\.[\w-]+)+)")
+
+#: Weights of the signals (how often each alone names the right department).
+SUBJECT = 0.9
+SENDER_DOMAIN = 0.9
+ANNEX_LABEL = 0.85
+QPV_CODE = 0.8
+SIGNATURE = 0.7
+SURVEY_COMMUNE = 0.7
+ANNEX_COMMUNE = 0.5
+BODY = 0.5
+BODY_COMMUNE = 0.4
+#: Below this, a decision is flagged for review.
+REVIEW_BELOW = 0.5
 
 
 @dataclass(frozen=True)
@@ -34,6 +55,24 @@ class DepartmentDecision:
     departments: list[DepartmentGuess]
     needs_review: bool
     reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Evidence:
+    code: str
+    weight: float
+    source: str
+
+
+@dataclass
+class ContentSignals:
+    """Department signals found in the message's content by other extractors."""
+
+    annex_labels: list[str] = field(default_factory=list)
+    qpv_codes: list[str] = field(default_factory=list)
+    annex_communes: list[str] = field(default_factory=list)
+    #: "Les Cèdres – Perpignan": what survey respondents answer for their conseil citoyen.
+    survey_places: list[str] = field(default_factory=list)
 
 
 @lru_cache(maxsize=1)
@@ -59,46 +98,145 @@ def department_of_domain(address: str | None) -> str | None:
     return None
 
 
-def decide_departments(parsed: ParsedMessage, kind: Kind, finder: DepartmentFinder) -> DepartmentDecision:
-    envelope = parsed.envelope
+def decide_departments(
+    parsed: ParsedMessage,
+    kind: Kind,
+    finder: DepartmentFinder,
+    communes: CommuneGazetteer | None = None,
+    content: ContentSignals | None = None,
+) -> DepartmentDecision:
     if kind is Kind.BOUNCE:
         codes = _failed_recipient_departments(parsed.body.text)
-        return _decision(codes, "address that could not be reached", 0.9)
-
-    in_subject = _codes(finder.find(envelope.subject))
-    from_domain = department_of_domain(envelope.sender_address)
-    body_text = parsed.body.text
-    cued_in_body = _codes([m for m in finder.find(_signature(body_text)) if m.cued])
-
-    if in_subject:
-        return _decision(in_subject, "named in the subject", 0.9)
-    if from_domain:
-        return _decision([from_domain], f"sender domain {envelope.sender_address.rsplit('@', 1)[1]}", 0.9)
-    if cued_in_body:
-        return _decision(cued_in_body[:1], "named in the signature", 0.7)
-    if kind in (Kind.SPAM, Kind.AUTO_REPLY, Kind.READ_RECEIPT):
+        return _decision(codes, [Evidence(c, 0.9, "address that could not be reached") for c in codes])
+    if kind is Kind.SPAM:
         return DepartmentDecision([], needs_review=False)
-    mentions = Counter(m.code for m in finder.find(body_text) if m.cued)
-    if mentions:
-        code, _ = mentions.most_common(1)[0]
-        return _decision([code], "most named in the body", 0.5)
-    return DepartmentDecision([], needs_review=True, reason="no department could be identified")
+    evidence = collect_evidence(parsed, finder, communes, content or ContentSignals())
+    chosen = _choose(evidence)
+    if not chosen and kind in (Kind.AUTO_REPLY, Kind.READ_RECEIPT):
+        return DepartmentDecision([], needs_review=False)
+    return _decision(chosen, evidence)
 
 
-def _decision(codes: list[str], evidence: str, confidence: float) -> DepartmentDecision:
-    guesses = [DepartmentGuess(code, confidence, evidence) for code in codes]
-    return DepartmentDecision(guesses, needs_review=not guesses, reason=None if guesses else evidence)
+def collect_evidence(
+    parsed: ParsedMessage,
+    finder: DepartmentFinder,
+    communes: CommuneGazetteer | None,
+    content: ContentSignals,
+) -> list[Evidence]:
+    envelope = parsed.envelope
+    evidence: list[Evidence] = []
+    evidence += _from_mentions(finder.find(envelope.subject), SUBJECT, "named in the subject")
+    address = sender_address(envelope)
+    domain_code = department_of_domain(address)
+    if domain_code:
+        evidence.append(Evidence(domain_code, SENDER_DOMAIN, f"sender domain {address.rsplit('@', 1)[1]}"))
+    text = own_text(parsed.body.text)
+    signature = signature_block(text)
+    evidence += _from_mentions([m for m in finder.find(signature) if m.cued], SIGNATURE, "named in the signature")
+    if communes is not None:
+        places = [m for m in communes.find(signature) if m.via in ("postcode", "seat")]
+        evidence += _from_communes(places, SIGNATURE, "commune in the signature")
+    for label in content.annex_labels:
+        evidence += _from_mentions(finder.find(label), ANNEX_LABEL, "department of the annex")
+    for code in content.qpv_codes:
+        department = _department_of_qpv(code)
+        if department:
+            evidence.append(Evidence(department, QPV_CODE, f"QPV code {code}"))
+    if communes is not None:
+        for name in content.annex_communes:
+            evidence += _from_communes([_mention(communes, name)], ANNEX_COMMUNE, "commune of the annex")
+        for place in content.survey_places:
+            evidence += _from_communes(_places(communes, place), SURVEY_COMMUNE, "commune of the conseil citoyen")
+        for code in communes.find_qpv_codes(text):
+            department = _department_of_qpv(code)
+            if department:
+                evidence.append(Evidence(department, QPV_CODE, f"QPV code {code}"))
+        evidence += _from_communes(communes.find(text), BODY_COMMUNE, "commune named in the body")
+    evidence += _from_mentions([m for m in finder.find(text) if m.cued], BODY, "named in the body")
+    return evidence
 
 
-def _codes(mentions: list[DepartmentMention]) -> list[str]:
-    """Distinct codes in order of first mention."""
-    return list(dict.fromkeys(m.code for m in mentions))
+def _choose(evidence: list[Evidence]) -> list[str]:
+    """The most specific signal decides: the subject (which may name two
+    departments), then the sender's domain, then the signature, then the
+    content by total weight."""
+    for source in ("named in the subject", "sender domain", "named in the signature", "commune in the signature",
+                   "department of the annex"):
+        codes = list(dict.fromkeys(e.code for e in evidence if e.source.startswith(source)))
+        if codes:
+            return codes if source in ("named in the subject", "department of the annex") else codes[:1]
+    totals: dict[str, float] = defaultdict(float)
+    for item in evidence:
+        totals[item.code] += item.weight
+    if not totals:
+        return []
+    best = max(totals.values())
+    return [code for code, total in totals.items() if total == best][:1]
 
 
-def _signature(text: str) -> str:
-    """The last lines of a message, where senders say who they are."""
-    lines = [line for line in text.splitlines() if line.strip()]
-    return "\n".join(lines[-12:])
+def _decision(codes: list[str], evidence: list[Evidence]) -> DepartmentDecision:
+    if not codes:
+        return DepartmentDecision([], needs_review=True, reason="no department could be identified")
+    guesses = []
+    for code in codes:
+        agreeing = [e for e in evidence if e.code == code]
+        confidence = 1.0
+        for item in agreeing:
+            confidence *= 1 - item.weight
+        sources = list(dict.fromkeys(e.source for e in agreeing))
+        guesses.append(DepartmentGuess(code, round(1 - confidence, 3), "; ".join(sources)))
+    reasons = []
+    weakest = min(g.confidence for g in guesses)
+    if weakest < REVIEW_BELOW:
+        reasons.append(f"weak evidence ({weakest:.2f}): {guesses[0].evidence}")
+    strongest_other = max((e for e in evidence if e.code not in codes), key=lambda e: e.weight, default=None)
+    if strongest_other is not None and strongest_other.weight >= QPV_CODE:
+        reasons.append(f"conflicting signal: {strongest_other.code} ({strongest_other.source})")
+    return DepartmentDecision(guesses, needs_review=bool(reasons), reason="; ".join(reasons) or None)
+
+
+def _from_mentions(mentions: Iterable[DepartmentMention], weight: float, source: str) -> list[Evidence]:
+    return [Evidence(code, weight, source) for code in dict.fromkeys(m.code for m in mentions)]
+
+
+def _from_communes(mentions: Iterable[CommuneMention | None], weight: float, source: str) -> list[Evidence]:
+    """A commune whose name exists in several departments counts for the most
+    likely one (a seat, else the most populous), with less weight."""
+    evidence = []
+    for mention in mentions:
+        if mention is None or not mention.candidates:
+            continue
+        shared = len(mention.departments) > 1
+        evidence.append(
+            Evidence(
+                mention.departments[0],
+                weight * (0.6 if shared else 1.0),
+                f"{source} ({mention.name}{', homonyms elsewhere' if shared else ''})",
+            )
+        )
+    return evidence
+
+
+def _mention(communes: CommuneGazetteer, name: str) -> CommuneMention | None:
+    candidates = communes.lookup(name)
+    return CommuneMention(name, candidates, "cell") if candidates else None
+
+
+def _places(communes: CommuneGazetteer, text: str) -> list[CommuneMention]:
+    """"Les Cèdres – Perpignan", "quartier Bel-Air à Dijon", "Dijon (Grésilles)":
+    the parts that are communes, the last one first (the quartier comes first)."""
+    found = communes.find(text)
+    if found:
+        return found
+    parts = [p.strip(" .") for p in re.split(r"\s[–—-]\s|[,;/()]|\s(?:a|à)\s", text) if p.strip(" .")]
+    mentions = [_mention(communes, part) for part in reversed(parts)]
+    return [m for m in mentions if m is not None][:1]
+
+
+def _department_of_qpv(code: str) -> str | None:
+    from bilan.nlp.annex_tables import department_of_qpv
+
+    return department_of_qpv(code)
 
 
 def _failed_recipient_departments(text: str) -> list[str]:

@@ -9,6 +9,15 @@ from bilan.nlp.departments import DepartmentGuess, decide_departments
 from bilan.nlp.gazetteer import get_department_finder
 from bilan.nlp.kind import classify_kind
 from bilan.nlp.original import original_message_id
+from bilan.nlp.annex_tables import AnnexRow, AnnexTables, extract_annex_tables
+from bilan.nlp.attachments import attachment_roles
+from bilan.nlp.departments import ContentSignals, DepartmentGuess, decide_departments
+from bilan.nlp.followups import FollowUp, detect_follow_up
+from bilan.nlp.gazetteer import get_commune_gazetteer, get_department_finder
+from bilan.nlp.kind import ContentClues, Kind, classify_kind
+from bilan.nlp.modality import detect_modality, find_meeting
+from bilan.nlp.sender import sender_role
+from bilan.nlp.survey import SurveyResponse, extract_survey_responses
 from bilan.parsers.message import ParsedMessage
 
 
@@ -27,15 +36,60 @@ class Extraction:
     attachment_roles: dict[int, str] = field(default_factory=dict)
     #: Bounces, read receipts, auto-replies: the Message-ID of the message they answer.
     original_message_id: str | None = None
+    #: Annexe 1 / Annexe 2 rows, typed, de-duplicated, with their source.
+    annexe1_rows: list[AnnexRow] = field(default_factory=list)
+    annexe2_rows: list[AnnexRow] = field(default_factory=list)
+    #: Filled Annexe 3 questionnaires (restricted: they hold personal data).
+    survey_responses: list[SurveyResponse] = field(default_factory=list)
+    #: What the message says of an earlier one; the link itself is resolved after loading.
+    follow_up: FollowUp = field(default_factory=FollowUp)
 
 
 def extract(parsed: ParsedMessage) -> Extraction:
-    kind = classify_kind(parsed)
-    decision = decide_departments(parsed, kind, get_department_finder())
-    return Extraction(
+    annexes = extract_annex_tables(parsed)
+    surveys = extract_survey_responses(parsed)
+    kind = classify_kind(parsed, ContentClues(bool(annexes.annexe1 or annexes.annexe2), len(surveys)))
+    decision = decide_departments(
+        parsed, kind, get_department_finder(), get_commune_gazetteer(), _content_signals(annexes, surveys)
+    )
+    extraction = Extraction(
         kind=kind.value,
         departments=decision.departments,
         needs_review=decision.needs_review,
         review_reason=decision.reason,
         original_message_id=original_message_id(parsed, kind),
+    )
+    _add_structure(extraction, parsed, kind, annexes, surveys)
+    return extraction
+
+
+def _add_structure(
+    extraction: Extraction, parsed: ParsedMessage, kind: Kind, annexes: AnnexTables, surveys: list[SurveyResponse]
+) -> None:
+    """Who wrote, how the department answered, the annex rows, the survey
+    answers, follow-up cues and attachment roles."""
+    extraction.sender_role = sender_role(parsed, kind)
+    extraction.attachment_roles = attachment_roles(parsed, kind, annexes, surveys)
+    extraction.survey_responses = surveys
+    extraction.pii = kind is Kind.SURVEY_RESPONSE or any(s.has_pii for s in surveys)
+    if kind is not Kind.CONTRIBUTION:
+        return
+    extraction.annexe1_rows = annexes.annexe1
+    extraction.annexe2_rows = annexes.annexe2
+    extraction.follow_up = detect_follow_up(parsed)
+    extraction.modality = detect_modality(parsed, documents_only=extraction.follow_up.relation is not None)
+    if extraction.modality != 3:
+        meeting = find_meeting(parsed, parsed.envelope.received_at or parsed.envelope.date)
+        if meeting is not None:
+            extraction.meeting_date = meeting.date
+            extraction.meeting_participants = meeting.participants
+
+
+def _content_signals(annexes: AnnexTables, surveys: list[SurveyResponse]) -> ContentSignals:
+    rows = annexes.annexe1 + annexes.annexe2
+    return ContentSignals(
+        annex_labels=annexes.department_labels,
+        qpv_codes=[r.values["qpv_code"] for r in rows if r.values.get("qpv_code")],
+        annex_communes=list(dict.fromkeys(r.values["commune"] for r in rows if r.values.get("commune"))),
+        survey_places=[s.conseil_citoyen for s in surveys if s.conseil_citoyen],
     )

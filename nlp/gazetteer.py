@@ -19,7 +19,7 @@ from spacy.matcher import Matcher, PhraseMatcher
 from spacy.util import filter_spans
 
 from bilan.nlp.text import fold
-from bilan.storage.reference import departments
+from bilan.storage.reference import CommuneInfo, communes, departments
 
 #: Words that announce a department ("la préfecture du Nord", "DDETS de l'Aude").
 CUE_WORDS = {
@@ -130,3 +130,114 @@ def get_department_finder() -> DepartmentFinder:
     from bilan.nlp.pipeline import get_nlp
 
     return DepartmentFinder(get_nlp())
+
+
+# -- communes and QPV codes ------------------------------------------------------------------
+
+#: Words after which a commune is named ("à Nancy", "mairie de Laval",
+#: "sous-préfecture de Bressuire"); a bare name is too often a word or a quartier.
+COMMUNE_CUES = [
+    ["a"], ["commune", "de"], ["commune", "d"], ["ville", "de"], ["ville", "d"], ["mairie", "de"], ["mairie", "d"],
+    ["sous", "prefecture", "de"], ["sous", "prefecture", "d"], ["arrondissement", "de"], ["arrondissement", "d"],
+    ["agglomeration", "de"], ["agglomeration", "d"], ["ccas", "de"], ["ccas", "d"],
+]
+MAX_COMMUNE_WORDS = 6
+
+
+@dataclass(frozen=True)
+class CommuneMention:
+    """A commune named in a text, with every department that has a commune of
+    that name (homonyms), the most populous first."""
+
+    name: str
+    candidates: tuple[CommuneInfo, ...]
+    #: How it was found: "cue" (à X, mairie de X), "postcode" (68000 Colmar), "seat" (sous-préfecture de X).
+    via: str
+
+    @property
+    def departments(self) -> list[str]:
+        return list(dict.fromkeys(c.department for c in self.candidates))
+
+
+class CommuneGazetteer:
+    """Commune names -> departments, and the spaCy matchers that find them in
+    text after a cue, after a postal code, and QPV codes (`QN09301`)."""
+
+    def __init__(self, nlp: Language):
+        self.nlp = nlp
+        self.by_name: dict[str, list[CommuneInfo]] = {}
+        for info in communes():
+            for variant in _name_variants(info.name):
+                self.by_name.setdefault(variant, []).append(info)
+        for infos in self.by_name.values():
+            infos.sort(key=lambda c: (c.seat == "", -c.population))
+        self.matcher = Matcher(nlp.vocab)
+        self.matcher.add("CUE", [[{"LOWER": word} for word in cue] for cue in COMMUNE_CUES])
+        self.matcher.add("POSTCODE", [[{"SHAPE": "dddd", "LENGTH": 5}], [{"TEXT": {"REGEX": r"^\d{5}$"}}]])
+        self.qpv = Matcher(nlp.vocab)
+        self.qpv.add("QPV", [[{"TEXT": {"REGEX": r"^(?i:qn)(\d{3}|02[ab])\d{2}[a-z]?$"}}]])
+
+    def lookup(self, name: str) -> tuple[CommuneInfo, ...]:
+        """Communes called exactly `name` (accents, case and hyphens aside)."""
+        return tuple(self.by_name.get(fold(name), ()))
+
+    def find(self, text: str) -> list[CommuneMention]:
+        """Communes named after a cue or a postal code."""
+        folded, offsets = _fold_with_offsets(text)
+        doc = self.nlp.make_doc(folded)
+        mentions: list[CommuneMention] = []
+        for match_id, start, end in self.matcher(doc):
+            label = self.nlp.vocab.strings[match_id]
+            cue = " ".join(t.lower_ for t in doc[start:end])
+            for size in range(MAX_COMMUNE_WORDS, 0, -1):
+                span = doc[end : end + size]
+                if len(span) < size or any(t.is_punct and t.text not in "-'" for t in span):
+                    continue
+                candidates = self.lookup(span.text)
+                original = text[offsets[span.start_char] : offsets[span.end_char - 1] + 1]
+                if candidates and _looks_like_a_name(original):
+                    if label == "POSTCODE":
+                        candidates = tuple(c for c in candidates if _postcode_fits(doc[start].text, c.department))
+                        via = "postcode"
+                    elif cue.startswith(("sous prefecture", "arrondissement")):
+                        candidates = tuple(c for c in candidates if c.seat) or candidates
+                        via = "seat"
+                    else:
+                        via = "cue"
+                    if candidates:
+                        mentions.append(CommuneMention(original, candidates, via))
+                    break
+        return mentions
+
+    def find_qpv_codes(self, text: str) -> list[str]:
+        """QPV codes, with their suffix letter (which the tokenizer may split
+        off as a unit: `QN06801M`)."""
+        doc = self.nlp.make_doc(text)
+        codes = []
+        for _, start, end in self.qpv(doc):
+            code = doc[start].text.upper()
+            if end < len(doc) and not doc[start].whitespace_ and len(doc[end].text) == 1 and doc[end].is_alpha:
+                code += doc[end].text.upper()
+            codes.append(code)
+        return codes
+
+
+def _name_variants(name: str) -> set[str]:
+    variants = {fold(name)}
+    for pattern, short in _ABBREVIATIONS:
+        variants |= {re.sub(pattern, short, v) for v in list(variants)}
+    return variants
+
+
+def _postcode_fits(postcode: str, department: str) -> bool:
+    """Postal codes start with the department (20 for Corsica, 97x overseas)."""
+    if department in ("2A", "2B"):
+        return postcode.startswith("20")
+    return postcode.startswith(department)
+
+
+@lru_cache(maxsize=1)
+def get_commune_gazetteer() -> CommuneGazetteer:
+    from bilan.nlp.pipeline import get_nlp
+
+    return CommuneGazetteer(get_nlp())

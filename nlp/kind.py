@@ -8,8 +8,10 @@ mail announce themselves in their headers); the content decides the rest.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from enum import Enum
 
+from bilan.nlp.mailtext import own_text, sender_address, signature_block
 from bilan.nlp.text import fold
 from bilan.parsers.message import ParsedMessage
 
@@ -32,30 +34,54 @@ _READ_SUBJECT = re.compile(r"^(lu|read|vu)\s*:")
 _BOUNCE_SUBJECT = re.compile(r"^(non remis|undelivered|delivery status notification|returned mail|echec de remise)")
 _ROBOT_SENDERS = ("mailer-daemon@", "postmaster@")
 
-#: Cues that a message announces, asks or waits rather than contributes.
+#: Cues that a message asks, announces or acknowledges rather than contributes.
 _QUESTION_CUES = [
     "pouvez vous", "pourriez vous", "serait il possible", "est il possible", "merci de nous indiquer",
-    "a qui devons nous", "devons nous", "faut il", "envoi a venir", "nous vous transmettrons",
-    "demande de delai", "delai supplementaire",
+    "merci de me dire", "merci de nous confirmer", "pouvez vous nous confirmer", "a qui devons nous",
+    "devons nous", "faut il", "doit on", "doivent elles", "doivent ils", "quel format", "quelle date",
+    "envoi a venir", "nous vous transmettrons", "je vous transmettrai", "dans les prochains jours",
+    "demande de delai", "delai supplementaire", "report de la date", "bien recu", "accuse de reception",
+    "nous accusons reception", "je vous remercie pour votre envoi",
 ]
-_SURVEY_CUES = ["questionnaire", "enquete", "annexe 3", "mes reponses", "membre du conseil citoyen",
+_SURVEY_CUES = ["questionnaire", "enquete", "annexe 3", "annexe3", "mes reponses", "membre du conseil citoyen",
                 "conseillere citoyenne", "conseiller citoyen"]
-_CONTRIBUTION_CUES = ["contribution", "bilan", "compte rendu", "annexe 1", "annexe 2", "preconisation",
-                      "rencontre territoriale"]
+_CONTRIBUTION_CUES = ["contribution", "bilan", "compte rendu", "annexe 1", "annexe 2", "annexes 1 et 2",
+                      "preconisation", "rencontre territoriale", "annule et remplace", "version corrigee",
+                      "complement", "annexe manquante", "annexes manquantes"]
+#: Campaign vocabulary: a message without any of it is not about the campaign.
+_CAMPAIGN_WORDS = ["conseil citoyen", "conseils citoyens", "participation", "qpv", "quartier", "politique de la ville",
+                   "bilan", "contrat de ville", "anct", "annexe", "contribution", "habitants"]
+#: Advertising and phishing.
+_SPAM_CUES = ["inscrivez vous", "inscriptions ouvertes", "webinaire", "se desinscrire", "se desabonner",
+              "ne plus recevoir", "cliquez ici", "tarif", "ht par participant", "offre speciale", "newsletter",
+              "votre compte", "quota", "mot de passe a expire", "gagnez"]
+_ANNOUNCES_FILES = ["ci joint", "vous trouverez", "veuillez trouver", "je vous transmets", "nous vous transmettons",
+                    "je vous adresse", "vous adresse", "en piece jointe", "en pj", "je vous renvoie", "voici"]
+_IMAGE_FORMATS = ("png", "jpg", "gif", "tiff", "bmp")
 
 
-def classify_kind(parsed: ParsedMessage) -> Kind:
+@dataclass(frozen=True)
+class ContentClues:
+    """What other extractors found in the content: annex tables, filled
+    questionnaires. They weigh more than words."""
+
+    #: Annex rows were read (a blank template attached to a question has none).
+    annex_tables: bool = False
+    survey_responses: int = 0
+
+
+def classify_kind(parsed: ParsedMessage, clues: ContentClues | None = None) -> Kind:
     from_headers = kind_from_envelope(parsed)
     if from_headers is not None:
         return from_headers
-    return kind_from_content(parsed)
+    return kind_from_content(parsed, clues or ContentClues())
 
 
 def kind_from_envelope(parsed: ParsedMessage) -> Kind | None:
     envelope = parsed.envelope
     headers = envelope.headers
     subject = fold(envelope.subject)
-    sender = (envelope.sender_address or "").lower()
+    sender = (sender_address(envelope) or "").lower()
     if envelope.report_type == "delivery-status" or sender.startswith(_ROBOT_SENDERS) or _BOUNCE_SUBJECT.match(subject):
         return Kind.BOUNCE
     if envelope.report_type == "disposition-notification" or _READ_SUBJECT.match(envelope.subject.lower()):
@@ -75,21 +101,40 @@ def kind_from_envelope(parsed: ParsedMessage) -> Kind | None:
     return None
 
 
-def kind_from_content(parsed: ParsedMessage) -> Kind:
+def kind_from_content(parsed: ParsedMessage, clues: ContentClues = ContentClues()) -> Kind:
     subject = fold(parsed.envelope.subject)
-    body = fold(parsed.body.text)
+    own = fold(own_text(parsed.body.text))
     names = " ".join(fold(a.filename) for a in parsed.attachments)
-    documents = [a for a in parsed.attachments if a.format not in ("png", "jpg", "gif")]
-    official = (parsed.envelope.sender_address or "").endswith(".gouv.fr")
+    documents = [a for a in parsed.attachments if a.format not in _IMAGE_FORMATS and not a.inline]
+    official = is_official_sender(parsed)
+    everything = f"{subject} {own} {names}"
 
-    if not official and _is_survey(subject, body, names) and not _has(subject + " " + names, ["annexe 1", "annexe1", "annexe 2", "annexe2", "contribution", "compte rendu"]):
-        return Kind.SURVEY_RESPONSE
-    asks = _has(body, _QUESTION_CUES) or _has(subject, _QUESTION_CUES) or "question" in subject
-    if asks and (not documents or not _has(subject + " " + body[:2000], ["ci joint", "vous trouverez", "veuillez trouver"])):
+    if not official and (_has(everything, _SPAM_CUES) or not _has(everything, _CAMPAIGN_WORDS + _SURVEY_CUES)):
+        return Kind.SPAM
+    contribution_named = _has(subject + " " + names, ["annexe 1", "annexe1", "annexe 2", "annexe2", "contribution",
+                                                      "compte rendu", "bilan participation", "bilan des demarches"])
+    if not clues.annex_tables and (clues.survey_responses or (not official and _is_survey(subject, own, names))):
+        if not contribution_named or clues.survey_responses:
+            return Kind.SURVEY_RESPONSE
+    asks = _has(own, _QUESTION_CUES) or _has(subject, _QUESTION_CUES) or subject.startswith("question")
+    sends = bool(documents) and _has(subject + " " + own[:2000], _ANNOUNCES_FILES)
+    if asks and not sends and not clues.annex_tables:
         return Kind.QUESTION
-    if documents or _has(subject, _CONTRIBUTION_CUES) or len(body) > 1500:
+    if documents or clues.annex_tables or _has(subject, _CONTRIBUTION_CUES) or len(own) > 1500:
         return Kind.CONTRIBUTION
-    return Kind.CONTRIBUTION if official else Kind.SPAM
+    if "?" in own:
+        return Kind.QUESTION
+    return Kind.CONTRIBUTION if official else Kind.QUESTION
+
+
+def is_official_sender(parsed: ParsedMessage) -> bool:
+    """A state service (a `.gouv.fr` address) or a person signing as one."""
+    address = sender_address(parsed.envelope) or ""
+    if address.endswith(".gouv.fr"):
+        return True
+    signature = fold(signature_block(parsed.body.text))
+    return _has(signature, ["prefecture", "prefet", "ddets", "direction departementale", "sgar",
+                            "secretariat general pour les affaires regionales"])
 
 
 def _is_survey(subject: str, body: str, names: str) -> bool:
@@ -99,4 +144,4 @@ def _is_survey(subject: str, body: str, names: str) -> bool:
 
 
 def _has(text: str, cues: list[str]) -> bool:
-    return any(cue in text for cue in cues)
+    return any(re.search(rf"\b{re.escape(cue)}\b", text) for cue in cues)

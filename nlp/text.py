@@ -21,3 +21,9 @@ def fold_keep_case(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     ascii_only = "".join(c for c in decomposed if not unicodedata.combining(c))
     return _SEPARATORS.sub(" ", ascii_only).strip()
+
+
+def strip_accents(text: str) -> str:
+    """Lower case and no accents, punctuation kept (`03/2016` stays a date)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()

@@ -67,16 +67,28 @@ class Provenance:
 
 @dataclass
 class Block:
+    """One unit of reading order.
+
+    `level` is the heading level (1 = top) or the list nesting (1 = outermost).
+    For a table, `rows` holds every row as found (header rows included), and
+    row `i` of a sheet's table is sheet row `first_row + i` of its
+    `provenance.cell_range`. `attributes` carries what a reader of the block
+    may need without it changing the text: `hidden_rows` / `hidden_columns`
+    (sheet row numbers / column letters hidden in the spreadsheet),
+    `merged` (cell ranges that were merged), `ocr_confidence` (0-100).
+    """
+
     kind: BlockKind
     provenance: Provenance
     text: str = ""
     level: int = 0
     rows: list[list[Cell]] | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def table(cls, rows: list[list[Cell]], provenance: Provenance) -> Block:
+    def table(cls, rows: list[list[Cell]], provenance: Provenance, **attributes: Any) -> Block:
         text = "\n".join(" | ".join("" if c is None else str(c) for c in row) for row in rows)
-        return cls(BlockKind.TABLE, provenance, text=text, rows=rows)
+        return cls(BlockKind.TABLE, provenance, text=text, rows=rows, attributes=attributes)
 
 
 @dataclass
@@ -88,15 +100,25 @@ class EmbeddedFile:
     content_type: str = "application/octet-stream"
     inline: bool = False
     content_id: str | None = None
+    #: The HTML body shows it (`cid:` reference): a picture of the body.
+    referenced_in_body: bool = False
 
 
 @dataclass
 class Document:
-    """What a parser returns: blocks in reading order, plus any embedded files."""
+    """What a parser returns: blocks in reading order, plus any embedded files.
+
+    `status` is OK for a normal document. A parser that could read content
+    but must still report a problem sets it: an image-only PDF read by OCR is
+    `SCANNED` *and* has blocks (marked `ocr=True` in their provenance), since
+    what the scan shows is content; `reason` then says why in a sentence.
+    """
 
     blocks: list[Block] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)
     files: list[EmbeddedFile] = field(default_factory=list)
+    status: ParseStatus = ParseStatus.OK
+    reason: str | None = None
 
     @property
     def text(self) -> str:
@@ -109,6 +131,8 @@ class Document:
     def to_json(self) -> dict[str, Any]:
         """A JSON-able form, used by the parse cache (embedded files are not kept)."""
         return {
+            "status": self.status.value,
+            "reason": self.reason,
             "metadata": self.metadata,
             "blocks": [
                 {**asdict(b), "kind": b.kind.value, "provenance": asdict(b.provenance)}
@@ -125,10 +149,16 @@ class Document:
                 text=b["text"],
                 level=b["level"],
                 rows=b["rows"],
+                attributes=b.get("attributes") or {},
             )
             for b in data["blocks"]
         ]
-        return cls(blocks=blocks, metadata=data.get("metadata", {}))
+        return cls(
+            blocks=blocks,
+            metadata=data.get("metadata", {}),
+            status=ParseStatus(data.get("status", "ok")),
+            reason=data.get("reason"),
+        )
 
 
 class ParseError(Exception):

@@ -7,17 +7,23 @@ export can say which file was `inside` which.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import email
 import email.policy
 import email.utils
 import hashlib
+import re
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 
+from bilan.parsers.cache import ParseCache
 from bilan.parsers.document import Document, EmbeddedFile, ParseError, ParseStatus
+from bilan.parsers.images import image_facts, is_small
 from bilan.parsers.limits import Limits
 from bilan.parsers.registry import parse_file
+from bilan.parsers.pool import ParseJob, ParserPool, shared_pool
+from bilan.parsers.registry import IMAGE_FORMATS, ParseOutcome
 from bilan.parsers.report import reported_message_id
 from bilan.parsers.sniff import sniff_format
 from bilan.parsers.text import parse_html, parse_text
@@ -70,6 +76,8 @@ class ParsedAttachment:
     error: str | None = None
     document: Document | None = None
     content_id: str | None = None
+    #: Seconds the parser took (0 when the result came from the cache).
+    parse_seconds: float = 0.0
 
 
 @dataclass
@@ -85,68 +93,163 @@ class ParsedMessage:
         return pairs
 
 
-def parse_message(raw: bytes, limits: Limits = Limits()) -> ParsedMessage:
+def parse_message(
+    raw: bytes,
+    limits: Limits = Limits(),
+    *,
+    pool: ParserPool | None = None,
+    cache: ParseCache | None = None,
+) -> ParsedMessage:
+    """Read a whole e-mail. The files it carries are parsed by `pool` (the
+    process's shared pool of worker processes by default), side by side,
+    through `cache` when one is given."""
     message = email.message_from_bytes(raw, policy=email.policy.default)
     envelope = read_envelope(message)
     envelope.reported_message_id = reported_message_id(message)
     body, files = split_message(message)
     parsed = ParsedMessage(envelope=envelope, body=body)
-    budget = _Budget(limits)
-    for embedded in files:
-        _add_file(parsed, embedded, parent=None, depth=0, limits=limits, budget=budget)
+    walker = _FileWalker(limits, pool if pool is not None else shared_pool(), cache)
+    parsed.attachments = walker.walk(files)
     return parsed
 
 
 @dataclass
-class _Budget:
-    limits: Limits
-    parts: int = 0
-    total_bytes: int = 0
+class _Node:
+    """A file while the message is being walked; it becomes a ParsedAttachment."""
+
+    file: EmbeddedFile
+    attachment: ParsedAttachment
+    depth: int
+    #: How many files, and how many bytes, the message holds up to this one.
+    ordinal: int = 0
+    bytes_so_far: int = 0
+    children: list[_Node] = field(default_factory=list)
 
 
-def _add_file(
-    parsed: ParsedMessage, embedded: EmbeddedFile, parent: int | None, depth: int, limits: Limits, budget: _Budget
-) -> None:
-    data = embedded.data
-    attachment = ParsedAttachment(
-        index=len(parsed.attachments),
-        parent=parent,
-        filename=embedded.filename,
-        content_type=embedded.content_type,
-        format=sniff_format(data, embedded.filename, embedded.content_type),
-        size=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
-        inline=embedded.inline,
-        content_id=embedded.content_id,
-        status=ParseStatus.OK,
-    )
-    parsed.attachments.append(attachment)
-    budget.parts += 1
-    budget.total_bytes += len(data)
-    if len(data) > limits.max_file_bytes:
-        attachment.status = ParseStatus.TOO_LARGE
-        attachment.error = f"file is {len(data) / 1e6:.1f} MB, above the {limits.max_file_bytes / 1e6:.0f} MB limit"
-        return
-    if budget.parts > limits.max_parts or budget.total_bytes > limits.max_total_bytes:
-        attachment.status = ParseStatus.TOO_LARGE
-        attachment.error = "message exceeds its limit of parts or total size; file not parsed"
-        return
-    if depth > limits.max_depth:
-        attachment.status = ParseStatus.TOO_LARGE
-        attachment.error = f"nested more than {limits.max_depth} containers deep"
-        return
+class _FileWalker:
+    """Parses a message's files level by level: all files of one level go to
+    the worker pool together (so that they are parsed side by side), then the
+    files found inside the containers of that level, and so on. The flat list
+    comes out depth-first, each container followed by its contents."""
+
+    def __init__(self, limits: Limits, pool: ParserPool, cache: ParseCache | None):
+        self.limits = limits
+        self.pool = pool
+        self.cache = cache
+        self.parts = 0
+        self.total_bytes = 0
+        #: Outcomes of this message's files by (sha256, format): a file found
+        #: again deeper down (the annex also inside the ZIP) is not parsed again.
+        self.outcomes: dict[tuple[str, str], ParseOutcome] = {}
+
+    def walk(self, files: list[EmbeddedFile]) -> list[ParsedAttachment]:
+        roots = [self._node(f, depth=0) for f in files]
+        level = roots
+        while level:
+            to_parse = [node for node in level if self._admit(node)]
+            for node, outcome in zip(to_parse, self._parse(to_parse)):
+                node.attachment.status = outcome.status
+                node.attachment.error = outcome.reason
+                node.attachment.document = outcome.document
+                node.attachment.parse_seconds = outcome.seconds
+            level = []
+            for node in to_parse:
+                document = node.attachment.document
+                if document is not None and document.files:
+                    node.children = [self._node(child, node.depth + 1) for child in document.files]
+                    document.files = []  # the bytes now live in the children
+                    level.extend(node.children)
+        attachments: list[ParsedAttachment] = []
+
+        def flatten(node: _Node, parent: int | None) -> None:
+            node.attachment.index = len(attachments)
+            node.attachment.parent = parent
+            attachments.append(node.attachment)
+            for child in node.children:
+                flatten(child, node.attachment.index)
+
+        for root in roots:
+            flatten(root, None)
+        return attachments
+
+    def _node(self, embedded: EmbeddedFile, depth: int) -> _Node:
+        data = embedded.data
+        self.parts += 1
+        self.total_bytes += len(data)
+        attachment = ParsedAttachment(
+            index=-1,
+            parent=None,
+            filename=embedded.filename,
+            content_type=embedded.content_type,
+            format=sniff_format(data, embedded.filename, embedded.content_type),
+            size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            inline=embedded.inline,
+            content_id=embedded.content_id,
+            status=ParseStatus.OK,
+        )
+        return _Node(embedded, attachment, depth, ordinal=self.parts, bytes_so_far=self.total_bytes)
+
+    def _admit(self, node: _Node) -> bool:
+        """Apply the limits that need no parsing; False when the file is settled without a parser."""
+        attachment, limits = node.attachment, self.limits
+        if attachment.size > limits.max_file_bytes:
+            attachment.status = ParseStatus.TOO_LARGE
+            attachment.error = (
+                f"file is {attachment.size / 1e6:.1f} MB, above the {limits.max_file_bytes / 1e6:.0f} MB limit"
+            )
+        elif node.ordinal > limits.max_parts or node.bytes_so_far > limits.max_total_bytes:
+            attachment.status = ParseStatus.TOO_LARGE
+            attachment.error = "message exceeds its limit of parts or total size; file not parsed"
+        elif node.depth > limits.max_depth:
+            attachment.status = ParseStatus.TOO_LARGE
+            attachment.error = f"nested more than {limits.max_depth} containers deep"
+        elif attachment.format in IMAGE_FORMATS and (node.file.inline or node.file.referenced_in_body):
+            attachment.document = _picture_in_body(node.file, attachment.format)
+        else:
+            return True
+        return False
+
+    def _parse(self, nodes: list[_Node]) -> list[ParseOutcome]:
+        """Outcomes for the nodes: from the cache, from an identical file of
+        the same message, or from the pool, in that order."""
+        outcomes = self.outcomes
+        jobs: list[ParseJob] = []
+        keys: list[tuple[str, str]] = []
+        reused = {key for key in outcomes}
+        for node in nodes:
+            key = (node.attachment.sha256, node.attachment.format)
+            if key in outcomes or key in keys:
+                continue
+            cached = self.cache.get(*key, self.limits) if self.cache is not None else None
+            if cached is not None:
+                outcomes[key] = cached
+                continue
+            keys.append(key)
+            jobs.append(ParseJob(node.file.data, node.file.filename, node.attachment.format, self.limits))
+        for key, outcome in zip(keys, self.pool.parse_many(jobs)):
+            outcomes[key] = outcome
+            if self.cache is not None:
+                self.cache.put(*key, self.limits, outcome)
+        results: list[ParseOutcome] = []
+        for node in nodes:
+            key = (node.attachment.sha256, node.attachment.format)
+            # A second copy of the same file gets its own document (readers may annotate it).
+            results.append(copy.deepcopy(outcomes[key]) if key in reused else outcomes[key])
+            reused.add(key)
+        return results
+
+
+def _picture_in_body(file: EmbeddedFile, fmt: str) -> Document:
+    """A picture shown in the body (a signature logo, a pasted image): not a
+    document, but described for whoever decides its role."""
+    metadata: dict = {"image": fmt, "inline": file.inline, "referenced_in_body": file.referenced_in_body}
     try:
-        attachment.document = parse_file(data, embedded.filename, attachment.format, limits)
-    except ParseError as exc:
-        attachment.status, attachment.error = exc.status, exc.reason
-        return
-    except Exception as exc:  # a parser bug must not stop the message
-        attachment.status = ParseStatus.CORRUPT
-        attachment.error = f"{type(exc).__name__} while parsing: {exc}"
-        return
-    for child in attachment.document.files:
-        _add_file(parsed, child, parent=attachment.index, depth=depth + 1, limits=limits, budget=budget)
-    attachment.document.files = []  # the bytes now live in the children
+        facts = image_facts(file.data)
+        metadata.update(width=facts["width"], height=facts["height"], small=is_small(facts))
+    except ParseError:
+        metadata["unreadable"] = True
+    return Document(metadata=metadata)
 
 
 def parse_attached_message(data: bytes, filename: str) -> Document:
@@ -177,7 +280,22 @@ def split_message(message: EmailMessage, filename: str = "body") -> tuple[Docume
             document.blocks.extend(parse_html(_payload(part), filename, part.get_content_charset()).blocks)
     else:
         document = Document()
+    referenced = _content_ids_in(html)
+    for file in files:
+        file.referenced_in_body = file.content_id is not None and file.content_id.lower() in referenced
     return document, files
+
+
+_CID = re.compile(r"""cid:([^"'\s>)]+)""", re.IGNORECASE)
+
+
+def _content_ids_in(parts: list[EmailMessage]) -> set[str]:
+    """Content-IDs the HTML body shows (`<img src="cid:...">`): pictures of the body, not documents."""
+    found: set[str] = set()
+    for part in parts:
+        text = _payload(part).decode(part.get_content_charset() or "utf-8", "replace")
+        found.update(cid.strip("<>").lower() for cid in _CID.findall(text))
+    return found
 
 
 def _collect(part: EmailMessage, plain: list, html: list, files: list[EmbeddedFile]) -> None:

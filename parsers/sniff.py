@@ -61,7 +61,7 @@ def _sniff_zip(data: bytes, ext: str) -> str:
                     return "docx"
                 if any(n.startswith("xl/") for n in names):
                     return "xlsm" if "xl/vbaProject.bin" in names else "xlsx"
-    except (zipfile.BadZipFile, OSError, ValueError):
+    except Exception:  # damaged in any way (sniffing must never fail)
         # A truncated Office file still starts like a ZIP; trust its extension
         # so that it is reported as a corrupt document of that kind.
         if ext in {"docx", "xlsx", "xlsm", "odt", "ods"}:
@@ -73,12 +73,12 @@ def _sniff_ole(data: bytes, ext: str) -> str:
     """OLE2 compound files: legacy Office, Outlook .msg, or an encrypted OOXML file."""
     try:
         ole = olefile.OleFileIO(io.BytesIO(data))
-    except (OSError, ValueError):
+        try:
+            streams = {"/".join(entry) for entry in ole.listdir(streams=True, storages=True)}
+        finally:
+            ole.close()
+    except Exception:  # damaged in any way (sniffing must never fail)
         return ext if ext in {"xls", "doc", "msg", "xlsx", "docx"} else "unknown"
-    try:
-        streams = {"/".join(entry) for entry in ole.listdir(streams=True, storages=True)}
-    finally:
-        ole.close()
     if "EncryptedPackage" in streams:
         # A password-protected .docx/.xlsx is wrapped in an OLE container.
         return ext if ext in {"docx", "xlsx", "xlsm", "pptx"} else "ooxml-encrypted"

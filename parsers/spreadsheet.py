@@ -1,12 +1,19 @@
-"""Spreadsheets (XLSX/XLSM with openpyxl): one table block per visible sheet.
+"""Spreadsheets: XLSX/XLSM (openpyxl), legacy XLS (xlrd) and CSV, one table
+block per visible sheet.
 
+Every sheet's table starts at its cell A1, so that row `i` of `rows` is sheet
+row `i + 1` and an extracted row can be traced back to its cell range.
 Formulas give their cached value (`data_only=True`); macros are never run
-(openpyxl cannot run them). Merged cells take the value of their top-left cell
-so that a merged header still names every column under it.
+(neither library can run them). Merged cells take the value of their top-left
+cell, so that a merged header still names every column under it. Hidden
+sheets are not read (they hold lookup lists, not answers) but are listed in
+the metadata; hidden rows and columns are kept and listed in the block's
+attributes, for the reader to decide.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import zipfile
@@ -15,14 +22,18 @@ import openpyxl
 from openpyxl.utils import get_column_letter
 
 from bilan.parsers.document import Block, Cell, Document, ParseError, ParseStatus, Provenance
+from bilan.parsers.limits import Limits
+from bilan.parsers.safety import open_office_zip
+from bilan.parsers.text import decode_text
 
 
-def parse_xlsx(data: bytes, filename: str) -> Document:
+def parse_xlsx(data: bytes, filename: str, limits: Limits = Limits()) -> Document:
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise ParseError(ParseStatus.ENCRYPTED, "workbook is password-protected (encrypted OOXML)")
+    open_office_zip(data, limits, "workbook").close()
     try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), data_only=True, read_only=False)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+        workbook = openpyxl.load_workbook(io.BytesIO(data), data_only=True, read_only=False, keep_links=False)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, AttributeError, IndexError) as exc:
         raise ParseError(ParseStatus.CORRUPT, f"workbook cannot be read: {exc}") from exc
     document = Document(metadata={"sheets": 0, "hidden_sheets": []})
     for sheet in workbook.worksheets:
@@ -30,43 +41,173 @@ def parse_xlsx(data: bytes, filename: str) -> Document:
             document.metadata["hidden_sheets"].append(sheet.title)
             continue
         document.metadata["sheets"] += 1
-        rows = _sheet_rows(sheet)
-        if rows:
-            last_col = get_column_letter(max(len(r) for r in rows))
-            cell_range = f"A1:{last_col}{len(rows)}"
-            document.blocks.append(
-                Block.table(rows, Provenance(file=filename, sheet=sheet.title, cell_range=cell_range))
-            )
+        rows = _xlsx_rows(sheet, limits)
+        if not rows:
+            continue
+        attributes = {
+            "hidden_rows": [r for r, d in sheet.row_dimensions.items() if d.hidden and r <= len(rows)],
+            "hidden_columns": _hidden_columns(sheet, len(rows[0])),
+            "merged": [str(r) for r in sheet.merged_cells.ranges],
+        }
+        document.blocks.append(_sheet_table(rows, filename, sheet.title, attributes))
     return document
 
 
-def _sheet_rows(sheet) -> list[list[Cell]]:
+def _xlsx_rows(sheet, limits: Limits) -> list[list[Cell]]:
     merged: dict[tuple[int, int], object] = {}
     for cell_range in sheet.merged_cells.ranges:
         value = sheet.cell(cell_range.min_row, cell_range.min_col).value
-        for row in range(cell_range.min_row, cell_range.max_row + 1):
-            for col in range(cell_range.min_col, cell_range.max_col + 1):
+        for row in range(cell_range.min_row, min(cell_range.max_row, limits.max_table_rows) + 1):
+            for col in range(cell_range.min_col, min(cell_range.max_col, limits.max_table_columns) + 1):
                 merged[(row, col)] = value
     rows: list[list[Cell]] = []
-    for r, row in enumerate(sheet.iter_rows(), start=1):
-        values = [_cell_value(merged.get((r, c), cell.value)) for c, cell in enumerate(row, start=1)]
-        rows.append(values)
-    return _trim(rows)
+    last_row = min(sheet.max_row, limits.max_table_rows)
+    last_col = min(sheet.max_column, limits.max_table_columns)
+    for r, row in enumerate(sheet.iter_rows(min_row=1, max_row=last_row, max_col=last_col), start=1):
+        rows.append([cell_value(merged.get((r, c), cell.value)) for c, cell in enumerate(row, start=1)])
+    return trim(rows)
 
 
-def _cell_value(value: object) -> Cell:
-    if value is None or isinstance(value, (bool, int, float)):
+def _hidden_columns(sheet, width: int) -> list[str]:
+    hidden: list[str] = []
+    for dimension in sheet.column_dimensions.values():
+        if dimension.hidden and dimension.min:
+            for col in range(dimension.min, min(dimension.max or dimension.min, width) + 1):
+                hidden.append(get_column_letter(col))
+    return sorted(set(hidden), key=lambda letter: (len(letter), letter))
+
+
+def parse_xls(data: bytes, filename: str, limits: Limits = Limits()) -> Document:
+    """Legacy Excel 97-2003 workbooks, with xlrd (which reads nothing else since 2.0)."""
+    import xlrd
+
+    try:
+        try:
+            book = xlrd.open_workbook(file_contents=data, formatting_info=True, on_demand=True)
+        except NotImplementedError:  # formatting not supported for this BIFF version
+            book = xlrd.open_workbook(file_contents=data, on_demand=True)
+    except xlrd.XLRDError as exc:
+        if "encrypt" in str(exc).lower():
+            raise ParseError(ParseStatus.ENCRYPTED, "workbook is password-protected") from exc
+        raise ParseError(ParseStatus.CORRUPT, f"workbook cannot be read: {exc}") from exc
+    except (xlrd.compdoc.CompDocError, ValueError, IndexError, KeyError, AssertionError, EOFError, OSError,
+            UnicodeDecodeError, TypeError, AttributeError) as exc:
+        raise ParseError(ParseStatus.CORRUPT, f"workbook cannot be read: {type(exc).__name__}: {exc}") from exc
+    document = Document(metadata={"sheets": 0, "hidden_sheets": []})
+    try:
+        for index in range(book.nsheets):
+            sheet = book.sheet_by_index(index)
+            if sheet.visibility != 0:
+                document.metadata["hidden_sheets"].append(sheet.name)
+                continue
+            document.metadata["sheets"] += 1
+            rows = _xls_rows(book, sheet, limits)
+            if not rows:
+                continue
+            rowinfo = getattr(sheet, "rowinfo_map", {})
+            colinfo = getattr(sheet, "colinfo_map", {})
+            attributes = {
+                "hidden_rows": sorted(r + 1 for r, info in rowinfo.items() if info.hidden and r < len(rows)),
+                "hidden_columns": [get_column_letter(c + 1) for c, info in sorted(colinfo.items())
+                                   if info.hidden and c < len(rows[0])],
+                "merged": [_range_name(r0, r1, c0, c1) for r0, r1, c0, c1 in sheet.merged_cells],
+            }
+            document.blocks.append(_sheet_table(rows, filename, sheet.name, attributes))
+            book.unload_sheet(index)
+    except (xlrd.XLRDError, ValueError, IndexError, KeyError, AssertionError, EOFError, TypeError) as exc:
+        raise ParseError(ParseStatus.CORRUPT, f"workbook is damaged: {type(exc).__name__}: {exc}") from exc
+    finally:
+        book.release_resources()
+    return document
+
+
+def _xls_rows(book, sheet, limits: Limits) -> list[list[Cell]]:
+    import xlrd
+
+    nrows = min(sheet.nrows, limits.max_table_rows)
+    ncols = min(sheet.ncols, limits.max_table_columns)
+    rows: list[list[Cell]] = []
+    for r in range(nrows):
+        row: list[Cell] = []
+        for c in range(min(ncols, sheet.row_len(r))):
+            cell = sheet.cell(r, c)
+            if cell.ctype == xlrd.XL_CELL_DATE:
+                try:
+                    row.append(cell_value(xlrd.xldate.xldate_as_datetime(cell.value, book.datemode)))
+                except (xlrd.xldate.XLDateError, ValueError, OverflowError):
+                    row.append(cell_value(cell.value))
+            elif cell.ctype == xlrd.XL_CELL_BOOLEAN:
+                row.append(bool(cell.value))
+            elif cell.ctype in (xlrd.XL_CELL_ERROR, xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
+                row.append(None)
+            else:
+                row.append(cell_value(cell.value))
+        rows.append(row)
+    for r0, r1, c0, c1 in sheet.merged_cells:
+        if r0 >= len(rows) or c0 >= len(rows[r0]):
+            continue
+        value = rows[r0][c0]
+        for r in range(r0, min(r1, len(rows))):
+            rows[r].extend([None] * (c1 - len(rows[r])))
+            for c in range(c0, min(c1, ncols)):
+                rows[r][c] = value
+    return trim(rows)
+
+
+def _range_name(r0: int, r1: int, c0: int, c1: int) -> str:
+    return f"{get_column_letter(c0 + 1)}{r0 + 1}:{get_column_letter(c1)}{r1}"
+
+
+def parse_csv(data: bytes, filename: str, limits: Limits = Limits()) -> Document:
+    """A CSV file is one table. The delimiter is guessed (French exports use `;`)."""
+    text = decode_text(data).lstrip("\ufeff")
+    sample = text[:16384]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=";,\t|")
+        delimiter = dialect.delimiter
+    except csv.Error:
+        delimiter = ";" if sample.count(";") >= sample.count(",") else ","
+    rows: list[list[Cell]] = []
+    try:
+        for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+            if len(rows) >= limits.max_table_rows:
+                break
+            rows.append([(cell.strip() or None) for cell in row[: limits.max_table_columns]])
+    except csv.Error as exc:
+        raise ParseError(ParseStatus.CORRUPT, f"CSV cannot be read: {exc}") from exc
+    rows = trim(rows)
+    document = Document(metadata={"delimiter": delimiter})
+    if rows:
+        document.blocks.append(_sheet_table(rows, filename, None, {}))
+    return document
+
+
+def _sheet_table(rows: list[list[Cell]], filename: str, sheet: str | None, attributes: dict) -> Block:
+    cell_range = f"A1:{get_column_letter(max(len(rows[0]), 1))}{len(rows)}"
+    attributes = {key: value for key, value in attributes.items() if value}
+    return Block.table(rows, Provenance(file=filename, sheet=sheet, cell_range=cell_range), **attributes)
+
+
+def cell_value(value: object) -> Cell:
+    """A cell as JSON can keep it: dates as ISO text, whole numbers as integers
+    (spreadsheets store 12 as 12.0), text stripped, empty text as None."""
+    if value is None or isinstance(value, (bool, int)):
         return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() and abs(value) < 1e15 else value
     if isinstance(value, dt.datetime):
         return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
     if isinstance(value, (dt.date, dt.time)):
         return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return str(value)
     text = str(value).strip()
     return text or None
 
 
-def _trim(rows: list[list[Cell]]) -> list[list[Cell]]:
-    """Drop empty trailing rows and columns (sheets often carry formatting far below the data)."""
+def trim(rows: list[list[Cell]]) -> list[list[Cell]]:
+    """Drop empty trailing rows and columns (sheets often carry formatting far
+    below the data) and square the table."""
     while rows and all(v is None for v in rows[-1]):
         rows.pop()
     width = max((max((i + 1 for i, v in enumerate(r) if v is not None), default=0) for r in rows), default=0)

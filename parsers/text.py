@@ -8,7 +8,9 @@ from bs4 import BeautifulSoup
 
 from bilan.parsers.document import Block, BlockKind, Document, Provenance
 
-_LIST_MARKER = re.compile(r"^\s*(?:[-•*▪◦–·]|\d{1,2}[.)]|[a-z][.)])\s+")
+#: A bullet or a number that opens a list item ("- ", "• ", "1. ", "a) ").
+LIST_MARKER = re.compile(r"^\s*(?:[-•*▪◦–·●○■□➢►✓]|\d{1,2}[.)]|[a-z][.)])\s+")
+_LIST_MARKER = LIST_MARKER
 
 
 def paragraphs_to_blocks(text: str, provenance: Provenance) -> list[Block]:

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from bilan.storage.models import Attachment, Message, MessageDepartment
+from bilan.storage.models import Annexe1Row, Annexe2Row, Attachment, Message, MessageDepartment
 from bilan.storage.status import department_statuses
 from bilan.storage.warehouse import Warehouse
 
@@ -34,6 +34,7 @@ def export_contract(warehouse: Warehouse) -> dict[str, Any]:
         ).all()
         message_ids = {m.id: m.message_id for m in messages}
         exported = [_message(m, message_ids) for m in messages]
+        _add_annex_rows(session, messages, exported)
         by_department: dict[str, list[str]] = {}
         for row in session.execute(
             select(MessageDepartment.department_code, Message.message_id)
@@ -91,3 +92,29 @@ def _attachment(attachment: Attachment, filenames: dict[int, str]) -> dict[str, 
         "error_kind": None if parseable else attachment.parse_status,
         "inside": filenames.get(attachment.parent_id) if attachment.parent_id else None,
     }
+
+
+ANNEXE1_COLUMNS = (
+    "commune", "qpv_code", "qpv_nom", "conseil_constitue", "date_creation", "membres_habitants",
+    "membres_acteurs_locaux", "actif", "structure_porteuse", "participation_pilotage", "formation_suivie",
+    "budget_annuel_eur",
+)
+ANNEXE2_COLUMNS = ("type", "commune", "qpv_code", "porteur", "annee_creation", "habitants_mobilises")
+
+
+def _add_annex_rows(session: Session, messages: list[Message], exported: list[dict[str, Any]]) -> None:
+    """Fill `annexe1_rows` / `annexe2_rows` from their tables, in row order."""
+    by_id = {m.id: item for m, item in zip(messages, exported)}
+    for model, key, columns in ((Annexe1Row, "annexe1_rows", ANNEXE1_COLUMNS),
+                                (Annexe2Row, "annexe2_rows", ANNEXE2_COLUMNS)):
+        for row in session.scalars(select(model).order_by(model.message_id, model.position)):
+            item = by_id.get(row.message_id)
+            if item is not None:
+                item[key].append({name: _plain_number(getattr(row, name)) for name in columns})
+
+
+def _plain_number(value: Any) -> Any:
+    """3000.0 is written 3000."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value

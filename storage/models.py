@@ -14,6 +14,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -70,6 +71,9 @@ class Campaign(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     deadline: Mapped[dt.date] = mapped_column(Date)
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Paris")
+    #: First late instant (midnight after the deadline day, local time), in
+    #: UTC, so that SQL views compare it with receipt times on any database.
+    closes_at: Mapped[dt.datetime | None]
 
 
 class Message(Base):
@@ -105,6 +109,11 @@ class Message(Base):
         String(998), index=True, comment="bounce, read receipt, auto-reply: Message-ID of the message it answers"
     )
     original_id: Mapped[int | None] = mapped_column(ForeignKey("message.id", ondelete="SET NULL"))
+    # What the message says of an earlier one; `supersedes_id` / `complements_id`
+    # are resolved from these against the other messages (storage/followups.py).
+    follow_up: Mapped[str | None] = mapped_column(String(16), comment="supersedes | complements")
+    follow_up_cited_date: Mapped[dt.date | None] = mapped_column(Date, comment="date cited for the earlier message")
+    replies_to: Mapped[list | None] = mapped_column(comment="Message-IDs of In-Reply-To and References")
 
     departments: Mapped[list[MessageDepartment]] = relationship(
         back_populates="message", cascade="all, delete-orphan", order_by="MessageDepartment.department_code"
@@ -179,6 +188,133 @@ class ImapProgress(Base):
     uidvalidity: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     last_uid: Mapped[int] = mapped_column(BigInteger, default=0)
     updated_at: Mapped[dt.datetime]
+
+
+class Annexe1Row(Base):
+    """One conseil citoyen (or QPV without one) as reported in an Annexe 1,
+    with where it was read."""
+
+    __tablename__ = "annexe1_row"
+    __table_args__ = (UniqueConstraint("message_id", "position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("message.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, comment="order of the row in the message")
+    attachment_position: Mapped[int | None] = mapped_column(Integer, comment="file it was read from; null: the body")
+    source_file: Mapped[str] = mapped_column(Text)
+    source_sheet: Mapped[str | None] = mapped_column(Text)
+    source_page: Mapped[int | None] = mapped_column(Integer)
+    source_row: Mapped[int] = mapped_column(Integer)
+    department_code: Mapped[str | None] = mapped_column(String(3), index=True, comment="from the QPV code")
+    commune: Mapped[str | None] = mapped_column(Text)
+    qpv_code: Mapped[str | None] = mapped_column(String(16), index=True)
+    qpv_nom: Mapped[str | None] = mapped_column(Text)
+    conseil_constitue: Mapped[bool | None] = mapped_column(Boolean)
+    date_creation: Mapped[str | None] = mapped_column(String(7), comment="YYYY-MM")
+    membres_habitants: Mapped[int | None] = mapped_column(Integer)
+    membres_acteurs_locaux: Mapped[int | None] = mapped_column(Integer)
+    actif: Mapped[bool | None] = mapped_column(Boolean)
+    structure_porteuse: Mapped[str | None] = mapped_column(Text)
+    participation_pilotage: Mapped[bool | None] = mapped_column(Boolean)
+    formation_suivie: Mapped[bool | None] = mapped_column(Boolean)
+    budget_annuel_eur: Mapped[float | None] = mapped_column(Double)
+
+
+class Annexe2Row(Base):
+    """One participatory practice other than a conseil citoyen, from an Annexe 2."""
+
+    __tablename__ = "annexe2_row"
+    __table_args__ = (UniqueConstraint("message_id", "position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("message.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, comment="order of the row in the message")
+    attachment_position: Mapped[int | None] = mapped_column(Integer, comment="file it was read from; null: the body")
+    source_file: Mapped[str] = mapped_column(Text)
+    source_sheet: Mapped[str | None] = mapped_column(Text)
+    source_page: Mapped[int | None] = mapped_column(Integer)
+    source_row: Mapped[int] = mapped_column(Integer)
+    department_code: Mapped[str | None] = mapped_column(String(3), index=True, comment="from the QPV code")
+    type: Mapped[str | None] = mapped_column(String(32), comment="table_de_quartier|fph|maison_du_projet|budget_participatif|autre")
+    commune: Mapped[str | None] = mapped_column(Text)
+    qpv_code: Mapped[str | None] = mapped_column(String(16), index=True)
+    porteur: Mapped[str | None] = mapped_column(Text)
+    annee_creation: Mapped[int | None] = mapped_column(Integer)
+    habitants_mobilises: Mapped[int | None] = mapped_column(Integer)
+
+
+class SurveyResponse(Base):
+    """RESTRICTED: one member's Annexe 3 questionnaire. Holds personal data
+    (names, phones, e-mails of residents): never exposed in analyst views."""
+
+    __tablename__ = "survey_response"
+    __table_args__ = (UniqueConstraint("message_id", "position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("message.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, comment="order of the questionnaire in the message")
+    attachment_position: Mapped[int | None] = mapped_column(Integer, comment="file it was read from; null: the body")
+    source_file: Mapped[str] = mapped_column(Text)
+    conseil_citoyen: Mapped[str | None] = mapped_column(Text, comment="as answered: quartier and commune")
+    department_code: Mapped[str | None] = mapped_column(String(3))
+    pii: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    answers: Mapped[list[SurveyAnswer]] = relationship(
+        back_populates="response", cascade="all, delete-orphan", order_by="SurveyAnswer.number"
+    )
+
+
+class SurveyAnswer(Base):
+    """RESTRICTED: one question / answer pair of a questionnaire."""
+
+    __tablename__ = "survey_answer"
+    __table_args__ = (UniqueConstraint("response_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("survey_response.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer, comment="question number in the template")
+    topic: Mapped[str] = mapped_column(String(32), comment="name|phone|email|conseil|...|proposals")
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    pii: Mapped[bool] = mapped_column(Boolean, default=False, comment="the answer is personal data")
+
+    response: Mapped[SurveyResponse] = relationship(back_populates="answers")
+
+
+class Reminder(Base):
+    """One reminder e-mail to a department, at most one per department and
+    local day: the row is claimed before sending, so two runs at once cannot
+    both send."""
+
+    __tablename__ = "reminder"
+    __table_args__ = (UniqueConstraint("campaign_id", "department_code", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
+    department_code: Mapped[str] = mapped_column(ForeignKey("department.code"))
+    day: Mapped[dt.date] = mapped_column(Date, comment="local date in the campaign's time zone")
+    reason: Mapped[str] = mapped_column(String(16), comment="missing | incomplete")
+    recipients: Mapped[str] = mapped_column(Text, comment="comma-separated addresses")
+    subject: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), comment="sending | sent | failed")
+    claimed_at: Mapped[dt.datetime]
+    sent_at: Mapped[dt.datetime | None]
+    smtp_message_id: Mapped[str | None] = mapped_column(String(998))
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class Acknowledgement(Base):
+    """The acknowledgement of receipt of one message: at most one ever."""
+
+    __tablename__ = "acknowledgement"
+
+    message_id: Mapped[int] = mapped_column(ForeignKey("message.id", ondelete="CASCADE"), primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(320))
+    status: Mapped[str] = mapped_column(String(16), comment="sending | sent | failed")
+    claimed_at: Mapped[dt.datetime]
+    sent_at: Mapped[dt.datetime | None]
+    smtp_message_id: Mapped[str | None] = mapped_column(String(998))
+    error: Mapped[str | None] = mapped_column(Text)
 
 
 Index("ix_message_department_code", MessageDepartment.department_code)

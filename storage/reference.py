@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gzip
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -13,8 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bilan.storage.models import Campaign, Department
+from bilan.storage.status import closes_at
 
 DEPARTMENTS_CSV = Path(__file__).parent / "data" / "departments.csv"
+COMMUNES_CSV = Path(__file__).parent / "data" / "communes.csv.gz"
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,26 @@ def departments() -> tuple[DepartmentInfo, ...]:
     mail domains of their prefecture."""
     with DEPARTMENTS_CSV.open(encoding="utf-8", newline="") as handle:
         return tuple(DepartmentInfo(**row) for row in csv.DictReader(handle))
+
+
+@dataclass(frozen=True)
+class CommuneInfo:
+    name: str
+    department: str
+    population: int
+    #: "P" seat of a prefecture, "S" of a sous-préfecture, "" otherwise.
+    seat: str
+
+
+@lru_cache(maxsize=1)
+def communes() -> tuple[CommuneInfo, ...]:
+    """French communes with their department (see data/README.md for the
+    source and licence), used to place messages that come from webmail."""
+    with gzip.open(COMMUNES_CSV, "rt", encoding="utf-8", newline="") as handle:
+        return tuple(
+            CommuneInfo(row["name"], row["department"], int(row["population"]), row["seat"])
+            for row in csv.DictReader(handle)
+        )
 
 
 def seed_reference(session: Session, campaign_name: str, deadline: dt.date, timezone: str) -> Campaign:
@@ -56,5 +79,6 @@ def seed_reference(session: Session, campaign_name: str, deadline: dt.date, time
         session.add(campaign)
     else:
         campaign.deadline, campaign.timezone = deadline, timezone
+    campaign.closes_at = closes_at(campaign)
     session.flush()
     return campaign

@@ -12,15 +12,20 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, text
 
-from bilan.storage.models import Campaign, Department, Message, MessageDepartment
+from bilan.storage.models import Campaign
+from bilan.storage.tabular import Sheet, typed_rows
+from bilan.storage.views import CAMPAIGN_STATUS, DEPARTMENT_STATUS, AnalystView
 
 ON_TIME, LATE, MISSING = "on_time", "late", "missing"
 
 
 @dataclass(frozen=True)
 class DepartmentStatus:
+    """One row of the `department_status` view (the fields after
+    `contributions` come with the follow-up and have defaults)."""
+
     code: str
     name: str
     region: str
@@ -28,6 +33,35 @@ class DepartmentStatus:
     first_contribution_at: dt.datetime | None
     messages: int
     contributions: int
+    modality: int | None = None
+    annexes: frozenset[int] = frozenset()
+    survey_answers: int = 0
+    messages_with_errors: int = 0
+    unreadable_files: int = 0
+    flagged_for_review: int = 0
+    reminders_sent: int = 0
+    last_reminder_at: dt.datetime | None = None
+
+    def missing_annexes(self, required: tuple[int, ...]) -> list[int]:
+        return [number for number in required if number not in self.annexes]
+
+
+@dataclass(frozen=True)
+class CampaignStatus:
+    """The `campaign_status` view: the picture at a glance."""
+
+    name: str
+    deadline: dt.date
+    departments: int
+    on_time: int
+    late: int
+    missing: int
+    messages: int
+    contributions: int
+    messages_not_processed: int
+    messages_with_errors: int
+    unreadable_files: int
+    flagged_for_review: int
 
 
 def closes_at(campaign: Campaign) -> dt.datetime:
@@ -43,36 +77,61 @@ def status_of(first_contribution_at: dt.datetime | None, campaign: Campaign) -> 
 
 
 def department_statuses(engine: Engine, campaign: Campaign) -> list[DepartmentStatus]:
-    is_contribution = Message.kind == "contribution"
-    query = (
-        select(
-            Department.code,
-            Department.name,
-            Department.region,
-            func.min(Message.received_at).filter(is_contribution),
-            func.count(Message.id),
-            func.count(Message.id).filter(is_contribution),
-        )
-        .select_from(Department)
-        .outerjoin(MessageDepartment, MessageDepartment.department_code == Department.code)
-        .outerjoin(Message, Message.id == MessageDepartment.message_id)
-        .group_by(Department.code, Department.name, Department.region)
-        .order_by(Department.code)
-    )
+    """The 101 departments, read from the `department_status` view (so that
+    the terminal, the exports and SQL users all see the same thing)."""
+    sheet = _read(engine, DEPARTMENT_STATUS, campaign)
     rows = []
-    with engine.connect() as connection:
-        for code, name, region, first, messages, contributions in connection.execute(query):
-            first = _as_utc(first)
-            rows.append(
-                DepartmentStatus(code, name, region, status_of(first, campaign), first, messages, contributions)
+    for row in sheet.rows:
+        values = dict(zip((column.name for column in sheet.columns), row))
+        rows.append(
+            DepartmentStatus(
+                code=values["department_code"],
+                name=values["department_name"],
+                region=values["region"],
+                status=values["status"],
+                first_contribution_at=values["first_contribution_at"],
+                messages=values["messages"],
+                contributions=values["contributions"],
+                modality=values["modality"],
+                annexes=frozenset(n for n in (1, 2, 3) if values[f"annexe{n}_received"]),
+                survey_answers=values["survey_answers"],
+                messages_with_errors=values["messages_with_errors"],
+                unreadable_files=values["unreadable_files"],
+                flagged_for_review=values["flagged_for_review"],
+                reminders_sent=values["reminders_sent"],
+                last_reminder_at=values["last_reminder_at"],
             )
+        )
     return rows
 
 
-def _as_utc(value: dt.datetime | None) -> dt.datetime | None:
-    """Aggregates bypass the column type, so SQLite hands back a naive UTC value."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value.astimezone(dt.timezone.utc)
+def campaign_status(engine: Engine, campaign: Campaign) -> CampaignStatus:
+    sheet = _read(engine, CAMPAIGN_STATUS, campaign)
+    values = dict(zip((column.name for column in sheet.columns), sheet.rows[0]))
+    del values["campaign_id"]
+    values["name"] = values.pop("campaign")
+    return CampaignStatus(**values)
+
+
+def _read(engine: Engine, view: AnalystView, campaign: Campaign) -> Sheet:
+    names = ", ".join(column.name for column in view.columns)
+    query = text(f"SELECT {names} FROM {view.name} WHERE campaign_id = :campaign ORDER BY {view.order_by}")
+    with engine.connect() as connection:
+        rows = connection.execute(query, {"campaign": campaign.id}).all()
+    return Sheet(view.name, view.title, view.columns, typed_rows(rows, view.columns))
+
+
+def contributions_by_day(engine: Engine, campaign: Campaign) -> list[tuple[dt.date, int, int]]:
+    """Progress over time: for each local day with a first contribution, the
+    departments that responded that day and the running total."""
+    zone = ZoneInfo(campaign.timezone)
+    days: dict[dt.date, int] = {}
+    for row in department_statuses(engine, campaign):
+        if row.first_contribution_at is not None:
+            day = row.first_contribution_at.astimezone(zone).date()
+            days[day] = days.get(day, 0) + 1
+    series, total = [], 0
+    for day in sorted(days):
+        total += days[day]
+        series.append((day, days[day], total))
+    return series

@@ -20,13 +20,20 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from bilan.storage.archive import RawArchive
 from bilan.storage.db import get_engine, transaction, upgrade_schema
 from bilan.storage.lock import named_lock
+from bilan.storage.followups import resolve_follow_ups
 from bilan.storage.models import (
+    Annexe1Row,
+    Annexe2Row,
+    Acknowledgement,
     Attachment,
     Campaign,
     ExtractedText,
     ImapProgress,
     Message,
     MessageDepartment,
+    SurveyAnswer,
+    SurveyResponse,
+    Reminder,
 )
 from bilan.storage.reference import seed_reference
 
@@ -138,6 +145,9 @@ class Warehouse:
                 raise LookupError(f"message {sha256} is not archived")
             if message.processed_at is not None and not replace:
                 return False
+            previous_departments = set(session.scalars(
+                select(MessageDepartment.department_code).where(MessageDepartment.message_id == message.id)
+            ))
             _delete_derived(session, message.id)
             _insert_attachments(session, message.id, parsed, extraction)
             _insert_texts(session, message.id, parsed)
@@ -158,6 +168,7 @@ class Warehouse:
             message.process_error = None
             message.processed_at = utcnow()
             _link_original(session, message, extraction.original_message_id)
+            _record_structure(session, message, extraction, previous_departments, self.campaign.timezone)
         return True
 
     def record_failure(self, sha256: str, error: str) -> None:
@@ -247,6 +258,71 @@ class Warehouse:
             return list(connection.scalars(query))
 
 
+    # -- outgoing mail: claimed before sending, so that two runs never both send --
+
+    def claim_reminder(
+        self, department_code: str, day: dt.date, reason: str, recipients: list[str], subject: str
+    ) -> int | None:
+        """Reserve today's reminder for a department. Returns its id, or None
+        when one was already sent (or is being sent) that day. A failed
+        attempt may be claimed again."""
+        values = dict(
+            campaign_id=self.campaign.id, department_code=department_code, day=day, reason=reason,
+            recipients=", ".join(recipients), subject=subject, status="sending", claimed_at=utcnow(),
+            sent_at=None, smtp_message_id=None, error=None,
+        )
+        with transaction(self.engine) as session:
+            insert = pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
+            statement = insert(Reminder).values(**values)
+            update_values = {key: statement.excluded[key] for key in ("reason", "recipients", "subject", "status", "claimed_at", "error")}
+            return session.scalar(
+                statement.on_conflict_do_update(
+                    index_elements=["campaign_id", "department_code", "day"],
+                    set_=update_values,
+                    where=Reminder.status == "failed",
+                ).returning(Reminder.id)
+            )
+
+    def finish_reminder(self, reminder_id: int, smtp_message_id: str | None = None, error: str | None = None) -> None:
+        with transaction(self.engine) as session:
+            session.execute(
+                update(Reminder).where(Reminder.id == reminder_id).values(
+                    status="failed" if error else "sent",
+                    sent_at=None if error else utcnow(),
+                    smtp_message_id=smtp_message_id,
+                    error=error[:4000] if error else None,
+                )
+            )
+
+    def claim_acknowledgement(self, message_pk: int, recipient: str) -> bool:
+        """Reserve the one acknowledgement of a message (again only if an
+        earlier attempt failed)."""
+        with transaction(self.engine) as session:
+            insert = pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
+            statement = insert(Acknowledgement).values(
+                message_id=message_pk, recipient=recipient, status="sending", claimed_at=utcnow()
+            )
+            claimed = session.scalar(
+                statement.on_conflict_do_update(
+                    index_elements=["message_id"],
+                    set_={"status": "sending", "claimed_at": statement.excluded.claimed_at, "error": None},
+                    where=Acknowledgement.status == "failed",
+                ).returning(Acknowledgement.message_id)
+            )
+        return claimed is not None
+
+    def finish_acknowledgement(self, message_pk: int, smtp_message_id: str | None = None, error: str | None = None) -> None:
+        with transaction(self.engine) as session:
+            session.execute(
+                update(Acknowledgement).where(Acknowledgement.message_id == message_pk).values(
+                    status="failed" if error else "sent",
+                    sent_at=None if error else utcnow(),
+                    smtp_message_id=smtp_message_id,
+                    error=error[:4000] if error else None,
+                )
+            )
+
+
 def _link_original(session, message: Message, original_message_id: str | None) -> None:
     """Point a bounce, receipt or auto-reply to the message it answers when
     the warehouse has it, and earlier answers to this message once it arrives."""
@@ -271,6 +347,64 @@ def _link_original(session, message: Message, original_message_id: str | None) -
 def _delete_derived(session, message_id: int) -> None:
     for table in (ExtractedText, MessageDepartment, Attachment):
         session.execute(delete(table).where(table.message_id == message_id))
+
+
+def _record_structure(
+    session, message: Message, extraction: Extraction, previous_departments: set[str], timezone: str
+) -> None:
+    """Annex rows, survey answers and follow-up cues of a message, then the
+    follow-up links of its departments, recomputed from all their messages."""
+    for table in (Annexe1Row, Annexe2Row, SurveyResponse):
+        session.execute(delete(table).where(table.message_id == message.id))
+    _insert_annex_rows(session, message.id, extraction)
+    _insert_survey_responses(session, message.id, extraction)
+    follow_up = extraction.follow_up
+    message.follow_up = follow_up.relation
+    message.follow_up_cited_date = follow_up.cited_date
+    message.replies_to = follow_up.replies_to or None
+    session.flush()
+    codes = {d.code for d in extraction.departments}
+    resolve_follow_ups(session, codes | previous_departments, timezone)
+
+
+def _insert_annex_rows(session, message_id: int, extraction: Extraction) -> None:
+    from bilan.nlp.annex_tables import department_of_qpv
+
+    for model, rows in ((Annexe1Row, extraction.annexe1_rows), (Annexe2Row, extraction.annexe2_rows)):
+        for position, row in enumerate(rows):
+            session.add(
+                model(
+                    message_id=message_id,
+                    position=position,
+                    attachment_position=row.source.attachment,
+                    source_file=row.source.file,
+                    source_sheet=row.source.sheet,
+                    source_page=row.source.page,
+                    source_row=row.source.row,
+                    department_code=department_of_qpv(row.values.get("qpv_code")),
+                    **row.values,
+                )
+            )
+
+
+def _insert_survey_responses(session, message_id: int, extraction: Extraction) -> None:
+    department = extraction.departments[0].code if len(extraction.departments) == 1 else None
+    for position, response in enumerate(extraction.survey_responses):
+        session.add(
+            SurveyResponse(
+                message_id=message_id,
+                position=position,
+                attachment_position=response.attachment,
+                source_file=response.source,
+                conseil_citoyen=response.conseil_citoyen,
+                department_code=department,
+                pii=response.has_pii,
+                answers=[
+                    SurveyAnswer(number=a.number, topic=a.topic, question=a.question, answer=a.answer, pii=a.pii)
+                    for a in response.answers
+                ],
+            )
+        )
 
 
 def _insert_attachments(session, message_id: int, parsed: ParsedMessage, extraction: Extraction) -> None:

@@ -126,3 +126,23 @@ def imap_env(monkeypatch, dovecot):
     monkeypatch.setenv("BILAN_IMAP_PASSWORD", dovecot.password)
     monkeypatch.setenv("BILAN_IMAP_SSL", "false")
     return dovecot
+
+
+@pytest.fixture
+def smtp_server(tmp_path) -> Iterator:
+    """A real SMTP server on loopback (aiosmtpd) that requires STARTTLS and a login."""
+    from tests.smtp import SmtpTestServer
+
+    server = SmtpTestServer(tmp_path / "smtp")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def smtp_env(monkeypatch, smtp_server):
+    for name, value in smtp_server.env().items():
+        monkeypatch.setenv(name, value)
+    return smtp_server

@@ -29,7 +29,7 @@ def ingested(prefect_server, settings_env):
 
 def test_every_command_has_help():
     output = _run("--help")
-    for command in ("ingest", "status", "export", "evaluate"):
+    for command in ("ingest", "status", "reminders", "export", "report", "evaluate"):
         assert command in output
         assert "Usage" in _run(command, "--help")
 
@@ -85,3 +85,12 @@ def test_evaluate_prints_one_metric_per_line(ingested, tmp_path):
     assert lines["messages_matched"] == f"{len(EXPECTED)}/{len(EXPECTED)}"
     assert lines["kind_accuracy"] == "1.000" and lines["status_accuracy"] == "1.000"
     assert "version_link_accuracy" in lines
+
+
+def test_status_details_show_what_was_received(ingested, monkeypatch):
+    from bilan import cli
+
+    monkeypatch.setattr(cli.console, "width", 200)  # --details is a wide table
+    output = _run("status", "--details", "--status", "late")
+    assert "Modality" in output and "Reminders" in output and "Isère" in output
+    assert "Modality" not in _run("status")

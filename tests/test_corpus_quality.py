@@ -12,9 +12,20 @@ from bilan.storage.export import export_contract
 pytestmark = [pytest.mark.corpus, pytest.mark.slow]
 
 FLOORS = {
-    "kind_accuracy": 0.90,
-    "status_accuracy": 0.90,
-    "department_accuracy": 0.90,
+    "kind_accuracy": 0.98,
+    "status_accuracy": 1.0,
+    "department_accuracy": 0.98,
+    "modality_accuracy": 0.95,
+    "pii_accuracy": 0.98,
+    "annexe1_row_precision": 0.98,
+    "annexe2_row_precision": 0.98,
+    "attachment_role_accuracy": 0.95,
+    "version_link_accuracy": 0.90,
+    "sender_role_accuracy": 0.90,
+    "meeting_accuracy": 0.95,
+    "annexe1_cell_accuracy": 0.95,
+    "annexe2_cell_accuracy": 0.95,
+    "attachment_status_accuracy": 0.98,
 }
 
 
@@ -45,3 +56,4 @@ def test_every_message_is_ingested(corpus_metrics, corpus):
 def test_quality_floor(corpus_metrics, metric):
     _, metrics = corpus_metrics
     assert metrics[metric] >= FLOORS[metric], f"{metric} = {metrics[metric]:.3f}"
+

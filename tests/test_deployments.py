@@ -1,4 +1,4 @@
-"""prefect.yaml declares the three deployments the README describes, and
+"""prefect.yaml declares the mailbox deployments the README describes, and
 their entrypoints load the way a Prefect worker loads them."""
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ def by_name(name: str) -> dict:
     return next(d for d in DEPLOYMENTS if d["name"] == name)
 
 
-def test_the_three_deployments_are_declared():
-    assert {d["name"] for d in DEPLOYMENTS} == {"poll-mailbox", "ingest-on-new-mail", "reprocess"}
+def test_the_mailbox_deployments_are_declared():
+    assert {"poll-mailbox", "ingest-on-new-mail", "reprocess"} <= {d["name"] for d in DEPLOYMENTS}
     assert by_name("poll-mailbox")["schedules"][0]["interval"] == 300
     (trigger,) = by_name("ingest-on-new-mail")["triggers"]
     assert trigger["expect"] == [NEW_MAIL] and trigger["match"]["prefect.resource.id"] == "bilan.mailbox.*"

@@ -1,22 +1,30 @@
 """mailbox ingestion: link answers to their original message; longer source URLs
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0007
 Create Date: 2026-11-26
+
+Chained after 0007 when main (issues 4, 5, 7) was merged into this branch.
+`message` is rebuilt on SQLite (batch mode) and one of its columns changes
+type, which neither database allows under the analyst views that read it:
+the views are dropped first and created again at the end.
 """
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
 
+from bilan.storage.views import drop_views, replace_views
+
 
 revision = "0003"
-down_revision = "0001"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
+    drop_views(op.get_bind())
     with op.batch_alter_table("message", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column(
@@ -40,9 +48,11 @@ def upgrade() -> None:
             comment="imap://user@host/folder;UIDVALIDITY=..;UID=.., file:///...",
             existing_comment="imap://user@host/folder, dir:..., ...",
         )
+    replace_views(op.get_bind())
 
 
 def downgrade() -> None:
+    drop_views(op.get_bind())
     with op.batch_alter_table("message", schema=None) as batch_op:
         batch_op.alter_column(
             "source",
@@ -56,3 +66,4 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_message_original_message_id"))
         batch_op.drop_column("original_id")
         batch_op.drop_column("original_message_id")
+    replace_views(op.get_bind())

@@ -1,0 +1,94 @@
+"""Images sent as attachments: read by OCR when they may show a document.
+
+Signature logos and pictures placed in the body (inline, referenced by the
+HTML through their Content-ID) are not documents: `message.py` does not send
+them here. What comes here is measured first: a small picture (an icon, a
+logo) is recorded, not read; a larger one goes through OCR, and when OCR finds
+text, the image is a scan of a document, with the status `scanned` (its text
+exists only through OCR) and its blocks marked `ocr=True`. A photo where OCR
+finds nothing stays `ok`, with no blocks. Without OCR installed, a large
+picture is `scanned`: it may show a document that nothing can read.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+from bilan.parsers.document import Document, ParseError, ParseStatus, Provenance
+from bilan.parsers.layout import Page, pages_to_blocks
+from bilan.parsers.limits import Limits
+from bilan.parsers.ocr import ocr_available, ocr_lines
+
+#: At most this many pixels on either side and in all, an image is a logo or
+#: an icon (signature logos are typically 180 x 70).
+SMALL_SIDE = 400
+SMALL_AREA = 100_000
+#: Above this many pixels an image is refused before it is decoded (a
+#: decompression bomb can declare a gigapixel canvas in a few bytes).
+MAX_PIXELS = 60_000_000
+#: OCR must find at least this many words, read with this mean confidence,
+#: for an image to count as a document.
+_MIN_WORDS = 8
+_MIN_CONFIDENCE = 50
+
+
+def image_facts(data: bytes) -> dict:
+    """Format and size of an image without decoding its pixels."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(io.BytesIO(data)) as image:
+                return {"image": (image.format or "").lower(), "width": image.width, "height": image.height,
+                        "frames": getattr(image, "n_frames", 1)}
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        raise ParseError(ParseStatus.CORRUPT, f"image cannot be read: {exc}") from exc
+
+
+def is_small(facts: dict) -> bool:
+    return max(facts["width"], facts["height"]) <= SMALL_SIDE and facts["width"] * facts["height"] <= SMALL_AREA
+
+
+def parse_image(data: bytes, filename: str, limits: Limits = Limits()) -> Document:
+    from PIL import Image, ImageSequence
+
+    facts = image_facts(data)
+    document = Document(metadata=dict(facts))
+    if facts["width"] * facts["height"] > MAX_PIXELS:
+        raise ParseError(ParseStatus.TOO_LARGE, f"image has {facts['width'] * facts['height'] / 1e6:.0f} million pixels")
+    if is_small(facts):
+        document.metadata["small"] = True  # a logo or an icon: nothing to read
+        return document
+    if not ocr_available():
+        raise ParseError(ParseStatus.SCANNED, "an image that may show a document, and OCR is not installed to read it")
+    pages: list[Page] = []
+    confidences: list[float] = []
+    words = 0
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(io.BytesIO(data)) as image:
+                for number, frame in enumerate(ImageSequence.Iterator(image), start=1):
+                    if number > limits.max_ocr_pages:
+                        document.metadata["ocr_pages_skipped"] = facts["frames"] - limits.max_ocr_pages
+                        break
+                    frame.load()
+                    lines, confidence = ocr_lines(frame)
+                    confidences.append(confidence)
+                    words += sum(len(line.text.split()) for line in lines)
+                    pages.append(Page(number, frame.height, lines))
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise ParseError(ParseStatus.CORRUPT, f"image cannot be decoded: {exc}") from exc
+    confidence = sum(confidences) / len(confidences) if confidences else 0.0
+    document.metadata["ocr_confidence"] = round(confidence, 1)
+    if words < _MIN_WORDS or confidence < _MIN_CONFIDENCE:
+        document.metadata["ocr_text"] = False  # a photo, a drawing: no text to speak of
+        return document
+    document.blocks = pages_to_blocks(
+        pages, lambda page, index: Provenance(file=filename, page=page if len(pages) > 1 else None, paragraph=index, ocr=True)
+    )
+    document.status = ParseStatus.SCANNED
+    document.reason = "image of a document: its text was read by OCR"
+    return document

@@ -1,0 +1,111 @@
+"""Outlook's own formats: a saved message (`.msg`, read with extract-msg) and
+the `winmail.dat` that Outlook attaches when it sends "rich text" (TNEF,
+read with tnefparse). Both are containers, like a forwarded e-mail: their body
+becomes blocks, their attachments child files (an embedded message included).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bilan.parsers.document import Document, EmbeddedFile, ParseError, ParseStatus
+from bilan.parsers.limits import Limits
+from bilan.parsers.text import parse_html, parse_text
+
+# Both libraries log every oddity of the files they read at WARNING level;
+# what matters is reported through the parse status instead.
+for _name in ("extract_msg", "tnefparse", "RTFDE"):
+    logging.getLogger(_name).setLevel(logging.ERROR)
+
+
+def parse_msg(data: bytes, filename: str, limits: Limits = Limits()) -> Document:
+    import extract_msg
+    from extract_msg.enums import AttachmentType
+
+    try:
+        message = extract_msg.openMsg(data, strict=False, delayAttachments=False)
+    except Exception as exc:  # the library raises many kinds for damaged files
+        raise ParseError(ParseStatus.CORRUPT, f"Outlook message cannot be read: {type(exc).__name__}: {exc}") from exc
+    try:
+        body = _body(filename, plain=_safe(lambda: message.body), html=_safe(lambda: message.htmlBody))
+        body.metadata.update({"subject": _safe(lambda: message.subject), "from": _safe(lambda: message.sender)})
+        for position, attachment in enumerate(_safe(lambda: message.attachments) or []):
+            name = _safe(lambda: attachment.longFilename) or _safe(lambda: attachment.shortFilename)
+            payload = _safe(lambda: attachment.data)
+            if _safe(lambda: attachment.type) is AttachmentType.MSG and payload is not None:
+                payload = _safe(payload.exportBytes)
+                name = f"{name or _safe(lambda: attachment.data.subject) or 'message'}.msg"
+            if not isinstance(payload, bytes):
+                body.metadata.setdefault("attachments_not_read", []).append(name or f"attachment {position + 1}")
+                continue
+            body.files.append(
+                EmbeddedFile(
+                    filename=_plain_name(name, position),
+                    data=payload,
+                    content_type=_safe(lambda: attachment.mimetype) or "application/octet-stream",
+                    inline=bool(_safe(lambda: attachment.hidden)),
+                    content_id=_safe(lambda: attachment.cid) or None,
+                )
+            )
+        return body
+    finally:
+        _safe(message.close)
+
+
+def parse_tnef(data: bytes, filename: str, limits: Limits = Limits()) -> Document:
+    from tnefparse import TNEF
+
+    try:
+        tnef = TNEF(data, do_checksum=False)
+    except Exception as exc:
+        raise ParseError(ParseStatus.CORRUPT, f"winmail.dat (TNEF) cannot be read: {type(exc).__name__}: {exc}") from exc
+    html = tnef.htmlbody
+    if html is None and tnef.body is None and tnef.has_body():
+        html = _rtf_to_html(_safe(lambda: tnef.rtfbody))
+    body = _body(filename, plain=tnef.body, html=html)
+    for position, attachment in enumerate(tnef.attachments):
+        name = _safe(attachment.long_filename) or _safe(lambda: attachment.name)
+        if getattr(attachment, "embed", None) is not None:
+            name = f"{name or 'message'}.dat"  # an attached message: TNEF again
+        body.files.append(EmbeddedFile(filename=_plain_name(name, position), data=bytes(attachment.data or b"")))
+    return body
+
+
+def _body(filename: str, plain, html) -> Document:
+    """The message text, plain preferred over HTML as for e-mails."""
+    if isinstance(plain, bytes):
+        plain = plain.decode("utf-8", "replace")
+    if isinstance(plain, str) and plain.strip():
+        return parse_text(plain.encode("utf-8"), filename, "utf-8")
+    if isinstance(html, (bytes, str)) and (html.strip() if isinstance(html, str) else html.strip()):
+        document = parse_html(html, filename)
+        document.metadata["html"] = True
+        return document
+    return Document()
+
+
+def _rtf_to_html(rtf) -> str | None:
+    """Outlook stores HTML mail inside RTF; RTFDE (a dependency of extract-msg) unwraps it."""
+    if not isinstance(rtf, bytes):
+        return None
+    try:
+        from RTFDE.deencapsulate import DeEncapsulator
+
+        unwrapped = DeEncapsulator(rtf)
+        unwrapped.deencapsulate()
+        return unwrapped.html or (f"<pre>{unwrapped.text}</pre>" if unwrapped.text else None)
+    except Exception:
+        return None
+
+
+def _plain_name(name, position: int) -> str:
+    name = str(name or "").replace("\\", "/").rsplit("/", 1)[-1].strip().strip("\x00")
+    return name or f"attachment-{position + 1}.bin"
+
+
+def _safe(getter):
+    """Read one property of a possibly damaged file: None rather than an exception."""
+    try:
+        return getter()
+    except Exception:
+        return None

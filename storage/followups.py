@@ -1,0 +1,116 @@
+"""Links between a follow-up and the earlier contribution it replaces
+(`supersedes_id`) or completes (`complements_id`).
+
+A message only says *that* it follows up ("annule et remplace", "en
+complément de notre envoi du 6 décembre") and what it replies to; which
+earlier message that is depends on the others. So links are recomputed from
+all the stored messages of the departments concerned each time one of them is
+loaded: the result is the same whatever the order of processing (a
+correction reprocessed before its original, two runs at once).
+
+The earlier message is, among the earlier contributions of a shared
+department: the one it replies to (In-Reply-To / References), else the one
+received on the date it cites, else the latest original (a message that is
+not itself a follow-up), else the latest one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from bilan.storage.models import Message, MessageDepartment
+
+SUPERSEDES, COMPLEMENTS = "supersedes", "complements"
+
+
+@dataclass
+class _Stored:
+    id: int
+    message_id: str | None
+    received_at: dt.datetime | None
+    kind: str | None
+    follow_up: str | None
+    cited_date: dt.date | None
+    replies_to: list[str]
+    departments: set[str]
+
+    def order(self) -> tuple:
+        return (self.received_at or dt.datetime.max.replace(tzinfo=dt.timezone.utc), self.id)
+
+
+def resolve_follow_ups(session: Session, department_codes: Iterable[str], timezone: str = "Europe/Paris") -> None:
+    codes = set(department_codes)
+    if not codes:
+        return
+    messages = _messages_of(session, codes)
+    zone = ZoneInfo(timezone)
+    for message in messages.values():
+        if message.kind != "contribution":
+            continue
+        target = earlier_message(message, messages.values(), zone) if message.follow_up else None
+        supersedes = target.id if target and message.follow_up == SUPERSEDES else None
+        complements = target.id if target and message.follow_up == COMPLEMENTS else None
+        session.execute(
+            update(Message)
+            .where(Message.id == message.id)
+            .values(supersedes_id=supersedes, complements_id=complements)
+        )
+
+
+def earlier_message(message: _Stored, others: Iterable[_Stored], zone: ZoneInfo) -> _Stored | None:
+    candidates = sorted(
+        (
+            other
+            for other in others
+            if other.id != message.id
+            and other.kind == "contribution"
+            and other.departments & message.departments
+            and other.order() < message.order()
+        ),
+        key=_Stored.order,
+    )
+    if not candidates:
+        return None
+    replied = [c for c in candidates if c.message_id and _key(c.message_id) in {_key(r) for r in message.replies_to}]
+    if replied:
+        return replied[-1]
+    if message.cited_date is not None:
+        same_day = [c for c in candidates if c.received_at and c.received_at.astimezone(zone).date() == message.cited_date]
+        if same_day:
+            return same_day[-1]
+    originals = [c for c in candidates if not c.follow_up]
+    return (originals or candidates)[-1]
+
+
+def _messages_of(session: Session, codes: set[str]) -> dict[int, _Stored]:
+    """Every processed message sharing one of these departments, with all its departments."""
+    ids = select(MessageDepartment.message_id).where(MessageDepartment.department_code.in_(codes))
+    departments: dict[int, set[str]] = defaultdict(set)
+    for message_id, code in session.execute(
+        select(MessageDepartment.message_id, MessageDepartment.department_code).where(
+            MessageDepartment.message_id.in_(ids)
+        )
+    ):
+        departments[message_id].add(code)
+    rows = session.execute(
+        select(
+            Message.id, Message.message_id, Message.received_at, Message.kind, Message.follow_up,
+            Message.follow_up_cited_date, Message.replies_to,
+        ).where(Message.id.in_(ids), Message.processed_at.is_not(None))
+    )
+    return {
+        row.id: _Stored(row.id, row.message_id, row.received_at, row.kind, row.follow_up, row.follow_up_cited_date,
+                        list(row.replies_to or []), departments[row.id])
+        for row in rows
+    }
+
+
+def _key(message_id: str) -> str:
+    return message_id.strip().strip("<>").strip()

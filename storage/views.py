@@ -1,0 +1,575 @@
+"""The analyst views: one registry that says, for each view, its name, its SQL
+and its columns (with the French headers of the spreadsheets).
+
+Everything downstream reads this registry: the Alembic migrations create the
+views from it, `bilan export` writes one sheet or file per view, the README's
+"Querying the warehouse" section documents them and a test runs its examples.
+Adding a view is adding one `AnalystView` below and one migration that calls
+`replace_views()`.
+
+The SQL is written once for SQLite and PostgreSQL alike, which rules out a few
+things: no `FILTER`, no `string_agg`/`group_concat`, no `sum()` (numeric on
+PostgreSQL), no boolean results (0/1 integers instead), no time zone
+arithmetic (the campaign's `closes_at` is stored in UTC for that).
+
+Views are "replaceable objects": `replace_views()` drops and recreates them
+all. A migration that rebuilds a table the views read (SQLite batch mode
+copies the table and renames it, which fails while a view refers to it) must
+call `drop_views()` first and `replace_views()` last.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, inspect, text
+
+from bilan.storage.tabular import Column, Sheet, typed_rows
+
+
+#: How coded values read in the spreadsheets.
+STATUS_LABELS = {"on_time": "à l'heure", "late": "en retard", "missing": "sans réponse"}
+KIND_LABELS = {
+    "contribution": "contribution",
+    "survey_response": "réponse au questionnaire",
+    "question": "question",
+    "auto_reply": "réponse automatique",
+    "read_receipt": "accusé de lecture",
+    "bounce": "non-distribution",
+    "spam": "indésirable",
+}
+PARSE_STATUS_LABELS = {
+    "encrypted": "protégé par mot de passe",
+    "corrupt": "endommagé ou incomplet",
+    "too_large": "trop volumineux",
+    "unsupported": "format non pris en charge",
+    "scanned": "image sans texte (scan)",
+    "timeout": "lecture trop longue",
+}
+PROBLEM_LABELS = {
+    "processing_failed": "échec du traitement",
+    "not_processed": "pas encore traité",
+    "needs_review": "à vérifier",
+}
+
+
+@dataclass(frozen=True)
+class AnalystView:
+    name: str
+    #: Sheet name in XLSX exports (French, at most 31 characters).
+    title: str
+    #: What a row is, for the README and the export's documentation.
+    description: str
+    sql: str
+    columns: tuple[Column, ...]
+    #: Tables and views this view reads: it is created only once they exist.
+    requires: tuple[str, ...]
+    order_by: str
+
+    def select(self) -> str:
+        names = ", ".join(column.name for column in self.columns)
+        return f"SELECT {names} FROM {self.name} ORDER BY {self.order_by}"
+
+
+DEPARTMENT_STATUS = AnalystView(
+    name="department_status",
+    title="Départements",
+    description="one row per department and campaign: status (on_time, late, missing), first "
+    "contribution, modality, annexes received, messages, errors, review flags, reminders sent",
+    requires=("campaign", "department", "message", "message_department", "attachment", "reminder"),
+    order_by="campaign_id, department_code",
+    columns=(
+        Column("campaign_id", "Campagne (n°)", "int"),
+        Column("department_code", "Code"),
+        Column("department_name", "Département"),
+        Column("region", "Région"),
+        Column("status", "Statut", labels=STATUS_LABELS),
+        Column("first_contribution_at", "Première contribution", "datetime"),
+        Column("modality", "Modalité", "int"),
+        Column("annexe1_received", "Annexe 1 reçue", "bool"),
+        Column("annexe2_received", "Annexe 2 reçue", "bool"),
+        Column("annexe3_received", "Annexe 3 reçue", "bool"),
+        Column("messages", "Messages", "int"),
+        Column("contributions", "Contributions", "int"),
+        Column("survey_answers", "Réponses au questionnaire", "int"),
+        Column("messages_with_errors", "Messages avec erreur", "int"),
+        Column("unreadable_files", "Fichiers illisibles", "int"),
+        Column("flagged_for_review", "Messages à vérifier", "int"),
+        Column("reminders_sent", "Relances envoyées", "int"),
+        Column("last_reminder_at", "Dernière relance", "datetime"),
+    ),
+    sql="""
+SELECT
+    c.id AS campaign_id,
+    d.code AS department_code,
+    d.name AS department_name,
+    d.region AS region,
+    CASE
+        WHEN firsts.first_at IS NULL THEN 'missing'
+        WHEN firsts.first_at < c.closes_at THEN 'on_time'
+        ELSE 'late'
+    END AS status,
+    firsts.first_at AS first_contribution_at,
+    (
+        SELECT m.modality
+        FROM message m JOIN message_department md ON md.message_id = m.id
+        WHERE md.department_code = d.code AND m.kind = 'contribution' AND m.modality IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM message later WHERE later.supersedes_id = m.id)
+        ORDER BY m.received_at DESC, m.id DESC
+        LIMIT 1
+    ) AS modality,
+    CASE WHEN EXISTS (
+        SELECT 1 FROM attachment a
+        JOIN message m ON m.id = a.message_id
+        JOIN message_department md ON md.message_id = m.id
+        WHERE md.department_code = d.code AND m.kind = 'contribution'
+          AND a.role = 'annexe1' AND a.parse_status = 'ok'
+    ) THEN 1 ELSE 0 END AS annexe1_received,
+    CASE WHEN EXISTS (
+        SELECT 1 FROM attachment a
+        JOIN message m ON m.id = a.message_id
+        JOIN message_department md ON md.message_id = m.id
+        WHERE md.department_code = d.code AND m.kind = 'contribution'
+          AND a.role = 'annexe2' AND a.parse_status = 'ok'
+    ) THEN 1 ELSE 0 END AS annexe2_received,
+    CASE WHEN EXISTS (
+        SELECT 1 FROM attachment a
+        JOIN message_department md ON md.message_id = a.message_id
+        WHERE md.department_code = d.code AND a.role = 'annexe3' AND a.parse_status = 'ok'
+    ) OR COALESCE(mail.survey_answers, 0) > 0 THEN 1 ELSE 0 END AS annexe3_received,
+    COALESCE(mail.messages, 0) AS messages,
+    COALESCE(firsts.contributions, 0) AS contributions,
+    COALESCE(mail.survey_answers, 0) AS survey_answers,
+    COALESCE(mail.messages_with_errors, 0) AS messages_with_errors,
+    COALESCE(files.unreadable_files, 0) AS unreadable_files,
+    COALESCE(mail.flagged_for_review, 0) AS flagged_for_review,
+    COALESCE(reminded.reminders_sent, 0) AS reminders_sent,
+    reminded.last_reminder_at AS last_reminder_at
+FROM campaign c
+CROSS JOIN department d
+LEFT JOIN (
+    SELECT md.department_code, min(m.received_at) AS first_at, count(*) AS contributions
+    FROM message_department md JOIN message m ON m.id = md.message_id
+    WHERE m.kind = 'contribution'
+    GROUP BY md.department_code
+) firsts ON firsts.department_code = d.code
+LEFT JOIN (
+    SELECT
+        md.department_code,
+        count(*) AS messages,
+        count(CASE WHEN m.kind = 'survey_response' THEN 1 END) AS survey_answers,
+        count(CASE WHEN m.process_error IS NOT NULL OR EXISTS (
+            SELECT 1 FROM attachment a WHERE a.message_id = m.id AND a.parse_status <> 'ok'
+        ) THEN 1 END) AS messages_with_errors,
+        count(CASE WHEN m.needs_review THEN 1 END) AS flagged_for_review
+    FROM message_department md JOIN message m ON m.id = md.message_id
+    GROUP BY md.department_code
+) mail ON mail.department_code = d.code
+LEFT JOIN (
+    SELECT md.department_code, count(*) AS unreadable_files
+    FROM message_department md JOIN attachment a ON a.message_id = md.message_id
+    WHERE a.parse_status <> 'ok'
+    GROUP BY md.department_code
+) files ON files.department_code = d.code
+LEFT JOIN (
+    SELECT r.campaign_id, r.department_code, count(*) AS reminders_sent, max(r.sent_at) AS last_reminder_at
+    FROM reminder r
+    WHERE r.status = 'sent'
+    GROUP BY r.campaign_id, r.department_code
+) reminded ON reminded.campaign_id = c.id AND reminded.department_code = d.code
+""",
+)
+
+CAMPAIGN_STATUS = AnalystView(
+    name="campaign_status",
+    title="Campagne",
+    description="one row per campaign: deadline, departments on time, late and missing, "
+    "messages, contributions, errors and review flags over the whole mailbox",
+    requires=("department_status",),
+    order_by="campaign_id",
+    columns=(
+        Column("campaign_id", "Campagne (n°)", "int"),
+        Column("campaign", "Campagne"),
+        Column("deadline", "Date limite", "date"),
+        Column("departments", "Départements", "int"),
+        Column("on_time", "À l'heure", "int"),
+        Column("late", "En retard", "int"),
+        Column("missing", "Sans réponse", "int"),
+        Column("messages", "Messages reçus", "int"),
+        Column("contributions", "Contributions", "int"),
+        Column("messages_not_processed", "Messages non traités", "int"),
+        Column("messages_with_errors", "Messages avec erreur", "int"),
+        Column("unreadable_files", "Fichiers illisibles", "int"),
+        Column("flagged_for_review", "Messages à vérifier", "int"),
+    ),
+    sql="""
+SELECT
+    c.id AS campaign_id,
+    c.name AS campaign,
+    c.deadline AS deadline,
+    (SELECT count(*) FROM department_status s WHERE s.campaign_id = c.id) AS departments,
+    (SELECT count(*) FROM department_status s WHERE s.campaign_id = c.id AND s.status = 'on_time') AS on_time,
+    (SELECT count(*) FROM department_status s WHERE s.campaign_id = c.id AND s.status = 'late') AS late,
+    (SELECT count(*) FROM department_status s WHERE s.campaign_id = c.id AND s.status = 'missing') AS missing,
+    (SELECT count(*) FROM message) AS messages,
+    (SELECT count(*) FROM message m WHERE m.kind = 'contribution') AS contributions,
+    (SELECT count(*) FROM message m WHERE m.processed_at IS NULL) AS messages_not_processed,
+    (SELECT count(*) FROM message m WHERE m.process_error IS NOT NULL OR EXISTS (
+        SELECT 1 FROM attachment a WHERE a.message_id = m.id AND a.parse_status <> 'ok'
+    )) AS messages_with_errors,
+    (SELECT count(*) FROM attachment a WHERE a.parse_status <> 'ok') AS unreadable_files,
+    (SELECT count(*) FROM message m WHERE m.needs_review) AS flagged_for_review
+FROM campaign c
+""",
+)
+
+CURRENT_CONTRIBUTION = AnalystView(
+    name="current_contribution",
+    title="Contributions",
+    description="one row per contribution and department, current versions only: a message "
+    "superseded by another (corrected version, re-sent file) is left out; complements stay",
+    requires=("message", "message_department", "department", "attachment"),
+    order_by="received_at NULLS LAST, message_id, department_code NULLS LAST",
+    columns=(
+        Column("message_id", "Message (n°)", "int"),
+        Column("department_code", "Code département"),
+        Column("department_name", "Département"),
+        Column("region", "Région"),
+        Column("received_at", "Reçu le", "datetime"),
+        Column("sender", "Expéditeur"),
+        Column("sender_role", "Rôle de l'expéditeur"),
+        Column("subject", "Objet"),
+        Column("modality", "Modalité", "int"),
+        Column("meeting_date", "Date de la rencontre", "date"),
+        Column("meeting_participants", "Participants", "int"),
+        Column("supersedes_message_id", "Remplace le message (n°)", "int"),
+        Column("complements_message_id", "Complète le message (n°)", "int"),
+        Column("files", "Fichiers", "int"),
+        Column("unreadable_files", "Fichiers illisibles", "int"),
+        Column("needs_review", "À vérifier", "bool"),
+        Column("review_reason", "Motif de vérification"),
+    ),
+    sql="""
+SELECT
+    m.id AS message_id,
+    md.department_code AS department_code,
+    d.name AS department_name,
+    d.region AS region,
+    m.received_at AS received_at,
+    m.sender AS sender,
+    m.sender_role AS sender_role,
+    m.subject AS subject,
+    m.modality AS modality,
+    m.meeting_date AS meeting_date,
+    m.meeting_participants AS meeting_participants,
+    m.supersedes_id AS supersedes_message_id,
+    m.complements_id AS complements_message_id,
+    (SELECT count(*) FROM attachment a WHERE a.message_id = m.id AND NOT a.inline) AS files,
+    (SELECT count(*) FROM attachment a WHERE a.message_id = m.id AND a.parse_status <> 'ok') AS unreadable_files,
+    CASE WHEN m.needs_review THEN 1 ELSE 0 END AS needs_review,
+    m.review_reason AS review_reason
+FROM message m
+LEFT JOIN message_department md ON md.message_id = m.id
+LEFT JOIN department d ON d.code = md.department_code
+WHERE m.kind = 'contribution'
+  AND NOT EXISTS (SELECT 1 FROM message later WHERE later.supersedes_id = m.id)
+""",
+)
+
+UNREADABLE_FILE = AnalystView(
+    name="unreadable_file",
+    title="Fichiers illisibles",
+    description="one row per file that could not be read (and department of its message): "
+    "encrypted, corrupt, too large, unsupported, scanned without text, timed out",
+    requires=("attachment", "message", "message_department", "department"),
+    order_by="received_at NULLS LAST, message_id, attachment_id, department_code NULLS LAST",
+    columns=(
+        Column("attachment_id", "Fichier (n°)", "int"),
+        Column("message_id", "Message (n°)", "int"),
+        Column("department_code", "Code département"),
+        Column("department_name", "Département"),
+        Column("received_at", "Reçu le", "datetime"),
+        Column("sender", "Expéditeur"),
+        Column("subject", "Objet"),
+        Column("kind", "Type de message", labels=KIND_LABELS),
+        Column("filename", "Fichier"),
+        Column("inside", "Contenu dans"),
+        Column("format", "Format"),
+        Column("size", "Taille (octets)", "int"),
+        Column("role", "Rôle"),
+        Column("parse_status", "Problème", labels=PARSE_STATUS_LABELS),
+        Column("parse_error", "Détail"),
+    ),
+    sql="""
+SELECT
+    a.id AS attachment_id,
+    m.id AS message_id,
+    md.department_code AS department_code,
+    d.name AS department_name,
+    m.received_at AS received_at,
+    m.sender AS sender,
+    m.subject AS subject,
+    m.kind AS kind,
+    a.filename AS filename,
+    parent.filename AS inside,
+    a.format AS format,
+    a.size AS size,
+    a.role AS role,
+    a.parse_status AS parse_status,
+    a.parse_error AS parse_error
+FROM attachment a
+JOIN message m ON m.id = a.message_id
+LEFT JOIN attachment parent ON parent.id = a.parent_id
+LEFT JOIN message_department md ON md.message_id = m.id
+LEFT JOIN department d ON d.code = md.department_code
+WHERE a.parse_status <> 'ok'
+""",
+)
+
+REVIEW_QUEUE = AnalystView(
+    name="review_queue",
+    title="À vérifier",
+    description="one row per message a person should look at: processing failed, not "
+    "processed yet, or flagged for review by extraction (with the reason)",
+    requires=("message",),
+    order_by="received_at NULLS LAST, message_id",
+    columns=(
+        Column("message_id", "Message (n°)", "int"),
+        Column("received_at", "Reçu le", "datetime"),
+        Column("sender", "Expéditeur"),
+        Column("subject", "Objet"),
+        Column("kind", "Type de message", labels=KIND_LABELS),
+        Column("problem", "Problème", labels=PROBLEM_LABELS),
+        Column("detail", "Détail"),
+    ),
+    sql="""
+SELECT
+    m.id AS message_id,
+    m.received_at AS received_at,
+    m.sender AS sender,
+    m.subject AS subject,
+    m.kind AS kind,
+    CASE
+        WHEN m.processed_at IS NULL AND m.process_error IS NOT NULL THEN 'processing_failed'
+        WHEN m.processed_at IS NULL THEN 'not_processed'
+        ELSE 'needs_review'
+    END AS problem,
+    COALESCE(m.process_error, m.review_reason) AS detail
+FROM message m
+WHERE m.processed_at IS NULL OR m.needs_review
+""",
+)
+
+#: A message still counts when no later message replaces it.
+_CURRENT = "NOT EXISTS (SELECT 1 FROM message later WHERE later.supersedes_id = m.id)"
+
+ANNEXE1_ROW = AnalystView(
+    name="annexe1",
+    title="Annexe 1",
+    description="one row per conseil citoyen reported in an Annexe 1 of a current contribution, "
+    "typed, with the file, sheet, page and row it was read from",
+    requires=("annexe1_row", "message", "department"),
+    order_by="department_code NULLS LAST, commune NULLS LAST, qpv_code NULLS LAST, message_id, row_id",
+    columns=(
+        Column("row_id", "Ligne (n°)", "int"),
+        Column("message_id", "Message (n°)", "int"),
+        Column("department_code", "Code département"),
+        Column("department_name", "Département"),
+        Column("received_at", "Reçu le", "datetime"),
+        Column("commune", "Commune"),
+        Column("qpv_code", "Code QPV"),
+        Column("qpv_nom", "Quartier prioritaire"),
+        Column("conseil_constitue", "Conseil constitué", "bool"),
+        Column("date_creation", "Date de création"),
+        Column("membres_habitants", "Membres habitants", "int"),
+        Column("membres_acteurs_locaux", "Membres acteurs locaux", "int"),
+        Column("actif", "Actif", "bool"),
+        Column("structure_porteuse", "Structure porteuse"),
+        Column("participation_pilotage", "Participation au pilotage", "bool"),
+        Column("formation_suivie", "Formation suivie", "bool"),
+        Column("budget_annuel_eur", "Budget annuel (€)", "float"),
+        Column("source_file", "Fichier source"),
+        Column("source_sheet", "Feuille"),
+        Column("source_page", "Page", "int"),
+        Column("source_row", "Ligne source", "int"),
+    ),
+    sql=f"""
+SELECT
+    r.id AS row_id,
+    m.id AS message_id,
+    r.department_code AS department_code,
+    d.name AS department_name,
+    m.received_at AS received_at,
+    r.commune AS commune,
+    r.qpv_code AS qpv_code,
+    r.qpv_nom AS qpv_nom,
+    CASE WHEN r.conseil_constitue IS NULL THEN NULL WHEN r.conseil_constitue THEN 1 ELSE 0 END AS conseil_constitue,
+    r.date_creation AS date_creation,
+    r.membres_habitants AS membres_habitants,
+    r.membres_acteurs_locaux AS membres_acteurs_locaux,
+    CASE WHEN r.actif IS NULL THEN NULL WHEN r.actif THEN 1 ELSE 0 END AS actif,
+    r.structure_porteuse AS structure_porteuse,
+    CASE WHEN r.participation_pilotage IS NULL THEN NULL WHEN r.participation_pilotage THEN 1 ELSE 0 END
+        AS participation_pilotage,
+    CASE WHEN r.formation_suivie IS NULL THEN NULL WHEN r.formation_suivie THEN 1 ELSE 0 END AS formation_suivie,
+    r.budget_annuel_eur AS budget_annuel_eur,
+    r.source_file AS source_file,
+    r.source_sheet AS source_sheet,
+    r.source_page AS source_page,
+    r.source_row AS source_row
+FROM annexe1_row r
+JOIN message m ON m.id = r.message_id
+LEFT JOIN department d ON d.code = r.department_code
+WHERE m.kind = 'contribution' AND {_CURRENT}
+""",
+)
+
+ANNEXE2_TYPE_LABELS = {
+    "table_de_quartier": "table de quartier",
+    "fph": "fonds de participation des habitants",
+    "maison_du_projet": "maison du projet",
+    "budget_participatif": "budget participatif",
+    "autre": "autre",
+}
+
+ANNEXE2_ROW = AnalystView(
+    name="annexe2",
+    title="Annexe 2",
+    description="one row per other participatory practice (table de quartier, FPH, maison du "
+    "projet, budget participatif, other) reported in an Annexe 2 of a current contribution",
+    requires=("annexe2_row", "message", "department"),
+    order_by="department_code NULLS LAST, type NULLS LAST, commune NULLS LAST, message_id, row_id",
+    columns=(
+        Column("row_id", "Ligne (n°)", "int"),
+        Column("message_id", "Message (n°)", "int"),
+        Column("department_code", "Code département"),
+        Column("department_name", "Département"),
+        Column("received_at", "Reçu le", "datetime"),
+        Column("type", "Type de démarche", labels=ANNEXE2_TYPE_LABELS),
+        Column("commune", "Commune"),
+        Column("qpv_code", "Code QPV"),
+        Column("porteur", "Porteur"),
+        Column("annee_creation", "Année de création", "int"),
+        Column("habitants_mobilises", "Habitants mobilisés", "int"),
+        Column("source_file", "Fichier source"),
+        Column("source_sheet", "Feuille"),
+        Column("source_page", "Page", "int"),
+        Column("source_row", "Ligne source", "int"),
+    ),
+    sql=f"""
+SELECT
+    r.id AS row_id,
+    m.id AS message_id,
+    r.department_code AS department_code,
+    d.name AS department_name,
+    m.received_at AS received_at,
+    r.type AS type,
+    r.commune AS commune,
+    r.qpv_code AS qpv_code,
+    r.porteur AS porteur,
+    r.annee_creation AS annee_creation,
+    r.habitants_mobilises AS habitants_mobilises,
+    r.source_file AS source_file,
+    r.source_sheet AS source_sheet,
+    r.source_page AS source_page,
+    r.source_row AS source_row
+FROM annexe2_row r
+JOIN message m ON m.id = r.message_id
+LEFT JOIN department d ON d.code = r.department_code
+WHERE m.kind = 'contribution' AND {_CURRENT}
+""",
+)
+
+SURVEY_ANSWER = AnalystView(
+    name="survey_answer_public",
+    title="Questionnaires (anonymes)",
+    description="one row per answer to the Annexe 3 questionnaire, WITHOUT personal data: "
+    "answers flagged as personal (names, phones, e-mails, addresses) are left out",
+    requires=("survey_answer", "survey_response", "message", "department"),
+    order_by="department_code NULLS LAST, response_id, number",
+    columns=(
+        Column("response_id", "Questionnaire (n°)", "int"),
+        Column("message_id", "Message (n°)", "int"),
+        Column("department_code", "Code département"),
+        Column("department_name", "Département"),
+        Column("received_at", "Reçu le", "datetime"),
+        Column("conseil_citoyen", "Conseil citoyen"),
+        Column("number", "Question (n°)", "int"),
+        Column("topic", "Thème de la question"),
+        Column("question", "Question"),
+        Column("answer", "Réponse"),
+    ),
+    sql="""
+SELECT
+    s.id AS response_id,
+    m.id AS message_id,
+    s.department_code AS department_code,
+    d.name AS department_name,
+    m.received_at AS received_at,
+    s.conseil_citoyen AS conseil_citoyen,
+    a.number AS number,
+    a.topic AS topic,
+    a.question AS question,
+    a.answer AS answer
+FROM survey_answer a
+JOIN survey_response s ON s.id = a.response_id
+JOIN message m ON m.id = s.message_id
+LEFT JOIN department d ON d.code = s.department_code
+WHERE NOT a.pii AND a.topic NOT IN ('name', 'phone', 'email', 'address')
+""",
+)
+
+
+#: Every analyst view, in creation order (a view comes after those it reads).
+VIEWS: tuple[AnalystView, ...] = (
+    DEPARTMENT_STATUS,
+    CAMPAIGN_STATUS,
+    CURRENT_CONTRIBUTION,
+    UNREADABLE_FILE,
+    REVIEW_QUEUE,
+    ANNEXE1_ROW,
+    ANNEXE2_ROW,
+    SURVEY_ANSWER,
+)
+
+
+def view_named(name: str) -> AnalystView:
+    for view in VIEWS:
+        if view.name == name:
+            return view
+    raise KeyError(f"no analyst view named {name!r}")
+
+
+def drop_views(connection: Connection, views: Sequence[AnalystView] = VIEWS) -> None:
+    for view in reversed(views):
+        connection.execute(text(f"DROP VIEW IF EXISTS {view.name}"))
+
+
+def replace_views(connection: Connection, views: Sequence[AnalystView] = VIEWS) -> list[str]:
+    """Drop and recreate the views whose tables exist; return the names
+    created. Views whose tables come with a later migration are created by
+    that migration's own call."""
+    drop_views(connection, views)
+    inspector = inspect(connection)
+    present = set(inspector.get_table_names())
+    created: list[str] = []
+    for view in views:
+        if set(view.requires) <= present | set(created):
+            connection.execute(text(f"CREATE VIEW {view.name} AS {view.sql.strip()}"))
+            created.append(view.name)
+    return created
+
+
+def read_view(connection: Connection, view: AnalystView) -> Sheet:
+    rows = connection.execute(text(view.select())).all()
+    return Sheet(view.name, view.title, view.columns, typed_rows(rows, view.columns))
+
+
+def counts_by(connection: Connection, view_name: str, columns: Sequence[str]) -> list[tuple] | None:
+    """`SELECT columns, count(*) FROM view GROUP BY columns`, or None while
+    that view is not in this warehouse (views over tables of later stages)."""
+    if view_name not in {view.name for view in VIEWS} or view_name not in inspect(connection).get_view_names():
+        return None
+    names = ", ".join(columns)
+    return [tuple(row) for row in connection.execute(text(f"SELECT {names}, count(*) FROM {view_name} GROUP BY {names}"))]

@@ -1,0 +1,356 @@
+"""Small files of every format a contribution can carry, built by the tests
+themselves with known content (no corpus needed).
+
+Modern formats are written with the libraries that write them (fpdf2,
+python-docx, openpyxl, odfpy, extract-msg's OLE writer); legacy ones (.doc,
+.xls, .rtf) are converted from those by LibreOffice headless, as an office
+suite would save them; winmail.dat is assembled from its documented layout.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import subprocess
+import tempfile
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+#: Text every test document carries somewhere, to find it in the blocks.
+TITLE = "Bilan des démarches participatives"
+RECOMMENDATIONS = ["Former les conseillers citoyens", "Associer les habitants au comité de pilotage"]
+ANNEX_HEADER = ["Commune", "Code QPV", "Habitants"]
+ANNEX_ROWS = [["Laon", "QN00201", 12], ["Soissons", "QN00202", 8]]
+
+
+# --- PDF -------------------------------------------------------------------
+
+FOLLOWING_PAGES = [
+    "Les ateliers de quartier ont réuni une quarantaine d'habitants.",
+    "La table de quartier a présenté son bilan au comité de pilotage.",
+]
+
+def pdf_bytes(pages: int = 1, running_footer: bool = False, two_columns: str | None = None) -> bytes:
+    """A text PDF: a title, a section heading, a paragraph, a bulleted list
+    and a ruled table; optionally a footer on every page and a second page."""
+    from fpdf import FPDF
+
+    class Report(FPDF):
+        def footer(self) -> None:
+            if running_footer:
+                self.set_y(-15)
+                self.set_font("helvetica", size=8)
+                self.cell(0, 10, f"Préfecture de l'Aisne - page {self.page_no()}", align="C")
+
+    pdf = Report()
+    pdf.set_auto_page_break(auto=True, margin=20)
+    pdf.add_page()
+    pdf.set_font("helvetica", "B", 18)
+    pdf.multi_cell(0, 10, TITLE)
+    pdf.ln(4)
+    pdf.set_font("helvetica", "B", 13)
+    pdf.multi_cell(0, 8, "Préconisations")
+    pdf.ln(2)
+    pdf.set_font("helvetica", size=10)
+    pdf.multi_cell(0, 5, "Les participants ont formulé les préconisations suivantes, discutées en séance plénière.")
+    pdf.ln(4)
+    for item in RECOMMENDATIONS:
+        pdf.multi_cell(0, 5, f"- {item}.")
+        pdf.ln(1)
+    pdf.ln(4)
+    with pdf.table(col_widths=(60, 40, 30)) as table:
+        for row in [ANNEX_HEADER, *ANNEX_ROWS]:
+            cells = table.row()
+            for value in row:
+                cells.cell(str(value))
+    if two_columns:
+        pdf.add_page()
+        pdf.set_font("helvetica", size=10)
+        with pdf.text_columns(ncols=2, gutter=10, balance=True) as columns:
+            columns.write(two_columns)
+    for number in range(2 if not two_columns else 3, pages + 1):
+        pdf.add_page()
+        pdf.set_font("helvetica", size=10)
+        pdf.multi_cell(0, 5, FOLLOWING_PAGES[(number - 2) % len(FOLLOWING_PAGES)])
+    return bytes(pdf.output())
+
+
+def text_image(lines: list[str], size: int = 28, width: int = 1400) -> Image.Image:
+    """A page of text as a scanner would see it: black on white pixels."""
+    font = ImageFont.load_default(size=size)
+    height = 120 + len(lines) * int(size * 1.8)
+    image = Image.new("L", (width, height), 255)
+    draw = ImageDraw.Draw(image)
+    y = 60
+    for line in lines:
+        draw.text((60, y), line, fill=0, font=font)
+        y += int(size * 1.8)
+    return image
+
+
+#: Plain ASCII: Pillow's own font (used so that no system font is needed)
+#: has no accented letters.
+SCANNED_LINES = [
+    "Bilan des demarches participatives",
+    "",
+    "Le conseil citoyen du quartier des Chardons s'est reuni six fois en 2021.",
+    "Nous proposons de former les conseillers citoyens au budget de la ville.",
+]
+
+
+def scanned_pdf_bytes() -> bytes:
+    """An image-only PDF, as a copier makes: one page, one picture, no text layer."""
+    from fpdf import FPDF
+
+    image = text_image(SCANNED_LINES)
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.image(image, x=10, y=10, w=190)
+    return bytes(pdf.output())
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def logo_png() -> bytes:
+    """A signature logo: small, a few coloured shapes and a word."""
+    image = Image.new("RGB", (180, 70), (255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((5, 5, 60, 65), fill=(0, 0, 145))
+    draw.text((70, 25), "RF", fill=(200, 0, 0))
+    return png_bytes(image)
+
+
+# --- Word processing -----------------------------------------------------------
+
+def docx_bytes() -> bytes:
+    """Heading, paragraph, numbered and bulleted lists (nested), a table
+    with a horizontally and a vertically merged cell."""
+    import docx
+
+    document = docx.Document()
+    document.add_heading(TITLE, level=1)
+    document.add_paragraph("Le département a retenu la modalité 3.")
+    document.add_heading("Préconisations", level=2)
+    for item in RECOMMENDATIONS:
+        document.add_paragraph(item, style="List Number")
+    document.add_paragraph("Un point détaillé", style="List Bullet 2")
+    table = document.add_table(rows=4, cols=3)
+    table.cell(0, 0).merge(table.cell(0, 1)).text = "Quartier"
+    table.cell(0, 2).text = "Habitants"
+    table.cell(1, 0).merge(table.cell(2, 0)).text = "Laon"
+    for row, (qpv, count) in enumerate([("QN00201", "12"), ("QN00203", "5"), ("QN00202", "8")], start=1):
+        table.cell(row, 1).text = qpv
+        table.cell(row, 2).text = count
+    table.cell(3, 0).text = "Soissons"
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def odt_bytes() -> bytes:
+    from odf.opendocument import OpenDocumentText
+    from odf.table import Table, TableCell, TableColumn, TableRow
+    from odf.text import H, List, ListItem, P
+
+    document = OpenDocumentText()
+    document.text.addElement(H(outlinelevel=1, text=TITLE))
+    document.text.addElement(P(text="Le département a retenu la modalité 1."))
+    document.text.addElement(H(outlinelevel=2, text="Préconisations"))
+    outer = List()
+    for item in RECOMMENDATIONS:
+        entry = ListItem()
+        entry.addElement(P(text=item))
+        outer.addElement(entry)
+    inner = List()
+    nested = ListItem()
+    nested.addElement(P(text="Un point détaillé"))
+    inner.addElement(nested)
+    entry.addElement(inner)
+    document.text.addElement(outer)
+    table = Table(name="Annexe")
+    table.addElement(TableColumn(numbercolumnsrepeated=3))
+    for values in [ANNEX_HEADER, *ANNEX_ROWS]:
+        row = TableRow()
+        for value in values:
+            row.addElement(_ods_cell(value))
+        table.addElement(row)
+    document.text.addElement(table)
+    return _odf_bytes(document)
+
+
+def _ods_cell(value):
+    from odf.table import TableCell
+    from odf.text import P
+
+    if isinstance(value, (int, float)):
+        cell = TableCell(valuetype="float", value=value)
+    else:
+        cell = TableCell(valuetype="string")
+    cell.addElement(P(text=str(value)))
+    return cell
+
+
+def _odf_bytes(document) -> bytes:
+    buffer = io.BytesIO()
+    document.write(buffer)
+    return buffer.getvalue()
+
+
+# --- Spreadsheets --------------------------------------------------------------
+
+def xlsx_workbook_bytes() -> bytes:
+    """An annex sheet (title row, merged title, header, rows, a hidden row, a
+    formula), plus a hidden sheet of lookup values."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "Annexe 1"
+    sheet.append(["ANNEXE 1 – BILAN DES CONSEILS CITOYENS"])
+    sheet.merge_cells("A1:C1")
+    sheet.append(ANNEX_HEADER)
+    for row in ANNEX_ROWS:
+        sheet.append(row)
+    sheet.append(["Brouillon", "QN00299", 1])
+    sheet.row_dimensions[5].hidden = True
+    sheet.append(["Total", None, "=SUM(C3:C4)"])
+    lists = workbook.create_sheet("Listes")
+    lists.append(["oui"])
+    lists.append(["non"])
+    lists.sheet_state = "hidden"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def ods_bytes() -> bytes:
+    """A sheet with a merged title, typed cells (number, date, boolean), a
+    hidden row, a covered cell, and a hidden sheet."""
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.style import Style, TableProperties
+    from odf.table import CoveredTableCell, Table, TableCell, TableRow
+    from odf.text import P
+
+    document = OpenDocumentSpreadsheet()
+    hidden_style = Style(name="hiddensheet", family="table")
+    hidden_style.addElement(TableProperties(display=False))
+    document.automaticstyles.addElement(hidden_style)
+    sheet = Table(name="Annexe 2")
+    title = TableRow()
+    cell = TableCell(valuetype="string", numbercolumnsspanned=3)
+    cell.addElement(P(text="ANNEXE 2"))
+    title.addElement(cell)
+    title.addElement(CoveredTableCell(numbercolumnsrepeated=2))
+    sheet.addElement(title)
+    for values in [ANNEX_HEADER, *ANNEX_ROWS]:
+        row = TableRow()
+        for value in values:
+            row.addElement(_ods_cell(value))
+        sheet.addElement(row)
+    hidden = TableRow(visibility="collapse")
+    for value in ["Brouillon", "QN00299", 1]:
+        hidden.addElement(_ods_cell(value))
+    sheet.addElement(hidden)
+    dated = TableRow()
+    created = TableCell(valuetype="date", datevalue="2016-03-01")
+    created.addElement(P(text="01/03/2016"))
+    dated.addElement(created)
+    active = TableCell(valuetype="boolean", booleanvalue="true")
+    active.addElement(P(text="VRAI"))
+    dated.addElement(active)
+    sheet.addElement(dated)
+    # How LibreOffice says "and a million empty rows below".
+    sheet.addElement(TableRow(numberrowsrepeated=1048000))
+    document.spreadsheet.addElement(sheet)
+    lists = Table(name="Listes", stylename=hidden_style)
+    row = TableRow()
+    row.addElement(_ods_cell("oui"))
+    lists.addElement(row)
+    document.spreadsheet.addElement(lists)
+    return _odf_bytes(document)
+
+
+def csv_bytes() -> bytes:
+    lines = [";".join(ANNEX_HEADER)] + [";".join(str(v) for v in row) for row in ANNEX_ROWS]
+    return ("\n".join(lines) + "\n").encode("cp1252")
+
+
+# --- LibreOffice conversions -----------------------------------------------------
+
+def convert(data: bytes, source_suffix: str, target: str, folder: Path) -> bytes:
+    """Save a file in another format with LibreOffice headless, as a user
+    would with "Save as" (legacy formats, recalculated formulas)."""
+    with tempfile.TemporaryDirectory(dir=folder) as work:
+        source = Path(work) / f"document{source_suffix}"
+        source.write_bytes(data)
+        subprocess.run(
+            ["soffice", f"-env:UserInstallation=file://{folder / 'profile'}", "--headless", "--norestore",
+             "--convert-to", target, "--outdir", str(Path(work) / "out"), str(source)],
+            check=True, capture_output=True, timeout=120,
+        )
+        produced = list((Path(work) / "out").iterdir())
+        assert len(produced) == 1, produced
+        return produced[0].read_bytes()
+
+
+# --- Mail containers -------------------------------------------------------------
+
+def msg_bytes(subject: str, body: str, attachments: list[tuple[str, bytes]]) -> bytes:
+    """An Outlook .msg, written with extract-msg's own OLE writer and the
+    property layout of [MS-OXMSG]."""
+    from extract_msg.ole_writer import OleWriter
+
+    def utf16(text: str) -> bytes:
+        return text.encode("utf-16-le")
+
+    def properties(entries: list[tuple[int, bytes | int]], header: bytes) -> bytes:
+        out = header
+        for tag, value in entries:
+            if isinstance(value, int):
+                out += struct.pack("<IIq", tag, 6, value)
+            else:
+                out += struct.pack("<IIII", tag, 6, len(value), 0)
+        return out
+
+    writer = OleWriter()
+    top = {0x0037001F: utf16(subject), 0x1000001F: utf16(body), 0x001A001F: utf16("IPM.Note")}
+    for tag, value in top.items():
+        writer.addEntry(f"__substg1.0_{tag:08X}", value)
+    writer.addEntry("__nameid_version1.0", storage=True)
+    for stream in ("00020102", "00030102", "00040102"):
+        writer.addEntry(f"__nameid_version1.0/__substg1.0_{stream}", b"")
+    count = len(attachments)
+    header = b"\0" * 8 + struct.pack("<IIII", 0, count, 0, count) + b"\0" * 8
+    writer.addEntry("__properties_version1.0", properties(list(top.items()), header))
+    for number, (name, data) in enumerate(attachments):
+        storage = f"__attach_version1.0_#{number:08X}"
+        writer.addEntry(storage, storage=True)
+        writer.addEntry(f"{storage}/__substg1.0_3707001F", utf16(name))
+        writer.addEntry(f"{storage}/__substg1.0_37010102", data)
+        entries = [(0x37050003, 1), (0x0E210003, number), (0x3707001F, utf16(name)), (0x37010102, data)]
+        writer.addEntry(f"{storage}/__properties_version1.0", properties(entries, b"\0" * 8))
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def tnef_bytes(body: str, attachments: list[tuple[str, bytes]]) -> bytes:
+    """A winmail.dat: TNEF attributes as [MS-OXTNEF] lays them out."""
+    def attribute(level: int, identifier: int, data: bytes) -> bytes:
+        return struct.pack("<BII", level, identifier, len(data)) + data + struct.pack("<H", sum(data) & 0xFFFF)
+
+    out = struct.pack("<IH", 0x223E9F78, 1)
+    out += attribute(1, 0x00089006, struct.pack("<I", 0x00010000))  # attTnefVersion
+    out += attribute(1, 0x00069007, struct.pack("<II", 1252, 0))  # attOemCodepage
+    out += attribute(1, 0x00078008, b"IPM.Microsoft Mail.Note\0")  # attMessageClass
+    out += attribute(1, 0x0002800C, body.encode("cp1252"))  # attBody
+    for name, data in attachments:
+        out += attribute(2, 0x00069002, b"\x01\x00" + b"\xff" * 4 + b"\0" * 8)  # attAttachRendData
+        out += attribute(2, 0x00018010, name.encode("cp1252") + b"\0")  # attAttachTitle
+        out += attribute(2, 0x0006800F, data)  # attAttachData
+    return out

@@ -1,0 +1,83 @@
+"""The worker processes that parse files: reused, shared between callers,
+replaced when they die, and gone when the pool is closed."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+from bilan.parsers import ParseStatus, parse_message
+from bilan.parsers.pool import ParseJob, ParserPool, close_shared_pool, shared_pool
+from tests import documents
+from tests.mail import message
+from tests.test_parse_limits import _alive
+
+
+def csv_job(n: int = 0) -> ParseJob:
+    return ParseJob(documents.csv_bytes() + f"Ville{n};QN0{n};{n}\n".encode(), f"annexe{n}.csv", "csv")
+
+
+def test_workers_are_reused_from_batch_to_batch_and_gone_after_close():
+    pool = ParserPool(workers=2)
+    first = pool.parse_many([csv_job(1), csv_job(2)])
+    workers = sorted(pool.worker_pids())
+    assert len(workers) == 2
+    second = pool.parse_many([csv_job(3), csv_job(4), csv_job(5)])
+    assert sorted(pool.worker_pids()) == workers
+    assert [o.document.tables[0].rows[-1][0] for o in first + second] == [f"Ville{n}" for n in range(1, 6)]
+    pool.close()
+    time.sleep(0.2)
+    assert not any(_alive(pid) for pid in workers)
+    pool.close()  # twice is fine
+
+
+def test_several_callers_share_the_workers():
+    results: dict[int, list] = {}
+    with ParserPool(workers=2) as pool:
+        def call(n: int) -> None:
+            results[n] = pool.parse_many([csv_job(n), csv_job(n + 100)])
+
+        threads = [threading.Thread(target=call, args=(n,)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert len(pool.worker_pids()) <= 2
+    assert sorted(results) == [0, 1, 2, 3]
+    for n, (first, second) in results.items():
+        assert first.document.tables[0].rows[-1][0] == f"Ville{n}"
+        assert second.document.tables[0].rows[-1][0] == f"Ville{n + 100}"
+
+
+def test_a_worker_killed_from_outside_is_replaced():
+    with ParserPool(workers=1) as pool:
+        pool.parse_many([csv_job()])
+        [pid] = pool.worker_pids()
+        os.kill(pid, signal.SIGKILL)
+        time.sleep(0.2)
+        [outcome] = pool.parse_many([csv_job()])
+        assert outcome.status is ParseStatus.OK
+        assert pool.worker_pids() != [pid]
+
+
+def test_parse_message_uses_the_shared_pool_until_it_is_closed():
+    mail = message()
+    mail.add_attachment(documents.csv_bytes(), "text", "csv", filename="annexe.csv")
+    parse_message(mail.as_bytes())
+    pool = shared_pool()
+    workers = pool.worker_pids()
+    assert workers
+    close_shared_pool()
+    time.sleep(0.2)
+    assert not any(_alive(pid) for pid in workers)
+    assert shared_pool() is not pool  # the next use starts a new one
+    assert parse_message(mail.as_bytes()).attachments[0].status is ParseStatus.OK
+
+
+def test_without_workers_files_are_parsed_in_process():
+    with ParserPool(workers=0) as pool:
+        [outcome] = pool.parse_many([csv_job()])
+        assert outcome.status is ParseStatus.OK
+        assert pool.worker_pids() == []
