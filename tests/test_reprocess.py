@@ -77,16 +77,18 @@ def test_an_improved_extractor_replaces_the_derived_rows(campaign, settings_env,
     def improved(parsed):
         extraction = real_extract(parsed)
         if extraction.kind == "contribution":
-            extraction.sender_role = "prefecture"
+            extraction.review_reason = "read by the improved extractor"
         return extraction
 
     monkeypatch.setattr(pipeline, "extract", improved)
+    before = table_counts(campaign)
     summary = reprocess(settings_env, Selection(kinds=("contribution",)))
     assert summary.processed == 7
     with campaign.engine.connect() as connection:
-        roles = dict(connection.execute(select(Message.kind, func.count()).where(
-            Message.sender_role == "prefecture").group_by(Message.kind)).all())  # fmt: skip
-    assert roles == {"contribution": 7}
+        marked = dict(connection.execute(select(Message.kind, func.count()).where(
+            Message.review_reason == "read by the improved extractor").group_by(Message.kind)).all())  # fmt: skip
+    assert marked == {"contribution": 7}
+    assert table_counts(campaign) == before  # replaced, not added
 
 
 def test_a_message_whose_reprocessing_fails_keeps_its_previous_rows(campaign, settings_env, monkeypatch):
