@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from bilan.nlp.departments import DepartmentGuess, decide_departments
+from bilan.nlp.findings import Finding, Recommendation, extract_findings
 from bilan.nlp.gazetteer import get_department_finder
 from bilan.nlp.kind import classify_kind
 from bilan.parsers.message import ParsedMessage
@@ -24,14 +25,29 @@ class Extraction:
     review_reason: str | None = None
     #: Role of each attachment, by its index in the message's flat list.
     attachment_roles: dict[int, str] = field(default_factory=dict)
+    #: Recommendations with their theme (contributions and survey responses),
+    #: strengths and weaknesses (contributions): see `nlp/findings.py`.
+    recommendations: list[Recommendation] = field(default_factory=list)
+    strengths: list[Finding] = field(default_factory=list)
+    weaknesses: list[Finding] = field(default_factory=list)
 
 
 def extract(parsed: ParsedMessage) -> Extraction:
     kind = classify_kind(parsed)
     decision = decide_departments(parsed, kind, get_department_finder())
-    return Extraction(
+    extraction = Extraction(
         kind=kind.value,
         departments=decision.departments,
         needs_review=decision.needs_review,
         review_reason=decision.reason,
     )
+    add_findings(extraction, parsed)
+    return extraction
+
+
+def add_findings(extraction: Extraction, parsed: ParsedMessage) -> None:
+    """Recommendations, strengths and weaknesses, read once the kind is known."""
+    findings = extract_findings(parsed, extraction.kind)
+    extraction.recommendations = findings.recommendations
+    extraction.strengths = findings.strengths
+    extraction.weaknesses = findings.weaknesses

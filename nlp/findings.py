@@ -41,7 +41,7 @@ from bilan.nlp.recommendations import (
 from bilan.nlp.structure import Passage, Section, document_passages, strip_list_marker
 from bilan.nlp.text import fold
 from bilan.nlp.themes import get_theme_classifier, theme_from_label
-from bilan.parsers.document import BlockKind, Provenance
+from bilan.parsers.document import BlockKind, Document, Provenance
 from bilan.parsers.message import ParsedMessage
 
 CONTRIBUTION = "contribution"
@@ -88,9 +88,15 @@ class Findings:
 def extract_findings(parsed: ParsedMessage, kind: str) -> Findings:
     """Recommendations (contributions and survey responses), strengths and
     weaknesses (contributions) of a message; nothing for other kinds."""
+    documents = [(a.index if a is not None else None, doc) for a, doc in parsed.documents()]
+    return findings_from_documents(documents, kind)
+
+
+def findings_from_documents(documents: list[tuple[int | None, Document]], kind: str) -> Findings:
+    """The same from (attachment position or None for the body, document) pairs."""
     if kind not in (CONTRIBUTION, SURVEY_RESPONSE):
         return Findings()
-    passages = message_passages(parsed, kind)
+    passages = message_passages(documents, kind)
     findings = read_passages(passages, assessments=kind == CONTRIBUTION)
     findings.recommendations = _with_themes(_unique(findings.recommendations))
     findings.strengths = _unique(findings.strengths)
@@ -99,10 +105,9 @@ def extract_findings(parsed: ParsedMessage, kind: str) -> Findings:
     return findings
 
 
-def message_passages(parsed: ParsedMessage, kind: str) -> list[Passage]:
+def message_passages(documents: list[tuple[int | None, Document]], kind: str) -> list[Passage]:
     """The passages to read. A survey response is read through its
     questionnaire's proposals answer when it has one."""
-    documents = [(a.index if a is not None else None, doc) for a, doc in parsed.documents()]
     survey = [p for index, doc in documents for p in proposals_answers(doc, index)]
     if kind == SURVEY_RESPONSE and survey:
         return survey
@@ -123,12 +128,15 @@ def read_passages(passages: list[Passage], assessments: bool = True) -> Findings
     nlp = get_nlp()
     senter = nlp.get_pipe(SENTENCE_COMPONENT)
     sentences: list[tuple[Passage, str, bool]] = []
-    texts = [clean_item_text(p.text)[0] for p in wanted]
-    for passage, doc in zip(wanted, senter.pipe(nlp.make_doc(t) for t in texts)):
-        for sentence in sentence_spans(doc):
+    cleaned = [clean_item_text(p.text) for p in wanted]
+    for passage, (_, item_labelled), doc in zip(
+        wanted, cleaned, senter.pipe(nlp.make_doc(text) for text, _ in cleaned)
+    ):
+        for number, sentence in enumerate(sentence_spans(doc)):
             text, labelled = clean_item_text(sentence.text)
             if text:
-                sentences.append((passage, text, labelled))
+                # The label of a list item ("Proposition :") stands for its first sentence.
+                sentences.append((passage, text, labelled or (number == 0 and item_labelled)))
     reader = get_prescription_reader()
     findings = Findings()
     parsed = nlp.pipe((reading_text(text) for _, text, _ in sentences), disable=READING_DISABLED)

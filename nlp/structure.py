@@ -535,8 +535,10 @@ def _header(rows: list[list[str]]) -> tuple[int, dict[int, Section], int | None]
     for r, row in enumerate(rows[:5]):
         columns: dict[int, Section] = {}
         theme_column = None
+        if not all(is_title_like(cell) for cell in row if cell):
+            continue  # a row of content, or a row header beside its text ("Réussites" | "Un …")
         for c, cell in enumerate(row):
-            if not cell or len(cell.split()) > 6 or cell[-1:] == "?":
+            if not cell or cell[-1:] == "?":
                 continue
             named = title_sections(cell) - {Section.OTHER}
             if len(named) == 1:
