@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEBIAN_PACKAGES = dovecot-imapd
 DEMO_DIR = var/demo
 
-.PHONY: demo test install install-test debian-packages clean
+.PHONY: demo test install install-test debian-packages clean train-themes
 
 $(BIN)/bilan: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,9 @@ debian-packages:
 
 test: install debian-packages
 	$(BIN)/python -m pytest
+
+train-themes: install
+	$(BIN)/bilan train-themes
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

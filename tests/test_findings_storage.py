@@ -95,3 +95,27 @@ def test_the_export_contract_carries_the_findings(warehouse):
     ]
     assert exported["strengths"] == ["La table de quartier de Soissons mobilise des habitants éloignés des instances."]
     assert exported["weaknesses"] == ["Un budget annuel versé trop tard aux associations."]
+
+
+def _readme_queries() -> list[str]:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Recommendations, strengths and weaknesses", 1)[1]
+    block = section.split("```sql", 1)[1].split("```", 1)[0]
+    return [q.strip() for q in block.split(";") if q.strip()]
+
+
+def test_the_readme_queries_run(warehouse):
+    from sqlalchemy import text
+
+    archived = archive_raw(warehouse, RawMessage(raw=_raw(), source="test:1"))
+    process_archived(warehouse, archived.sha256)
+    queries = _readme_queries()
+    assert len(queries) == 4
+    with warehouse.engine.connect() as connection:
+        results = [connection.execute(text(query)).all() for query in queries]
+    assert sorted(tuple(row) for row in results[0]) == [("accompagnement", 1), ("numerique", 1)]
+    assert len(results[1]) == 2
+    assert ("centre social", 1) in [tuple(row) for row in results[2]]
+    assert [tuple(row) for row in results[3]] == [("02", 1, 1)]
