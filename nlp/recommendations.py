@@ -130,7 +130,8 @@ class PrescriptionReader:
     def __init__(self, nlp: Language):
         self.cues = Matcher(nlp.vocab)
         self.cues.add("IMPERSONAL_ADJ", [[
-            {"LOWER": "il"}, {"LEMMA": {"IN": ["être", "sembler", "paraître", "apparaître"]}},
+            {"LOWER": "il"}, {"LOWER": {"IN": ["nous", "me", "m'", "m’", "s'", "s’"]}, "OP": "?"},
+            {"LEMMA": {"IN": ["être", "sembler", "paraître", "apparaître", "avérer"]}},
             {"POS": "ADV", "OP": "*"}, {"LOWER": {"IN": IMPERSONAL_WORDS}},
         ]])
         self.cues.add("IMPERSONAL_VERB", [[

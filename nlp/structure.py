@@ -42,18 +42,19 @@ class Section(str, enum.Enum):
 SECTION_TITLES: dict[Section, re.Pattern[str]] = {
     Section.RECOMMENDATIONS: re.compile(
         r"\b(?:preconisations?|propositions?|recommandations?|suggestions?|pistes?"
-        r"|axes? (?:d amelioration|de progres|de travail)|leviers? d (?:amelioration|action)"
+        r"|(?:axes?|points?|voies?) (?:d amelioration|de progres|de travail)|leviers? d (?:amelioration|action)"
+        r"|orientations? (?:proposees|retenues|a retenir|prioritaires)"
         r"|actions? (?:a mener|a engager|a conduire|proposees|prioritaires)"
         r"|ameliorations? (?:a apporter|proposees|souhaitees|possibles)"
         r"|mesures? (?:proposees|a prendre)|ce qu il (?:faudrait|faut) (?:faire|changer|ameliorer))\b"
     ),
     Section.STRENGTHS: re.compile(
         r"\b(?:atouts?|reussites?|points? forts?|forces?|points? positifs?|bonnes? pratiques?"
-        r"|ce qui (?:fonctionne|marche)|succes|points? d appui|satisfactions?|avancees)\b"
+        r"|ce qui (?:fonctionne|marche)|succes|points? d appui|satisfactions?|avancees|elements? positifs?)\b"
     ),
     Section.WEAKNESSES: re.compile(
         r"\b(?:fragilites?|difficultes?|points? faibles?|faiblesses?|freins?|limites?"
-        r"|points? de vigilance|obstacles?|points? negatifs?|dysfonctionnements?|blocages?"
+        r"|points? (?:de vigilance|d attention)|obstacles?|(?:points?|elements?) negatifs?|dysfonctionnements?|blocages?"
         r"|ce qui (?:ne fonctionne pas|ne marche pas|pose probleme)|problemes? rencontres?"
         r"|ecueils?|insuffisances?)\b"
     ),
@@ -72,7 +73,8 @@ _TITLE_HEADS = {
     "ameliorations", "mesures", "atouts", "atout", "reussites", "points", "forces",
     "bonnes", "succes", "fragilites", "fragilite", "difficultes", "faiblesses", "freins",
     "limites", "obstacles", "dysfonctionnements", "blocages", "enjeux", "contexte",
-    "introduction", "situation", "etat", "bilan", "synthese", "conclusion", "perspectives",
+    "introduction", "situation", "etat", "bilan", "synthese", "conclusion", "perspectives", "orientations",
+    "voies", "elements",
     "autres", "methode", "methodologie", "deroulement", "participants", "presentation",
 }
 #: Column headers naming the theme an author gave to each row.

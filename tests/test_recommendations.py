@@ -227,3 +227,22 @@ def test_every_recommendation_gets_a_theme():
     found = findings_from_documents([(None, document)], "contribution").recommendations
     assert [r.theme for r in found] == ["moyens", "formation"]
     assert all(r.theme_source == "model" and 0 < r.theme_score <= 1 for r in found)
+
+
+def test_sub_headings_inside_the_recommendations_keep_the_section_and_give_the_theme():
+    document = Document(blocks=[
+        Block(BlockKind.HEADING, Provenance(file="note.docx", paragraph=0), text="Points d'amélioration", level=1),
+        Block(BlockKind.HEADING, Provenance(file="note.docx", paragraph=1), text="Axe 1 : Gouvernance", level=2),
+        Block(BlockKind.PARAGRAPH, Provenance(file="note.docx", paragraph=2),
+              text="Il nous semble important d'ouvrir le comité technique aux habitants."),
+        Block(BlockKind.HEADING, Provenance(file="note.docx", paragraph=3), text="Axe 2 : Moyens", level=2),
+        Block(BlockKind.LIST_ITEM, Provenance(file="note.docx", paragraph=4),
+              text="Les crédits devraient être versés avant le printemps."),
+        Block(BlockKind.HEADING, Provenance(file="note.docx", paragraph=5), text="Annexes", level=1),
+        Block(BlockKind.LIST_ITEM, Provenance(file="note.docx", paragraph=6), text="Lister les membres du conseil."),
+    ])
+    found = findings_from_documents([(None, document)], "contribution").recommendations
+    assert [(r.text, r.theme, r.theme_source) for r in found] == [
+        ("Il nous semble important d'ouvrir le comité technique aux habitants.", "gouvernance", "label"),
+        ("Les crédits devraient être versés avant le printemps.", "moyens", "label"),
+    ]
