@@ -146,10 +146,11 @@ def read_passages(passages: list[Passage], assessments: bool = True) -> Findings
         if is_recommendation(reading, passage, labelled):
             findings.recommendations.append(Recommendation(**vars(found), theme_label=passage.theme_label))
         elif assessments and _is_assessment(reading):
+            origin = "table" if passage.kind is BlockKind.TABLE else "heading"
             if passage.only_in(Section.STRENGTHS):
-                findings.strengths.append(replace(found, origin="heading"))
+                findings.strengths.append(replace(found, origin=origin))
             elif passage.only_in(Section.WEAKNESSES):
-                findings.weaknesses.append(replace(found, origin="heading"))
+                findings.weaknesses.append(replace(found, origin=origin))
     return findings
 
 

@@ -12,8 +12,7 @@ row that names them.
 their section. It first repairs what text extraction loses, mostly from PDF:
 bullets read as glyphs or `(cid:127)` inside a paragraph, list items wrapped
 over several lines, headings run into the paragraph that follows them. It
-knows nothing about sentences; `nlp/recommendations.py` and
-`nlp/assessments.py` read the passages.
+knows nothing about sentences: `nlp/findings.py` reads the passages.
 """
 
 from __future__ import annotations
