@@ -53,6 +53,11 @@ PROPOSING_VERBS = [
     "préconiser", "proposer", "recommander", "suggérer", "conseiller", "souhaiter", "demander",
     "appeler", "plaider", "insister", "vouloir", "espérer", "prôner", "encourager", "militer",
 ]
+#: What a letter wishes to do, not what it recommends ("nous souhaitons remercier").
+COURTESY_VERBS = [
+    "remercier", "souligner", "rappeler", "signaler", "préciser", "indiquer", "informer", "transmettre",
+    "adresser", "saluer", "partager", "porter", "attirer", "féliciter", "excuser", "présenter",
+]
 #: Subjects that are the author of the contribution (or its participants).
 AUTHOR_SUBJECTS = ["nous", "on", "je", "j'"]
 AUTHOR_NOUNS = [
@@ -144,10 +149,14 @@ class PrescriptionReader:
             {"RIGHT_ID": "verb", "RIGHT_ATTRS": {"LEMMA": {"IN": PROPOSING_VERBS}, "POS": "VERB"}},
             {"LEFT_ID": "verb", "REL_OP": ">", "RIGHT_ID": "subject",
              "RIGHT_ATTRS": {"DEP": {"IN": ["nsubj", "expl:subj"]}, "LOWER": {"IN": AUTHOR_SUBJECTS}}},
-        ], [
+        ]])
+        # "Les participants recommandent de…/que…": a clause must follow, for
+        # "le conseil citoyen propose une fête chaque année" describes.
+        self.structures.add("PARTICIPANTS_PROPOSE", [[
             {"RIGHT_ID": "verb", "RIGHT_ATTRS": {"LEMMA": {"IN": PROPOSING_VERBS}, "POS": "VERB"}},
             {"LEFT_ID": "verb", "REL_OP": ">", "RIGHT_ID": "subject",
              "RIGHT_ATTRS": {"DEP": "nsubj", "LEMMA": {"IN": AUTHOR_NOUNS}}},
+            {"LEFT_ID": "verb", "REL_OP": ">", "RIGHT_ID": "clause", "RIGHT_ATTRS": {"DEP": {"IN": ["xcomp", "ccomp"]}}},
         ]])
         self.structures.add("MODAL", [[
             {"RIGHT_ID": "verb", "RIGHT_ATTRS": {"LEMMA": {"IN": ["devoir", "pouvoir", "gagner", "mériter"]},
@@ -174,9 +183,8 @@ class PrescriptionReader:
         for match_id, token_ids in self.structures(doc):
             name = doc.vocab.strings[match_id]
             verb = doc[token_ids[0]]
-            if name == "AUTHOR_PROPOSES":
-                if not any(child.lower_ == "vous" for child in verb.children):  # "je vous propose": a letter
-                    cue_verbs.append(verb)
+            if name in ("AUTHOR_PROPOSES", "PARTICIPANTS_PROPOSE") and _proposes(verb):
+                cue_verbs.append(verb)
             elif name == "MODAL":
                 modal = modal or not is_past(verb)
             elif name == "QUOTED_TEXT" and verb.dep_ == "ROOT" and not _conditional(verb):
@@ -189,13 +197,21 @@ class PrescriptionReader:
             infinitive=first is not None and _opens_on_infinitive(first),
             wish=doc[0].lower_ in ("que", "qu'", "qu’") and root.pos_ in ("VERB", "AUX"),
             modal=modal,
-            nominal=first is not None and first.i == root.i and _is_action_noun(first),
+            nominal=_is_nominal(doc, root),
             past=(bool(cue_verbs) and not governing) or (not cue_verbs and is_past(root)),
             quotation=quotation or bool(_QUOTING_OPENERS.match(fold(text))),
             question=text.endswith("?"),
             introduction=bool(_INTRODUCTION.search(fold(text))),
             too_short=len(words) < 3,
         )
+
+
+def _proposes(verb: Token) -> bool:
+    """Not a letter's courtesy: "je vous propose de nous rencontrer", "nous
+    souhaitons souligner / remercier…"."""
+    if any(child.lower_ == "vous" for child in verb.children):
+        return False
+    return not any(child.dep_ == "xcomp" and child.lemma_ in COURTESY_VERBS for child in verb.children)
 
 
 def is_past(verb: Token) -> bool:
@@ -241,10 +257,14 @@ def _opens_on_infinitive(token: Token) -> bool:
     return token.pos_ in ("VERB", "AUX") and "Inf" in token.morph.get("VerbForm")
 
 
-def _is_action_noun(token: Token) -> bool:
-    if token.pos_ not in ("NOUN", "PROPN") or token.i != 0:
+def _is_nominal(doc: Doc, root: Token) -> bool:
+    """A verbless sentence headed by a noun of action: "Création d'un fonds.",
+    "La mise en place d'un réseau départemental."."""
+    if root.pos_ not in ("NOUN", "PROPN") or any(t.pos_ not in ("DET", "PUNCT") for t in doc[: root.i]):
         return False
-    lemma = token.lemma_.lower()
+    if any("Fin" in t.morph.get("VerbForm") for t in doc):
+        return False
+    lemma = root.lemma_.lower()
     return lemma in _ACTION_NOUNS or bool(_ACTION_NOUN.search(lemma))
 
 

@@ -45,7 +45,8 @@ SECTION_TITLES: dict[Section, re.Pattern[str]] = {
         r"|orientations? (?:proposees|retenues|a retenir|prioritaires)"
         r"|actions? (?:a mener|a engager|a conduire|proposees|prioritaires)"
         r"|ameliorations? (?:a apporter|proposees|souhaitees|possibles)"
-        r"|mesures? (?:proposees|a prendre)|ce qu il (?:faudrait|faut) (?:faire|changer|ameliorer))\b"
+        r"|mesures? (?:proposees|a prendre)|ce qu il (?:faudrait|faut) (?:faire|changer|ameliorer)"
+        r"|(?:nos|les|principales) (?:demandes|attentes))\b"
     ),
     Section.STRENGTHS: re.compile(
         r"\b(?:atouts?|reussites?|points? forts?|forces?|points? positifs?|bonnes? pratiques?"
@@ -76,6 +77,9 @@ _TITLE_HEADS = {
     "voies", "elements",
     "autres", "methode", "methodologie", "deroulement", "participants", "presentation",
 }
+#: "Nos propositions", "Les principales difficultés": a determiner may open a title.
+_TITLE_DETERMINERS = {"nos", "les", "principales", "principaux", "quelques", "des"}
+_TITLE_NOUNS = {"demandes", "attentes", "principales", "principaux"}
 #: Column headers naming the theme an author gave to each row.
 _THEME_COLUMN = re.compile(r"^(?:themes?|thematiques?|axes?|domaines?|categories?|champs?)\b")
 
@@ -330,7 +334,11 @@ def _inline_titles(text: str) -> Iterator[tuple[int, int]]:
             i += 1
             continue
         k = i + 1 if _NUMBER_TOKEN.fullmatch(words[i].group()) else i
-        if k >= len(words) or not words[k].group()[:1].isupper() or fold(words[k].group()) not in _TITLE_HEADS:
+        head = fold(words[k].group()) if k < len(words) else ""
+        if not words[k - (k == len(words))].group()[:1].isupper() or (
+            head not in _TITLE_HEADS and (head not in _TITLE_DETERMINERS or k + 1 >= len(words)
+                                          or fold(words[k + 1].group()) not in _TITLE_HEADS | _TITLE_NOUNS)
+        ):
             i += 1
             continue
         j = k + 1
