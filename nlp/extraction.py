@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass, field
 
 from bilan.nlp.departments import DepartmentGuess, decide_departments
@@ -10,6 +11,8 @@ from bilan.nlp.findings import Finding, Recommendation, extract_findings
 from bilan.nlp.gazetteer import get_department_finder
 from bilan.nlp.kind import classify_kind
 from bilan.parsers.message import ParsedMessage
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -46,8 +49,17 @@ def extract(parsed: ParsedMessage) -> Extraction:
 
 
 def add_findings(extraction: Extraction, parsed: ParsedMessage) -> None:
-    """Recommendations, strengths and weaknesses, read once the kind is known."""
-    findings = extract_findings(parsed, extraction.kind)
+    """Recommendations, strengths and weaknesses, read once the kind is known.
+    A failure here leaves the rest of the message's extraction standing: the
+    message is flagged for review with the reason."""
+    try:
+        findings = extract_findings(parsed, extraction.kind)
+    except Exception as exc:  # one unreadable document must not lose the kind and departments
+        log.exception("recommendations could not be read")
+        extraction.needs_review = True
+        reason = f"recommendations could not be read: {type(exc).__name__}: {exc}"
+        extraction.review_reason = "; ".join(filter(None, [extraction.review_reason, reason]))
+        return
     extraction.recommendations = findings.recommendations
     extraction.strengths = findings.strengths
     extraction.weaknesses = findings.weaknesses

@@ -119,3 +119,20 @@ def test_the_readme_queries_run(warehouse):
     assert len(results[1]) == 2
     assert ("centre social", 1) in [tuple(row) for row in results[2]]
     assert [tuple(row) for row in results[3]] == [("02", 1, 1)]
+
+
+def test_a_failure_reading_findings_keeps_the_message_and_flags_it(warehouse, monkeypatch):
+    """The error path, forced: no real document is known to break the reader."""
+    from bilan.storage.models import Message
+
+    def broken_reader(parsed, kind):
+        raise ValueError("unreadable table")
+
+    monkeypatch.setattr("bilan.nlp.extraction.extract_findings", broken_reader)
+    archived = archive_raw(warehouse, RawMessage(raw=_raw(), source="test:1"))
+    assert process_archived(warehouse, archived.sha256).processed == 1
+    with warehouse.engine.connect() as connection:
+        row = connection.execute(select(Message.kind, Message.needs_review, Message.review_reason)).one()
+    assert row.kind == "contribution" and row.needs_review
+    assert "recommendations could not be read: ValueError: unreadable table" in row.review_reason
+    assert _count(warehouse, Recommendation) == 0

@@ -90,6 +90,9 @@ def test_cue_phrases_are_found_anywhere_and_kept_in_the_text():
         ("paragraph", "Il serait souhaitable d'ouvrir le local le samedi matin. Les habitants apprécient le lieu."),
         ("paragraph", "Les participants recommandent de publier un calendrier des réunions."),
         ("paragraph", "Je vous propose de nous rencontrer la semaine prochaine."),
+        ("paragraph", "Le centre social propose des ateliers de couture chaque semaine."),
+        ("paragraph", "Nous souhaitons remercier les agents de la ville pour leur aide."),
+        ("paragraph", "Il est prévu d'organiser une nouvelle rencontre au printemps."),
     )
     assert _recommendations(document) == [
         "Par ailleurs, nous préconisons de confier l'animation des réunions à une association du quartier.",
@@ -245,4 +248,24 @@ def test_sub_headings_inside_the_recommendations_keep_the_section_and_give_the_t
     assert [(r.text, r.theme, r.theme_source) for r in found] == [
         ("Il nous semble important d'ouvrir le comité technique aux habitants.", "gouvernance", "label"),
         ("Les crédits devraient être versés avant le printemps.", "moyens", "label"),
+    ]
+
+
+def test_plain_text_body_with_titles_on_their_own_lines():
+    """Lines of a plain-text body are joined into paragraphs: the titles are
+    found inside them."""
+    from bilan.parsers.text import parse_text
+
+    body = (
+        "Madame, Monsieur,\n\n"
+        "I. Contexte\nLe conseil citoyen s'est réuni quatre fois. En 2020, les habitants avaient suggéré "
+        "de créer un jardin partagé, ce qui a été fait.\n\n"
+        "II. Nos demandes\nNous demandons que les conseils citoyens soient consultés avant chaque programmation.\n"
+        "La mise en place d'un réseau départemental des conseils citoyens.\n"
+        "Que penser de la baisse des crédits ?\n\n"
+        "Cordialement,\nMarie Dupont\n"
+    )
+    assert _recommendations(parse_text(body.encode(), "body")) == [
+        "Nous demandons que les conseils citoyens soient consultés avant chaque programmation.",
+        "La mise en place d'un réseau départemental des conseils citoyens.",
     ]
