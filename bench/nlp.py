@@ -86,7 +86,7 @@ def main() -> None:
         "reading (" + "+".join(READING_COMPONENTS) + ")": (
             _best(args.runs, lambda: list(nlp.pipe(sentences, disable=not_reading))), len(sentences)),
         "ner (findings only)": (_best(args.runs, lambda: get_mention_finder().find_many(found)), len(found)),
-        "theme textcat (recommendations)": (_best(args.runs, lambda: themes.predict(found)), len(found)),
+        "theme textcat (same sentences)": (_best(args.runs, lambda: themes.predict(found)), len(found)),
         "full pipeline, for comparison": (_best(args.runs, lambda: list(nlp.pipe(sentences))), len(sentences)),
     }
     extract_seconds = _best(args.runs, lambda: [findings_from_documents(d, k) for k, d in messages])
