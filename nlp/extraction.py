@@ -98,38 +98,6 @@ def _content_signals(annexes: AnnexTables, surveys: list[SurveyResponse]) -> Con
     )
 
 
-def _add_structure(
-    extraction: Extraction, parsed: ParsedMessage, kind: Kind, annexes: AnnexTables, surveys: list[SurveyResponse]
-) -> None:
-    """Who wrote, how the department answered, the annex rows, the survey
-    answers, follow-up cues and attachment roles."""
-    extraction.sender_role = sender_role(parsed, kind)
-    extraction.attachment_roles = attachment_roles(parsed, kind, annexes, surveys)
-    extraction.survey_responses = surveys
-    extraction.pii = kind is Kind.SURVEY_RESPONSE or any(s.has_pii for s in surveys)
-    if kind is not Kind.CONTRIBUTION:
-        return
-    extraction.annexe1_rows = annexes.annexe1
-    extraction.annexe2_rows = annexes.annexe2
-    extraction.follow_up = detect_follow_up(parsed)
-    extraction.modality = detect_modality(parsed, documents_only=extraction.follow_up.relation is not None)
-    if extraction.modality != 3:
-        meeting = find_meeting(parsed, parsed.envelope.received_at or parsed.envelope.date)
-        if meeting is not None:
-            extraction.meeting_date = meeting.date
-            extraction.meeting_participants = meeting.participants
-
-
-def _content_signals(annexes: AnnexTables, surveys: list[SurveyResponse]) -> ContentSignals:
-    rows = annexes.annexe1 + annexes.annexe2
-    return ContentSignals(
-        annex_labels=annexes.department_labels,
-        qpv_codes=[r.values["qpv_code"] for r in rows if r.values.get("qpv_code")],
-        annex_communes=list(dict.fromkeys(r.values["commune"] for r in rows if r.values.get("commune"))),
-        survey_places=[s.conseil_citoyen for s in surveys if s.conseil_citoyen],
-    )
-
-
 def add_findings(extraction: Extraction, parsed: ParsedMessage) -> None:
     """Recommendations, strengths and weaknesses, read once the kind is known.
     A failure here leaves the rest of the message's extraction standing: the
