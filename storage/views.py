@@ -364,6 +364,15 @@ WHERE m.processed_at IS NULL OR m.needs_review
 #: A message still counts when no later message replaces it.
 _CURRENT = "NOT EXISTS (SELECT 1 FROM message later WHERE later.supersedes_id = m.id)"
 
+#: Where an annex row was read: file, sheet (or page) and row.
+ANNEX_SOURCE_COLUMNS = (
+    Column("source_file", "Fichier source"),
+    Column("source_sheet", "Feuille"),
+    Column("source_page", "Page", "int"),
+    Column("source_row", "Ligne source", "int"),
+)
+ANNEX_SOURCE_SQL = ", ".join(f"r.{c.name} AS {c.name}" for c in ANNEX_SOURCE_COLUMNS)
+
 ANNEXE1_ROW = AnalystView(
     name="annexe1",
     title="Annexe 1",
@@ -389,10 +398,7 @@ ANNEXE1_ROW = AnalystView(
         Column("participation_pilotage", "Participation au pilotage", "bool"),
         Column("formation_suivie", "Formation suivie", "bool"),
         Column("budget_annuel_eur", "Budget annuel (€)", "float"),
-        Column("source_file", "Fichier source"),
-        Column("source_sheet", "Feuille"),
-        Column("source_page", "Page", "int"),
-        Column("source_row", "Ligne source", "int"),
+        *ANNEX_SOURCE_COLUMNS,
     ),
     sql=f"""
 SELECT
@@ -414,10 +420,7 @@ SELECT
         AS participation_pilotage,
     CASE WHEN r.formation_suivie IS NULL THEN NULL WHEN r.formation_suivie THEN 1 ELSE 0 END AS formation_suivie,
     r.budget_annuel_eur AS budget_annuel_eur,
-    r.source_file AS source_file,
-    r.source_sheet AS source_sheet,
-    r.source_page AS source_page,
-    r.source_row AS source_row
+    {ANNEX_SOURCE_SQL}
 FROM annexe1_row r
 JOIN message m ON m.id = r.message_id
 LEFT JOIN department d ON d.code = r.department_code
@@ -452,10 +455,7 @@ ANNEXE2_ROW = AnalystView(
         Column("porteur", "Porteur"),
         Column("annee_creation", "Année de création", "int"),
         Column("habitants_mobilises", "Habitants mobilisés", "int"),
-        Column("source_file", "Fichier source"),
-        Column("source_sheet", "Feuille"),
-        Column("source_page", "Page", "int"),
-        Column("source_row", "Ligne source", "int"),
+        *ANNEX_SOURCE_COLUMNS,
     ),
     sql=f"""
 SELECT
@@ -470,10 +470,7 @@ SELECT
     r.porteur AS porteur,
     r.annee_creation AS annee_creation,
     r.habitants_mobilises AS habitants_mobilises,
-    r.source_file AS source_file,
-    r.source_sheet AS source_sheet,
-    r.source_page AS source_page,
-    r.source_row AS source_row
+    {ANNEX_SOURCE_SQL}
 FROM annexe2_row r
 JOIN message m ON m.id = r.message_id
 LEFT JOIN department d ON d.code = r.department_code
