@@ -12,7 +12,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEBIAN_PACKAGES = dovecot-imapd chromium tesseract-ocr tesseract-ocr-fra libreoffice-writer-nogui libreoffice-calc-nogui
 DEMO_DIR = var/demo
 
-.PHONY: demo test install install-test debian-packages clean
+.PHONY: demo test install install-test debian-packages clean train-themes
 
 $(BIN)/bilan: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,9 @@ debian-packages:
 
 test: install debian-packages
 	$(BIN)/python -m pytest
+
+train-themes: install
+	$(BIN)/bilan train-themes
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -320,5 +320,18 @@ def evaluate(
     typer.echo(format_metrics(metrics))
 
 
+@app.command("train-themes")
+def train_themes(
+    data: Annotated[Optional[Path], typer.Option("--data", help="Labelled sentences (JSON lines); default: the project's own set.", exists=True, dir_okay=False)] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Model folder to write; default: the one the pipeline loads.", file_okay=False)] = None,
+) -> None:
+    """Train the recommendation theme classifier and print its accuracy on held-out sentences."""
+    from bilan.nlp.theme_training import train_theme_model
+    from bilan.nlp.themes import MODEL_DIR, TRAINING_DATA
+
+    metrics = train_theme_model(data or TRAINING_DATA, out or MODEL_DIR)
+    typer.echo(metrics.describe())
+
+
 if __name__ == "__main__":
     app()

@@ -132,7 +132,7 @@ def build_report(warehouse: Warehouse, now: dt.datetime | None = None) -> str:
     series = contributions_by_day(warehouse.engine, campaign)
     closes = closes_at(campaign)
     with warehouse.engine.connect() as connection:
-        recommendations = counts_by(connection, "recommendation", ("theme", "region"))
+        recommendations = counts_by(connection, "recommendations", ("theme", "region"))
     by_code = {s.code: s for s in statuses}
     viewbox, groups = department_shapes()
     regions: dict[str, Counter] = {}

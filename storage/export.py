@@ -13,7 +13,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from bilan.storage.models import Annexe1Row, Annexe2Row, Attachment, Message, MessageDepartment
+from bilan.storage.models import (
+    Annexe1Row,
+    Annexe2Row,
+    Attachment,
+    Message,
+    MessageDepartment,
+    Recommendation,
+    Strength,
+    Weakness,
+)
 from bilan.storage.status import department_statuses
 from bilan.storage.warehouse import Warehouse
 
@@ -35,6 +44,7 @@ def export_contract(warehouse: Warehouse) -> dict[str, Any]:
         message_ids = {m.id: m.message_id for m in messages}
         exported = [_message(m, message_ids) for m in messages]
         _add_annex_rows(session, messages, exported)
+        _add_findings(session, [m.id for m in messages], exported)
         by_department: dict[str, list[str]] = {}
         for row in session.execute(
             select(MessageDepartment.department_code, Message.message_id)
@@ -118,3 +128,15 @@ def _plain_number(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
+def _add_findings(session: Session, ids: list[int], exported: list[dict[str, Any]]) -> None:
+    """Fill `recommendations` ({text, theme}), `strengths` and `weaknesses`
+    (texts) of each exported message, in the order they were found."""
+    by_message: dict[int, dict[str, list]] = {i: {"recommendations": [], "strengths": [], "weaknesses": []} for i in ids}
+    for model, key in ((Recommendation, "recommendations"), (Strength, "strengths"), (Weakness, "weaknesses")):
+        for row in session.scalars(select(model).order_by(model.message_id, model.position)):
+            if row.message_id not in by_message:
+                continue
+            item = {"text": row.text, "theme": row.theme} if model is Recommendation else row.text
+            by_message[row.message_id][key].append(item)
+    for message_id, record in zip(ids, exported):
+        record.update(by_message[message_id])

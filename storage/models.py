@@ -15,6 +15,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Double,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -22,7 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 
@@ -318,3 +319,69 @@ class Acknowledgement(Base):
 
 
 Index("ix_message_department_code", MessageDepartment.department_code)
+
+
+# --------------------------------------------------------------------------- #
+# Recommendations, strengths, weaknesses and the entities they mention
+# --------------------------------------------------------------------------- #
+
+
+class _FoundSentence:
+    """Columns shared by recommendations, strengths and weaknesses: the message,
+    the order in it, the text, the departments, and where it was found (the
+    attachment's position, then file, page, sheet, cell, paragraph)."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("message.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, comment="order in the message")
+    text: Mapped[str] = mapped_column(Text)
+    departments: Mapped[str] = mapped_column(String(40), default="", comment="codes of the message, space-separated")
+    attachment_position: Mapped[int | None] = mapped_column(Integer, comment="null: the message body")
+    file: Mapped[str | None] = mapped_column(Text)
+    page: Mapped[int | None] = mapped_column(Integer)
+    sheet: Mapped[str | None] = mapped_column(String(255))
+    cell_range: Mapped[str | None] = mapped_column(String(40))
+    paragraph: Mapped[int | None] = mapped_column(Integer)
+    origin: Mapped[str] = mapped_column(String(16), comment="heading, table, cue, label or survey")
+
+    @declared_attr.directive
+    def __table_args__(cls):
+        return (UniqueConstraint("message_id", "position"),)
+
+
+class Recommendation(_FoundSentence, Base):
+    """A recommendation as written, with its theme."""
+
+    __tablename__ = "recommendation"
+
+    theme: Mapped[str | None] = mapped_column(String(32), index=True)
+    theme_score: Mapped[float | None] = mapped_column(Float)
+    theme_source: Mapped[str | None] = mapped_column(String(8), comment="label (the author's) or model")
+
+
+class Strength(_FoundSentence, Base):
+    """An atout or réussite listed in a contribution."""
+
+    __tablename__ = "strength"
+
+
+class Weakness(_FoundSentence, Base):
+    """A fragilité or difficulté listed in a contribution."""
+
+    __tablename__ = "weakness"
+
+
+class Mention(Base):
+    """An organisation, place or QPV named in a recommendation, strength or
+    weakness (exactly one of the three keys is set)."""
+
+    __tablename__ = "mention"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("message.id", ondelete="CASCADE"), index=True)
+    recommendation_id: Mapped[int | None] = mapped_column(ForeignKey("recommendation.id", ondelete="CASCADE"), index=True)
+    strength_id: Mapped[int | None] = mapped_column(ForeignKey("strength.id", ondelete="CASCADE"), index=True)
+    weakness_id: Mapped[int | None] = mapped_column(ForeignKey("weakness.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(16), index=True, comment="organisation, place or qpv")
+    text: Mapped[str] = mapped_column(Text, comment="as written")
+    normalized: Mapped[str] = mapped_column(Text, comment="what to count on (canonical organisation kind)")

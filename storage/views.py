@@ -364,6 +364,15 @@ WHERE m.processed_at IS NULL OR m.needs_review
 #: A message still counts when no later message replaces it.
 _CURRENT = "NOT EXISTS (SELECT 1 FROM message later WHERE later.supersedes_id = m.id)"
 
+#: Where an annex row was read: file, sheet (or page) and row.
+ANNEX_SOURCE_COLUMNS = (
+    Column("source_file", "Fichier source"),
+    Column("source_sheet", "Feuille"),
+    Column("source_page", "Page", "int"),
+    Column("source_row", "Ligne source", "int"),
+)
+ANNEX_SOURCE_SQL = ", ".join(f"r.{c.name} AS {c.name}" for c in ANNEX_SOURCE_COLUMNS)
+
 ANNEXE1_ROW = AnalystView(
     name="annexe1",
     title="Annexe 1",
@@ -389,10 +398,7 @@ ANNEXE1_ROW = AnalystView(
         Column("participation_pilotage", "Participation au pilotage", "bool"),
         Column("formation_suivie", "Formation suivie", "bool"),
         Column("budget_annuel_eur", "Budget annuel (€)", "float"),
-        Column("source_file", "Fichier source"),
-        Column("source_sheet", "Feuille"),
-        Column("source_page", "Page", "int"),
-        Column("source_row", "Ligne source", "int"),
+        *ANNEX_SOURCE_COLUMNS,
     ),
     sql=f"""
 SELECT
@@ -414,10 +420,7 @@ SELECT
         AS participation_pilotage,
     CASE WHEN r.formation_suivie IS NULL THEN NULL WHEN r.formation_suivie THEN 1 ELSE 0 END AS formation_suivie,
     r.budget_annuel_eur AS budget_annuel_eur,
-    r.source_file AS source_file,
-    r.source_sheet AS source_sheet,
-    r.source_page AS source_page,
-    r.source_row AS source_row
+    {ANNEX_SOURCE_SQL}
 FROM annexe1_row r
 JOIN message m ON m.id = r.message_id
 LEFT JOIN department d ON d.code = r.department_code
@@ -452,10 +455,7 @@ ANNEXE2_ROW = AnalystView(
         Column("porteur", "Porteur"),
         Column("annee_creation", "Année de création", "int"),
         Column("habitants_mobilises", "Habitants mobilisés", "int"),
-        Column("source_file", "Fichier source"),
-        Column("source_sheet", "Feuille"),
-        Column("source_page", "Page", "int"),
-        Column("source_row", "Ligne source", "int"),
+        *ANNEX_SOURCE_COLUMNS,
     ),
     sql=f"""
 SELECT
@@ -470,10 +470,7 @@ SELECT
     r.porteur AS porteur,
     r.annee_creation AS annee_creation,
     r.habitants_mobilises AS habitants_mobilises,
-    r.source_file AS source_file,
-    r.source_sheet AS source_sheet,
-    r.source_page AS source_page,
-    r.source_row AS source_row
+    {ANNEX_SOURCE_SQL}
 FROM annexe2_row r
 JOIN message m ON m.id = r.message_id
 LEFT JOIN department d ON d.code = r.department_code
@@ -520,6 +517,116 @@ WHERE NOT a.pii AND a.topic NOT IN ('name', 'phone', 'email', 'address')
 """,
 )
 
+THEME_LABELS = {
+    "formation": "formation",
+    "moyens": "moyens",
+    "gouvernance": "gouvernance",
+    "renouvellement": "renouvellement",
+    "articulation": "articulation des instances",
+    "communication": "communication",
+    "autonomie": "autonomie",
+    "accompagnement": "accompagnement",
+    "publics": "publics éloignés",
+    "numerique": "numérique",
+    "reconnaissance": "reconnaissance",
+}
+
+RECOMMENDATIONS = AnalystView(
+    name="recommendations",
+    title="Préconisations",
+    description="one row per recommendation and department: from current contributions and from "
+    "members' survey answers, as written, with its theme and where it was found",
+    requires=("recommendation", "message", "message_department", "department"),
+    order_by="department_code NULLS LAST, message_id, position",
+    columns=(
+        Column("recommendation_id", "Préconisation (n°)", "int"),
+        Column("message_id", "Message (n°)", "int"),
+        Column("position", "Ordre dans le message", "int"),
+        Column("source_kind", "Source", labels=KIND_LABELS),
+        Column("department_code", "Code département"),
+        Column("department_name", "Département"),
+        Column("region", "Région"),
+        Column("received_at", "Reçu le", "datetime"),
+        Column("theme", "Thème", labels=THEME_LABELS),
+        Column("text", "Préconisation"),
+        Column("file", "Fichier source"),
+        Column("page", "Page", "int"),
+        Column("sheet", "Feuille"),
+        Column("paragraph", "Paragraphe", "int"),
+    ),
+    sql=f"""
+SELECT
+    r.id AS recommendation_id,
+    m.id AS message_id,
+    r.position AS position,
+    m.kind AS source_kind,
+    md.department_code AS department_code,
+    d.name AS department_name,
+    d.region AS region,
+    m.received_at AS received_at,
+    r.theme AS theme,
+    r.text AS text,
+    r.file AS file,
+    r.page AS page,
+    r.sheet AS sheet,
+    r.paragraph AS paragraph
+FROM recommendation r
+JOIN message m ON m.id = r.message_id
+LEFT JOIN message_department md ON md.message_id = m.id
+LEFT JOIN department d ON d.code = md.department_code
+WHERE m.kind = 'survey_response' OR (m.kind = 'contribution' AND {_CURRENT})
+""",
+)
+
+FINDING_LABELS = {"strength": "atout ou réussite", "weakness": "fragilité ou difficulté"}
+
+STRENGTHS_WEAKNESSES = AnalystView(
+    name="strengths_weaknesses",
+    title="Atouts et fragilités",
+    description="one row per strength (atouts, réussites) or weakness (fragilités, difficultés) "
+    "of a current contribution and department, as written, with where it was found",
+    requires=("strength", "weakness", "message", "message_department", "department"),
+    order_by="department_code NULLS LAST, message_id, nature, position",
+    columns=(
+        Column("nature", "Nature", labels=FINDING_LABELS),
+        Column("item_id", "Élément (n°)", "int"),
+        Column("message_id", "Message (n°)", "int"),
+        Column("position", "Ordre dans le message", "int"),
+        Column("department_code", "Code département"),
+        Column("department_name", "Département"),
+        Column("region", "Région"),
+        Column("received_at", "Reçu le", "datetime"),
+        Column("text", "Texte"),
+        Column("file", "Fichier source"),
+        Column("page", "Page", "int"),
+        Column("paragraph", "Paragraphe", "int"),
+    ),
+    sql=f"""
+SELECT
+    f.nature AS nature,
+    f.id AS item_id,
+    m.id AS message_id,
+    f.position AS position,
+    md.department_code AS department_code,
+    d.name AS department_name,
+    d.region AS region,
+    m.received_at AS received_at,
+    f.text AS text,
+    f.file AS file,
+    f.page AS page,
+    f.paragraph AS paragraph
+FROM (
+    SELECT 'strength' AS nature, id, message_id, position, text, file, page, paragraph FROM strength
+    UNION ALL
+    SELECT 'weakness' AS nature, id, message_id, position, text, file, page, paragraph FROM weakness
+) f
+JOIN message m ON m.id = f.message_id
+LEFT JOIN message_department md ON md.message_id = m.id
+LEFT JOIN department d ON d.code = md.department_code
+WHERE m.kind = 'contribution' AND {_CURRENT}
+""",
+)
+
 
 #: Every analyst view, in creation order (a view comes after those it reads).
 VIEWS: tuple[AnalystView, ...] = (
@@ -531,6 +638,8 @@ VIEWS: tuple[AnalystView, ...] = (
     ANNEXE1_ROW,
     ANNEXE2_ROW,
     SURVEY_ANSWER,
+    RECOMMENDATIONS,
+    STRENGTHS_WEAKNESSES,
 )
 
 

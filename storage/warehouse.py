@@ -29,11 +29,15 @@ from bilan.storage.models import (
     Campaign,
     ExtractedText,
     ImapProgress,
+    Mention,
     Message,
     MessageDepartment,
     SurveyAnswer,
     SurveyResponse,
     Reminder,
+    Recommendation,
+    Strength,
+    Weakness,
 )
 from bilan.storage.reference import seed_reference
 
@@ -149,6 +153,7 @@ class Warehouse:
                 select(MessageDepartment.department_code).where(MessageDepartment.message_id == message.id)
             ))
             _delete_derived(session, message.id)
+            _delete_findings(session, message.id)
             _insert_attachments(session, message.id, parsed, extraction)
             _insert_texts(session, message.id, parsed)
             session.add_all(
@@ -157,6 +162,7 @@ class Warehouse:
                 )
                 for d in extraction.departments
             )
+            _insert_findings(session, message.id, extraction)
             message.kind = extraction.kind
             message.sender_role = extraction.sender_role
             message.modality = extraction.modality
@@ -442,4 +448,50 @@ def _insert_texts(session, message_id: int, parsed: ParsedMessage) -> None:
                 blocks=len(document.blocks),
                 tables=len(document.tables),
             )
+        )
+
+
+# -- recommendations, strengths, weaknesses and their mentions --
+
+
+def _delete_findings(session, message_id: int) -> None:
+    for table in (Mention, Recommendation, Strength, Weakness):
+        session.execute(delete(table).where(table.message_id == message_id))
+
+
+def _insert_findings(session, message_id: int, extraction: Extraction) -> None:
+    """One row per recommendation, strength and weakness, in the order found,
+    each with its provenance and the departments of its message; then the
+    entities each one mentions."""
+    departments = " ".join(d.code for d in extraction.departments)
+    groups = (
+        (Recommendation, "recommendation_id", extraction.recommendations),
+        (Strength, "strength_id", extraction.strengths),
+        (Weakness, "weakness_id", extraction.weaknesses),
+    )
+    for model, key, items in groups:
+        rows = []
+        for position, item in enumerate(items):
+            row = model(
+                message_id=message_id,
+                position=position,
+                text=item.text,
+                departments=departments,
+                attachment_position=item.attachment,
+                file=item.provenance.file,
+                page=item.provenance.page,
+                sheet=item.provenance.sheet,
+                cell_range=item.provenance.cell_range,
+                paragraph=item.provenance.paragraph,
+                origin=item.origin,
+            )
+            if model is Recommendation:
+                row.theme, row.theme_score, row.theme_source = item.theme, item.theme_score, item.theme_source
+            rows.append(row)
+        session.add_all(rows)
+        session.flush()  # the ids the mentions point to
+        session.add_all(
+            Mention(message_id=message_id, label=m.label, text=m.text, normalized=m.normalized, **{key: row.id})
+            for row, item in zip(rows, items)
+            for m in item.mentions
         )

@@ -26,6 +26,10 @@ FLOORS = {
     "annexe1_cell_accuracy": 0.95,
     "annexe2_cell_accuracy": 0.95,
     "attachment_status_accuracy": 0.98,
+    "recommendation_f1": 0.90,
+    "recommendation_theme_accuracy": 0.85,
+    "strength_f1": 0.85,
+    "weakness_f1": 0.85,
 }
 
 

