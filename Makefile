@@ -24,7 +24,7 @@ install: $(BIN)/bilan
 
 demo: install
 	rm -rf $(DEMO_DIR)
-	BILAN_DATABASE_URL=sqlite:///$(DEMO_DIR)/bilan.db $(BIN)/bilan ingest --from-dir samples/mailbox
+	BILAN_DATABASE_URL=sqlite:///$(DEMO_DIR)/bilan.db $(BIN)/bilan import samples/mailbox
 	BILAN_DATABASE_URL=sqlite:///$(DEMO_DIR)/bilan.db $(BIN)/bilan status
 	BILAN_DATABASE_URL=sqlite:///$(DEMO_DIR)/bilan.db $(BIN)/bilan report --out $(DEMO_DIR)/rapport.html
 

@@ -5,7 +5,11 @@ set from the topmost Received header), then runs `bilan ingest` in a new
 process against a fresh SQLite warehouse, and prints messages/s,
 attachments/s, total seconds, seconds per stage and peak RSS.
 
-    .venv/bin/python bench/ingest.py [--corpus ../shared/corpus/dev] [--runs 1]
+    .venv/bin/python bench/ingest.py [--corpus ../shared/corpus/dev] [--runs 1] [--flow]
+
+`--flow` runs the Prefect flow `ingest_mailbox` with no server configured,
+i.e. with the temporary Prefect server it then starts (what `bilan ingest`
+did before it learnt to skip Prefect when no API is configured).
 """
 
 from __future__ import annotations
@@ -29,7 +33,13 @@ from tests.dovecot import DovecotServer  # noqa: E402
 STAGES = ("fetch", "archive", "parse", "extract", "load")
 
 
-def run_once(corpus: Path, workdir: Path) -> dict:
+FLOW = (
+    "import json, sys; from bilan.flows.ingest import ingest_mailbox; "
+    "open(sys.argv[1], 'w').write(json.dumps(ingest_mailbox().to_json()))"
+)
+
+
+def run_once(corpus: Path, workdir: Path, via_flow: bool = False) -> dict:
     messages = sorted((corpus / "messages").glob("*.eml"))
     with DovecotServer(workdir / "dovecot") as server:
         server.append_many(messages)
@@ -45,11 +55,12 @@ def run_once(corpus: Path, workdir: Path) -> dict:
             "BILAN_IMAP_SSL": "false",
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         }
+        env.pop("PREFECT_API_URL", None)
+        command = [str(REPO / ".venv" / "bin" / "bilan"), "ingest", "--report", str(report)]
+        if via_flow:
+            command = [str(REPO / ".venv" / "bin" / "python"), "-c", FLOW, str(report)]
         start = time.perf_counter()
-        subprocess.run(
-            [str(REPO / ".venv" / "bin" / "bilan"), "ingest", "--report", str(report)],
-            env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
+        subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         total = time.perf_counter() - start
     summary = json.loads(report.read_text())
     summary["total_seconds"] = total
@@ -59,13 +70,17 @@ def run_once(corpus: Path, workdir: Path) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", type=Path, default=REPO.parent / "shared" / "corpus" / "dev")
+    default_corpus = Path(os.environ.get("BILAN_CORPUS_DIR", REPO.parent / "shared" / "corpus" / "dev"))
+    parser.add_argument("--corpus", type=Path, default=default_corpus)
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--flow", action="store_true", help="run the Prefect flow with a temporary server")
     args = parser.parse_args()
+    if not any((args.corpus / "messages").glob("*.eml")):
+        raise SystemExit(f"no messages in {args.corpus / 'messages'} (give --corpus or BILAN_CORPUS_DIR)")
     results = []
     for _ in range(args.runs):
         with tempfile.TemporaryDirectory(prefix="bilan-bench-") as workdir:
-            results.append(run_once(args.corpus, Path(workdir)))
+            results.append(run_once(args.corpus, Path(workdir), via_flow=args.flow))
     median = statistics.median
     total = median(r["total_seconds"] for r in results)
     messages = results[0]["new"]

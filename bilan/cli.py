@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
+from datetime import datetime
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -51,19 +53,122 @@ def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show deb
 def ingest(
     from_dir: Annotated[
         Optional[Path],
-        typer.Option("--from-dir", help="Read a folder of .eml files instead of the IMAP mailbox.", exists=True, file_okay=False),
+        typer.Option("--from-dir", help="Read a folder of .eml files instead of the IMAP mailbox (same as `bilan import PATH`).", exists=True, file_okay=False),
     ] = None,
     report: Annotated[
         Optional[Path], typer.Option("--report", help="Also write the run's summary (counts, seconds per stage) as JSON.")
     ] = None,
 ) -> None:
     """Fetch new messages (IMAP from the settings, or --from-dir), archive them, parse and load them."""
-    from bilan.flows.ingest import ingest_mailbox
+    _run_ingestion(from_dir, report)
 
-    summary = ingest_mailbox(from_dir=str(from_dir) if from_dir else None)
+
+@app.command("import")
+def import_(
+    path: Annotated[
+        Path, typer.Argument(help="A folder of .eml files, one .eml, an mbox file (Thunderbird export) or a Maildir.", exists=True)
+    ],
+    report: Annotated[
+        Optional[Path], typer.Option("--report", help="Also write the run's summary (counts, seconds per stage) as JSON.")
+    ] = None,
+) -> None:
+    """Import a local mailbox (format detected); the receipt time is the topmost Received header."""
+    _run_ingestion(path, report)
+
+
+def _run_ingestion(path: Optional[Path], report: Optional[Path]) -> None:
+    """Under a configured Prefect server, as the `ingest_mailbox` flow (the
+    run is recorded there); otherwise the same functions directly, without
+    paying for a temporary server whose records would vanish at exit."""
+    from bilan.flows.events import prefect_api_configured
+
+    _show_progress_logs()
+    with _user_errors():
+        if prefect_api_configured():
+            from bilan.flows.ingest import ingest_mailbox
+
+            summary = ingest_mailbox(from_dir=str(path) if path else None)
+        else:
+            from bilan.flows.ingest import run_ingestion
+            from bilan.flows.progress import progress_for
+
+            summary = run_ingestion(get_settings(), path, progress_for(console))
     console.print(summary.describe(), soft_wrap=True)
     if report is not None:
         report.write_text(json.dumps(summary.to_json(), indent=1), encoding="utf-8")
+
+
+@app.command()
+def watch(
+    dispatch: Annotated[
+        bool, typer.Option("--dispatch", help="Only announce new mail (Prefect event); workers of the `ingest-on-new-mail` deployment ingest it.")
+    ] = False,
+    poll: Annotated[bool, typer.Option("--poll", help="Poll every BILAN_IMAP_POLL_SECONDS even if the server has IDLE.")] = False,
+) -> None:
+    """Watch the IMAP folder (IDLE, else polling) and ingest each message as soon as it arrives."""
+    import signal
+
+    from bilan.flows.watch import Watcher
+
+    _show_progress_logs()
+    watcher = Watcher(get_settings(), dispatch=dispatch, poll=poll)
+    signal.signal(signal.SIGTERM, lambda *_: watcher.stop())
+    with _user_errors():
+        try:
+            total = watcher.run()
+        except KeyboardInterrupt:
+            watcher.stop()
+            total = watcher.total
+    console.print(f"stopped; {total.describe()}", soft_wrap=True)
+
+
+@app.command()
+def reprocess(
+    department: Annotated[list[str], typer.Option("--department", "-d", help="Only messages for this department code (repeatable).")] = [],
+    since: Annotated[Optional[datetime], typer.Option(formats=["%Y-%m-%d"], help="Only messages received on or after this day (campaign time zone).")] = None,
+    until: Annotated[Optional[datetime], typer.Option(formats=["%Y-%m-%d"], help="Only messages received on or before this day.")] = None,
+    kind: Annotated[list[str], typer.Option("--kind", "-k", help="Only messages of this kind, as last classified (repeatable).")] = [],
+    only_failed: Annotated[bool, typer.Option("--only-failed", help="Only messages whose processing failed.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say how many messages match, change nothing.")] = False,
+) -> None:
+    """Parse and extract archived messages again (all, or a selection), without touching IMAP."""
+    from bilan.flows.pipeline import open_warehouse
+    from bilan.flows.progress import progress_for
+    from bilan.flows.reprocess import Selection, reprocess as run
+
+    settings = get_settings()
+    selection = Selection(
+        departments=tuple(department), since=since.date() if since else None, until=until.date() if until else None,
+        kinds=tuple(kind), only_failed=only_failed, timezone=settings.campaign_timezone,
+    )
+    if dry_run:
+        count = len(selection.matching(open_warehouse(settings)))
+        console.print(f"{count} message(s) would be reprocessed ({selection.describe()})")
+        return
+    _show_progress_logs()
+    summary = run(settings, selection, progress_for(console))
+    console.print(f"reprocessed {selection.describe()}: {summary.describe()}", soft_wrap=True)
+
+
+def _show_progress_logs() -> None:
+    """Long commands say what they do (connections, progress) unless -v asked for more."""
+    logger = logging.getLogger("bilan")
+    if logger.getEffectiveLevel() > logging.INFO:
+        logger.setLevel(logging.INFO)
+
+
+@contextlib.contextmanager
+def _user_errors():
+    """A mailbox, path or lock problem ends the command with its message, not a traceback."""
+    from bilan.flows.imap import ImapError
+    from bilan.flows.sources import SourceError
+    from bilan.storage.lock import LockTimeout
+
+    try:
+        yield
+    except (ImapError, SourceError, LockTimeout) as exc:
+        console.print(f"[red]error:[/] {exc}", soft_wrap=True)
+        raise typer.Exit(1) from None
 
 
 class StatusFilter(str, Enum):

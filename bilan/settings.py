@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr
@@ -36,6 +37,50 @@ class Settings(BaseSettings):
     imap_password: SecretStr = SecretStr("")
     imap_folder: str = "INBOX"
     imap_ssl: bool = True
+
+    # -- mailbox: secure connections, marking, watching (see flows/imap.py, flows/watch.py) --
+    imap_starttls: bool = Field(
+        default=False, description="Without BILAN_IMAP_SSL: upgrade the plain port with STARTTLS."
+    )
+    imap_allow_plaintext: bool = Field(
+        default=False, description="Allow plain IMAP (no TLS) to a host that is not on loopback."
+    )
+    imap_ca_file: Path | None = Field(
+        default=None, description="PEM file of the CA(s) to trust instead of the system's."
+    )
+    imap_auth: Literal["password", "xoauth2"] = "password"
+    imap_password_block: str | None = Field(
+        default=None, description="Name of a Prefect Secret block holding the IMAP password."
+    )
+    imap_oauth2_token: SecretStr = SecretStr("")
+    imap_oauth2_token_block: str | None = Field(
+        default=None, description="Name of a Prefect Secret block holding the XOAUTH2 access token."
+    )
+    imap_keyword: str = Field(
+        default="$BilanIngested",
+        description="Keyword set on a message once its rows are committed; empty: do not mark.",
+    )
+    imap_move_to: str | None = Field(
+        default=None, description="Folder to move ingested messages to (only if the server has MOVE)."
+    )
+    imap_poll_seconds: float = Field(
+        default=60.0, gt=0, description="Polling interval when IDLE is not offered."
+    )
+    imap_idle_seconds: float = Field(
+        default=25 * 60.0,
+        gt=0,
+        le=29 * 60.0,
+        description="Re-issue IDLE after this long (RFC 2177: servers may drop it after 30 minutes).",
+    )
+    imap_reconnect_max_seconds: float = Field(
+        default=300.0, gt=0, description="Longest pause between two reconnection attempts."
+    )
+    imap_batch_size: int = Field(
+        default=20, gt=0, description="Messages fetched per round trip; progress advances per batch."
+    )
+    lock_timeout_seconds: float = Field(
+        default=600.0, gt=0, description="How long an ingestion waits for another one on the same folder."
+    )
 
     campaign_name: str = "Bilan des démarches participatives 2021"
     campaign_deadline: dt.date = dt.date(2021, 12, 10)
@@ -111,6 +156,13 @@ class Settings(BaseSettings):
     @property
     def imap_port_or_default(self) -> int:
         return self.imap_port or (993 if self.imap_ssl else 143)
+
+    @property
+    def imap_security(self) -> Literal["ssl", "starttls", "plain"]:
+        """Implicit TLS (IMAPS), STARTTLS on the plain port, or no TLS at all."""
+        if self.imap_ssl:
+            return "ssl"
+        return "starttls" if self.imap_starttls else "plain"
 
     @property
     def deadline_utc(self) -> dt.datetime:

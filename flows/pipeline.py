@@ -11,20 +11,63 @@ import time
 import traceback
 from collections import Counter, defaultdict
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email.parser import BytesHeaderParser
+from functools import lru_cache
+from itertools import islice
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bilan.flows.sources import RawMessage
 from bilan.nlp.extraction import extract
-from concurrent.futures import Future, ThreadPoolExecutor
-
 from bilan.parsers.cache import ParseCache
 from bilan.parsers.limits import Limits
 from bilan.parsers.message import ParsedMessage, parse_message, read_envelope
 from bilan.parsers.pool import shared_pool
 from bilan.storage.warehouse import ArchivedMessage, Warehouse
 
+if TYPE_CHECKING:
+    from bilan.flows.progress import Progress
+    from bilan.settings import Settings
+
 log = logging.getLogger(__name__)
+
+#: Messages archived before their processing starts: enough to keep the
+#: parser workers busy, few enough that a crash repeats little.
+BATCH = 20
+
+
+@lru_cache(maxsize=4)
+def _warehouse(database_url: str, archive_dir: str) -> Warehouse:
+    from bilan.settings import get_settings
+
+    settings = get_settings().model_copy(update={"database_url": database_url, "archive_dir": Path(archive_dir)})
+    return Warehouse.open(settings)
+
+
+def open_warehouse(settings: Settings) -> Warehouse:
+    """One warehouse per process and database (migrations run once)."""
+    return _warehouse(settings.database_url, str(settings.archive_path))
+
+
+@dataclass(frozen=True)
+class IngestedMessage:
+    """What one message became once processed: the payload of the
+    `bilan.message.ingested` event."""
+
+    sha256: str
+    message_id: str | None
+    kind: str
+    departments: list[str]
+
+
+@dataclass(frozen=True)
+class Processing:
+    """How to parse: the limits and the parse cache of the settings."""
+
+    limits: Limits = field(default_factory=Limits)
+    cache: ParseCache | None = None
 
 
 @dataclass
@@ -51,6 +94,8 @@ class IngestSummary:
     failed: int = 0
     attachments: Counter = field(default_factory=Counter)
     seconds: dict[str, float] = field(default_factory=dict)
+    #: Messages processed by this run, in order (for events and logs).
+    ingested: list[IngestedMessage] = field(default_factory=list)
 
     def add(self, other: IngestSummary) -> None:
         self.new += other.new
@@ -58,6 +103,7 @@ class IngestSummary:
         self.processed += other.processed
         self.failed += other.failed
         self.attachments.update(other.attachments)
+        self.ingested.extend(other.ingested)
         for stage, seconds in other.seconds.items():
             self.seconds[stage] = self.seconds.get(stage, 0.0) + seconds
 
@@ -123,32 +169,84 @@ def process_archived(
     if stored:
         summary.processed += 1
         summary.attachments.update(a.status.value for a in parsed.attachments)
+        summary.ingested.append(
+            IngestedMessage(
+                sha256=sha256,
+                message_id=parsed.envelope.message_id,
+                kind=extraction.kind,
+                departments=[d.code for d in extraction.departments],
+            )
+        )
     return summary
 
 
-def ingest_source_messages(
-    warehouse: Warehouse, messages: Iterator[RawMessage]
-) -> tuple[list[str], IngestSummary]:
-    """Archive every message of a source; return those that still need processing."""
-    clock = StageClock()
+def ingest_batch(
+    warehouse: Warehouse,
+    messages: list[RawMessage],
+    *,
+    processing: Processing = Processing(),
+    clock: StageClock | None = None,
+    progress: Progress | None = None,
+) -> IngestSummary:
+    """Archive a few messages, then process those not processed yet (by an
+    earlier run, or by another process meanwhile), parsing ahead in the
+    background. Returns once every row of the batch is committed."""
+    clock = clock or StageClock()
     summary = IngestSummary()
     pending: list[str] = []
+    for message in messages:
+        with clock.stage("archive"):
+            archived = archive_raw(warehouse, message)
+        summary.new += archived.new
+        summary.already_known += not archived.new
+        if not archived.processed:
+            pending.append(archived.sha256)
+        elif progress is not None:
+            progress.advance()
+    summary.add(
+        process_many(warehouse, pending, limits=processing.limits, cache=processing.cache, progress=progress,
+                     clock=clock)
+    )  # fmt: skip
+    return summary
+
+
+def ingest_messages(
+    warehouse: Warehouse,
+    messages: Iterator[RawMessage],
+    *,
+    processing: Processing = Processing(),
+    progress: Progress | None = None,
+) -> IngestSummary:
+    """Archive and process the messages of a source by batches, so that a
+    crash loses nothing (what is archived is processed by the next run)."""
+    clock = StageClock()
+    summary = IngestSummary()
     iterator = iter(messages)
     while True:
         with clock.stage("fetch"):
-            message = next(iterator, None)
-        if message is None:
+            batch = list(islice(iterator, BATCH))
+        if not batch:
             break
-        with clock.stage("archive"):
-            archived = archive_raw(warehouse, message)
-        if archived.new:
-            summary.new += 1
-        else:
-            summary.already_known += 1
-        if not archived.processed:
-            pending.append(archived.sha256)
+        summary.add(ingest_batch(warehouse, batch, processing=processing, clock=clock, progress=progress))
     summary.seconds = dict(clock.seconds)
-    return pending, summary
+    return summary
+
+
+def process_backlog(
+    warehouse: Warehouse, *, processing: Processing = Processing(), progress: Progress | None = None
+) -> IngestSummary:
+    """Process what earlier runs archived but did not finish (a crash) or
+    could not process (their error is kept; they are tried again)."""
+    shas = warehouse.unprocessed()
+    if not shas:
+        return IngestSummary()
+    log.info("%d archived message(s) left to process by an earlier run", len(shas))
+    if progress is not None:
+        progress.start(len(shas), "left by earlier runs")
+    summary = process_many(warehouse, shas, limits=processing.limits, cache=processing.cache, progress=progress)
+    if progress is not None:
+        progress.finish()
+    return summary
 
 
 def parse_setup(settings) -> tuple[Limits, ParseCache]:
@@ -158,6 +256,12 @@ def parse_setup(settings) -> tuple[Limits, ParseCache]:
     return settings.parse_limits(), ParseCache(settings.parse_cache_path)
 
 
+def processing_for(settings) -> Processing:
+    """`parse_setup` as one value for the functions above."""
+    limits, cache = parse_setup(settings)
+    return Processing(limits=limits, cache=cache)
+
+
 def process_many(
     warehouse: Warehouse,
     shas: list[str],
@@ -165,11 +269,14 @@ def process_many(
     replace: bool = False,
     limits: Limits = Limits(),
     cache: ParseCache | None = None,
+    progress: Progress | None = None,
+    clock: StageClock | None = None,
 ) -> IngestSummary:
     """Process messages in order, parsing the next ones in the background
     while the current one is extracted and loaded, so that the parser
     workers stay busy (a message alone rarely has files for all of them)."""
-    clock = StageClock()
+    own_clock = clock is None
+    clock = clock or StageClock()
     summary = IngestSummary()
     ahead = max(shared_pool().size, 1)
 
@@ -188,5 +295,8 @@ def process_many(
                     prefetched=futures.pop(position),
                 )
             )
-    summary.seconds = dict(clock.seconds)
+            if progress is not None:
+                progress.advance()
+    if own_clock:
+        summary.seconds = dict(clock.seconds)
     return summary

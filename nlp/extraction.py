@@ -6,6 +6,10 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, field
 
+from bilan.nlp.departments import DepartmentGuess, decide_departments
+from bilan.nlp.gazetteer import get_department_finder
+from bilan.nlp.kind import classify_kind
+from bilan.nlp.original import original_message_id
 from bilan.nlp.annex_tables import AnnexRow, AnnexTables, extract_annex_tables
 from bilan.nlp.attachments import attachment_roles
 from bilan.nlp.departments import ContentSignals, DepartmentGuess, decide_departments
@@ -34,6 +38,8 @@ class Extraction:
     review_reason: str | None = None
     #: Role of each attachment, by its index in the message's flat list.
     attachment_roles: dict[int, str] = field(default_factory=dict)
+    #: Bounces, read receipts, auto-replies: the Message-ID of the message they answer.
+    original_message_id: str | None = None
     #: Annexe 1 / Annexe 2 rows, typed, de-duplicated, with their source.
     annexe1_rows: list[AnnexRow] = field(default_factory=list)
     annexe2_rows: list[AnnexRow] = field(default_factory=list)
@@ -60,6 +66,7 @@ def extract(parsed: ParsedMessage) -> Extraction:
         departments=decision.departments,
         needs_review=decision.needs_review,
         review_reason=decision.reason,
+        original_message_id=original_message_id(parsed, kind),
     )
     _add_structure(extraction, parsed, kind, annexes, surveys)
     add_findings(extraction, parsed)

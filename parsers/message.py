@@ -21,8 +21,10 @@ from bilan.parsers.cache import ParseCache
 from bilan.parsers.document import Document, EmbeddedFile, ParseError, ParseStatus
 from bilan.parsers.images import image_facts, is_small
 from bilan.parsers.limits import Limits
+from bilan.parsers.registry import parse_file
 from bilan.parsers.pool import ParseJob, ParserPool, shared_pool
 from bilan.parsers.registry import IMAGE_FORMATS, ParseOutcome
+from bilan.parsers.report import reported_message_id
 from bilan.parsers.sniff import sniff_format
 from bilan.parsers.text import parse_html, parse_text
 
@@ -53,6 +55,8 @@ class Envelope:
     content_type: str = "text/plain"
     report_type: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    #: For a delivery or read report: the Message-ID of the message it is about.
+    reported_message_id: str | None = None
 
 
 @dataclass
@@ -101,6 +105,7 @@ def parse_message(
     through `cache` when one is given."""
     message = email.message_from_bytes(raw, policy=email.policy.default)
     envelope = read_envelope(message)
+    envelope.reported_message_id = reported_message_id(message)
     body, files = split_message(message)
     parsed = ParsedMessage(envelope=envelope, body=body)
     walker = _FileWalker(limits, pool if pool is not None else shared_pool(), cache)
@@ -252,7 +257,9 @@ def parse_attached_message(data: bytes, filename: str) -> Document:
     message = email.message_from_bytes(data, policy=email.policy.default)
     body, files = split_message(message, filename=filename)
     envelope = read_envelope(message)
-    body.metadata.update({"subject": envelope.subject, "from": envelope.sender_address})
+    body.metadata.update(
+        {"subject": envelope.subject, "from": envelope.sender_address, "message_id": envelope.message_id}
+    )
     body.files = files
     return body
 

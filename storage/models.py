@@ -90,7 +90,7 @@ class Message(Base):
     subject: Mapped[str] = mapped_column(Text, default="")
     sent_at: Mapped[dt.datetime | None] = mapped_column(comment="Date header: the sender's clock")
     received_at: Mapped[dt.datetime | None] = mapped_column(index=True)
-    source: Mapped[str] = mapped_column(String(200), comment="imap://user@host/folder, dir:..., ...")
+    source: Mapped[str] = mapped_column(Text, comment="imap://user@host/folder;UIDVALIDITY=..;UID=.., file:///...")
     size: Mapped[int] = mapped_column(BigInteger)
     archived_at: Mapped[dt.datetime]
     # Filled by processing (parse + extract); `processed_at` is null until done.
@@ -106,6 +106,10 @@ class Message(Base):
     review_reason: Mapped[str | None] = mapped_column(Text)
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("message.id", ondelete="SET NULL"))
     complements_id: Mapped[int | None] = mapped_column(ForeignKey("message.id", ondelete="SET NULL"))
+    original_message_id: Mapped[str | None] = mapped_column(
+        String(998), index=True, comment="bounce, read receipt, auto-reply: Message-ID of the message it answers"
+    )
+    original_id: Mapped[int | None] = mapped_column(ForeignKey("message.id", ondelete="SET NULL"))
     # What the message says of an earlier one; `supersedes_id` / `complements_id`
     # are resolved from these against the other messages (storage/followups.py).
     follow_up: Mapped[str | None] = mapped_column(String(16), comment="supersedes | complements")

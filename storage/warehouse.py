@@ -19,6 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bilan.storage.archive import RawArchive
 from bilan.storage.db import get_engine, transaction, upgrade_schema
+from bilan.storage.lock import named_lock
 from bilan.storage.followups import resolve_follow_ups
 from bilan.storage.models import (
     Annexe1Row,
@@ -172,6 +173,7 @@ class Warehouse:
             message.review_reason = extraction.review_reason
             message.process_error = None
             message.processed_at = utcnow()
+            _link_original(session, message, extraction.original_message_id)
             _record_structure(session, message, extraction, previous_departments, self.campaign.timezone)
         return True
 
@@ -210,6 +212,57 @@ class Warehouse:
                     where=ImapProgress.last_uid < uid,
                 )
             )
+
+    def imap_uidvalidities(self, account: str, folder: str) -> set[int]:
+        """Every UIDVALIDITY this folder has had in the warehouse's memory."""
+        with self.engine.connect() as connection:
+            return set(
+                connection.scalars(
+                    select(ImapProgress.uidvalidity).where(
+                        ImapProgress.account == account, ImapProgress.folder == folder
+                    )
+                )
+            )
+
+    # -- concurrency --
+
+    def lock(self, name: str, timeout: float = 600.0):
+        """A lock shared with every process writing to this warehouse (see `storage/lock.py`)."""
+        return named_lock(self.engine, name, timeout)
+
+    # -- reprocessing --
+
+    def select_messages(
+        self,
+        *,
+        departments: Iterable[str] = (),
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        kinds: Iterable[str] = (),
+        only_failed: bool = False,
+    ) -> list[str]:
+        """sha256 of the archived messages matching every given criterion,
+        in order of receipt: received in [since, until), of one of `kinds`
+        (as last classified), speaking for one of `departments`."""
+        query = select(Message.sha256).order_by(Message.received_at, Message.id)
+        departments, kinds = list(departments), list(kinds)
+        if departments:
+            query = query.where(
+                Message.id.in_(
+                    select(MessageDepartment.message_id).where(MessageDepartment.department_code.in_(departments))
+                )
+            )
+        if since is not None:
+            query = query.where(Message.received_at >= since)
+        if until is not None:
+            query = query.where(Message.received_at < until)
+        if kinds:
+            query = query.where(Message.kind.in_(kinds))
+        if only_failed:
+            query = query.where(Message.process_error.is_not(None))
+        with self.engine.connect() as connection:
+            return list(connection.scalars(query))
+
 
     # -- outgoing mail: claimed before sending, so that two runs never both send --
 
@@ -274,6 +327,27 @@ class Warehouse:
                     error=error[:4000] if error else None,
                 )
             )
+
+
+def _link_original(session, message: Message, original_message_id: str | None) -> None:
+    """Point a bounce, receipt or auto-reply to the message it answers when
+    the warehouse has it, and earlier answers to this message once it arrives."""
+    message.original_message_id = original_message_id
+    message.original_id = None
+    if original_message_id:
+        message.original_id = session.scalar(
+            select(Message.id)
+            .where(Message.message_id == original_message_id, Message.id != message.id)
+            .order_by(Message.received_at, Message.id)
+            .limit(1)
+        )
+    if message.message_id:
+        session.execute(
+            update(Message)
+            .where(Message.original_message_id == message.message_id, Message.original_id.is_(None))
+            .where(Message.id != message.id)
+            .values(original_id=message.id)
+        )
 
 
 def _delete_derived(session, message_id: int) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bilan.flows.pipeline import archive_raw, ingest_source_messages, process_archived, process_many
+from bilan.flows.pipeline import archive_raw, ingest_messages, process_archived
 from bilan.flows.sources import DirectorySource, RawMessage
 
 
@@ -16,5 +16,4 @@ def load_raw(warehouse, raw: bytes, source: str = "test") -> str:
 
 
 def load_folder(warehouse, folder: Path) -> None:
-    pending, _ = ingest_source_messages(warehouse, iter(DirectorySource(folder)))
-    process_many(warehouse, pending)
+    ingest_messages(warehouse, iter(DirectorySource(folder)))

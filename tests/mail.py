@@ -66,3 +66,24 @@ def zip_bytes(files: dict[str, bytes]) -> bytes:
 
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 DOCX = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")
+
+
+def numbered_messages(count: int, tag: str = "lot", start: datetime | None = None) -> list[bytes]:
+    """`count` distinct contributions, each with a small .docx, as an MX
+    stores them (CRLF, a Received header one minute apart)."""
+    from datetime import timedelta, timezone
+
+    start = start or datetime(2021, 12, 1, 9, 0, tzinfo=timezone.utc)
+    raws = []
+    for n in range(count):
+        mail = message(
+            subject=f"Contribution bilan démarches participatives ({tag} {n})",
+            body=f"Madame, Monsieur,\n\nVeuillez trouver ci-joint notre contribution numéro {n}.\n",
+            received=start + timedelta(minutes=n),
+            message_id=f"<{tag}-{n}@aisne.gouv.fr>",
+        )
+        mail.add_attachment(
+            docx_bytes("Préconisations", [f"Former les conseillers citoyens ({n})"]), *DOCX, filename=f"note-{n}.docx"
+        )
+        raws.append(mail.as_bytes(policy=mail.policy.clone(linesep="\r\n")))
+    return raws
