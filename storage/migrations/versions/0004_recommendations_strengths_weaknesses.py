@@ -1,7 +1,7 @@
 """recommendations strengths weaknesses
 
-Revision ID: 0006
-Revises: 0007
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-11-25
 """
 from __future__ import annotations
@@ -12,8 +12,8 @@ from alembic import op
 from bilan.storage.views import drop_views, replace_views
 
 
-revision = '0006'
-down_revision = '0007'
+revision = '0004'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 

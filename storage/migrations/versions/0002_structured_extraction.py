@@ -1,6 +1,6 @@
 """structured extraction
 
-Revision ID: 0005
+Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-25 22:41:00.589747
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision = '0005'
+revision = '0002'
 down_revision = '0001'
 branch_labels = None
 depends_on = None

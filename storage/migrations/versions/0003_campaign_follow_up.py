@@ -1,7 +1,7 @@
 """campaign follow-up: reminders, acknowledgements, campaign closing time, analyst views
 
-Revision ID: 0007
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-11-25
 
 The analyst views come from the registry in `bilan.storage.views` (one place
@@ -19,8 +19,8 @@ from alembic import op
 
 from bilan.storage.views import drop_views, replace_views
 
-revision = '0007'
-down_revision = '0005'
+revision = '0003'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 

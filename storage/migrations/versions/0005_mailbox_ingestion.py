@@ -1,10 +1,9 @@
 """mailbox ingestion: link answers to their original message; longer source URLs
 
-Revision ID: 0003
-Revises: 0006
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-11-26
 
-Chained after 0006 (the head of main once issues 4, 5, 6 and 7 were merged).
 `message` is rebuilt on SQLite (batch mode) and one of its columns changes
 type, which neither database allows under the analyst views that read it:
 the views are dropped first and created again at the end.
@@ -17,8 +16,8 @@ from alembic import op
 from bilan.storage.views import drop_views, replace_views
 
 
-revision = "0003"
-down_revision = "0006"
+revision = '0005'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
