@@ -191,12 +191,9 @@ class ImapProgress(Base):
     updated_at: Mapped[dt.datetime]
 
 
-class Annexe1Row(Base):
-    """One conseil citoyen (or QPV without one) as reported in an Annexe 1,
-    with where it was read."""
-
-    __tablename__ = "annexe1_row"
-    __table_args__ = (UniqueConstraint("message_id", "position"),)
+class _AnnexRow:
+    """Columns shared by Annexe 1 and Annexe 2 rows: the message, the order in
+    it, where the row was read (file, sheet, page, row) and its department."""
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     message_id: Mapped[int] = mapped_column(ForeignKey("message.id", ondelete="CASCADE"), index=True)
@@ -207,6 +204,18 @@ class Annexe1Row(Base):
     source_page: Mapped[int | None] = mapped_column(Integer)
     source_row: Mapped[int] = mapped_column(Integer)
     department_code: Mapped[str | None] = mapped_column(String(3), index=True, comment="from the QPV code")
+
+    @declared_attr.directive
+    def __table_args__(cls):
+        return (UniqueConstraint("message_id", "position"),)
+
+
+class Annexe1Row(_AnnexRow, Base):
+    """One conseil citoyen (or QPV without one) as reported in an Annexe 1,
+    with where it was read."""
+
+    __tablename__ = "annexe1_row"
+
     commune: Mapped[str | None] = mapped_column(Text)
     qpv_code: Mapped[str | None] = mapped_column(String(16), index=True)
     qpv_nom: Mapped[str | None] = mapped_column(Text)
@@ -221,21 +230,11 @@ class Annexe1Row(Base):
     budget_annuel_eur: Mapped[float | None] = mapped_column(Double)
 
 
-class Annexe2Row(Base):
+class Annexe2Row(_AnnexRow, Base):
     """One participatory practice other than a conseil citoyen, from an Annexe 2."""
 
     __tablename__ = "annexe2_row"
-    __table_args__ = (UniqueConstraint("message_id", "position"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    message_id: Mapped[int] = mapped_column(ForeignKey("message.id", ondelete="CASCADE"), index=True)
-    position: Mapped[int] = mapped_column(Integer, comment="order of the row in the message")
-    attachment_position: Mapped[int | None] = mapped_column(Integer, comment="file it was read from; null: the body")
-    source_file: Mapped[str] = mapped_column(Text)
-    source_sheet: Mapped[str | None] = mapped_column(Text)
-    source_page: Mapped[int | None] = mapped_column(Integer)
-    source_row: Mapped[int] = mapped_column(Integer)
-    department_code: Mapped[str | None] = mapped_column(String(3), index=True, comment="from the QPV code")
     type: Mapped[str | None] = mapped_column(String(32), comment="table_de_quartier|fph|maison_du_projet|budget_participatif|autre")
     commune: Mapped[str | None] = mapped_column(Text)
     qpv_code: Mapped[str | None] = mapped_column(String(16), index=True)

@@ -364,6 +364,14 @@ WHERE m.processed_at IS NULL OR m.needs_review
 #: A message still counts when no later message replaces it.
 _CURRENT = "NOT EXISTS (SELECT 1 FROM message later WHERE later.supersedes_id = m.id)"
 
+#: What opens every annex row: the row, its message and department.
+ANNEX_HEAD_COLUMNS = (
+    Column("row_id", "Ligne (n°)", "int"),
+    Column("message_id", "Message (n°)", "int"),
+    Column("department_code", "Code département"),
+    Column("department_name", "Département"),
+    Column("received_at", "Reçu le", "datetime"),
+)
 #: Where an annex row was read: file, sheet (or page) and row.
 ANNEX_SOURCE_COLUMNS = (
     Column("source_file", "Fichier source"),
@@ -371,21 +379,46 @@ ANNEX_SOURCE_COLUMNS = (
     Column("source_page", "Page", "int"),
     Column("source_row", "Ligne source", "int"),
 )
-ANNEX_SOURCE_SQL = ", ".join(f"r.{c.name} AS {c.name}" for c in ANNEX_SOURCE_COLUMNS)
 
-ANNEXE1_ROW = AnalystView(
+
+def _annex_field(column: Column) -> str:
+    """One field of the annex row table; booleans as 0/1 on both databases."""
+    if column.kind == "bool":
+        return f"CASE WHEN r.{column.name} IS NULL THEN NULL WHEN r.{column.name} THEN 1 ELSE 0 END AS {column.name}"
+    return f"r.{column.name} AS {column.name}"
+
+
+def annex_view(name: str, title: str, description: str, order_by: str, fields: tuple[Column, ...]) -> AnalystView:
+    """The rows of `<name>_row` read from current contributions only, with
+    the head and source columns every annex view shares."""
+    head = "r.id AS row_id, m.id AS message_id, r.department_code AS department_code, "
+    head += "d.name AS department_name, m.received_at AS received_at"
+    select = ",\n    ".join([head, *map(_annex_field, fields + ANNEX_SOURCE_COLUMNS)])
+    return AnalystView(
+        name=name,
+        title=title,
+        description=description,
+        requires=(f"{name}_row", "message", "department"),
+        order_by=order_by,
+        columns=ANNEX_HEAD_COLUMNS + fields + ANNEX_SOURCE_COLUMNS,
+        sql=f"""
+SELECT
+    {select}
+FROM {name}_row r
+JOIN message m ON m.id = r.message_id
+LEFT JOIN department d ON d.code = r.department_code
+WHERE m.kind = 'contribution' AND {_CURRENT}
+""",
+    )
+
+
+ANNEXE1_ROW = annex_view(
     name="annexe1",
     title="Annexe 1",
     description="one row per conseil citoyen reported in an Annexe 1 of a current contribution, "
     "typed, with the file, sheet, page and row it was read from",
-    requires=("annexe1_row", "message", "department"),
     order_by="department_code NULLS LAST, commune NULLS LAST, qpv_code NULLS LAST, message_id, row_id",
-    columns=(
-        Column("row_id", "Ligne (n°)", "int"),
-        Column("message_id", "Message (n°)", "int"),
-        Column("department_code", "Code département"),
-        Column("department_name", "Département"),
-        Column("received_at", "Reçu le", "datetime"),
+    fields=(
         Column("commune", "Commune"),
         Column("qpv_code", "Code QPV"),
         Column("qpv_nom", "Quartier prioritaire"),
@@ -398,34 +431,7 @@ ANNEXE1_ROW = AnalystView(
         Column("participation_pilotage", "Participation au pilotage", "bool"),
         Column("formation_suivie", "Formation suivie", "bool"),
         Column("budget_annuel_eur", "Budget annuel (€)", "float"),
-        *ANNEX_SOURCE_COLUMNS,
     ),
-    sql=f"""
-SELECT
-    r.id AS row_id,
-    m.id AS message_id,
-    r.department_code AS department_code,
-    d.name AS department_name,
-    m.received_at AS received_at,
-    r.commune AS commune,
-    r.qpv_code AS qpv_code,
-    r.qpv_nom AS qpv_nom,
-    CASE WHEN r.conseil_constitue IS NULL THEN NULL WHEN r.conseil_constitue THEN 1 ELSE 0 END AS conseil_constitue,
-    r.date_creation AS date_creation,
-    r.membres_habitants AS membres_habitants,
-    r.membres_acteurs_locaux AS membres_acteurs_locaux,
-    CASE WHEN r.actif IS NULL THEN NULL WHEN r.actif THEN 1 ELSE 0 END AS actif,
-    r.structure_porteuse AS structure_porteuse,
-    CASE WHEN r.participation_pilotage IS NULL THEN NULL WHEN r.participation_pilotage THEN 1 ELSE 0 END
-        AS participation_pilotage,
-    CASE WHEN r.formation_suivie IS NULL THEN NULL WHEN r.formation_suivie THEN 1 ELSE 0 END AS formation_suivie,
-    r.budget_annuel_eur AS budget_annuel_eur,
-    {ANNEX_SOURCE_SQL}
-FROM annexe1_row r
-JOIN message m ON m.id = r.message_id
-LEFT JOIN department d ON d.code = r.department_code
-WHERE m.kind = 'contribution' AND {_CURRENT}
-""",
 )
 
 ANNEXE2_TYPE_LABELS = {
@@ -436,46 +442,20 @@ ANNEXE2_TYPE_LABELS = {
     "autre": "autre",
 }
 
-ANNEXE2_ROW = AnalystView(
+ANNEXE2_ROW = annex_view(
     name="annexe2",
     title="Annexe 2",
     description="one row per other participatory practice (table de quartier, FPH, maison du "
     "projet, budget participatif, other) reported in an Annexe 2 of a current contribution",
-    requires=("annexe2_row", "message", "department"),
     order_by="department_code NULLS LAST, type NULLS LAST, commune NULLS LAST, message_id, row_id",
-    columns=(
-        Column("row_id", "Ligne (n°)", "int"),
-        Column("message_id", "Message (n°)", "int"),
-        Column("department_code", "Code département"),
-        Column("department_name", "Département"),
-        Column("received_at", "Reçu le", "datetime"),
+    fields=(
         Column("type", "Type de démarche", labels=ANNEXE2_TYPE_LABELS),
         Column("commune", "Commune"),
         Column("qpv_code", "Code QPV"),
         Column("porteur", "Porteur"),
         Column("annee_creation", "Année de création", "int"),
         Column("habitants_mobilises", "Habitants mobilisés", "int"),
-        *ANNEX_SOURCE_COLUMNS,
     ),
-    sql=f"""
-SELECT
-    r.id AS row_id,
-    m.id AS message_id,
-    r.department_code AS department_code,
-    d.name AS department_name,
-    m.received_at AS received_at,
-    r.type AS type,
-    r.commune AS commune,
-    r.qpv_code AS qpv_code,
-    r.porteur AS porteur,
-    r.annee_creation AS annee_creation,
-    r.habitants_mobilises AS habitants_mobilises,
-    {ANNEX_SOURCE_SQL}
-FROM annexe2_row r
-JOIN message m ON m.id = r.message_id
-LEFT JOIN department d ON d.code = r.department_code
-WHERE m.kind = 'contribution' AND {_CURRENT}
-""",
 )
 
 SURVEY_ANSWER = AnalystView(
