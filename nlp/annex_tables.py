@@ -19,8 +19,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-import numpy as np
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 
 from bilan.nlp.text import fold
 from bilan.nlp.values import (
@@ -438,19 +437,22 @@ def _synonym_cores() -> tuple[list[str], list[str], list[int]]:
 @lru_cache(maxsize=65536)
 def _core_similarities(core: str) -> tuple[float, ...]:
     """How much a header core reads like each field (`_ALL_FIELDS` order):
-    the best `_core_similarity` to any of its synonyms. One vectorised call
-    per scorer over all synonyms, cached per core: a table repeats the same
-    few header texts over many candidate rows and messages."""
+    the best `_core_similarity` to any of its synonyms, cached per core: a
+    table repeats the same few header texts over many candidate rows and
+    messages. (Plain scorer calls, not `process.cdist`: for one text against
+    a hundred synonyms they are as fast, and they keep the GIL, which cdist
+    releases and must then wait for while the parse threads run.)"""
     cores, compact, starts = _synonym_cores()
     if not core:
         return (0.0,) * len(_ALL_FIELDS)
-    scores = np.maximum.reduce([
-        process.cdist([core], cores, scorer=fuzz.ratio, dtype=np.float64, workers=1)[0],
-        process.cdist([core], cores, scorer=fuzz.token_sort_ratio, dtype=np.float64, workers=1)[0],
-        process.cdist([core.replace(" ", "")], compact, scorer=fuzz.ratio, dtype=np.float64, workers=1)[0],
-    ])
-    scores[[not c for c in cores]] = 0.0  # as `_core_similarity`: an empty core matches nothing
-    return tuple(float(best) for best in np.maximum.reduceat(scores, starts))
+    core_compact = core.replace(" ", "")
+    scores = [
+        max(fuzz.ratio(core, synonym), fuzz.token_sort_ratio(core, synonym), fuzz.ratio(core_compact, synonym_compact))
+        if synonym else 0.0  # as `_core_similarity`: an empty core matches nothing
+        for synonym, synonym_compact in zip(cores, compact)
+    ]
+    ends = [*starts[1:], len(scores)]
+    return tuple(max(scores[start:end]) for start, end in zip(starts, ends))
 
 
 def header_similarity(header: str, synonym: str) -> float:
