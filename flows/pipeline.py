@@ -39,7 +39,7 @@ BATCH = 20
 #: Messages being parsed ahead of the one being extracted, per parser
 #: worker: a parsed message is small (text and cells), and a deep enough
 #: queue lets the other workers go on while one is busy with a slow file.
-PARSE_AHEAD_PER_WORKER = 3
+PARSE_AHEAD_PER_WORKER = 6
 
 
 @lru_cache(maxsize=4)
