@@ -9,8 +9,8 @@ import email.policy
 import logging
 import time
 import traceback
-from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections import Counter, defaultdict, deque
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email.parser import BytesHeaderParser
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bilan.flows.sources import RawMessage
-from bilan.nlp.extraction import extract
+from bilan.nlp.extraction import extract, warm_up_in_background
 from bilan.parsers.cache import ParseCache
 from bilan.parsers.limits import Limits
 from bilan.parsers.message import ParsedMessage, parse_message, read_envelope
@@ -36,6 +36,10 @@ log = logging.getLogger(__name__)
 #: Messages archived before their processing starts: enough to keep the
 #: parser workers busy, few enough that a crash repeats little.
 BATCH = 20
+#: Messages being parsed ahead of the one being extracted, per parser
+#: worker: a parsed message is small (text and cells), and a deep enough
+#: queue lets the other workers go on while one is busy with a slow file.
+PARSE_AHEAD_PER_WORKER = 6
 
 
 @lru_cache(maxsize=4)
@@ -217,19 +221,47 @@ def ingest_messages(
     processing: Processing = Processing(),
     progress: Progress | None = None,
 ) -> IngestSummary:
-    """Archive and process the messages of a source by batches, so that a
-    crash loses nothing (what is archived is processed by the next run)."""
+    """Archive and process the messages of a source, so that a crash loses
+    nothing: a message is archived (raw file and row committed) before it is
+    parsed, and what is archived is processed by the next run if not by this
+    one. Messages are archived by batches as the processing asks for them, so
+    that parsing goes on from one batch to the next."""
     clock = StageClock()
     summary = IngestSummary()
+    summary.add(
+        process_many(warehouse, _archived(warehouse, messages, summary, clock, progress), limits=processing.limits,
+                     cache=processing.cache, progress=progress, clock=clock)
+    )  # fmt: skip
+    summary.seconds = dict(clock.seconds)
+    return summary
+
+
+def _archived(
+    warehouse: Warehouse,
+    messages: Iterator[RawMessage],
+    summary: IngestSummary,
+    clock: StageClock,
+    progress: Progress | None,
+) -> Iterator[str]:
+    """The messages of a source archived `BATCH` at a time, counted in
+    `summary`; yields those left to process."""
     iterator = iter(messages)
     while True:
         with clock.stage("fetch"):
             batch = list(islice(iterator, BATCH))
         if not batch:
-            break
-        summary.add(ingest_batch(warehouse, batch, processing=processing, clock=clock, progress=progress))
-    summary.seconds = dict(clock.seconds)
-    return summary
+            return
+        pending: list[str] = []
+        for message in batch:
+            with clock.stage("archive"):
+                archived = archive_raw(warehouse, message)
+            summary.new += archived.new
+            summary.already_known += not archived.new
+            if not archived.processed:
+                pending.append(archived.sha256)
+            elif progress is not None:
+                progress.advance()
+        yield from pending
 
 
 def process_backlog(
@@ -251,9 +283,21 @@ def process_backlog(
 
 def parse_setup(settings) -> tuple[Limits, ParseCache]:
     """The parsers' limits and cache from the settings; starts the shared
-    parser pool with the configured number of workers."""
+    parser pool with the configured number of workers, and the loading of
+    the NLP models in the background (see `nlp.extraction.warm_up`)."""
     shared_pool(settings.parse_workers)
+    _start_warm_up()
     return settings.parse_limits(), ParseCache(settings.parse_cache_path)
+
+
+_warm_up_started = False
+
+
+def _start_warm_up() -> None:
+    global _warm_up_started
+    if not _warm_up_started:
+        _warm_up_started = True
+        warm_up_in_background()
 
 
 def processing_for(settings) -> Processing:
@@ -264,7 +308,7 @@ def processing_for(settings) -> Processing:
 
 def process_many(
     warehouse: Warehouse,
-    shas: list[str],
+    shas: Iterable[str],
     *,
     replace: bool = False,
     limits: Limits = Limits(),
@@ -274,25 +318,36 @@ def process_many(
 ) -> IngestSummary:
     """Process messages in order, parsing the next ones in the background
     while the current one is extracted and loaded, so that the parser
-    workers stay busy (a message alone rarely has files for all of them)."""
+    workers stay busy (a message alone rarely has files for all of them, and
+    one with a slow file must not leave the other workers idle). `shas` may
+    be a lazy iterator: it is read only as far as the parsing ahead needs."""
     own_clock = clock is None
     clock = clock or StageClock()
     summary = IngestSummary()
-    ahead = max(shared_pool().size, 1)
+    workers = max(shared_pool().size, 1)
+    window = PARSE_AHEAD_PER_WORKER * workers
+    upcoming = iter(shas)
 
     def parse(sha256: str) -> ParsedMessage:
         return parse_message(warehouse.archive.load(sha256), limits, cache=cache)
 
-    with ThreadPoolExecutor(max_workers=ahead, thread_name_prefix="bilan-parse") as executor:
-        futures: dict[int, Future[ParsedMessage]] = {}
-        for position, sha256 in enumerate(shas):
-            for upcoming in range(position, min(position + ahead + 1, len(shas))):
-                if upcoming not in futures:
-                    futures[upcoming] = executor.submit(parse, shas[upcoming])
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bilan-parse") as executor:
+        queue: deque[tuple[str, Future[ParsedMessage]]] = deque()
+
+        def fill() -> None:
+            while len(queue) < window:
+                sha256 = next(upcoming, None)
+                if sha256 is None:
+                    return
+                queue.append((sha256, executor.submit(parse, sha256)))
+
+        fill()
+        while queue:
+            sha256, parsing = queue.popleft()
+            fill()
             summary.add(
                 process_archived(
-                    warehouse, sha256, clock=clock, replace=replace, limits=limits, cache=cache,
-                    prefetched=futures.pop(position),
+                    warehouse, sha256, clock=clock, replace=replace, limits=limits, cache=cache, prefetched=parsing,
                 )
             )
             if progress is not None:

@@ -296,6 +296,10 @@ def _header_at(rows: list[list[Cell]], index: int, start: int) -> _Header | None
         return None
     above = rows[index - 1] if index > start else None
     below = rows[index + 1] if index + 1 < len(rows) else None
+    similarities = [_column_similarities(variants) for variants in _header_texts(row, above, below)]
+    specs = [spec for spec in SPECS if _may_be_header(spec, similarities)]
+    if not specs:
+        return None  # most rows of most tables: no need to read the values below
     data = []
     for following in rows[index + 1 : index + 31]:
         if _looks_like_header(following):
@@ -303,14 +307,27 @@ def _header_at(rows: list[list[Cell]], index: int, start: int) -> _Header | None
         if _is_data_row(following, row):
             data.append(following)
     best: _Header | None = None
-    for spec in SPECS:
-        columns, score = map_columns(spec, _header_texts(row, above, below), data)
+    for spec in specs:
+        columns, score = _map_similar_columns(spec, similarities, data)
         named = [f for f in columns if not f.startswith("_")]
         if len(named) < MIN_FIELDS or not any(f in columns for f in spec.distinctive):
             continue
         if best is None or score > best.score:
             best = _Header(spec, index, columns, score)
     return best
+
+
+def _may_be_header(spec: AnnexSpec, similarities: list[tuple[float, ...] | None]) -> bool:
+    """Can this row be a header of `spec` at all? Enough columns resemble one
+    of its named fields, and one a distinctive field. The values' types only
+    ever remove candidates (see `_map_similar_columns`), so a row that fails
+    here fails there too; this test is only cheaper."""
+    offset = _FIELD_OFFSETS[spec.number]
+    named = [i for i, f in enumerate(spec.fields) if not f.name.startswith("_")]
+    distinctive = [i for i, f in enumerate(spec.fields) if f.name in spec.distinctive]
+    columns = [s[offset : offset + len(spec.fields)] for s in similarities if s is not None]
+    matching = sum(1 for s in columns if any(s[i] >= MIN_HEADER_SIMILARITY for i in named))
+    return matching >= MIN_FIELDS and any(s[i] >= MIN_HEADER_SIMILARITY for s in columns for i in distinctive)
 
 
 def _looks_like_header(row: list[Cell]) -> bool:
@@ -324,11 +341,7 @@ def _looks_like_header(row: list[Cell]) -> bool:
 
 @lru_cache(maxsize=65536)
 def _reads_like_a_header(text: str) -> bool:
-    core = header_core(text)
-    return any(
-        _core_similarity(core, header_core(synonym)) >= 85
-        for spec in SPECS for spec_field in spec.fields for synonym in spec_field.headers
-    )
+    return max(_core_similarities(header_core(text)), default=0.0) >= 85
 
 
 def _header_texts(row: list[Cell], above: list[Cell] | None, below: list[Cell] | None) -> list[list[str]]:
@@ -355,19 +368,26 @@ def map_columns(
     """Assign columns to fields by header similarity, confirmed by the values'
     types; each column to one field at most. Returns field -> column and the
     total score."""
+    return _map_similar_columns(spec, [_column_similarities(v) for v in header_texts], data)
+
+
+def _map_similar_columns(
+    spec: AnnexSpec, similarities: list[tuple[float, ...] | None], data: Sequence[Sequence[Cell]]
+) -> tuple[dict[str, int], float]:
+    """`map_columns` from each column's similarities to every field (see
+    `_column_similarities`)."""
     candidates: list[tuple[float, str, int]] = []
-    for column, variants in enumerate(header_texts):
-        if not variants:
+    offset = _FIELD_OFFSETS[spec.number]
+    for column, column_similarities in enumerate(similarities):
+        if column_similarities is None:
             continue
-        values = [row[column] for row in data if column < len(row) and not is_null(row[column])]
-        cores = [header_core(text) for text in variants if len(text) <= MAX_HEADER_LENGTH]
-        for spec_field in spec.fields:
-            similarity = max(
-                (_core_similarity(core, header_core(synonym)) for core in cores for synonym in spec_field.headers),
-                default=0.0,
-            )
+        values: list[Cell] | None = None  # read only for a column that resembles a field
+        for position, spec_field in enumerate(spec.fields):
+            similarity = column_similarities[offset + position]
             if similarity < MIN_HEADER_SIMILARITY:
                 continue
+            if values is None:
+                values = [row[column] for row in data if column < len(row) and not is_null(row[column])]
             fit = type_fit(spec_field.kind, values)
             if fit is not None and fit < 0.5 and spec_field.kind != "ignore":
                 continue  # the values say it is another kind of column
@@ -381,6 +401,58 @@ def map_columns(
         columns[name] = column
         total += score
     return columns, total
+
+
+def _column_similarities(variants: list[str]) -> tuple[float, ...] | None:
+    """For one column, the best similarity of any way its header reads to
+    each field of every annex (`_ALL_FIELDS` order); None for a column with no
+    header text."""
+    if not variants:
+        return None
+    per_core = [_core_similarities(header_core(text)) for text in variants if len(text) <= MAX_HEADER_LENGTH]
+    if not per_core:
+        return (0.0,) * len(_ALL_FIELDS)
+    return tuple(max(values) for values in zip(*per_core))
+
+
+#: Every field of every annex, in order; a spec's fields start at its offset.
+_ALL_FIELDS: tuple[FieldSpec, ...] = tuple(f for spec in SPECS for f in spec.fields)
+_FIELD_OFFSETS: dict[int, int] = {
+    spec.number: sum(len(s.fields) for s in SPECS[:position]) for position, spec in enumerate(SPECS)
+}
+
+
+@lru_cache(maxsize=1)
+def _synonym_cores() -> tuple[list[str], list[str], list[int]]:
+    """The synonyms' cores, the same without spaces, and where each field's
+    synonyms start in these lists."""
+    cores: list[str] = []
+    starts: list[int] = []
+    for spec_field in _ALL_FIELDS:
+        starts.append(len(cores))
+        cores.extend(header_core(synonym) for synonym in spec_field.headers)
+    return cores, [c.replace(" ", "") for c in cores], starts
+
+
+@lru_cache(maxsize=65536)
+def _core_similarities(core: str) -> tuple[float, ...]:
+    """How much a header core reads like each field (`_ALL_FIELDS` order):
+    the best `_core_similarity` to any of its synonyms, cached per core: a
+    table repeats the same few header texts over many candidate rows and
+    messages. (Plain scorer calls, not `process.cdist`: for one text against
+    a hundred synonyms they are as fast, and they keep the GIL, which cdist
+    releases and must then wait for while the parse threads run.)"""
+    cores, compact, starts = _synonym_cores()
+    if not core:
+        return (0.0,) * len(_ALL_FIELDS)
+    core_compact = core.replace(" ", "")
+    scores = [
+        max(fuzz.ratio(core, synonym), fuzz.token_sort_ratio(core, synonym), fuzz.ratio(core_compact, synonym_compact))
+        if synonym else 0.0  # as `_core_similarity`: an empty core matches nothing
+        for synonym, synonym_compact in zip(cores, compact)
+    ]
+    ends = [*starts[1:], len(scores)]
+    return tuple(max(scores[start:end]) for start, end in zip(starts, ends))
 
 
 def header_similarity(header: str, synonym: str) -> float:

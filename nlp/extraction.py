@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from dataclasses import dataclass, field
 
 from bilan.nlp.departments import DepartmentGuess, decide_departments
@@ -54,7 +55,46 @@ class Extraction:
     weaknesses: list[Finding] = field(default_factory=list)
 
 
+_warm_up_lock = threading.Lock()
+
+
+def warm_up() -> None:
+    """Load what `extract` needs: the spaCy pipeline (seconds: the French
+    tokenizer compiles a large regex), the gazetteers, the matchers and the
+    theme model. Safe to call from any thread, any number of times; a caller
+    that comes while another thread is loading waits for it rather than
+    loading a second copy."""
+    from bilan.nlp.mentions import get_mention_finder
+    from bilan.nlp.recommendations import get_prescription_reader
+    from bilan.nlp.themes import get_theme_classifier
+
+    with _warm_up_lock:
+        get_department_finder()
+        get_commune_gazetteer()
+        get_prescription_reader()
+        get_mention_finder()
+        get_theme_classifier()
+
+
+def warm_up_in_background() -> threading.Thread:
+    """Start `warm_up` in a daemon thread, so that the models load while the
+    first messages are archived and parsed (mostly waiting on the parser
+    workers) instead of in front of the first extraction."""
+    thread = threading.Thread(target=_warm_up_quietly, name="bilan-nlp-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def _warm_up_quietly() -> None:
+    try:
+        warm_up()
+    except Exception:  # the first extraction will load again and report the error where it belongs
+        log.exception("the NLP models could not be loaded in the background")
+
+
 def extract(parsed: ParsedMessage) -> Extraction:
+    with _warm_up_lock:
+        pass  # a warm-up still running in the background: wait for it rather than load twice
     annexes = extract_annex_tables(parsed)
     surveys = extract_survey_responses(parsed)
     kind = classify_kind(parsed, ContentClues(bool(annexes.annexe1 or annexes.annexe2), len(surveys)))

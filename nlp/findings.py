@@ -23,11 +23,13 @@ the same words in a table).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from rapidfuzz import fuzz
 from spacy.tokens import Doc, Span
 
+from bilan.nlp.memo import Memo
 from bilan.nlp.mentions import Mention, get_mention_finder
 from bilan.nlp.proposals import proposals_answers
 from bilan.nlp.recommendations import (
@@ -123,25 +125,17 @@ def read_passages(passages: list[Passage], assessments: bool = True) -> Findings
     ]
     if not wanted:
         return Findings()
-    from bilan.nlp.pipeline import SENTENCE_COMPONENT, get_nlp
-
-    nlp = get_nlp()
-    senter = nlp.get_pipe(SENTENCE_COMPONENT)
-    sentences: list[tuple[Passage, str, bool]] = []
     cleaned = [clean_item_text(p.text) for p in wanted]
-    for passage, (_, item_labelled), doc in zip(
-        wanted, cleaned, senter.pipe(nlp.make_doc(text) for text, _ in cleaned)
-    ):
-        for number, sentence in enumerate(sentence_spans(doc)):
-            text, labelled = clean_item_text(sentence.text)
+    sentences: list[tuple[Passage, str, bool]] = []
+    for passage, (_, item_labelled), pieces in zip(wanted, cleaned, _sentence_texts([t for t, _ in cleaned])):
+        for number, piece in enumerate(pieces):
+            text, labelled = clean_item_text(piece)
             if text:
                 # The label of a list item ("Proposition :") stands for its first sentence.
                 sentences.append((passage, text, labelled or (number == 0 and item_labelled)))
-    reader = get_prescription_reader()
     findings = Findings()
-    parsed = nlp.pipe((reading_text(text) for _, text, _ in sentences), disable=READING_DISABLED)
-    for (passage, text, labelled), doc in zip(sentences, parsed):
-        reading = reader.read(doc)
+    readings = _readings([reading_text(text) for _, text, _ in sentences])
+    for (passage, text, labelled), reading in zip(sentences, readings):
         found = Finding(text, passage.provenance, passage.attachment, _origin(passage, labelled))
         if is_recommendation(reading, passage, labelled):
             findings.recommendations.append(Recommendation(**vars(found), theme_label=passage.theme_label))
@@ -152,6 +146,36 @@ def read_passages(passages: list[Passage], assessments: bool = True) -> Findings
             elif passage.only_in(Section.WEAKNESSES):
                 findings.weaknesses.append(replace(found, origin=origin))
     return findings
+
+
+#: Sentences of a passage's text, and the reading of a sentence, by text
+#: (see `nlp/memo.py`): the same passages come back in many messages.
+_SENTENCES: Memo[str, tuple[str, ...]] = Memo()
+_READINGS: Memo[str, SentenceReading] = Memo()
+
+
+def _sentence_texts(texts: list[str]) -> list[tuple[str, ...]]:
+    """Each text cut into sentences (`sentence_spans`), as texts."""
+    from bilan.nlp.pipeline import SENTENCE_COMPONENT, get_nlp
+
+    def cut(new: list[str]) -> Iterable[tuple[str, ...]]:
+        nlp = get_nlp()
+        senter = nlp.get_pipe(SENTENCE_COMPONENT)
+        for doc in senter.pipe(nlp.make_doc(text) for text in new):
+            yield tuple(span.text for span in sentence_spans(doc))
+
+    return _SENTENCES.results(texts, cut)
+
+
+def _readings(texts: list[str]) -> list[SentenceReading]:
+    """Each sentence read through spaCy (tagger, parser, lemmatizer; no NER)."""
+    from bilan.nlp.pipeline import get_nlp
+
+    def read(new: list[str]) -> Iterable[SentenceReading]:
+        reader = get_prescription_reader()
+        return [reader.read(doc) for doc in get_nlp().pipe(new, disable=READING_DISABLED)]
+
+    return _READINGS.results(texts, read)
 
 
 def sentence_spans(doc: Doc) -> list[Span]:

@@ -212,6 +212,8 @@ class CommuneGazetteer:
     def find_qpv_codes(self, text: str) -> list[str]:
         """QPV codes, with their suffix letter (which the tokenizer may split
         off as a unit: `QN06801M`)."""
+        if not _QPV_HINT.search(text):
+            return []  # most texts: no need to tokenize them for the matcher
         doc = self.nlp.make_doc(text)
         codes = []
         for _, start, end in self.qpv(doc):
@@ -220,6 +222,10 @@ class CommuneGazetteer:
                 code += doc[end].text.upper()
             codes.append(code)
         return codes
+
+
+#: What every QPV code holds (see the QPV pattern of `CommuneGazetteer`).
+_QPV_HINT = re.compile(r"(?i)qn\d")
 
 
 def _name_variants(name: str) -> set[str]:

@@ -23,6 +23,7 @@ from spacy.matcher import PhraseMatcher
 from spacy.util import filter_spans
 
 from bilan.nlp.gazetteer import _fold_with_offsets
+from bilan.nlp.memo import Memo
 from bilan.nlp.text import fold
 
 ORGANISATION = "organisation"
@@ -82,14 +83,16 @@ class MentionFinder:
         self.organisations = PhraseMatcher(nlp.vocab, attr="LOWER")
         for canonical, variants in ORGANISATION_KINDS.items():
             self.organisations.add(canonical, [nlp.make_doc(v) for v in variants])
+        self._memo: Memo[str, tuple[Mention, ...]] = Memo()
 
     def find_many(self, texts: list[str]) -> list[tuple[Mention, ...]]:
-        """Mentions of each text (the NER runs once over all of them)."""
+        """Mentions of each text (the NER runs once over all the texts not
+        seen before; see `nlp/memo.py`)."""
+        return self._memo.results(texts, self._find_new)
+
+    def _find_new(self, texts: list[str]) -> list[tuple[Mention, ...]]:
         only_ner = [name for name in self.nlp.pipe_names if name != "ner"]
-        results = []
-        for text, doc in zip(texts, self.nlp.pipe(texts, disable=only_ner)):
-            results.append(self._mentions(text, doc))
-        return results
+        return [self._mentions(text, doc) for text, doc in zip(texts, self.nlp.pipe(texts, disable=only_ner))]
 
     def _mentions(self, text: str, doc) -> tuple[Mention, ...]:
         found: list[Mention] = []

@@ -30,6 +30,7 @@ import spacy
 from spacy.language import Language
 from spacy.vocab import Vocab
 
+from bilan.nlp.memo import Memo
 from bilan.nlp.text import fold
 
 THEMES: tuple[str, ...] = (
@@ -125,8 +126,16 @@ class ThemeClassifier:
     def __init__(self, vocab: Vocab, model_dir: Path = MODEL_DIR):
         self.nlp = build_theme_pipeline(vocab)
         self.nlp.get_pipe("textcat").from_disk(model_dir / "textcat", exclude=["vocab"])
+        self._memo: Memo[str, ThemePrediction] = Memo()
 
     def predict(self, texts: list[str], tokenizer: Language | None = None) -> list[ThemePrediction]:
+        """The theme of each text. With the classifier's own tokenizer, texts
+        seen before are not classified again (see `nlp/memo.py`)."""
+        if tokenizer is None:
+            return self._memo.results(texts, self._predict)
+        return self._predict(texts, tokenizer)
+
+    def _predict(self, texts: list[str], tokenizer: Language | None = None) -> list[ThemePrediction]:
         make_doc = (tokenizer or self.nlp).make_doc
         textcat = self.nlp.get_pipe("textcat")
         predictions = []

@@ -1,0 +1,95 @@
+"""Run a command and sample its whole process tree (psutil): peak resident
+memory of the main process, peak of the sum over the tree (the main process,
+the parser workers, LibreOffice...), and CPU seconds of the main process and
+of its children.
+
+`resource.getrusage(RUSAGE_CHILDREN).ru_maxrss` is not enough here: it is the
+largest of the waited-for children, not their sum, and an ingestion runs the
+main process and its parser workers side by side. Sampling misses peaks
+shorter than the interval; the figures are a lower bound, close enough for
+hundreds of MB that build up over seconds.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from dataclasses import dataclass, field
+
+import psutil
+
+MIB = 1024 * 1024
+
+
+@dataclass
+class TreeUsage:
+    wall_seconds: float = 0.0
+    peak_main_rss_mib: float = 0.0
+    peak_tree_rss_mib: float = 0.0
+    #: Proportional set size summed over the tree: shared pages (libraries,
+    #: copy-on-write) counted once in all rather than once per process.
+    peak_tree_pss_mib: float = 0.0
+    #: Most processes alive at once in the tree (main included).
+    peak_processes: int = 0
+    cpu_main_seconds: float = 0.0
+    cpu_children_seconds: float = 0.0
+    #: Last CPU seconds seen per child pid (a child that exits keeps its last sample).
+    _children_cpu: dict[int, float] = field(default_factory=dict, repr=False)
+
+
+def _cpu(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return times.user + times.system
+
+
+def run_sampled(command: list[str], *, env: dict[str, str] | None = None, interval: float = 0.1, **popen) -> TreeUsage:
+    """Run `command` to its end, sampling its tree every `interval` seconds;
+    raises CalledProcessError as `subprocess.run(check=True)` would."""
+    usage = TreeUsage()
+    start = time.perf_counter()
+    process = subprocess.Popen(command, env=env, **popen)
+    main = psutil.Process(process.pid)
+    while process.poll() is None:
+        _sample(main, usage)
+        time.sleep(interval)
+    usage.wall_seconds = time.perf_counter() - start
+    usage.cpu_children_seconds = sum(usage._children_cpu.values())
+    if process.returncode:
+        raise subprocess.CalledProcessError(process.returncode, command)
+    return usage
+
+
+def _pss(process: psutil.Process) -> int:
+    """PSS where the system tells it (Linux), else RSS."""
+    try:
+        return process.memory_full_info().pss
+    except (AttributeError, psutil.AccessDenied):
+        return process.memory_info().rss
+    except (psutil.NoSuchProcess, psutil.ZombieProcess):
+        return 0
+
+
+def _sample(main: psutil.Process, usage: TreeUsage) -> None:
+    try:
+        with main.oneshot():
+            main_rss = main.memory_info().rss
+            usage.cpu_main_seconds = _cpu(main)
+        children = main.children(recursive=True)
+    except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
+        return
+    tree_rss = main_rss
+    tree_pss = _pss(main)
+    alive = 1
+    for child in children:
+        try:
+            with child.oneshot():
+                tree_rss += child.memory_info().rss
+                usage._children_cpu[child.pid] = _cpu(child)
+            tree_pss += _pss(child)
+            alive += 1
+        except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
+            continue
+    usage.peak_main_rss_mib = max(usage.peak_main_rss_mib, main_rss / MIB)
+    usage.peak_tree_rss_mib = max(usage.peak_tree_rss_mib, tree_rss / MIB)
+    usage.peak_tree_pss_mib = max(usage.peak_tree_pss_mib, tree_pss / MIB)
+    usage.peak_processes = max(usage.peak_processes, alive)
