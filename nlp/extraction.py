@@ -7,10 +7,6 @@ import logging
 import threading
 from dataclasses import dataclass, field
 
-from bilan.nlp.departments import DepartmentGuess, decide_departments
-from bilan.nlp.gazetteer import get_department_finder
-from bilan.nlp.kind import classify_kind
-from bilan.nlp.original import original_message_id
 from bilan.nlp.annex_tables import AnnexRow, AnnexTables, extract_annex_tables
 from bilan.nlp.attachments import attachment_roles
 from bilan.nlp.departments import ContentSignals, DepartmentGuess, decide_departments
@@ -19,6 +15,7 @@ from bilan.nlp.followups import FollowUp, detect_follow_up
 from bilan.nlp.gazetteer import get_commune_gazetteer, get_department_finder
 from bilan.nlp.kind import ContentClues, Kind, classify_kind
 from bilan.nlp.modality import detect_modality, find_meeting
+from bilan.nlp.original import original_message_id
 from bilan.nlp.sender import sender_role
 from bilan.nlp.survey import SurveyResponse, extract_survey_responses
 from bilan.parsers.message import ParsedMessage

@@ -21,7 +21,6 @@ from bilan.parsers.cache import ParseCache
 from bilan.parsers.document import Document, EmbeddedFile, ParseError, ParseStatus
 from bilan.parsers.images import image_facts, is_small
 from bilan.parsers.limits import Limits
-from bilan.parsers.registry import parse_file
 from bilan.parsers.pool import ParseJob, ParserPool, shared_pool
 from bilan.parsers.registry import IMAGE_FORMATS, ParseOutcome
 from bilan.parsers.report import reported_message_id

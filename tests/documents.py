@@ -154,7 +154,7 @@ def docx_bytes() -> bytes:
 
 def odt_bytes() -> bytes:
     from odf.opendocument import OpenDocumentText
-    from odf.table import Table, TableCell, TableColumn, TableRow
+    from odf.table import Table, TableColumn, TableRow
     from odf.text import H, List, ListItem, P
 
     document = OpenDocumentText()

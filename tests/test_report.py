@@ -5,7 +5,6 @@ shows the 101 departments coloured by status, and a screenshot is saved."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import pytest
 from typer.testing import CliRunner
