@@ -40,7 +40,7 @@ def timed(args: list[str], env: dict[str, str]) -> float:
 def library_seconds(env: dict[str, str], out: Path) -> dict[str, float]:
     """The same work called in-process, after the imports and the warehouse are warm."""
     os.environ.update(env)
-    from bilan.flows.ingest import open_warehouse
+    from bilan.flows.pipeline import open_warehouse
     from bilan.report import build_report
     from bilan.settings import get_settings
     from bilan.storage.export import export_contract

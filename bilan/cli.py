@@ -89,7 +89,7 @@ def _run_ingestion(path: Optional[Path], report: Optional[Path]) -> None:
 
             summary = ingest_mailbox(from_dir=str(path) if path else None)
         else:
-            from bilan.flows.ingest import run_ingestion
+            from bilan.flows.ingestion import run_ingestion
             from bilan.flows.progress import progress_for
 
             summary = run_ingestion(get_settings(), path, progress_for(console))

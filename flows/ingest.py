@@ -1,85 +1,32 @@
 """Prefect flow `ingest_mailbox`: archive every new message, then parse,
-extract and load it; and the plain `run_ingestion` the CLI calls when no
-Prefect server is configured.
+extract and load it.
 
 The flow is what the deployments of `prefect.yaml` run: `poll-mailbox`
 (every 5 minutes) and `ingest-on-new-mail` (triggered by the event that
-`bilan watch --dispatch` emits). Tasks call plain functions of
-`bilan.flows.imap_ingestion` and `bilan.flows.pipeline`, so that the CLI, the
-watcher and the tests run exactly the same code. After new messages are
-loaded, contributions are acknowledged when BILAN_ACKNOWLEDGE asks for it
-(`flows/acknowledge.py`).
+`bilan watch --dispatch` emits), and what `bilan ingest` runs when a Prefect
+server is configured. Its tasks call the plain functions of
+`bilan.flows.ingestion`, so that the CLI, the watcher and the tests run
+exactly the same code. After new messages are loaded, contributions are
+acknowledged when BILAN_ACKNOWLEDGE asks for it (`flows/acknowledge.py`).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import logging
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from bilan.flows.acknowledge import AcknowledgementRun, acknowledge_contributions
-from bilan.flows.events import announce_ingested
+from bilan.flows.acknowledge import AcknowledgementRun
 from bilan.flows.imap import CONNECTION_ERRORS, ImapLoginFailed, InsecureConnectionRefused, TlsVerificationFailed
-from bilan.flows.imap_ingestion import MailboxOptions, account_from_settings, ingest_imap
-from bilan.flows.pipeline import IngestSummary, ingest_messages, open_warehouse, process_backlog, processing_for
-from bilan.flows.progress import LogProgress, Progress
-from bilan.flows.sources import open_local_source
-from bilan.settings import Settings, get_settings
+from bilan.flows.ingestion import acknowledge_new_contributions, backlog, fetch_imap, import_path
+from bilan.flows.pipeline import IngestSummary, open_warehouse
+from bilan.flows.progress import LogProgress
+from bilan.settings import get_settings
 
-__all__ = ["import_path", "ingest_mailbox", "open_warehouse", "run_ingestion"]
-
-log = logging.getLogger(__name__)
+__all__ = ["import_path", "ingest_mailbox", "open_warehouse"]
 
 FATAL_ERRORS = (TlsVerificationFailed, InsecureConnectionRefused)
-
-
-def import_path(settings: Settings, path: Path, progress: Progress | None = None) -> IngestSummary:
-    """A folder of `.eml` files, one `.eml`, an mbox file or a Maildir (told
-    apart by `open_local_source`), archived and processed message by message."""
-    warehouse = open_warehouse(settings)
-    source = open_local_source(path)
-    if progress is not None:
-        progress.start(len(source), f"{Path(path).name} ({source.kind})")
-    summary = ingest_messages(warehouse, iter(source), processing=processing_for(settings), progress=progress)
-    if progress is not None:
-        progress.finish()
-    for message in summary.ingested:
-        announce_ingested(message)
-    return summary
-
-
-def fetch_imap(settings: Settings, progress: Progress | None = None) -> IngestSummary:
-    """One exactly-once cycle on the IMAP folder of the settings."""
-    return ingest_imap(
-        open_warehouse(settings),
-        account_from_settings(settings),
-        MailboxOptions.from_settings(settings),
-        processing=processing_for(settings),
-        progress=progress,
-        on_ingested=announce_ingested,
-    )
-
-
-def run_ingestion(settings: Settings, path: Path | None = None, progress: Progress | None = None) -> IngestSummary:
-    """What `bilan ingest` does without Prefect: the source, then whatever an
-    earlier run left archived but unprocessed."""
-    summary = import_path(settings, path, progress) if path is not None else fetch_imap(settings, progress)
-    summary.add(backlog(settings, progress))
-    if settings.acknowledge:
-        log.info(acknowledge_new_contributions(settings).describe())
-    return summary
-
-
-def backlog(settings: Settings, progress: Progress | None = None) -> IngestSummary:
-    return process_backlog(open_warehouse(settings), processing=processing_for(settings), progress=progress)
-
-
-def acknowledge_new_contributions(settings: Settings) -> AcknowledgementRun:
-    """Optional acknowledgements of receipt (BILAN_ACKNOWLEDGE), once per new contribution."""
-    return acknowledge_contributions(open_warehouse(settings), settings, dt.datetime.now(dt.timezone.utc))
 
 
 def _connection_trouble(task, task_run, state) -> bool:

@@ -13,7 +13,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from bilan.flows.ingest import open_warehouse
+from bilan.flows.pipeline import open_warehouse
 from bilan.flows.mailer import Mailer, SmtpServer
 from bilan.flows.reminders import ReminderDraft, ReminderRun, draft_reminders, send_reminders, write_reminders
 from bilan.settings import get_settings

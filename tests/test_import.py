@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from bilan.cli import app
-from bilan.flows.ingest import import_path
+from bilan.flows.ingestion import import_path
 from bilan.flows.imap_ingestion import account_from_settings, ingest_imap
 from bilan.flows.sources import (
     DirectorySource,

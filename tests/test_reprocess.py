@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from bilan.cli import app
-from bilan.flows.ingest import import_path
+from bilan.flows.ingestion import import_path
 from bilan.flows.reprocess import Selection, reprocess
 from bilan.storage.models import Attachment, ExtractedText, Message, MessageDepartment
 from tests.conftest import REPO, SAMPLES
