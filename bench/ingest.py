@@ -9,13 +9,15 @@ tree: peak RSS of the main process, peak of the sum of RSS and of PSS over
 the main process and its parser workers (sampled, see `bench/proctree.py`),
 CPU seconds of the main process and of the workers.
 
-    .venv/bin/python bench/ingest.py [--corpus ../shared/corpus/dev] [--runs 3] [--from-dir] [--flow]
+    .venv/bin/python bench/ingest.py [--corpus ../shared/corpus/dev] [--runs 3] [--from-dir] [--server | --flow]
 
 `--from-dir` runs `bilan ingest --from-dir` on the corpus folder instead of
-IMAP (no Dovecot). `--flow` runs the Prefect flow `ingest_mailbox` with no
-server configured, i.e. with the temporary Prefect server it then starts
-(what `bilan ingest` did before it learnt to skip Prefect when no API is
-configured).
+IMAP (no Dovecot). `--server` starts `prefect server start` first (not
+timed: in production it is already running) and sets PREFECT_API_URL, so
+that `bilan ingest` runs as the Prefect flow `ingest_mailbox`, recorded by
+the server. `--flow` runs that flow with no server configured, i.e. with the
+temporary Prefect server it then starts (what `bilan ingest` did before it
+learnt to skip Prefect when no API is configured).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ sys.path.insert(0, str(REPO))
 
 from bench.proctree import run_sampled  # noqa: E402
 from tests.dovecot import DovecotServer  # noqa: E402
+from tests.processes import PrefectServer, stop_group  # noqa: E402
 
 STAGES = ("fetch", "archive", "parse", "extract", "load")
 
@@ -45,7 +48,8 @@ FLOW = (
 )
 
 
-def run_once(corpus: Path, workdir: Path, via_flow: bool = False, from_dir: bool = False) -> dict:
+def run_once(corpus: Path, workdir: Path, via_flow: bool = False, from_dir: bool = False,
+             with_server: bool = False) -> dict:  # fmt: skip
     messages = sorted((corpus / "messages").glob("*.eml"))
     report = workdir / "report.json"
     env = {
@@ -56,6 +60,11 @@ def run_once(corpus: Path, workdir: Path, via_flow: bool = False, from_dir: bool
     }
     env.pop("PREFECT_API_URL", None)
     with contextlib.ExitStack() as stack:
+        if with_server:
+            prefect = PrefectServer(workdir / "prefect-home")
+            stack.callback(stop_group, prefect.process)
+            prefect.wait_healthy()
+            env.update({"PREFECT_HOME": prefect.env["PREFECT_HOME"], "PREFECT_API_URL": prefect.api_url})
         if from_dir:
             source = ["--from-dir", str(corpus / "messages")]
         else:
@@ -92,13 +101,17 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--flow", action="store_true", help="run the Prefect flow with a temporary server")
     parser.add_argument("--from-dir", action="store_true", help="ingest the corpus folder instead of IMAP")
+    parser.add_argument("--server", action="store_true", help="with a running Prefect server (the flow is recorded)")
     args = parser.parse_args()
+    if args.server and args.flow:
+        parser.error("--server and --flow exclude each other")
     if not any((args.corpus / "messages").glob("*.eml")):
         raise SystemExit(f"no messages in {args.corpus / 'messages'} (give --corpus or BILAN_CORPUS_DIR)")
     results = []
     for _ in range(args.runs):
         with tempfile.TemporaryDirectory(prefix="bilan-bench-") as workdir:
-            results.append(run_once(args.corpus, Path(workdir), via_flow=args.flow, from_dir=args.from_dir))
+            results.append(run_once(args.corpus, Path(workdir), via_flow=args.flow, from_dir=args.from_dir,
+                                    with_server=args.server))  # fmt: skip
     median = statistics.median
     total = median(r["total_seconds"] for r in results)
     messages = results[0]["new"]

@@ -6,85 +6,12 @@ process start), hence marked."""
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import subprocess
-import sys
-import urllib.request
-from pathlib import Path
-
 import pytest
 from sqlalchemy import func, select
 
 from bilan.storage.models import Message
-from tests.conftest import REPO
-from tests.dovecot import free_port
 from tests.mail import numbered_messages
-from tests.processes import BilanProcess, wait_until
-
-PREFECT = str(Path(sys.executable).with_name("prefect"))
-
-
-class PrefectServer:
-    """`prefect server start` in its own PREFECT_HOME, stopped with its process group."""
-
-    def __init__(self, home: Path):
-        self.port = free_port()
-        self.api_url = f"http://127.0.0.1:{self.port}/api"
-        self.env = {
-            **os.environ,
-            "PREFECT_HOME": str(home),
-            "PREFECT_API_URL": self.api_url,
-            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-            "PREFECT_SERVER_UI_ENABLED": "false",
-            "PREFECT_WORKER_QUERY_SECONDS": "1",
-            "PREFECT_WORKER_PREFETCH_SECONDS": "5",
-            "PREFECT_LOGGING_LEVEL": "INFO",
-            "BILAN_PROJECT_DIR": str(REPO),
-        }
-        home.mkdir(parents=True, exist_ok=True)
-        self.log = (home / "server.log").open("wb")
-        self.process = self.spawn([PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(self.port),
-                                   "--no-ui", "--analytics-off"], self.log)  # fmt: skip
-
-    def spawn(self, command: list[str], log) -> subprocess.Popen:
-        return subprocess.Popen(command, env=self.env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)  # fmt: skip
-
-    def run(self, *args: str) -> str:
-        result = subprocess.run([PREFECT, "--no-prompt", *args], env=self.env, cwd=REPO, capture_output=True,
-                                text=True, timeout=180)  # fmt: skip
-        assert result.returncode == 0, result.stdout + result.stderr
-        return result.stdout
-
-    def wait_healthy(self, timeout: float = 120) -> None:
-        def healthy() -> bool:
-            try:
-                with urllib.request.urlopen(f"{self.api_url}/health", timeout=2) as response:
-                    return response.status == 200
-            except OSError:
-                return False
-
-        wait_until(healthy, timeout, interval=0.5, message="prefect server healthy")
-
-    def post(self, path: str, body: dict) -> list | dict:
-        request = urllib.request.Request(
-            f"{self.api_url}{path}", data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return json.loads(response.read())
-
-
-def stop_group(process: subprocess.Popen, timeout: float = 30) -> None:
-    """SIGTERM to the process and its children (a worker's flow runs, a server's services)."""
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(10)
+from tests.processes import PREFECT, BilanProcess, PrefectServer, stop_group, wait_until
 
 
 @pytest.mark.slow
