@@ -19,6 +19,8 @@ receive them, which is seconds of start-up for an event nobody can see.
 from __future__ import annotations
 
 import logging
+import os
+from pathlib import Path
 
 from bilan.flows.pipeline import IngestedMessage
 
@@ -29,9 +31,30 @@ NEW_MAIL = "bilan.mailbox.new-mail"
 
 
 def prefect_api_configured() -> bool:
+    """Whether Prefect has an API URL. Importing Prefect to ask costs about a
+    second, so it is asked only when one of the places Prefect reads its
+    settings from could hold one."""
+    if os.environ.get("PREFECT_API_URL"):
+        return True
+    if not any(path.is_file() for path in _prefect_settings_files()):
+        return False
     from prefect.settings import PREFECT_API_URL
 
     return bool(PREFECT_API_URL.value())
+
+
+def _prefect_settings_files() -> list[Path]:
+    """Prefect's settings sources besides the environment: `.env`,
+    `prefect.toml` and `pyproject.toml` in the working folder, and the
+    profiles file."""
+    home = Path(os.environ.get("PREFECT_HOME", Path.home() / ".prefect")).expanduser()
+    profiles = Path(os.environ.get("PREFECT_PROFILES_PATH", home / "profiles.toml")).expanduser()
+    here = Path.cwd()
+    files = [here / ".env", here / "prefect.toml", profiles]
+    pyproject = here / "pyproject.toml"
+    if pyproject.is_file() and "[tool.prefect" in pyproject.read_text(encoding="utf-8", errors="replace"):
+        files.append(pyproject)
+    return files
 
 
 def mailbox_resource_id(account_name: str, folder: str) -> str:
