@@ -290,14 +290,10 @@ def parse_setup(settings) -> tuple[Limits, ParseCache]:
     return settings.parse_limits(), ParseCache(settings.parse_cache_path)
 
 
-_warm_up_started = False
-
-
+@lru_cache(maxsize=1)
 def _start_warm_up() -> None:
-    global _warm_up_started
-    if not _warm_up_started:
-        _warm_up_started = True
-        warm_up_in_background()
+    """Once per process."""
+    warm_up_in_background()
 
 
 def processing_for(settings) -> Processing:
