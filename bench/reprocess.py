@@ -124,24 +124,34 @@ class Run:
     workers: int
     cache: str
     messages: int
-    seconds: float = 0.0
+    timing: Timing
     stages: dict[str, float] = field(default_factory=dict)
     processed: int = 0
     failed: int = 0
-    peak_rss_mib: float = 0.0
     digest: str = ""
     equal_to_one_worker: bool | None = None
 
 
-def reprocess(env: dict[str, str], workers: int, reports: Path) -> tuple[float, list[dict], float]:
-    """Run W `bilan reprocess --shard i/W` at once; wall seconds, their
-    summaries, peak RSS (MiB) of all their process trees together."""
+@dataclass
+class Timing:
+    wall: float
+    cpu: float
+    peak_rss_mib: float
+    load_before: float
+    load_after: float
+
+
+def reprocess(env: dict[str, str], workers: int, reports: Path) -> tuple[Timing, list[dict]]:
+    """Run W `bilan reprocess --shard i/W` at once; their wall and CPU
+    seconds, peak RSS (MiB) of all their process trees together, the
+    machine's load average around the run; and their summaries."""
     bilan = str(REPO / ".venv" / "bin" / "bilan")
     commands = [
         [bilan, "reprocess", "--report", str(reports / f"shard{i}.json")] + (["--shard", f"{i}/{workers}"] if workers > 1 else [])
         for i in range(workers)
     ]
     logs = [open(reports / f"shard{i}.log", "w") for i in range(workers)]
+    load_before = os.getloadavg()[0]
     start = time.perf_counter()
     processes = [subprocess.Popen(c, env=env, stdout=log, stderr=subprocess.STDOUT) for c, log in zip(commands, logs)]
     peak = 0
@@ -155,7 +165,12 @@ def reprocess(env: dict[str, str], workers: int, reports: Path) -> tuple[float, 
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    codes = [p.wait() for p in processes]
+    codes, cpu = [], 0.0
+    for process in processes:
+        _, status, usage = os.wait4(process.pid, 0)  # the CPU of each tree, its reaped parser workers included
+        process.returncode = os.waitstatus_to_exitcode(status)
+        codes.append(process.returncode)
+        cpu += usage.ru_utime + usage.ru_stime
     seconds = time.perf_counter() - start
     stop.set()
     sampler.join()
@@ -166,7 +181,7 @@ def reprocess(env: dict[str, str], workers: int, reports: Path) -> tuple[float, 
         raise SystemExit(f"reprocess failed, see {reports / f'shard{failed}.log'}:\n"
                          + (reports / f"shard{failed}.log").read_text()[-3000:])
     summaries = [json.loads((reports / f"shard{i}.json").read_text()) for i in range(workers)]
-    return seconds, summaries, peak / 1024
+    return Timing(seconds, cpu, peak / 1024, load_before, os.getloadavg()[0]), summaries
 
 
 def run_once(kind: str, workers: int, cache_mode: str, raws: list[bytes], workdir: Path) -> tuple[Run, dict]:
@@ -195,9 +210,8 @@ def run_once(kind: str, workers: int, cache_mode: str, raws: list[bytes], workdi
             print(f"[{label}] filling the parse cache with a first reprocess (not timed)", flush=True)
             (reports / "prime").mkdir()
             reprocess(env, 1, reports / "prime")
-        seconds, summaries, peak = reprocess(env, workers, reports)
-        result = Run(database=kind, workers=workers, cache=cache_mode, messages=len(raws), seconds=seconds,
-                     peak_rss_mib=peak)  # fmt: skip
+        timing, summaries = reprocess(env, workers, reports)
+        result = Run(database=kind, workers=workers, cache=cache_mode, messages=len(raws), timing=timing)
         for summary in summaries:
             result.processed += summary["processed"]
             result.failed += summary["failed"]
@@ -215,13 +229,16 @@ def run_once(kind: str, workers: int, cache_mode: str, raws: list[bytes], workdi
 def report(run: Run) -> None:
     prefix = f"{run.database} workers={run.workers} cache={run.cache}"
     print(f"{prefix} messages: {run.messages} (processed {run.processed}, failed {run.failed})")
-    print(f"{prefix} total_seconds: {run.seconds:.1f}")
-    print(f"{prefix} messages_per_second: {run.messages / run.seconds:.1f}")
+    timing = run.timing
+    print(f"{prefix} total_seconds: {timing.wall:.1f} (process start, imports and spaCy load included)")
+    print(f"{prefix} messages_per_second: {run.messages / timing.wall:.1f}")
+    print(f"{prefix} cpu_seconds: {timing.cpu:.1f} (user + system, all processes; {timing.cpu / timing.wall:.2f} cores busy)")
+    print(f"{prefix} load_average: {timing.load_before:.1f} before, {timing.load_after:.1f} after (other users of the machine count)")
     for stage in STAGES:
         value = run.stages.get(stage, 0.0)
         rate = f"{run.processed / value:.1f} messages/s" if value else "-"
         print(f"{prefix} stage_{stage}_seconds: {value:.1f} ({rate}; summed over workers)")
-    print(f"{prefix} peak_rss_mib: {run.peak_rss_mib:.0f} (all processes together)")
+    print(f"{prefix} peak_rss_mib: {timing.peak_rss_mib:.0f} (all processes together)")
     print(f"{prefix} rows_digest: {run.digest}")
     if run.equal_to_one_worker is not None:
         print(f"{prefix} rows_equal_to_1_worker: {'yes' if run.equal_to_one_worker else 'NO'}")
@@ -262,7 +279,7 @@ def main() -> None:
                         print("  " + line)
                 report(run)
                 if baseline is not None and workers > 1:
-                    print(f"{kind} workers={workers} speed_up_vs_1: {baseline[0].seconds / run.seconds:.2f}x")
+                    print(f"{kind} workers={workers} speed_up_vs_1: {baseline[0].timing.wall / run.timing.wall:.2f}x")
                 sys.stdout.flush()
     finally:
         if workdir_context:
