@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger
-
 from sqlalchemy import select
 
 from bilan.flows.pipeline import IngestSummary, open_warehouse, parse_setup, process_many
@@ -120,8 +119,10 @@ class Selection:
 def reprocess(
     settings: Settings, selection: Selection, progress: Progress | None = None, shard: Shard = Shard()
 ) -> IngestSummary:
-    """The parse cache stays in use: its key holds the parser version, so an
-    improved parser reads the files again, and an unchanged one need not."""
+    """Reprocess the selection (only `shard`'s part of it), then settle the
+    follow-up links. The parse cache stays in use: its key holds the parser
+    version, so an improved parser reads the files again, and an unchanged
+    one need not."""
     warehouse = open_warehouse(settings)
     shas = shard.of(selection.matching(warehouse))
     limits, cache = parse_setup(settings)
