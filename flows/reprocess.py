@@ -14,22 +14,27 @@ each shard lists it. Shards run as separate processes (or machines) against
 one PostgreSQL warehouse and one shared archive; each loads spaCy and starts
 its parser pool once. Rows are written per message, keyed on the sha256, so
 the shards never write the same message. The only rows that depend on other
-messages are the follow-up links (`storage/followups.py`): two shards loading
-messages of one department at once can each miss the other's uncommitted
-message. So every run ends by settling the links of all departments in one
-transaction under a named lock: the last run to finish sees every shard's
-rows, and its settlement is the one that stays.
+messages are the follow-up links (`storage/followups.py`). Linking them
+message by message, as an ingestion does, would update every contribution of
+the message's departments in each message's transaction: two shards doing so
+at once can each miss the other's uncommitted message, and deadlock
+(measured on PostgreSQL with 10,000 messages). So reprocessing loads the
+messages without linking them, and every run ends by settling the links of
+all departments in one transaction under a named lock: the last run to
+finish sees every shard's rows, and its settlement is the one that stays.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from bilan.flows.pipeline import IngestSummary, open_warehouse, parse_setup, process_many
 from bilan.flows.progress import LogProgress, Progress
@@ -39,8 +44,12 @@ from bilan.storage.followups import resolve_follow_ups
 from bilan.storage.models import MessageDepartment
 from bilan.storage.warehouse import Warehouse
 
+log = logging.getLogger(__name__)
+
 #: Lock taken while the follow-up links are settled (see the module docstring).
 FOLLOW_UPS_LOCK = "reprocess:follow-ups"
+#: PostgreSQL's SQLSTATE for "deadlock detected".
+DEADLOCK = "40P01"
 
 
 @dataclass(frozen=True)
@@ -128,7 +137,9 @@ def reprocess(
     limits, cache = parse_setup(settings)
     if progress is not None:
         progress.start(len(shas), "reprocessing" if shard.count == 1 else f"reprocessing ({shard.describe()})")
-    summary = process_many(warehouse, shas, replace=True, limits=limits, cache=cache, progress=progress)
+    summary = process_many(
+        warehouse, shas, replace=True, limits=limits, cache=cache, progress=progress, link_follow_ups=False
+    )
     if progress is not None:
         progress.finish()
     if shas:
@@ -138,17 +149,23 @@ def reprocess(
     return summary
 
 
-def settle_follow_ups(warehouse: Warehouse) -> None:
+def settle_follow_ups(warehouse: Warehouse, attempts: int = 5) -> None:
     """Recompute the follow-up links of every department from all the stored
-    messages, in one transaction, one run at a time. Each message's load
-    already links it, but only from what was committed when it was loaded:
-    a concurrent shard's message may have been missing (see the module
-    docstring), and a message's departments outside those being loaded
-    were not read. After this, the links are those of the whole warehouse,
-    whatever the order the messages were processed in."""
-    with warehouse.lock(FOLLOW_UPS_LOCK), transaction(warehouse.engine) as session:
-        codes = set(session.scalars(select(MessageDepartment.department_code).distinct()))
-        resolve_follow_ups(session, codes, warehouse.campaign.timezone)
+    messages, in one transaction, one run at a time: the links are then
+    those of the whole warehouse, whatever the order or the process the
+    messages were loaded in. An ingestion loading a message meanwhile may
+    still lock the same rows in another order: PostgreSQL then breaks the
+    deadlock by failing one transaction, and this one is tried again."""
+    for attempt in range(1, attempts + 1):
+        try:
+            with warehouse.lock(FOLLOW_UPS_LOCK), transaction(warehouse.engine) as session:
+                codes = set(session.scalars(select(MessageDepartment.department_code).distinct()))
+                resolve_follow_ups(session, codes, warehouse.campaign.timezone)
+            return
+        except OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", None) != DEADLOCK or attempt == attempts:
+                raise
+            log.warning("follow-up links: deadlock with another writer, trying again (%d/%d)", attempt, attempts)
 
 
 @flow(name="reprocess_messages")
