@@ -4,8 +4,8 @@ PostgreSQL, in one process or spread over several (`--shard I/W`).
 The warehouse is built by replicating the dev corpus until N messages: copy
 k of a message gets fresh Message-IDs (every Message-ID of the corpus found
 in it, so In-Reply-To, References and the headers quoted by a bounce stay
-coherent within the copy) and a first header naming the copy (`tests/replicas.py`), so that each
-copy has its own sha256. The copies are archived through the normal archive
+coherent within the copy) and a first header naming the copy, so that
+each copy has its own sha256 (`tests/replicas.py`). The copies are archived through the normal archive
 path (`archive_raw`: raw file, then `message` row), unprocessed; each run then
 times `bilan reprocess` in new processes (process start, imports and spaCy
 load included), on a fresh database per run (SQLite file, or a PostgreSQL
@@ -44,6 +44,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -89,10 +90,12 @@ def archive_all(settings_env: dict[str, str], raws: list[bytes]) -> float:
 # -- databases --
 
 
-def fresh_database(kind: str, workdir: Path, label: str) -> tuple[str, callable]:
-    """A database URL and what drops it."""
+def fresh_database(kind: str, workdir: Path, label: str) -> tuple[str, Callable[[], None]]:
+    """An empty database's URL and what drops it."""
     if kind == "sqlite":
         path = workdir / f"{label}.db"
+        for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):  # an earlier run in the same --workdir
+            leftover.unlink(missing_ok=True)
         return f"sqlite:///{path}", lambda: None
     from tests.conftest import drop_postgres_database, fresh_postgres_database
 
