@@ -203,6 +203,7 @@ def run_once(kind: str, workers: int, cache_mode: str, raws: list[bytes], workdi
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     }
     reports = workdir / label
+    shutil.rmtree(reports, ignore_errors=True)  # logs of an earlier run in the same --workdir
     reports.mkdir()
     try:
         archive_seconds = archive_all(env, raws)
