@@ -130,24 +130,33 @@ def reprocess(
     kind: Annotated[list[str], typer.Option("--kind", "-k", help="Only messages of this kind, as last classified (repeatable).")] = [],
     only_failed: Annotated[bool, typer.Option("--only-failed", help="Only messages whose processing failed.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Say how many messages match, change nothing.")] = False,
+    shard: Annotated[Optional[str], typer.Option("--shard", metavar="I/N", help="Only part I (0 to N-1) of N of the selection, by sha256; run the N parts at once, on several processes or machines.")] = None,
+    report: Annotated[Optional[Path], typer.Option("--report", help="Also write the run's summary (counts, seconds per stage) as JSON.")] = None,
 ) -> None:
     """Parse and extract archived messages again (all, or a selection), without touching IMAP."""
     from bilan.flows.pipeline import open_warehouse
     from bilan.flows.progress import progress_for
-    from bilan.flows.reprocess import Selection, reprocess as run
+    from bilan.flows.reprocess import Selection, Shard, reprocess as run
 
     settings = get_settings()
     selection = Selection(
         departments=tuple(department), since=since.date() if since else None, until=until.date() if until else None,
         kinds=tuple(kind), only_failed=only_failed, timezone=settings.campaign_timezone,
     )
+    try:
+        part = Shard.parse(shard) if shard else Shard()
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--shard") from None
+    what = selection.describe() + (f" ({part.describe()})" if part.count > 1 else "")
     if dry_run:
-        count = len(selection.matching(open_warehouse(settings)))
-        console.print(f"{count} message(s) would be reprocessed ({selection.describe()})")
+        count = len(part.of(selection.matching(open_warehouse(settings))))
+        console.print(f"{count} message(s) would be reprocessed ({what})")
         return
     _show_progress_logs()
-    summary = run(settings, selection, progress_for(console))
-    console.print(f"reprocessed {selection.describe()}: {summary.describe()}", soft_wrap=True)
+    summary = run(settings, selection, progress_for(console), part)
+    if report is not None:
+        report.write_text(json.dumps(summary.to_json(), indent=2), encoding="utf-8")
+    console.print(f"reprocessed {what}: {summary.describe()}", soft_wrap=True)
 
 
 def _show_progress_logs() -> None:

@@ -148,11 +148,13 @@ def process_archived(
     clock: StageClock | None = None,
     cache: ParseCache | None = None,
     prefetched: Future[ParsedMessage] | None = None,
+    link_follow_ups: bool = True,
 ) -> IngestSummary:
     """Parse, extract and load one archived message. Any failure is recorded
     on the message (which stays to be processed again) and never raised: one
     bad message must not stop a run. `prefetched` is the message already
-    being parsed in the background (see `process_many`)."""
+    being parsed in the background (see `process_many`); `link_follow_ups`
+    as in `Warehouse.record_processing`."""
     clock = clock or StageClock()
     summary = IngestSummary()
     try:
@@ -164,7 +166,9 @@ def process_archived(
         with clock.stage("extract"):
             extraction = extract(parsed)
         with clock.stage("load"):
-            stored = warehouse.record_processing(sha256, parsed, extraction, replace=replace)
+            stored = warehouse.record_processing(
+                sha256, parsed, extraction, replace=replace, link_follow_ups=link_follow_ups
+            )
     except Exception as exc:
         log.error("message %s could not be processed: %s", sha256[:12], exc)
         warehouse.record_failure(sha256, "".join(traceback.format_exception_only(exc)).strip())
@@ -311,6 +315,7 @@ def process_many(
     cache: ParseCache | None = None,
     progress: Progress | None = None,
     clock: StageClock | None = None,
+    link_follow_ups: bool = True,
 ) -> IngestSummary:
     """Process messages in order, parsing the next ones in the background
     while the current one is extracted and loaded, so that the parser
@@ -344,6 +349,7 @@ def process_many(
             summary.add(
                 process_archived(
                     warehouse, sha256, clock=clock, replace=replace, limits=limits, cache=cache, prefetched=parsing,
+                    link_follow_ups=link_follow_ups,
                 )
             )
             if progress is not None:

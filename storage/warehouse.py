@@ -137,10 +137,15 @@ class Warehouse:
     # -- processing results: replaced as a whole, in one transaction per message --
 
     def record_processing(
-        self, sha256: str, parsed: ParsedMessage, extraction: Extraction, *, replace: bool = False
+        self, sha256: str, parsed: ParsedMessage, extraction: Extraction, *, replace: bool = False,
+        link_follow_ups: bool = True,
     ) -> bool:
         """Store what parsing and extraction found. Returns False when another
-        process already did it (and `replace` is not asked)."""
+        process already did it (and `replace` is not asked). `link_follow_ups`
+        False leaves the follow-up links of the message's departments to the
+        caller, who settles them once for many messages (`bilan reprocess`):
+        recomputing them per message updates every contribution of those
+        departments, and two processes doing so at once can deadlock."""
         with transaction(self.engine) as session:
             message = session.scalar(
                 select(Message).where(Message.sha256 == sha256).with_for_update()
@@ -174,7 +179,10 @@ class Warehouse:
             message.process_error = None
             message.processed_at = utcnow()
             _link_original(session, message, extraction.original_message_id)
-            _record_structure(session, message, extraction, previous_departments, self.campaign.timezone)
+            _record_structure(
+                session, message, extraction, previous_departments if link_follow_ups else None,
+                self.campaign.timezone,
+            )
         return True
 
     def record_failure(self, sha256: str, error: str) -> None:
@@ -356,10 +364,11 @@ def _delete_derived(session, message_id: int) -> None:
 
 
 def _record_structure(
-    session, message: Message, extraction: Extraction, previous_departments: set[str], timezone: str
+    session, message: Message, extraction: Extraction, previous_departments: set[str] | None, timezone: str
 ) -> None:
     """Annex rows, survey answers and follow-up cues of a message, then the
-    follow-up links of its departments, recomputed from all their messages."""
+    follow-up links of its departments, recomputed from all their messages
+    (unless `previous_departments` is None: the caller settles them)."""
     for table in (Annexe1Row, Annexe2Row, SurveyResponse):
         session.execute(delete(table).where(table.message_id == message.id))
     _insert_annex_rows(session, message.id, extraction)
@@ -369,6 +378,8 @@ def _record_structure(
     message.follow_up_cited_date = follow_up.cited_date
     message.replies_to = follow_up.replies_to or None
     session.flush()
+    if previous_departments is None:
+        return
     codes = {d.code for d in extraction.departments}
     resolve_follow_ups(session, codes | previous_departments, timezone)
 

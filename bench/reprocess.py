@@ -1,0 +1,294 @@
+"""Benchmark: `bilan reprocess` over N archived messages, on SQLite and on
+PostgreSQL, in one process or spread over several (`--shard I/W`).
+
+The warehouse is built by replicating the dev corpus until N messages: copy
+k of a message gets fresh Message-IDs (every Message-ID of the corpus found
+in it, so In-Reply-To, References and the headers quoted by a bounce stay
+coherent within the copy) and a first header naming the copy, so that
+each copy has its own sha256 (`tests/replicas.py`). The copies are archived through the normal archive
+path (`archive_raw`: raw file, then `message` row), unprocessed; each run then
+times `bilan reprocess` in new processes (process start, imports and spaCy
+load included), on a fresh database per run (SQLite file, or a PostgreSQL
+database created on BILAN_TEST_POSTGRES_URL's server and dropped after).
+
+With W workers, W processes `bilan reprocess --shard i/W` run at once and
+the time is the wall clock from the first start to the last end. The
+derived tables are then dumped without ids and timestamps
+(`tests/warehouse_dump.py`) and each W > 1 is compared with W = 1 on the
+same database kind.
+
+The parse cache is keyed by the attachment's sha256 and the parser version,
+so the copies share parsed attachments: `--cache cold` empties it before
+each run (only the first copy of each attachment is parsed), `--cache warm`
+keeps it (filled by a first reprocess if it is empty). Printed, not
+asserted:
+
+    .venv/bin/python bench/reprocess.py --messages 1000 --databases sqlite,postgresql --workers 1,2 --cache cold
+
+Seconds per stage are summed over the workers (parse: waiting for the
+parser pool, which runs ahead in the background; extract: NLP; load:
+database writes; follow-ups: the final settlement of follow-up links).
+Peak RSS is that of the whole process tree (reprocess processes and their
+parser workers), sampled every 0.2 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from tests.replicas import replicated  # noqa: E402
+
+STAGES = ("parse", "extract", "load", "follow-ups")
+ADMIN_URL = os.environ.get("BILAN_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+# -- the replicated corpus --
+
+
+def corpus_messages(corpus: Path) -> list[bytes]:
+    messages = [path.read_bytes() for path in sorted((corpus / "messages").glob("*.eml"))]
+    if not messages:
+        raise SystemExit(f"no messages in {corpus / 'messages'} (give --corpus or BILAN_CORPUS_DIR)")
+    return messages
+
+
+def archive_all(settings_env: dict[str, str], raws: list[bytes]) -> float:
+    """Archive the copies through `archive_raw` (as `bilan import` does),
+    without processing them. Returns the seconds it took."""
+    from bilan.flows.pipeline import archive_raw
+    from bilan.flows.sources import RawMessage
+    from bilan.settings import Settings
+    from bilan.storage.warehouse import Warehouse
+
+    settings = Settings(
+        database_url=settings_env["BILAN_DATABASE_URL"], archive_dir=Path(settings_env["BILAN_ARCHIVE_DIR"])
+    )
+    warehouse = Warehouse.open(settings)
+    start = time.perf_counter()
+    for position, raw in enumerate(raws):
+        archive_raw(warehouse, RawMessage(raw=raw, source=f"bench:copy/{position}"))
+    seconds = time.perf_counter() - start
+    warehouse.engine.dispose()
+    return seconds
+
+
+# -- databases --
+
+
+def fresh_database(kind: str, workdir: Path, label: str) -> tuple[str, Callable[[], None]]:
+    """An empty database's URL and what drops it."""
+    if kind == "sqlite":
+        path = workdir / f"{label}.db"
+        for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):  # an earlier run in the same --workdir
+            leftover.unlink(missing_ok=True)
+        return f"sqlite:///{path}", lambda: None
+    from tests.conftest import drop_postgres_database, fresh_postgres_database
+
+    url, name = fresh_postgres_database(ADMIN_URL)
+    return url, lambda: drop_postgres_database(ADMIN_URL, name)
+
+
+# -- measuring a run --
+
+
+def _tree_rss_kib(root: int) -> int:
+    """Resident memory of a process and all its descendants, from /proc."""
+    total, pending = 0, [root]
+    while pending:
+        pid = pending.pop()
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+            total += int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) if "VmRSS" in status else 0
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                pending.extend(int(child) for child in (task / "children").read_text().split())
+        except (FileNotFoundError, ProcessLookupError, AttributeError):
+            continue
+    return total
+
+
+@dataclass
+class Run:
+    database: str
+    workers: int
+    cache: str
+    messages: int
+    timing: Timing
+    stages: dict[str, float] = field(default_factory=dict)
+    processed: int = 0
+    failed: int = 0
+    digest: str = ""
+    equal_to_one_worker: bool | None = None
+
+
+@dataclass
+class Timing:
+    wall: float
+    cpu: float
+    peak_rss_mib: float
+    load_before: float
+    load_after: float
+
+
+def reprocess(env: dict[str, str], workers: int, reports: Path) -> tuple[Timing, list[dict]]:
+    """Run W `bilan reprocess --shard i/W` at once; their wall and CPU
+    seconds, peak RSS (MiB) of all their process trees together, the
+    machine's load average around the run; and their summaries."""
+    bilan = str(REPO / ".venv" / "bin" / "bilan")
+    commands = [
+        [bilan, "reprocess", "--report", str(reports / f"shard{i}.json")] + (["--shard", f"{i}/{workers}"] if workers > 1 else [])
+        for i in range(workers)
+    ]
+    logs = [open(reports / f"shard{i}.log", "w") for i in range(workers)]
+    load_before = os.getloadavg()[0]
+    start = time.perf_counter()
+    processes = [subprocess.Popen(c, env=env, stdout=log, stderr=subprocess.STDOUT) for c, log in zip(commands, logs)]
+    peak = 0
+    stop = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not stop.is_set():
+            peak = max(peak, sum(_tree_rss_kib(p.pid) for p in processes))
+            stop.wait(0.2)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    codes, cpu = [], 0.0
+    for process in processes:
+        _, status, usage = os.wait4(process.pid, 0)  # the CPU of each tree, its reaped parser workers included
+        process.returncode = os.waitstatus_to_exitcode(status)
+        codes.append(process.returncode)
+        cpu += usage.ru_utime + usage.ru_stime
+    seconds = time.perf_counter() - start
+    stop.set()
+    sampler.join()
+    for log in logs:
+        log.close()
+    if any(codes):
+        failed = next(i for i, c in enumerate(codes) if c)
+        raise SystemExit(f"reprocess failed, see {reports / f'shard{failed}.log'}:\n"
+                         + (reports / f"shard{failed}.log").read_text()[-3000:])
+    summaries = [json.loads((reports / f"shard{i}.json").read_text()) for i in range(workers)]
+    return Timing(seconds, cpu, peak / 1024, load_before, os.getloadavg()[0]), summaries
+
+
+def run_once(kind: str, workers: int, cache_mode: str, raws: list[bytes], workdir: Path) -> tuple[Run, dict]:
+    from bilan.storage.db import get_engine
+    from tests.warehouse_dump import canonical_rows, digest
+
+    label = f"{kind}-w{workers}-{cache_mode}"
+    url, drop = fresh_database(kind, workdir, label)
+    cache = workdir / "parse-cache"
+    env = {
+        **os.environ,
+        "BILAN_DATABASE_URL": url,
+        "BILAN_ARCHIVE_DIR": str(workdir / "archive"),
+        "BILAN_CACHE_DIR": str(cache),
+        "BILAN_IMAP_HOST": "imap.invalid",  # reprocessing must not need it
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    }
+    reports = workdir / label
+    shutil.rmtree(reports, ignore_errors=True)  # logs of an earlier run in the same --workdir
+    reports.mkdir()
+    try:
+        archive_seconds = archive_all(env, raws)
+        print(f"[{label}] archived {len(raws)} messages in {archive_seconds:.1f} s", flush=True)
+        if cache_mode == "cold":
+            shutil.rmtree(cache, ignore_errors=True)
+        elif not cache.exists():
+            print(f"[{label}] filling the parse cache with a first reprocess (not timed)", flush=True)
+            (reports / "prime").mkdir()
+            reprocess(env, 1, reports / "prime")
+        timing, summaries = reprocess(env, workers, reports)
+        result = Run(database=kind, workers=workers, cache=cache_mode, messages=len(raws), timing=timing)
+        for summary in summaries:
+            result.processed += summary["processed"]
+            result.failed += summary["failed"]
+            for stage, value in summary["seconds"].items():
+                result.stages[stage] = result.stages.get(stage, 0.0) + value
+        engine = get_engine(url)
+        dump = canonical_rows(engine)
+        engine.dispose()
+        result.digest = digest(dump)
+        return result, dump
+    finally:
+        drop()
+
+
+def report(run: Run) -> None:
+    prefix = f"{run.database} workers={run.workers} cache={run.cache}"
+    print(f"{prefix} messages: {run.messages} (processed {run.processed}, failed {run.failed})")
+    timing = run.timing
+    print(f"{prefix} total_seconds: {timing.wall:.1f} (process start, imports and spaCy load included)")
+    print(f"{prefix} messages_per_second: {run.messages / timing.wall:.1f}")
+    print(f"{prefix} cpu_seconds: {timing.cpu:.1f} (user + system, all processes; {timing.cpu / timing.wall:.2f} cores busy)")
+    print(f"{prefix} load_average: {timing.load_before:.1f} before, {timing.load_after:.1f} after (other users of the machine count)")
+    for stage in STAGES:
+        value = run.stages.get(stage, 0.0)
+        rate = f"{run.processed / value:.1f} messages/s" if value else "-"
+        print(f"{prefix} stage_{stage}_seconds: {value:.1f} ({rate}; summed over workers)")
+    print(f"{prefix} peak_rss_mib: {timing.peak_rss_mib:.0f} (all processes together)")
+    print(f"{prefix} rows_digest: {run.digest}")
+    if run.equal_to_one_worker is not None:
+        print(f"{prefix} rows_equal_to_1_worker: {'yes' if run.equal_to_one_worker else 'NO'}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    default_corpus = Path(os.environ.get("BILAN_CORPUS_DIR", REPO.parent / "shared" / "corpus" / "dev"))
+    parser.add_argument("--corpus", type=Path, default=default_corpus)
+    parser.add_argument("--messages", "-n", type=int, default=10_000, help="archived messages to reprocess")
+    parser.add_argument("--databases", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql")
+    parser.add_argument("--workers", default="1,2", help="comma-separated process counts, each run on each database")
+    parser.add_argument("--cache", choices=("cold", "warm"), default="cold", help="parse cache at the start of each run")
+    parser.add_argument("--workdir", type=Path, help="keep the archive and logs here (default: a temporary folder)")
+    args = parser.parse_args()
+    kinds = [k.strip() for k in args.databases.split(",") if k.strip()]
+    worker_counts = sorted({int(w) for w in args.workers.split(",")})
+    if not set(kinds) <= {"sqlite", "postgresql"} or min(worker_counts) < 1:
+        raise SystemExit("--databases takes sqlite and/or postgresql; --workers counts >= 1")
+    from tests.warehouse_dump import differences
+
+    raws = replicated(corpus_messages(args.corpus), args.messages)
+    print(f"corpus replicated to {len(raws)} messages ({sum(map(len, raws)) / 2**20:.0f} MiB); "
+          f"cores: {os.cpu_count()}; the machine may be shared, figures are noisy", flush=True)  # fmt: skip
+    workdir_context = tempfile.TemporaryDirectory(prefix="bilan-reprocess-") if args.workdir is None else None
+    workdir = Path(workdir_context.name) if workdir_context else args.workdir
+    workdir.mkdir(parents=True, exist_ok=True)
+    try:
+        for kind in kinds:
+            baseline: tuple[Run, dict] | None = None
+            for workers in worker_counts:
+                run, dump = run_once(kind, workers, args.cache, raws, workdir)
+                if workers == 1:
+                    baseline = (run, dump)
+                elif baseline is not None:
+                    run.equal_to_one_worker = dump == baseline[1]
+                    for line in differences(baseline[1], dump):
+                        print("  " + line)
+                report(run)
+                if baseline is not None and workers > 1:
+                    print(f"{kind} workers={workers} speed_up_vs_1: {baseline[0].timing.wall / run.timing.wall:.2f}x")
+                sys.stdout.flush()
+    finally:
+        if workdir_context:
+            workdir_context.cleanup()
+
+
+if __name__ == "__main__":
+    main()
