@@ -99,14 +99,15 @@ SCANNED_LINES = [
 ]
 
 
-def scanned_pdf_bytes() -> bytes:
-    """An image-only PDF, as a copier makes: one page, one picture, no text layer."""
+def scanned_pdf_bytes(pages: int = 1) -> bytes:
+    """An image-only PDF, as a copier makes: one picture per page, no text layer."""
     from fpdf import FPDF
 
     image = text_image(SCANNED_LINES)
     pdf = FPDF()
-    pdf.add_page()
-    pdf.image(image, x=10, y=10, w=190)
+    for _ in range(pages):
+        pdf.add_page()
+        pdf.image(image, x=10, y=10, w=190)
     return bytes(pdf.output())
 
 
