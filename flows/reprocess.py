@@ -40,14 +40,12 @@ from bilan.flows.pipeline import IngestSummary, open_warehouse, parse_setup, pro
 from bilan.flows.progress import LogProgress, Progress
 from bilan.settings import Settings, get_settings
 from bilan.storage.db import transaction
-from bilan.storage.followups import resolve_follow_ups
+from bilan.storage.followups import FOLLOW_UPS_LOCK, resolve_follow_ups
 from bilan.storage.models import MessageDepartment
 from bilan.storage.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
 
-#: Lock taken while the follow-up links are settled (see the module docstring).
-FOLLOW_UPS_LOCK = "reprocess:follow-ups"
 #: PostgreSQL's SQLSTATE for "deadlock detected".
 DEADLOCK = "40P01"
 

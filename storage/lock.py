@@ -139,3 +139,18 @@ def _sqlite_lock(engine: Engine, name: str, timeout: float) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+def hold_for_transaction(session, name: str) -> None:
+    """Make the rest of the current transaction wait for, then exclude, every
+    other transaction that asks for `name`, until it commits or rolls back.
+
+    PostgreSQL: a transaction-level advisory lock. Taken as the first
+    statement, it orders whole transactions, so two of them cannot each hold
+    row locks the other wants (a deadlock), and the second one reads what the
+    first committed. SQLite lets one writing transaction run at a time
+    (`BEGIN IMMEDIATE`, see `storage/db.py`): the transaction only has to
+    begin now rather than at its first statement."""
+    connection = session.connection()  # begins the transaction (SQLite: takes its write lock)
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": advisory_key(name)})

@@ -19,8 +19,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bilan.storage.archive import RawArchive
 from bilan.storage.db import get_engine, transaction, upgrade_schema
-from bilan.storage.lock import named_lock
-from bilan.storage.followups import resolve_follow_ups
+from bilan.storage.lock import hold_for_transaction, named_lock
+from bilan.storage.followups import FOLLOW_UPS_LOCK, resolve_follow_ups
 from bilan.storage.models import (
     Annexe1Row,
     Annexe2Row,
@@ -145,8 +145,12 @@ class Warehouse:
         False leaves the follow-up links of the message's departments to the
         caller, who settles them once for many messages (`bilan reprocess`):
         recomputing them per message updates every contribution of those
-        departments, and two processes doing so at once can deadlock."""
+        departments; when it is asked, loads that link are serialised across
+        processes (`FOLLOW_UPS_LOCK`), so that two ingestions at once neither
+        deadlock nor miss each other's messages."""
         with transaction(self.engine) as session:
+            if link_follow_ups:
+                hold_for_transaction(session, FOLLOW_UPS_LOCK)
             message = session.scalar(
                 select(Message).where(Message.sha256 == sha256).with_for_update()
             )

@@ -11,7 +11,9 @@ import time
 
 import pytest
 
-from bilan.storage.lock import LockTimeout, named_lock
+from bilan.storage.db import transaction
+from bilan.storage.followups import FOLLOW_UPS_LOCK
+from bilan.storage.lock import LockTimeout, hold_for_transaction, named_lock
 
 HOLDER = textwrap.dedent(
     """
@@ -72,3 +74,27 @@ def test_threads_of_one_process_are_excluded_too(warehouse):
     for thread in threads:
         thread.join()
     assert overlaps == []
+
+
+def test_transactions_that_link_follow_ups_run_one_after_the_other(warehouse):
+    """Two loads that recompute follow-up links at once could deadlock on
+    PostgreSQL, or each miss the other's message: the second waits for the
+    first to commit."""
+    events: list[str] = []
+    held = threading.Event()
+
+    def first() -> None:
+        with transaction(warehouse.engine) as session:
+            hold_for_transaction(session, FOLLOW_UPS_LOCK)
+            held.set()
+            time.sleep(0.5)
+            events.append("first commits")
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    assert held.wait(30)
+    with transaction(warehouse.engine) as session:
+        hold_for_transaction(session, FOLLOW_UPS_LOCK)
+        events.append("second holds")
+    thread.join(30)
+    assert events == ["first commits", "second holds"]
