@@ -201,16 +201,7 @@ def ingest_batch(
     background. Returns once every row of the batch is committed."""
     clock = clock or StageClock()
     summary = IngestSummary()
-    pending: list[str] = []
-    for message in messages:
-        with clock.stage("archive"):
-            archived = archive_raw(warehouse, message)
-        summary.new += archived.new
-        summary.already_known += not archived.new
-        if not archived.processed:
-            pending.append(archived.sha256)
-        elif progress is not None:
-            progress.advance()
+    pending = archive_batch(warehouse, messages, summary, clock, progress)
     summary.add(
         process_many(warehouse, pending, limits=processing.limits, cache=processing.cache, progress=progress,
                      clock=clock)
@@ -255,17 +246,29 @@ def _archived(
             batch = list(islice(iterator, BATCH))
         if not batch:
             return
-        pending: list[str] = []
-        for message in batch:
-            with clock.stage("archive"):
-                archived = archive_raw(warehouse, message)
-            summary.new += archived.new
-            summary.already_known += not archived.new
-            if not archived.processed:
-                pending.append(archived.sha256)
-            elif progress is not None:
-                progress.advance()
-        yield from pending
+        yield from archive_batch(warehouse, batch, summary, clock, progress)
+
+
+def archive_batch(
+    warehouse: Warehouse,
+    messages: list[RawMessage],
+    summary: IngestSummary,
+    clock: StageClock,
+    progress: Progress | None,
+) -> list[str]:
+    """Archive each message (counted in `summary` as new or already known);
+    returns the sha256 of those left to process."""
+    pending: list[str] = []
+    for message in messages:
+        with clock.stage("archive"):
+            archived = archive_raw(warehouse, message)
+        summary.new += archived.new
+        summary.already_known += not archived.new
+        if not archived.processed:
+            pending.append(archived.sha256)
+        elif progress is not None:
+            progress.advance()
+    return pending
 
 
 def process_backlog(
