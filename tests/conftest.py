@@ -4,6 +4,7 @@ and the labelled corpus when it is there."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -73,11 +74,12 @@ def drop_postgres_database(admin_url: str, name: str) -> None:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path) -> Iterator[str]:
-    """The same test on a SQLite file and on a fresh PostgreSQL database."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'warehouse.db'}"
+@contextlib.contextmanager
+def empty_database(kind: str, sqlite_path: Path, request) -> Iterator[str]:
+    """The URL of an empty database: a SQLite file at `sqlite_path`, or a
+    fresh PostgreSQL database, dropped afterwards."""
+    if kind == "sqlite":
+        yield f"sqlite:///{sqlite_path}"
         return
     admin_url = request.getfixturevalue("postgres_admin_url")
     url, name = fresh_postgres_database(admin_url)
@@ -85,6 +87,13 @@ def database_url(request, tmp_path) -> Iterator[str]:
         yield url
     finally:
         drop_postgres_database(admin_url, name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> Iterator[str]:
+    """The same test on a SQLite file and on a fresh PostgreSQL database."""
+    with empty_database(request.param, tmp_path / "warehouse.db", request) as url:
+        yield url
 
 
 @pytest.fixture

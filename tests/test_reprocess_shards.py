@@ -20,7 +20,7 @@ from bilan.flows.sources import RawMessage
 from bilan.settings import Settings
 from bilan.storage.db import get_engine
 from bilan.storage.warehouse import Warehouse
-from tests.conftest import REPO, SAMPLES, drop_postgres_database, fresh_postgres_database
+from tests.conftest import REPO, SAMPLES, empty_database
 from tests.mail import DOCX, docx_bytes, message
 from tests.replicas import replicated
 from tests.warehouse_dump import canonical_rows, differences
@@ -72,15 +72,9 @@ def archived_warehouse(database_url: str, folder: Path) -> Settings:
 @pytest.fixture
 def second_database_url(database_url, tmp_path, request) -> Iterator[str]:
     """Another empty database of the same kind as `database_url`."""
-    if database_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'second.db'}"
-        return
-    admin_url = request.getfixturevalue("postgres_admin_url")
-    url, name = fresh_postgres_database(admin_url)
-    try:
+    kind = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+    with empty_database(kind, tmp_path / "second.db", request) as url:
         yield url
-    finally:
-        drop_postgres_database(admin_url, name)
 
 
 def test_shard_arguments():
