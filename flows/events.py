@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from pathlib import Path
 
 from bilan.flows.pipeline import IngestedMessage
@@ -32,11 +33,13 @@ NEW_MAIL = "bilan.mailbox.new-mail"
 
 def prefect_api_configured() -> bool:
     """Whether Prefect has an API URL. Importing Prefect to ask costs about a
-    second, so it is asked only when one of the places Prefect reads its
-    settings from could hold one."""
+    second, so a process that has not imported it yet asks only when one of
+    the places Prefect reads its settings from could hold one (a process
+    that has, such as a flow run or a test harness, may have set it in
+    memory)."""
     if os.environ.get("PREFECT_API_URL"):
         return True
-    if not any(path.is_file() for path in _prefect_settings_files()):
+    if "prefect" not in sys.modules and not any(path.is_file() for path in _prefect_settings_files()):
         return False
     from prefect.settings import PREFECT_API_URL
 

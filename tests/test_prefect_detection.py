@@ -55,3 +55,18 @@ def test_a_settings_file_of_prefect(tmp_path, file_name, content):
 def test_a_settings_file_without_an_api_url(tmp_path):
     (tmp_path / "prefect.toml").write_text('[logging]\nlevel = "DEBUG"\n', encoding="utf-8")
     assert probe(tmp_path) == ("False", "True")
+
+
+def test_a_setting_made_in_memory_by_a_process_that_uses_prefect(tmp_path):
+    """A flow run or a test harness sets the API URL in memory, not in a file."""
+    script = (
+        "from prefect.settings import PREFECT_API_URL, temporary_settings\n"
+        "from bilan.flows.events import prefect_api_configured\n"
+        f"with temporary_settings(updates={{PREFECT_API_URL: {API!r}}}):\n"
+        "    print(prefect_api_configured())\n"
+    )
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    environment["PREFECT_HOME"] = str(tmp_path / "prefect-home")
+    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=environment, capture_output=True,
+                            text=True, timeout=120, check=True)  # fmt: skip
+    assert result.stdout.split() == ["True"]
