@@ -28,6 +28,15 @@ from sqlalchemy import Connection, inspect, text
 from bilan.storage.tabular import Column, Sheet, typed_rows
 
 
+#: The message a row comes from, its department and when it arrived: the
+#: columns that let analysts join or sort any per-message view.
+MESSAGE_COLUMNS = (
+    Column("message_id", "Message (n°)", "int"),
+    Column("department_code", "Code département"),
+    Column("department_name", "Département"),
+    Column("received_at", "Reçu le", "datetime"),
+)
+
 #: How coded values read in the spreadsheets.
 STATUS_LABELS = {"on_time": "à l'heure", "late": "en retard", "missing": "sans réponse"}
 KIND_LABELS = {
@@ -286,10 +295,7 @@ UNREADABLE_FILE = AnalystView(
     order_by="received_at NULLS LAST, message_id, attachment_id, department_code NULLS LAST",
     columns=(
         Column("attachment_id", "Fichier (n°)", "int"),
-        Column("message_id", "Message (n°)", "int"),
-        Column("department_code", "Code département"),
-        Column("department_name", "Département"),
-        Column("received_at", "Reçu le", "datetime"),
+        *MESSAGE_COLUMNS,
         Column("sender", "Expéditeur"),
         Column("subject", "Objet"),
         Column("kind", "Type de message", labels=KIND_LABELS),
@@ -365,13 +371,7 @@ WHERE m.processed_at IS NULL OR m.needs_review
 _CURRENT = "NOT EXISTS (SELECT 1 FROM message later WHERE later.supersedes_id = m.id)"
 
 #: What opens every annex row: the row, its message and department.
-ANNEX_HEAD_COLUMNS = (
-    Column("row_id", "Ligne (n°)", "int"),
-    Column("message_id", "Message (n°)", "int"),
-    Column("department_code", "Code département"),
-    Column("department_name", "Département"),
-    Column("received_at", "Reçu le", "datetime"),
-)
+ANNEX_HEAD_COLUMNS = (Column("row_id", "Ligne (n°)", "int"), *MESSAGE_COLUMNS)
 #: Where an annex row was read: file, sheet (or page) and row.
 ANNEX_SOURCE_COLUMNS = (
     Column("source_file", "Fichier source"),
@@ -467,10 +467,7 @@ SURVEY_ANSWER = AnalystView(
     order_by="department_code NULLS LAST, response_id, number",
     columns=(
         Column("response_id", "Questionnaire (n°)", "int"),
-        Column("message_id", "Message (n°)", "int"),
-        Column("department_code", "Code département"),
-        Column("department_name", "Département"),
-        Column("received_at", "Reçu le", "datetime"),
+        *MESSAGE_COLUMNS,
         Column("conseil_citoyen", "Conseil citoyen"),
         Column("number", "Question (n°)", "int"),
         Column("topic", "Thème de la question"),
