@@ -176,6 +176,13 @@ class AnnexRow:
     annex: int
     values: dict[str, Any]
     source: RowSource
+    #: How sure the reader is of each value, 0-1, by field name (a field
+    #: absent from the dict was not judged); the row's confidence is the lowest.
+    cell_confidence: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def confidence(self) -> float:
+        return min(self.cell_confidence.values(), default=1.0)
 
     def filled(self) -> int:
         return sum(v is not None for v in self.values.values())

@@ -34,6 +34,10 @@ class Extraction:
     pii: bool = False
     needs_review: bool = False
     review_reason: str | None = None
+    #: How sure extraction is of each message-level value, 0-1, by field name
+    #: ("kind", "sender_role", "modality"); a missing key means "not judged".
+    #: Departments carry their own (`DepartmentGuess.confidence`).
+    confidence: dict[str, float] = field(default_factory=dict)
     #: Role of each attachment, by its index in the message's flat list.
     attachment_roles: dict[int, str] = field(default_factory=dict)
     #: Bounces, read receipts, auto-replies: the Message-ID of the message they answer.

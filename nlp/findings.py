@@ -78,6 +78,9 @@ class Recommendation(Finding):
     #: `label` (the document names the theme) or `model`.
     theme_source: str | None = None
     theme_label: str | None = None
+    #: How sure the reader is that this sentence is a recommendation, 0-1
+    #: (the theme's own confidence is `theme_score`).
+    confidence: float = 1.0
 
 
 @dataclass
