@@ -128,6 +128,31 @@ class Settings(BaseSettings):
     )
     acknowledge_template: Path | None = Field(default=None, description="Acknowledgement template (Jinja2, French).")
 
+    # -- review: a value extracted with less confidence than this sends its message to review_queue --
+    review_below_kind: float = Field(default=0.6, ge=0, le=1, description="Confidence of the message kind.")
+    review_below_sender_role: float = Field(default=0.6, ge=0, le=1, description="Confidence of the sender role.")
+    review_below_modality: float = Field(default=0.6, ge=0, le=1, description="Confidence of the modality.")
+    review_below_department: float = Field(default=0.5, ge=0, le=1, description="Confidence of each department.")
+    review_below_annex_cell: float = Field(default=0.6, ge=0, le=1, description="Confidence of each annex cell.")
+    review_below_recommendation: float = Field(
+        default=0.6, ge=0, le=1, description="Confidence that a sentence is a recommendation."
+    )
+    review_below_theme: float = Field(default=0.6, ge=0, le=1, description="Confidence of a recommendation's theme.")
+
+    def review_thresholds(self):
+        """The thresholds of the review rule (`nlp/review.py`)."""
+        from bilan.nlp.review import ReviewThresholds
+
+        return ReviewThresholds(
+            kind=self.review_below_kind,
+            sender_role=self.review_below_sender_role,
+            modality=self.review_below_modality,
+            department=self.review_below_department,
+            annex_cell=self.review_below_annex_cell,
+            recommendation=self.review_below_recommendation,
+            theme=self.review_below_theme,
+        )
+
     @property
     def required_annex_numbers(self) -> tuple[int, ...]:
         return tuple(int(part) for part in self.required_annexes.replace(" ", "").split(",") if part)
