@@ -137,7 +137,7 @@ class Settings(BaseSettings):
     review_below_recommendation: float = Field(
         default=0.6, ge=0, le=1, description="Confidence that a sentence is a recommendation."
     )
-    review_below_theme: float = Field(default=0.6, ge=0, le=1, description="Confidence of a recommendation's theme.")
+    review_below_theme: float = Field(default=0.5, ge=0, le=1, description="Confidence of a recommendation's theme.")
 
     def review_thresholds(self):
         """The thresholds of the review rule (`nlp/review.py`)."""

@@ -250,15 +250,12 @@ CURRENT_CONTRIBUTION = AnalystView(
         Column("message_id", "Message (n°)", "int"),
         Column("department_code", "Code département"),
         Column("department_name", "Département"),
-        Column("department_confidence", "Confiance (département)", "float"),
         Column("region", "Région"),
         Column("received_at", "Reçu le", "datetime"),
         Column("sender", "Expéditeur"),
         Column("sender_role", "Rôle de l'expéditeur"),
-        Column("sender_role_confidence", "Confiance (rôle)", "float"),
         Column("subject", "Objet"),
         Column("modality", "Modalité", "int"),
-        Column("modality_confidence", "Confiance (modalité)", "float"),
         Column("meeting_date", "Date de la rencontre", "date"),
         Column("meeting_participants", "Participants", "int"),
         Column("supersedes_message_id", "Remplace le message (n°)", "int"),
@@ -267,21 +264,21 @@ CURRENT_CONTRIBUTION = AnalystView(
         Column("unreadable_files", "Fichiers illisibles", "int"),
         Column("needs_review", "À vérifier", "bool"),
         Column("review_reason", "Motif de vérification"),
+        Column("department_confidence", "Confiance (département)", "float"),
+        Column("sender_role_confidence", "Confiance (rôle)", "float"),
+        Column("modality_confidence", "Confiance (modalité)", "float"),
     ),
     sql="""
 SELECT
     m.id AS message_id,
     md.department_code AS department_code,
     d.name AS department_name,
-    md.confidence AS department_confidence,
     d.region AS region,
     m.received_at AS received_at,
     m.sender AS sender,
     m.sender_role AS sender_role,
-    m.sender_role_confidence AS sender_role_confidence,
     m.subject AS subject,
     m.modality AS modality,
-    m.modality_confidence AS modality_confidence,
     m.meeting_date AS meeting_date,
     m.meeting_participants AS meeting_participants,
     m.supersedes_id AS supersedes_message_id,
@@ -289,7 +286,10 @@ SELECT
     (SELECT count(*) FROM attachment a WHERE a.message_id = m.id AND NOT a.inline) AS files,
     (SELECT count(*) FROM attachment a WHERE a.message_id = m.id AND a.parse_status <> 'ok') AS unreadable_files,
     CASE WHEN m.needs_review THEN 1 ELSE 0 END AS needs_review,
-    m.review_reason AS review_reason
+    m.review_reason AS review_reason,
+    md.confidence AS department_confidence,
+    m.sender_role_confidence AS sender_role_confidence,
+    m.modality_confidence AS modality_confidence
 FROM message m
 LEFT JOIN message_department md ON md.message_id = m.id
 LEFT JOIN department d ON d.code = md.department_code
@@ -407,7 +407,7 @@ def annex_view(name: str, title: str, description: str, order_by: str, fields: t
     the head and source columns every annex view shares."""
     head = "r.id AS row_id, m.id AS message_id, r.department_code AS department_code, "
     head += "d.name AS department_name, m.received_at AS received_at"
-    columns = fields + (ANNEX_CONFIDENCE,) + ANNEX_SOURCE_COLUMNS
+    columns = fields + ANNEX_SOURCE_COLUMNS + (ANNEX_CONFIDENCE,)
     select = ",\n    ".join([head, *map(_annex_field, columns)])
     return AnalystView(
         name=name,
@@ -540,13 +540,13 @@ RECOMMENDATIONS = AnalystView(
         Column("region", "Région"),
         Column("received_at", "Reçu le", "datetime"),
         Column("theme", "Thème", labels=THEME_LABELS),
-        Column("theme_confidence", "Confiance (thème)", "float"),
         Column("text", "Préconisation"),
-        Column("confidence", "Confiance (préconisation)", "float"),
         Column("file", "Fichier source"),
         Column("page", "Page", "int"),
         Column("sheet", "Feuille"),
         Column("paragraph", "Paragraphe", "int"),
+        Column("confidence", "Confiance (préconisation)", "float"),
+        Column("theme_confidence", "Confiance (thème)", "float"),
     ),
     sql=f"""
 SELECT
@@ -559,13 +559,13 @@ SELECT
     d.region AS region,
     m.received_at AS received_at,
     r.theme AS theme,
-    r.theme_score AS theme_confidence,
     r.text AS text,
-    r.confidence AS confidence,
     r.file AS file,
     r.page AS page,
     r.sheet AS sheet,
-    r.paragraph AS paragraph
+    r.paragraph AS paragraph,
+    r.confidence AS confidence,
+    r.theme_score AS theme_confidence
 FROM recommendation r
 JOIN message m ON m.id = r.message_id
 LEFT JOIN message_department md ON md.message_id = m.id
