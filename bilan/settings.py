@@ -10,11 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from bilan.nlp.review import ReviewThresholds
 
 
 class Settings(BaseSettings):
@@ -139,7 +142,7 @@ class Settings(BaseSettings):
     )
     review_below_theme: float = Field(default=0.5, ge=0, le=1, description="Confidence of a recommendation's theme.")
 
-    def review_thresholds(self):
+    def review_thresholds(self) -> ReviewThresholds:
         """The thresholds of the review rule (`nlp/review.py`)."""
         from bilan.nlp.review import ReviewThresholds
 
