@@ -10,11 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from bilan.nlp.review import ReviewThresholds
 
 
 class Settings(BaseSettings):
@@ -127,6 +130,31 @@ class Settings(BaseSettings):
         default=3, description="Only contributions received this recently are acknowledged (never old mail)."
     )
     acknowledge_template: Path | None = Field(default=None, description="Acknowledgement template (Jinja2, French).")
+
+    # -- review: a value extracted with less confidence than this sends its message to review_queue --
+    review_below_kind: float = Field(default=0.6, ge=0, le=1, description="Confidence of the message kind.")
+    review_below_sender_role: float = Field(default=0.6, ge=0, le=1, description="Confidence of the sender role.")
+    review_below_modality: float = Field(default=0.6, ge=0, le=1, description="Confidence of the modality.")
+    review_below_department: float = Field(default=0.5, ge=0, le=1, description="Confidence of each department.")
+    review_below_annex_cell: float = Field(default=0.6, ge=0, le=1, description="Confidence of each annex cell.")
+    review_below_recommendation: float = Field(
+        default=0.6, ge=0, le=1, description="Confidence that a sentence is a recommendation."
+    )
+    review_below_theme: float = Field(default=0.5, ge=0, le=1, description="Confidence of a recommendation's theme.")
+
+    def review_thresholds(self) -> ReviewThresholds:
+        """The thresholds of the review rule (`nlp/review.py`)."""
+        from bilan.nlp.review import ReviewThresholds
+
+        return ReviewThresholds(
+            kind=self.review_below_kind,
+            sender_role=self.review_below_sender_role,
+            modality=self.review_below_modality,
+            department=self.review_below_department,
+            annex_cell=self.review_below_annex_cell,
+            recommendation=self.review_below_recommendation,
+            theme=self.review_below_theme,
+        )
 
     @property
     def required_annex_numbers(self) -> tuple[int, ...]:

@@ -10,7 +10,8 @@ a cue in the body. The decision takes the most specific signals first (the
 subject may name two departments for a regional sender), the sender's domain
 next, then the content; its confidence combines all the evidence that agrees.
 A message whose department cannot be decided, or whose signals disagree, is
-flagged for review rather than guessed silently.
+flagged for review rather than guessed silently (and one decided on weak
+evidence too, by the review rule of `nlp/review.py`).
 """
 
 from __future__ import annotations
@@ -39,8 +40,6 @@ SURVEY_COMMUNE = 0.7
 ANNEX_COMMUNE = 0.5
 BODY = 0.5
 BODY_COMMUNE = 0.4
-#: Below this, a decision is flagged for review.
-REVIEW_BELOW = 0.5
 
 
 @dataclass(frozen=True)
@@ -185,10 +184,7 @@ def _decision(codes: list[str], evidence: list[Evidence]) -> DepartmentDecision:
             confidence *= 1 - item.weight
         sources = list(dict.fromkeys(e.source for e in agreeing))
         guesses.append(DepartmentGuess(code, round(1 - confidence, 3), "; ".join(sources)))
-    reasons = []
-    weakest = min(g.confidence for g in guesses)
-    if weakest < REVIEW_BELOW:
-        reasons.append(f"weak evidence ({weakest:.2f}): {guesses[0].evidence}")
+    reasons = []  # weak evidence is judged with the message's other values (nlp/review.py)
     strongest_other = max((e for e in evidence if e.code not in codes), key=lambda e: e.weight, default=None)
     if strongest_other is not None and strongest_other.weight >= QPV_CODE:
         reasons.append(f"conflicting signal: {strongest_other.code} ({strongest_other.source})")

@@ -14,8 +14,9 @@ from bilan.nlp.findings import Finding, Recommendation, extract_findings
 from bilan.nlp.followups import FollowUp, detect_follow_up
 from bilan.nlp.gazetteer import get_commune_gazetteer, get_department_finder
 from bilan.nlp.kind import ContentClues, Kind, classify_kind
-from bilan.nlp.modality import detect_modality, find_meeting
+from bilan.nlp.modality import find_meeting, read_modality
 from bilan.nlp.original import original_message_id
+from bilan.nlp.review import ReviewThresholds, configured_thresholds, review_uncertain_values
 from bilan.nlp.sender import sender_role
 from bilan.nlp.survey import SurveyResponse, extract_survey_responses
 from bilan.parsers.message import ParsedMessage
@@ -93,7 +94,10 @@ def _warm_up_quietly() -> None:
         log.exception("the NLP models could not be loaded in the background")
 
 
-def extract(parsed: ParsedMessage) -> Extraction:
+def extract(parsed: ParsedMessage, thresholds: ReviewThresholds | None = None) -> Extraction:
+    """Everything the NLP stage reads from a message; a value read with less
+    confidence than its threshold (default: the settings') flags the message
+    for review (`nlp/review.py`)."""
     with _warm_up_lock:
         pass  # a warm-up still running in the background: wait for it rather than load twice
     annexes = extract_annex_tables(parsed)
@@ -111,6 +115,7 @@ def extract(parsed: ParsedMessage) -> Extraction:
     )
     _add_structure(extraction, parsed, kind, annexes, surveys)
     add_findings(extraction, parsed)
+    review_uncertain_values(extraction, thresholds or configured_thresholds())
     return extraction
 
 
@@ -128,7 +133,10 @@ def _add_structure(
     extraction.annexe1_rows = annexes.annexe1
     extraction.annexe2_rows = annexes.annexe2
     extraction.follow_up = detect_follow_up(parsed)
-    extraction.modality = detect_modality(parsed, documents_only=extraction.follow_up.relation is not None)
+    modality = read_modality(parsed, documents_only=extraction.follow_up.relation is not None)
+    extraction.modality = modality.modality
+    if modality.confidence is not None:
+        extraction.confidence["modality"] = modality.confidence
     if extraction.modality != 3:
         meeting = find_meeting(parsed, parsed.envelope.received_at or parsed.envelope.date)
         if meeting is not None:

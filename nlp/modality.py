@@ -58,22 +58,53 @@ class Meeting:
     participants: int | None
 
 
-def detect_modality(parsed: ParsedMessage, *, documents_only: bool = False) -> int | None:
-    """1, 2 or 3, or None when the message itself says nothing of it (an
-    annexes-only complement). With `documents_only`, the e-mail's own words
-    are not read (a follow-up's text speaks of the earlier message)."""
+#: How sure each kind of evidence is, when every mention agrees: the
+#: template's own "modalité N" label, what the sender says they send in the
+#: e-mail, what a document says of itself (a report may also tell of another
+#: meeting).
+EXPLICIT_CONFIDENCE = 0.95
+BODY_CONFIDENCE = 0.85
+DOCUMENT_CONFIDENCE = 0.75
+#: Applied when a later source names another modality than the one decided.
+DISAGREEMENT_FACTOR = 0.8
+
+
+@dataclass(frozen=True)
+class ModalityReading:
+    """The modality read from a message and how sure the reading is (0-1):
+    the evidence's base confidence times the share of its mentions that
+    agree, lowered when another source says otherwise."""
+
+    modality: int | None
+    confidence: float | None = None
+
+
+def read_modality(parsed: ParsedMessage, *, documents_only: bool = False) -> ModalityReading:
+    """1, 2 or 3 with its confidence, or None when the message itself says
+    nothing of it (an annexes-only complement). With `documents_only`, the
+    e-mail's own words are not read (a follow-up's text speaks of the earlier
+    message)."""
     texts = [_plain(d.text) for a, d in parsed.documents() if a is not None]
-    body = _plain(own_text(parsed.body.text))
-    explicit = Counter(int(m.group(1)) for text in ([*texts] if documents_only else [body, *texts])
-                       for m in _EXPLICIT.finditer(text))
+    sources = texts if documents_only else [_plain(own_text(parsed.body.text)), *texts]
+    explicit = Counter(int(m.group(1)) for text in sources for m in _EXPLICIT.finditer(text))
+    phrases = [_phrase_modalities(text) for text in sources]
     if explicit:
-        return explicit.most_common(1)[0][0]
-    sources = texts if documents_only else [body, *texts]
-    for text in sources:  # the body first: what the sender says they send
-        found = _phrase_modalities(text)
+        return _reading(explicit, EXPLICIT_CONFIDENCE, phrases)
+    for index, found in enumerate(phrases):  # the body first: what the sender says they send
         if found:
-            return found.most_common(1)[0][0]
-    return None
+            base = BODY_CONFIDENCE if index == 0 and not documents_only else DOCUMENT_CONFIDENCE
+            return _reading(found, base, phrases[index + 1:])
+    return ModalityReading(None)
+
+
+def _reading(votes: Counter, base: float, others: list[Counter]) -> ModalityReading:
+    """The most mentioned modality; sure in proportion to its share of the
+    mentions, less so when another source's own choice differs."""
+    modality, count = votes.most_common(1)[0]
+    confidence = base * count / sum(votes.values())
+    if any(found and found.most_common(1)[0][0] != modality for found in others):
+        confidence *= DISAGREEMENT_FACTOR
+    return ModalityReading(modality, round(confidence, 3))
 
 
 def _phrase_modalities(text: str) -> Counter:

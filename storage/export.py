@@ -3,6 +3,12 @@ labelled corpus's truth files) and `departments` (status per department).
 
 What is not extracted yet is exported as null or an empty list, never left
 out, so that consumers can rely on the shape.
+
+Each message also has a `confidence` object, outside the truth schema (which
+`bilan evaluate` reads field by field, so it ignores it): how sure extraction
+was of the kind, sender role and modality (null: not judged), of each
+department, of each annex row and cell, and of each recommendation and its
+theme, in the same order as the values.
 """
 
 from __future__ import annotations
@@ -89,6 +95,15 @@ def _message(message: Message, message_ids: dict[int, str | None]) -> dict[str, 
         "weaknesses": [],
         "meeting": meeting,
         "pii": message.pii,
+        "confidence": {
+            "kind": message.kind_confidence,
+            "sender_role": message.sender_role_confidence,
+            "modality": message.modality_confidence,
+            "departments": {d.department_code: d.confidence for d in message.departments},
+            "annexe1_rows": [],
+            "annexe2_rows": [],
+            "recommendations": [],
+        },
     }
 
 
@@ -121,6 +136,7 @@ def _add_annex_rows(session: Session, messages: list[Message], exported: list[di
             item = by_id.get(row.message_id)
             if item is not None:
                 item[key].append({name: _plain_number(getattr(row, name)) for name in columns})
+                item["confidence"][key].append({"row": row.confidence, "cells": row.cell_confidence or {}})
 
 
 def _plain_number(value: Any) -> Any:
@@ -130,13 +146,19 @@ def _plain_number(value: Any) -> Any:
     return value
 def _add_findings(session: Session, ids: list[int], exported: list[dict[str, Any]]) -> None:
     """Fill `recommendations` ({text, theme}), `strengths` and `weaknesses`
-    (texts) of each exported message, in the order they were found."""
+    (texts) of each exported message, in the order they were found, and how
+    sure each recommendation and its theme are."""
     by_message: dict[int, dict[str, list]] = {i: {"recommendations": [], "strengths": [], "weaknesses": []} for i in ids}
+    records = dict(zip(ids, exported))
     for model, key in ((Recommendation, "recommendations"), (Strength, "strengths"), (Weakness, "weaknesses")):
         for row in session.scalars(select(model).order_by(model.message_id, model.position)):
             if row.message_id not in by_message:
                 continue
             item = {"text": row.text, "theme": row.theme} if model is Recommendation else row.text
             by_message[row.message_id][key].append(item)
-    for message_id, record in zip(ids, exported):
+            if model is Recommendation:
+                records[row.message_id]["confidence"]["recommendations"].append(
+                    {"recommendation": row.confidence, "theme": row.theme_score}
+                )
+    for message_id, record in records.items():
         record.update(by_message[message_id])

@@ -99,6 +99,10 @@ class Message(Base):
     kind: Mapped[str | None] = mapped_column(String(32), index=True)
     sender_role: Mapped[str | None] = mapped_column(String(32))
     modality: Mapped[int | None] = mapped_column(Integer)
+    # How sure extraction is of each value, 0-1; null: not judged.
+    kind_confidence: Mapped[float | None] = mapped_column(Float)
+    sender_role_confidence: Mapped[float | None] = mapped_column(Float)
+    modality_confidence: Mapped[float | None] = mapped_column(Float)
     meeting_date: Mapped[dt.date | None] = mapped_column(Date)
     meeting_participants: Mapped[int | None] = mapped_column(Integer)
     pii: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -204,6 +208,8 @@ class _AnnexRow:
     source_page: Mapped[int | None] = mapped_column(Integer)
     source_row: Mapped[int] = mapped_column(Integer)
     department_code: Mapped[str | None] = mapped_column(String(3), index=True, comment="from the QPV code")
+    confidence: Mapped[float | None] = mapped_column(Float, comment="the lowest of its cells'; null: not judged")
+    cell_confidence: Mapped[dict | None] = mapped_column(comment="confidence of each judged cell, by field name")
 
     @declared_attr.directive
     def __table_args__(cls):
@@ -349,12 +355,14 @@ class _FoundSentence:
 
 
 class Recommendation(_FoundSentence, Base):
-    """A recommendation as written, with its theme."""
+    """A recommendation as written, with its theme (`theme_score` is how sure
+    the theme is; `confidence` how sure it is a recommendation at all)."""
 
     __tablename__ = "recommendation"
 
     theme: Mapped[str | None] = mapped_column(String(32), index=True)
     theme_score: Mapped[float | None] = mapped_column(Float)
+    confidence: Mapped[float | None] = mapped_column(Float, comment="confidence that it is a recommendation")
     theme_source: Mapped[str | None] = mapped_column(String(8), comment="label (the author's) or model")
 
 

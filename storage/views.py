@@ -5,7 +5,9 @@ Everything downstream reads this registry: the Alembic migrations create the
 views from it, `bilan export` writes one sheet or file per view, the README's
 "Querying the warehouse" section documents them and a test runs its examples.
 Adding a view is adding one `AnalystView` below and one migration that calls
-`replace_views()`.
+`replace_views()`. A view that reads a column added by a later migration
+names it in `requires` as `table.column`: the earlier migrations, which call
+today's `replace_views()`, then leave that view out until the column exists.
 
 The SQL is written once for SQLite and PostgreSQL alike, which rules out a few
 things: no `FILTER`, no `string_agg`/`group_concat`, no `sum()` (numeric on
@@ -36,6 +38,9 @@ MESSAGE_COLUMNS = (
     Column("department_name", "Département"),
     Column("received_at", "Reçu le", "datetime"),
 )
+
+#: The confidence columns of `message` (migration 0006), for `requires`.
+MESSAGE_CONFIDENCE = ("message.kind_confidence", "message.sender_role_confidence", "message.modality_confidence")
 
 #: How coded values read in the spreadsheets.
 STATUS_LABELS = {"on_time": "à l'heure", "late": "en retard", "missing": "sans réponse"}
@@ -72,7 +77,8 @@ class AnalystView:
     description: str
     sql: str
     columns: tuple[Column, ...]
-    #: Tables and views this view reads: it is created only once they exist.
+    #: Tables and views this view reads, and `table.column` for columns added
+    #: after their table: it is created only once they all exist.
     requires: tuple[str, ...]
     order_by: str
 
@@ -238,7 +244,7 @@ CURRENT_CONTRIBUTION = AnalystView(
     title="Contributions",
     description="one row per contribution and department, current versions only: a message "
     "superseded by another (corrected version, re-sent file) is left out; complements stay",
-    requires=("message", "message_department", "department", "attachment"),
+    requires=("message", "message_department", "department", "attachment", *MESSAGE_CONFIDENCE),
     order_by="received_at NULLS LAST, message_id, department_code NULLS LAST",
     columns=(
         Column("message_id", "Message (n°)", "int"),
@@ -258,6 +264,9 @@ CURRENT_CONTRIBUTION = AnalystView(
         Column("unreadable_files", "Fichiers illisibles", "int"),
         Column("needs_review", "À vérifier", "bool"),
         Column("review_reason", "Motif de vérification"),
+        Column("department_confidence", "Confiance (département)", "float"),
+        Column("sender_role_confidence", "Confiance (rôle)", "float"),
+        Column("modality_confidence", "Confiance (modalité)", "float"),
     ),
     sql="""
 SELECT
@@ -277,7 +286,10 @@ SELECT
     (SELECT count(*) FROM attachment a WHERE a.message_id = m.id AND NOT a.inline) AS files,
     (SELECT count(*) FROM attachment a WHERE a.message_id = m.id AND a.parse_status <> 'ok') AS unreadable_files,
     CASE WHEN m.needs_review THEN 1 ELSE 0 END AS needs_review,
-    m.review_reason AS review_reason
+    m.review_reason AS review_reason,
+    md.confidence AS department_confidence,
+    m.sender_role_confidence AS sender_role_confidence,
+    m.modality_confidence AS modality_confidence
 FROM message m
 LEFT JOIN message_department md ON md.message_id = m.id
 LEFT JOIN department d ON d.code = md.department_code
@@ -372,6 +384,8 @@ _CURRENT = "NOT EXISTS (SELECT 1 FROM message later WHERE later.supersedes_id = 
 
 #: What opens every annex row: the row, its message and department.
 ANNEX_HEAD_COLUMNS = (Column("row_id", "Ligne (n°)", "int"), *MESSAGE_COLUMNS)
+#: How sure the reader is of an annex row: the lowest confidence of its cells.
+ANNEX_CONFIDENCE = Column("confidence", "Confiance (ligne)", "float")
 #: Where an annex row was read: file, sheet (or page) and row.
 ANNEX_SOURCE_COLUMNS = (
     Column("source_file", "Fichier source"),
@@ -393,14 +407,15 @@ def annex_view(name: str, title: str, description: str, order_by: str, fields: t
     the head and source columns every annex view shares."""
     head = "r.id AS row_id, m.id AS message_id, r.department_code AS department_code, "
     head += "d.name AS department_name, m.received_at AS received_at"
-    select = ",\n    ".join([head, *map(_annex_field, fields + ANNEX_SOURCE_COLUMNS)])
+    columns = fields + ANNEX_SOURCE_COLUMNS + (ANNEX_CONFIDENCE,)
+    select = ",\n    ".join([head, *map(_annex_field, columns)])
     return AnalystView(
         name=name,
         title=title,
         description=description,
-        requires=(f"{name}_row", "message", "department"),
+        requires=(f"{name}_row", "message", "department", f"{name}_row.confidence"),
         order_by=order_by,
-        columns=ANNEX_HEAD_COLUMNS + fields + ANNEX_SOURCE_COLUMNS,
+        columns=ANNEX_HEAD_COLUMNS + columns,
         sql=f"""
 SELECT
     {select}
@@ -513,7 +528,7 @@ RECOMMENDATIONS = AnalystView(
     title="Préconisations",
     description="one row per recommendation and department: from current contributions and from "
     "members' survey answers, as written, with its theme and where it was found",
-    requires=("recommendation", "message", "message_department", "department"),
+    requires=("recommendation", "message", "message_department", "department", "recommendation.confidence"),
     order_by="department_code NULLS LAST, message_id, position",
     columns=(
         Column("recommendation_id", "Préconisation (n°)", "int"),
@@ -530,6 +545,8 @@ RECOMMENDATIONS = AnalystView(
         Column("page", "Page", "int"),
         Column("sheet", "Feuille"),
         Column("paragraph", "Paragraphe", "int"),
+        Column("confidence", "Confiance (préconisation)", "float"),
+        Column("theme_confidence", "Confiance (thème)", "float"),
     ),
     sql=f"""
 SELECT
@@ -546,7 +563,9 @@ SELECT
     r.file AS file,
     r.page AS page,
     r.sheet AS sheet,
-    r.paragraph AS paragraph
+    r.paragraph AS paragraph,
+    r.confidence AS confidence,
+    r.theme_score AS theme_confidence
 FROM recommendation r
 JOIN message m ON m.id = r.message_id
 LEFT JOIN message_department md ON md.message_id = m.id
@@ -639,6 +658,7 @@ def replace_views(connection: Connection, views: Sequence[AnalystView] = VIEWS) 
     drop_views(connection, views)
     inspector = inspect(connection)
     present = set(inspector.get_table_names())
+    present |= {f"{table}.{column['name']}" for table in present for column in inspector.get_columns(table)}
     created: list[str] = []
     for view in views:
         if set(view.requires) <= present | set(created):

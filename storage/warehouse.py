@@ -175,6 +175,9 @@ class Warehouse:
             message.kind = extraction.kind
             message.sender_role = extraction.sender_role
             message.modality = extraction.modality
+            message.kind_confidence = extraction.confidence.get("kind")
+            message.sender_role_confidence = extraction.confidence.get("sender_role")
+            message.modality_confidence = extraction.confidence.get("modality")
             message.meeting_date = extraction.meeting_date
             message.meeting_participants = extraction.meeting_participants
             message.pii = extraction.pii
@@ -403,6 +406,9 @@ def _insert_annex_rows(session, message_id: int, extraction: Extraction) -> None
                     source_page=row.source.page,
                     source_row=row.source.row,
                     department_code=department_of_qpv(row.values.get("qpv_code")),
+                    # Not judged (no cell confidence) is stored as null, not as the property's 1.0.
+                    confidence=row.confidence if row.cell_confidence else None,
+                    cell_confidence=dict(row.cell_confidence) or None,
                     **row.values,
                 )
             )
@@ -502,6 +508,7 @@ def _insert_findings(session, message_id: int, extraction: Extraction) -> None:
             )
             if model is Recommendation:
                 row.theme, row.theme_score, row.theme_source = item.theme, item.theme_score, item.theme_source
+                row.confidence = item.confidence
             rows.append(row)
         session.add_all(rows)
         session.flush()  # the ids the mentions point to

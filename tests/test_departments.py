@@ -66,7 +66,7 @@ def test_a_commune_shared_by_several_departments_is_weak_evidence_for_review():
     body = "Bonjour,\n\nVoici le bilan des conseils citoyens de la commune de Saint-Denis.\n"
     result = _extract(message(sender="x@gmail.com", subject="Bilan conseils citoyens", body=body))
     assert len(result.departments) == 1
-    assert result.needs_review and "weak evidence" in result.review_reason
+    assert result.needs_review and "low confidence: department" in result.review_reason
 
 
 def test_conflicting_signals_are_flagged():

@@ -1,0 +1,109 @@
+"""The one rule that sends a message to review for an uncertain value.
+
+Every extracted value may carry a confidence (0-1): the message's kind,
+sender role and modality (`Extraction.confidence`), each department
+(`DepartmentGuess.confidence`), each annex cell (`AnnexRow.cell_confidence`),
+each recommendation (`Recommendation.confidence`) and its theme
+(`Recommendation.theme_score`). A value under its threshold flags the message
+(`needs_review`) with a reason that names the value, its confidence and the
+threshold, so that the review queue says what to look at. A value that was
+not judged (no confidence) is never a reason.
+
+The thresholds are settings (`BILAN_REVIEW_BELOW_*`, see `bilan/settings.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bilan.nlp.annex_tables import AnnexRow
+    from bilan.nlp.extraction import Extraction
+
+#: Message-level values, in the order reasons are written.
+MESSAGE_VALUES = ("kind", "sender_role", "modality")
+
+
+@dataclass(frozen=True)
+class ReviewThresholds:
+    """Below its threshold, a value is uncertain enough for a person to look."""
+
+    kind: float
+    sender_role: float
+    modality: float
+    department: float
+    annex_cell: float
+    recommendation: float
+    theme: float
+
+
+def configured_thresholds() -> ReviewThresholds:
+    """The thresholds of the current settings (read afresh: cheap, and a test
+    or a run may change the environment)."""
+    from bilan.settings import get_settings
+
+    return get_settings().review_thresholds()
+
+
+def review_uncertain_values(extraction: Extraction, thresholds: ReviewThresholds) -> None:
+    """Flag the message when one of its values is under its threshold, and
+    add one reason per kind of uncertain value to its `review_reason`."""
+    reasons = list(uncertain_values(extraction, thresholds))
+    if not reasons:
+        return
+    extraction.needs_review = True
+    extraction.review_reason = "; ".join(filter(None, [extraction.review_reason, *reasons]))
+
+
+def uncertain_values(extraction: Extraction, thresholds: ReviewThresholds) -> Iterator[str]:
+    """The reasons, e.g. "low confidence: modality 3 (0.45 < 0.60)"."""
+    for name in MESSAGE_VALUES:
+        confidence = extraction.confidence.get(name)
+        threshold = getattr(thresholds, name)
+        if confidence is not None and confidence < threshold:
+            yield _reason(f"{name} {getattr(extraction, name)}", confidence, threshold)
+    for guess in extraction.departments:
+        if guess.confidence < thresholds.department:
+            yield _reason(f"department {guess.code}", guess.confidence, thresholds.department, guess.evidence)
+    for annex, rows in ((1, extraction.annexe1_rows), (2, extraction.annexe2_rows)):
+        reason = _uncertain_cells(annex, rows, thresholds.annex_cell)
+        if reason:
+            yield reason
+    recommendations = list(enumerate(extraction.recommendations, start=1))
+    yield from _weakest("recommendation", [(n, r.confidence) for n, r in recommendations], thresholds.recommendation)
+    themes = [(n, r.theme_score) for n, r in recommendations if r.theme is not None and r.theme_score is not None]
+    yield from _weakest("recommendation theme", themes, thresholds.theme)
+
+
+def _uncertain_cells(annex: int, rows: list[AnnexRow], threshold: float) -> str | None:
+    """One reason for all the uncertain cells of an annex: how many, and the weakest."""
+    cells = [
+        (confidence, number, name)
+        for number, row in enumerate(rows, start=1)
+        for name, confidence in row.cell_confidence.items()
+        if confidence < threshold
+    ]
+    if not cells:
+        return None
+    confidence, number, name = min(cells)
+    what = f"Annexe {annex} row {number} {name}"
+    if len(cells) > 1:
+        what = f"{len(cells)} Annexe {annex} cells, weakest {what}"
+    return _reason(what, confidence, threshold)
+
+
+def _weakest(what: str, scores: list[tuple[int, float]], threshold: float) -> Iterator[str]:
+    """One reason for all the items under the threshold: how many, and the weakest."""
+    low = [(score, number) for number, score in scores if score < threshold]
+    if not low:
+        return
+    score, number = min(low)
+    label = f"{what} {number}" if len(low) == 1 else f"{len(low)} {what}s, weakest {what} {number}"
+    yield _reason(label, score, threshold)
+
+
+def _reason(what: str, confidence: float, threshold: float, evidence: str | None = None) -> str:
+    reason = f"low confidence: {what} ({confidence:.2f} < {threshold:.2f})"
+    return f"{reason}: {evidence}" if evidence else reason
