@@ -119,7 +119,9 @@ def _add_structure(
 ) -> None:
     """Who wrote, how the department answered, the annex rows, the survey
     answers, follow-up cues and attachment roles."""
-    extraction.sender_role = sender_role(parsed, kind)
+    role = sender_role(parsed, kind)
+    extraction.sender_role = role.role
+    extraction.confidence["sender_role"] = role.confidence
     extraction.attachment_roles = attachment_roles(parsed, kind, annexes, surveys)
     extraction.survey_responses = surveys
     extraction.pii = kind is Kind.SURVEY_RESPONSE or any(s.has_pii for s in surveys)

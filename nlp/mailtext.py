@@ -20,6 +20,19 @@ _CLOSINGS = (
     "avec nos salutations", "sincerement", "merci par avance", "avec mes remerciements", "avec nos excuses",
     "respectueusement", "bonne journee", "bien a toi", "amities",
 )
+#: What a phone or a mail client appends: "Envoyé de mon iPhone", "Sent from my Galaxy", "Obtenir Outlook pour Android".
+_CLIENT_FOOTER = re.compile(
+    r"^(envoye|envoi|sent|get|obtenir|telecharge[rz]?)\b.{0,40}\b(iphone|ipad|android|ios|mobile|smartphone|"
+    r"samsung|galaxy|outlook|blackberry|huawei|appareil|telephone|tablette|phone)\b"
+)
+#: Ways to reach someone: a phone number, an address, a web site.
+_REACH = re.compile(r"(?:\+33|\b0\d)(?:[\s.\-]?\d{2}){4}\b|@[\w\-]+\.|\bwww\.|https?://|\b\d{5}\s+[A-Z]")
+#: Words of a sentence, not of a signature: subject pronouns and conjugated auxiliaries.
+_SENTENCE_WORDS = re.compile(
+    r"\b(je|j|tu|il|elle|on|nous|vous|ils|elles|est|sont|ai|as|avons|avez|ont|etait|sera|serons|merci)\b"
+)
+#: What separates the parts of a signature written on one line.
+_PARTS = re.compile(r"\s[/|•·–—-]\s|\s*[|•·]\s*")
 _ADDRESS = re.compile(r"<?([\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+)>?")
 
 
@@ -33,9 +46,13 @@ def own_text(text: str) -> str:
 
 
 def signature_block(text: str, max_lines: int = 10) -> str:
-    """The lines after the last closing formula ("Cordialement,"), or the
-    last lines of the text when there is none."""
+    """The sender's own signature: the lines after the last closing formula
+    ("Cordialement,"), or else the lines that close the text and read as a
+    signature (a name, a title, a service, a phone: not sentences), however
+    they are laid out. Lines a phone or a mail client adds ("Envoyé de mon
+    iPhone") are left out, wherever they stand."""
     lines = [line.strip() for line in own_text(text).splitlines() if line.strip()]
+    lines = [line for line in lines if not is_client_footer(line)]
     for index in range(len(lines) - 1, -1, -1):
         folded = fold(lines[index]).rstrip(" ,.!")
         if folded.startswith(_CLOSINGS) and len(folded) < 60:
@@ -43,11 +60,50 @@ def signature_block(text: str, max_lines: int = 10) -> str:
             if rest:
                 return "\n".join(rest[:max_lines])
             # "Cordialement, Marion Michel" on one line
-            tail = re.split(r"[,.!]", lines[index], maxsplit=1)[-1].strip()
-            return tail
+            parts = re.split(r"[,.!]", lines[index], maxsplit=1)
+            tail = parts[1].strip() if len(parts) == 2 else ""
+            # or the signature above a closing that ends the text ("... DDETS 91\nBonne journée")
+            return tail or "\n".join(_closing_lines(lines[:index], max_lines))
         if folded == "--" or folded == "-- ":
             return "\n".join(lines[index + 1 : index + 1 + max_lines])
-    return "\n".join(lines[-max_lines:])
+    return "\n".join(_closing_lines(lines, max_lines))
+
+
+def is_client_footer(line: str) -> bool:
+    """A line the sender's phone or mail client wrote, not the sender."""
+    return bool(_CLIENT_FOOTER.match(fold(line))) and len(line) < 80
+
+
+def is_signature_line(line: str) -> bool:
+    """A line that names, titles or reaches someone rather than says
+    something: short parts (one line may hold a whole signature, its parts
+    separated by `/`, `|`, `-`), no sentence (no subject pronoun or
+    conjugated auxiliary, no full stop closing a long line, no question)."""
+    folded = fold(line)
+    words = folded.split()
+    if not words or line.rstrip().endswith("?"):
+        return False
+    if _REACH.search(line):
+        return True
+    if len(words) >= 4 and _SENTENCE_WORDS.search(folded):
+        return False
+    if len(words) >= 8 and line.rstrip().endswith((".", ":", ";")):
+        return False
+    parts = [part for part in _PARTS.split(line) if part.strip()]
+    return all(len(part.split()) <= 18 for part in parts)
+
+
+def split_signature_parts(line: str) -> list[str]:
+    """The parts of a signature written on one line ("Agnès Giraud / Directrice adjointe / DDETS")."""
+    return [part.strip() for part in _PARTS.split(line) if part.strip()] or [line]
+
+
+def _closing_lines(lines: list[str], max_lines: int) -> list[str]:
+    """The run of signature lines that ends the text."""
+    start = len(lines)
+    while start > 0 and len(lines) - start < max_lines and is_signature_line(lines[start - 1]):
+        start -= 1
+    return lines[start:]
 
 
 def sender_address(envelope: Envelope) -> str | None:
