@@ -12,8 +12,8 @@ from bilan.nlp.attachments import attachment_roles
 from bilan.nlp.departments import ContentSignals, DepartmentGuess, decide_departments
 from bilan.nlp.findings import Finding, Recommendation, extract_findings
 from bilan.nlp.followups import FollowUp, detect_follow_up
-from bilan.nlp.gazetteer import get_commune_gazetteer, get_department_finder
-from bilan.nlp.kind import ContentClues, Kind, classify_kind
+from bilan.nlp.gazetteer import get_commune_gazetteer, get_department_finder, get_state_service_finder
+from bilan.nlp.kind import ContentClues, Kind, judge_kind
 from bilan.nlp.modality import detect_modality, find_meeting
 from bilan.nlp.original import original_message_id
 from bilan.nlp.sender import sender_role
@@ -72,6 +72,7 @@ def warm_up() -> None:
     with _warm_up_lock:
         get_department_finder()
         get_commune_gazetteer()
+        get_state_service_finder()
         get_prescription_reader()
         get_mention_finder()
         get_theme_classifier()
@@ -98,7 +99,8 @@ def extract(parsed: ParsedMessage) -> Extraction:
         pass  # a warm-up still running in the background: wait for it rather than load twice
     annexes = extract_annex_tables(parsed)
     surveys = extract_survey_responses(parsed)
-    kind = classify_kind(parsed, ContentClues(bool(annexes.annexe1 or annexes.annexe2), len(surveys)))
+    judged = judge_kind(parsed, ContentClues(bool(annexes.annexe1 or annexes.annexe2), len(surveys)))
+    kind = judged.kind
     decision = decide_departments(
         parsed, kind, get_department_finder(), get_commune_gazetteer(), _content_signals(annexes, surveys)
     )
@@ -108,6 +110,7 @@ def extract(parsed: ParsedMessage) -> Extraction:
         needs_review=decision.needs_review,
         review_reason=decision.reason,
         original_message_id=original_message_id(parsed, kind),
+        confidence={"kind": judged.confidence},
     )
     _add_structure(extraction, parsed, kind, annexes, surveys)
     add_findings(extraction, parsed)

@@ -15,7 +15,7 @@ _HISTORY = re.compile(
     re.IGNORECASE,
 )
 #: Closing formulas after which the signature comes.
-_CLOSINGS = (
+CLOSINGS = (
     "cordialement", "bien cordialement", "tres cordialement", "bien a vous", "salutations", "avec mes salutations",
     "avec nos salutations", "sincerement", "merci par avance", "avec mes remerciements", "avec nos excuses",
     "respectueusement", "bonne journee", "bien a toi", "amities",
@@ -55,7 +55,7 @@ def signature_block(text: str, max_lines: int = 10) -> str:
     lines = [line for line in lines if not is_client_footer(line)]
     for index in range(len(lines) - 1, -1, -1):
         folded = fold(lines[index]).rstrip(" ,.!")
-        if folded.startswith(_CLOSINGS) and len(folded) < 60:
+        if folded.startswith(CLOSINGS) and len(folded) < 60:
             rest = lines[index + 1 :]
             if rest:
                 return "\n".join(rest[:max_lines])
