@@ -41,8 +41,20 @@ def prose_of(own: str) -> str:
             break
     while lines and is_signature_line(lines[-1]) and not _asks_on_its_own(lines[-1]):
         lines.pop()
-    kept = [line for line in lines if not (_GREETING.match(fold(line)) and len(line) < 60) and not _ANSWERED.search(line)]
-    return "\n".join(kept)
+    kept = [_without_greeting(line) for line in lines if not _ANSWERED.search(line)]
+    return "\n".join(line for line in kept if line)
+
+
+def _without_greeting(line: str) -> str:
+    """"Bonjour, Le compte rendu…" -> "Le compte rendu…"; "Madame, Monsieur," -> ""."""
+    if not _GREETING.match(fold(line)):
+        return line
+    if len(line) < 40 and "," not in line.rstrip(" ,"):
+        return ""
+    head, _, rest = line.partition(",")
+    while rest and _GREETING.match(fold(rest.strip())) and len(head) < 40:
+        head, _, rest = rest.partition(",")
+    return rest.strip() if len(head) < 40 else line
 
 
 def questions_in(text: str) -> list[str]:
