@@ -90,7 +90,8 @@ HISTORY = ("\n\nLe 2 déc. 2021 à 10:12, Participation Habitants ANCT <particip
          + HISTORY),
         # inversion without a question mark
         ("RE: Bilan des démarches participatives",
-         "Bonjour,\nLes annexes doivent-elles être signées par le préfet\nCordialement\nJulie Bernard" + HISTORY),
+         "Bonjour,\nLe diaporama présenté en réunion tient-il lieu de compte rendu\nCordialement\nJulie Bernard"
+         + HISTORY),
         # an indirect question, no question mark
         ("Bilan participation",
          "Bonjour,\n\nJe souhaiterais savoir si le bilan peut être transmis après la réunion du comité de pilotage.\n\n"
