@@ -83,10 +83,10 @@ def is_signature_line(line: str) -> bool:
     words = folded.split()
     if not words or line.rstrip().endswith("?"):
         return False
+    if len(words) >= 4 and _SENTENCE_WORDS.search(folded):
+        return False  # "pour toute urgence, vous pouvez écrire à pref-pv@…" is a sentence
     if _REACH.search(line):
         return True
-    if len(words) >= 4 and _SENTENCE_WORDS.search(folded):
-        return False
     if len(words) >= 8 and line.rstrip().endswith((".", ":", ";")):
         return False
     parts = [part for part in _PARTS.split(line) if part.strip()]

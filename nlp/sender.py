@@ -20,12 +20,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bilan.nlp.gazetteer import SPECIFICITY, get_state_service_finder
 from bilan.nlp.kind import Kind, is_official_sender
-from bilan.nlp.mailtext import sender_address, sender_display_name, signature_block, split_signature_parts
+from bilan.nlp.mailtext import (
+    is_signature_line,
+    sender_address,
+    sender_display_name,
+    signature_block,
+    split_signature_parts,
+)
 from bilan.nlp.text import fold
 from bilan.parsers.message import ParsedMessage
+from bilan.storage.reference import departments
 
 ROLES = ("prefecture", "sous_prefecture", "ddets", "sgar", "delegue_prefet", "conseil_citoyen_member", "association",
          "other")
@@ -88,12 +96,16 @@ def state_role(parsed: ParsedMessage, kind: Kind) -> SenderRole | None:
     role = _mailbox_role(local)
     if role:  # a functional mailbox belongs to one service, whatever name it is given
         return SenderRole(role, 0.9, "functional mailbox")
+    role = _domain_role(sender_address(envelope) or "")
+    if role:
+        candidates.append(SenderRole(role, 0.8, "mail domain"))
     role = finder.most_specific(name, broken_words=True)
     if role:
         candidates.append(SenderRole(role, 0.85, "display name"))
     if kind is not Kind.READ_RECEIPT:  # a read report's text is the client's, quoting our subject
         signature = signature_block(parsed.body.text)
-        role = finder.most_specific(signature)
+        # the sender's lines, not a sentence after the closing ("pour toute urgence, écrivez à la préfecture")
+        role = finder.most_specific("\n".join(line for line in signature.splitlines() if is_signature_line(line)))
         if role and not _names_someone_else(signature, name, local):
             candidates.append(SenderRole(role, 0.85, "signature"))
     if not candidates:
@@ -108,6 +120,31 @@ def _mailbox_role(local: str) -> str | None:
         if token in MAILBOX_ABBREVIATIONS:
             return MAILBOX_ABBREVIATIONS[token]
     return get_state_service_finder().most_specific(" ".join(tokens))
+
+
+def _domain_role(address: str) -> str | None:
+    """A service's own domain (`x@ddets.aisne.gouv.fr`, `x@sous-prefecture-dax.gouv.fr`), or a
+    région's rather than a département's (`x@grand-est.gouv.fr`): the regional level."""
+    domain = address.rsplit("@", 1)[-1].lower()
+    if not domain.endswith(".gouv.fr"):
+        return None
+    labels = domain.removesuffix(".gouv.fr").split(".")
+    role = get_state_service_finder().most_specific(" ".join(labels))
+    if role and role != "prefecture":
+        return role
+    if labels[-1] in _region_domains():
+        return "sgar"
+    return None
+
+
+@lru_cache(maxsize=1)
+def _region_domains() -> frozenset[str]:
+    """The régions' names as mail domains, those that are not also a département's (La Réunion, Mayotte...)."""
+    regions = {fold(info.region).replace(" ", "-") for info in departments()}
+    regions |= {re.sub(r"\bd-", "d", region) for region in regions}  # côte-d'azur: cote-d-azur, cote-dazur
+    department_domains = {info.domain.removesuffix(".gouv.fr") for info in departments()}
+    department_names = {fold(info.name).replace(" ", "-") for info in departments()}
+    return frozenset(regions - department_domains - department_names)
 
 
 def _names_someone_else(signature: str, display_name: str, local: str) -> bool:
