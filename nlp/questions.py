@@ -46,7 +46,7 @@ def prose_of(own: str) -> str:
 
 
 def _without_greeting(line: str) -> str:
-    """"Bonjour, Le compte rendu…" -> "Le compte rendu…"; "Madame, Monsieur," -> ""."""
+    """"Bonjour, la réunion a-t-elle…" -> "la réunion a-t-elle…"; "Madame, Monsieur," -> ""."""
     if not _GREETING.match(fold(line)):
         return line
     if len(line) < 40 and "," not in line.rstrip(" ,"):

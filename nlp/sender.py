@@ -91,7 +91,7 @@ def state_role(parsed: ParsedMessage, kind: Kind) -> SenderRole | None:
     role = finder.most_specific(title, broken_words=True)
     if role and role != "prefecture":
         return SenderRole(role, 0.95, "title in the display name")
-    if role:  # "Chargée de mission politique de la ville": the préfecture or one of its services
+    if role:  # a title naming the préfecture or one of its bureaux: a more specific role may follow
         candidates.append(SenderRole(role, 0.8, "title in the display name"))
     role = _mailbox_role(local)
     if role:  # a functional mailbox belongs to one service, whatever name it is given
