@@ -162,6 +162,8 @@ def judge_content(parsed: ParsedMessage, clues: ContentClues = ContentClues()) -
 #: A message longer than this (its own words, without greeting and
 #: signature) says more than a question does.
 QUESTION_MAX_CHARS = 900
+#: What a question's context may take besides the questions themselves.
+QUESTION_CONTEXT_CHARS = 450
 
 
 def asks_without_contributing(own: str) -> bool:
@@ -173,7 +175,9 @@ def asks_without_contributing(own: str) -> bool:
     prose = prose_of(own)
     if not prose or len(prose) > QUESTION_MAX_CHARS:
         return False
-    return bool(questions_in(prose))
+    questions = questions_in(prose)
+    # a contribution written in a few lines may end with a question ("pouvez-vous accuser réception ?")
+    return bool(questions) and len(prose) - sum(len(q) for q in questions) <= QUESTION_CONTEXT_CHARS
 
 
 def is_official_sender(parsed: ParsedMessage) -> bool:

@@ -18,7 +18,9 @@ _HISTORY = re.compile(
 CLOSINGS = (
     "cordialement", "bien cordialement", "tres cordialement", "bien a vous", "salutations", "avec mes salutations",
     "avec nos salutations", "sincerement", "merci par avance", "avec mes remerciements", "avec nos excuses",
-    "respectueusement", "bonne journee", "bien a toi", "amities",
+    "respectueusement", "bonne journee", "bien a toi", "amities", "cdt", "cdlt", "sinceres salutations",
+    "meilleures salutations", "salutations distinguees", "bonne fin de journee", "belle journee", "bonne soiree",
+    "tres bonne journee", "merci d avance",
 )
 #: What a phone or a mail client appends: "Envoyé de mon iPhone", "Sent from my Galaxy", "Obtenir Outlook pour Android".
 _CLIENT_FOOTER = re.compile(
@@ -67,6 +69,18 @@ def signature_block(text: str, max_lines: int = 10) -> str:
         if folded == "--" or folded == "-- ":
             return "\n".join(lines[index + 1 : index + 1 + max_lines])
     return "\n".join(_closing_lines(lines, max_lines))
+
+
+def is_closing(line: str) -> bool:
+    """A closing formula on its own, or followed by the sender's name
+    ("Cordialement, Marion Michel"), not a sentence that starts like one
+    ("Merci d'avance de nous indiquer si…")."""
+    folded = fold(line).rstrip(" ,.!")
+    closing = next((c for c in CLOSINGS if folded.startswith(c)), None)
+    if closing is None:
+        return False
+    rest = folded[len(closing) :].strip(" ,.!")
+    return not rest or ("," in line and len(rest.split()) <= 4 and "?" not in line)
 
 
 def is_client_footer(line: str) -> bool:

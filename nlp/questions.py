@@ -11,7 +11,7 @@ import re
 
 from spacy.tokens import Span
 
-from bilan.nlp.mailtext import CLOSINGS, is_client_footer, is_signature_line
+from bilan.nlp.mailtext import is_client_footer, is_closing, is_signature_line
 from bilan.nlp.text import fold
 
 #: Subject pronouns that follow the verb in an inverted question.
@@ -35,8 +35,7 @@ def prose_of(own: str) -> str:
     lines = [line.strip() for line in own.splitlines() if line.strip()]
     lines = [line for line in lines if not is_client_footer(line)]
     for index in range(len(lines) - 1, -1, -1):
-        folded = fold(lines[index]).rstrip(" ,.!")
-        if folded.startswith(CLOSINGS) and len(folded) < 60:
+        if is_closing(lines[index]):
             lines = lines[:index]
             break
     while lines and is_signature_line(lines[-1]) and not _asks_on_its_own(lines[-1]):
