@@ -35,6 +35,20 @@ _SENTENCE_WORDS = re.compile(
 )
 #: What separates the parts of a signature written on one line.
 _PARTS = re.compile(r"\s[/|•·–—-]\s|\s*[|•·]\s*")
+
+
+def _loose(phrase: str) -> str:
+    """A folded phrase as a pattern that matches it with its accents and apostrophes."""
+    letters = {"e": "[eéèêë]", "a": "[aàâä]", "i": "[iîï]", "o": "[oôö]", "u": "[uùûü]", "c": "[cç]", " ": r"[\s'’\-]+"}
+    return "".join(letters.get(char, re.escape(char)) for char in phrase)
+
+
+#: A closing formula or a client's footer inside a line (see `sender_lines`).
+_RUN_ON = re.compile(
+    r"(?i:(?P<closing>(?:" + "|".join(_loose(c) for c in sorted(CLOSINGS, key=len, reverse=True)) + r")\b)"
+    r"|(?P<footer>(?:envoy[eé]|sent|obtenir|t[eé]l[eé]charge[rz]?)\b.{0,40}?\b(?:iphone|ipad|android|ios|mobile|"
+    r"smartphone|samsung|galaxy|outlook|blackberry|huawei|appareil|t[eé]l[eé]phone|tablette|phone)\b))"
+)
 _ADDRESS = re.compile(r"<?([\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+)>?")
 
 
@@ -47,28 +61,67 @@ def own_text(text: str) -> str:
     return text
 
 
+def sender_lines(text: str) -> list[str]:
+    """The lines of the sender's own text, without the lines their phone or
+    mail client added. A paragraph whose line breaks were lost ("… le bilan.
+    Cordialement, Agnès Giraud DDETS 91") is cut again before its closing
+    formula and around a client's footer, so that the signature stands on
+    lines of its own."""
+    lines = []
+    for line in own_text(text).splitlines():
+        lines += [piece.strip() for piece in _split_run_on(line) if piece.strip()]
+    return [line for line in lines if not is_client_footer(line)]
+
+
+def _split_run_on(line: str) -> list[str]:
+    cuts = set()
+    for match in _RUN_ON.finditer(line):
+        start = match.start()
+        before = line[:start].rstrip()
+        if start > 0 and (before.endswith((".", "!", "?", ",", ";", ":", "…")) or line[start].isupper()):
+            cuts.add(start)
+            if match.group("footer"):
+                cuts.add(match.end())
+    if not cuts:
+        return [line]
+    bounds = [0, *sorted(cuts), len(line)]
+    return [line[a:b] for a, b in zip(bounds, bounds[1:])]
+
+
 def signature_block(text: str, max_lines: int = 10) -> str:
     """The sender's own signature: the lines after the last closing formula
     ("Cordialement,"), or else the lines that close the text and read as a
     signature (a name, a title, a service, a phone: not sentences), however
     they are laid out. Lines a phone or a mail client adds ("Envoyé de mon
     iPhone") are left out, wherever they stand."""
-    lines = [line.strip() for line in own_text(text).splitlines() if line.strip()]
-    lines = [line for line in lines if not is_client_footer(line)]
+    lines = sender_lines(text)
     for index in range(len(lines) - 1, -1, -1):
         folded = fold(lines[index]).rstrip(" ,.!")
-        if folded.startswith(CLOSINGS) and len(folded) < 60:
+        tail = _after_closing(lines[index])
+        if tail is not None:
             rest = lines[index + 1 :]
             if rest:
                 return "\n".join(rest[:max_lines])
-            # "Cordialement, Marion Michel" on one line
-            parts = re.split(r"[,.!]", lines[index], maxsplit=1)
-            tail = parts[1].strip() if len(parts) == 2 else ""
-            # or the signature above a closing that ends the text ("... DDETS 91\nBonne journée")
+            # "Cordialement, Marion Michel" on one line, or the signature above
+            # a closing that ends the text ("... DDETS 91\nBonne journée")
             return tail or "\n".join(_closing_lines(lines[:index], max_lines))
         if folded == "--" or folded == "-- ":
             return "\n".join(lines[index + 1 : index + 1 + max_lines])
     return "\n".join(_closing_lines(lines, max_lines))
+
+
+def _after_closing(line: str) -> str | None:
+    """What follows the closing formula that opens `line` ("" for a closing
+    alone), or None when the line is no closing: a long line that merely
+    starts like one is a sentence, unless the rest reads as a signature."""
+    folded = fold(line).rstrip(" ,.!")
+    if not folded.startswith(CLOSINGS):
+        return None
+    opening = _RUN_ON.match(line)
+    rest = line[opening.end() :].strip(" ,.!") if opening and opening.group("closing") else ""
+    if len(folded) < 60 or not rest or is_signature_line(rest):
+        return rest
+    return None
 
 
 def is_closing(line: str) -> bool:

@@ -11,7 +11,7 @@ import re
 
 from spacy.tokens import Span
 
-from bilan.nlp.mailtext import is_client_footer, is_closing, is_signature_line
+from bilan.nlp.mailtext import is_closing, is_signature_line, sender_lines
 from bilan.nlp.text import fold
 
 #: Subject pronouns that follow the verb in an inverted question.
@@ -32,8 +32,7 @@ _GREETING = re.compile(r"^(bonjour|bonsoir|madame|monsieur|mesdames|messieurs|ch
 def prose_of(own: str) -> str:
     """The sender's sentences: their own text without greeting, closing
     formula, signature and client footers."""
-    lines = [line.strip() for line in own.splitlines() if line.strip()]
-    lines = [line for line in lines if not is_client_footer(line)]
+    lines = sender_lines(own)
     for index in range(len(lines) - 1, -1, -1):
         if is_closing(lines[index]):
             lines = lines[:index]

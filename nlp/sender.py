@@ -47,7 +47,8 @@ SERVICE_WORDS = {
     "cohesion", "sociale", "contact", "accueil", "courrier", "cabinet", "quartiers", "pv", "emploi", "solidarites",
     "charge", "chargee", "chef", "responsable", "adjoint", "adjointe", "directeur", "directrice", "secretaire",
     "general", "generale", "coordinatrice", "coordinateur", "assistante", "assistant", "conseiller", "conseillere",
-    "referent", "referente", "de", "du", "des", "la", "le", "les", "et", "l", "d", "a",
+    "referent", "referente", "delegue", "deleguee", "prefet", "prefete", "prefecture", "sous", "ddets", "sgar",
+    "de", "du", "des", "la", "le", "les", "et", "l", "d", "a",
 }
 ASSOCIATION_CUES = ("association", "centre social", "collectif", "maison de quartier", "regie de quartier",
                     "federation", "comite", "table de quartier", "mjc", "ccas")
@@ -153,7 +154,7 @@ def _names_someone_else(signature: str, display_name: str, local: str) -> bool:
     personal name (a service's display name and mailbox) cannot be
     contradicted."""
     lines = signature.splitlines()
-    first = split_signature_parts(lines[0])[0] if lines else ""
+    first = _leading_name(split_signature_parts(lines[0])[0]) if lines else ""
     if not _is_person_name(first):
         return False
     signed = _name_words(first)
@@ -168,6 +169,33 @@ def _names_someone_else(signature: str, display_name: str, local: str) -> bool:
     return not any(len(part) >= 3 and part in compact_signed for part in parts) and not any(
         len(word) >= 3 and word in "".join(parts) for word in signed
     )
+
+
+#: Particles inside a person's name.
+_PARTICLES = {"de", "da", "du", "le", "la", "van", "von", "des"}
+#: Words that open a signature line without being a name ("Pour le préfet", "P/O la directrice").
+_NOT_A_NAME = {"pour", "par", "p", "po", "p/o", "avec", "merci", "bonjour", "bonne", "le", "la", "les", "l", "au", "aux",
+               "en", "service", "equipe"}
+
+
+def _leading_name(line: str) -> str:
+    """The capitalised words that open a line, up to its first title or
+    service word: "Abdel Hoarau Délégué du préfet" -> "Abdel Hoarau" (a
+    paragraph's line breaks may have been lost)."""
+    words: list[str] = []
+    for token in line.split():
+        folded = fold(token).strip(".,;:")
+        if not folded or any(char.isdigit() for char in token) or len(words) == 4:
+            break
+        if folded.split()[0] in SERVICE_WORDS - _PARTICLES or get_state_service_finder().find(token):
+            break
+        if not (token[0].isupper() or (words and folded in _PARTICLES)):
+            break
+        if not words and folded in _NOT_A_NAME:
+            break
+        words.append(token.strip(",;:"))
+    named = [word for word in words if fold(word) not in _PARTICLES]
+    return " ".join(words) if len(named) >= 2 else line
 
 
 def _is_person_name(text: str) -> bool:

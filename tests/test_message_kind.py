@@ -100,6 +100,9 @@ HISTORY = ("\n\nLe 2 déc. 2021 à 10:12, Participation Habitants ANCT <particip
         ("Contribution 15", "Bonjour,\nEst-ce que la contribution doit comporter les trois annexes\nMerci\nLucas"),
         # an interrogative word opening the sentence
         ("TR: Compte rendu", "Bonjour,\nQuelle est la date limite pour l'envoi du compte rendu ?\nCordialement"),
+        # one paragraph: the line breaks were lost
+        ("Compte rendu", "Bonjour,\nLe compte rendu pourra-t-il être transmis après le 10 décembre\nCordialement\n"
+         "Julie Bernard\nDDETS des Landes"),
         # a request under a thanks
         ("Bilan 2021", "Bonjour,\n\nJe vous remercie de bien vouloir m'indiquer le format attendu pour le bilan.\n\n"
          "Cordialement,\nAgnès Giraud / DDETS de l'Essonne"),

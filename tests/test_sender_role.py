@@ -116,6 +116,16 @@ def test_layouts_read_before_stay_read(sender, body, role):
     assert _role(sender, body=body) == role
 
 
+def test_a_signature_whose_line_breaks_were_lost():
+    """A mail written without blank lines reaches us as one paragraph: the
+    signature is found after its closing formula all the same."""
+    body = ("Bonjour,\nLa rencontre s'est tenue à la sous-préfecture de Dax.\nCordialement,\nJulie Bernard\n"
+            "DDETS des Landes\n")
+    assert _role("Julie Bernard <julie.bernard@landes.gouv.fr>", body=body) == "ddets"
+    pasted = "Bonjour,\nCi-joint notre bilan.\nCordialement,\nAbdel Hoarau\nDélégué du préfet\nPréfecture de La Réunion"
+    assert _role('"HOARAU Camille" <camille.hoarau@reunion.gouv.fr>', body=pasted) == "prefecture"
+
+
 def test_a_service_named_in_the_text_is_not_the_senders():
     body = ("Bonjour,\n\nLa rencontre s'est tenue à la sous-préfecture de Dax avec les délégués du préfet ; "
             "veuillez trouver ci-joint le compte rendu.\n\nCordialement\n\nJulie Bernard\n"
