@@ -14,6 +14,14 @@ _HISTORY = re.compile(
     r"|de\s*:\s.+|from\s*:\s.+|le .{5,80} a [eé]crit\s*:|on .{5,80} wrote\s*:|>.*)\s*$",
     re.IGNORECASE,
 )
+#: The same headers inside a line: unambiguous ones only (a dashed separator,
+#: "Le <date> … a écrit :", a "De :" followed by "Envoyé :" or "Date :").
+_HISTORY_INLINE = re.compile(
+    r"-{2,}\s*(?:message d.origine|original message|message transf[eé]r[eé]|forwarded message)\s*-{2,}"
+    r"|\b(?:le|on)\s.{0,40}?\d.{0,100}?\s(?:a [eé]crit|wrote)\s*:"
+    r"|\b(?:de|from)\s*:\s[^:]{3,120}?\s(?:envoy[eé]|sent|date)\s*:",
+    re.IGNORECASE,
+)
 #: Closing formulas after which the signature comes.
 CLOSINGS = (
     "cordialement", "bien cordialement", "tres cordialement", "bien a vous", "salutations", "avec mes salutations",
@@ -53,11 +61,16 @@ _ADDRESS = re.compile(r"<?([\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+)>?")
 
 
 def own_text(text: str) -> str:
-    """The text the sender wrote: everything before the quoted history."""
+    """The text the sender wrote: everything before the quoted history, also
+    when the history's header shares a paragraph with the sender's last words
+    (a body whose line breaks were lost)."""
     lines = text.splitlines()
     for index, line in enumerate(lines):
         if index > 0 and _HISTORY.match(line):
             return "\n".join(lines[:index])
+        inline = _HISTORY_INLINE.search(line)
+        if inline and inline.start() > 0:
+            return "\n".join([*lines[:index], line[: inline.start()].rstrip()])
     return text
 
 

@@ -126,6 +126,13 @@ def test_a_signature_whose_line_breaks_were_lost():
     assert _role('"HOARAU Camille" <camille.hoarau@reunion.gouv.fr>', body=pasted) == "prefecture"
 
 
+def test_the_quoted_history_in_the_same_paragraph_is_not_the_senders():
+    body = ("Bonjour,\nVoici notre bilan.\nCordialement,\nJulie Bernard\nDDETS des Landes\n"
+            "-----Message d'origine-----\nDe : Marc Lefèvre\nEnvoyé : lundi 6 décembre 2021 10:12\nObjet : bilan\n"
+            "Merci de me transmettre le bilan.\nMarc Lefèvre\nSous-préfecture de Dax\n")
+    assert _role("Julie Bernard <julie.bernard@landes.gouv.fr>", body=body) == "ddets"
+
+
 def test_a_service_named_in_the_text_is_not_the_senders():
     body = ("Bonjour,\n\nLa rencontre s'est tenue à la sous-préfecture de Dax avec les délégués du préfet ; "
             "veuillez trouver ci-joint le compte rendu.\n\nCordialement\n\nJulie Bernard\n"
