@@ -355,6 +355,16 @@ def _words_only(text: str) -> str:
 
 
 @lru_cache(maxsize=1)
+def region_domains() -> frozenset[str]:
+    """The régions' names as mail domains, those that are not also a département's (La Réunion, Mayotte...)."""
+    regions = {fold(info.region).replace(" ", "-") for info in departments()}
+    regions |= {re.sub(r"\bd-", "d", region) for region in regions}  # côte-d'azur: cote-d-azur, cote-dazur
+    department_domains = {info.domain.removesuffix(".gouv.fr") for info in departments()}
+    department_names = {fold(info.name).replace(" ", "-") for info in departments()}
+    return frozenset(regions - department_domains - department_names)
+
+
+@lru_cache(maxsize=1)
 def get_state_service_finder() -> StateServiceFinder:
     from bilan.nlp.pipeline import get_nlp
 

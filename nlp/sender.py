@@ -20,9 +20,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
-from bilan.nlp.gazetteer import SPECIFICITY, get_state_service_finder
+from bilan.nlp.gazetteer import SPECIFICITY, get_state_service_finder, region_domains
 from bilan.nlp.kind import Kind, is_official_sender
 from bilan.nlp.mailtext import (
     is_signature_line,
@@ -33,7 +32,6 @@ from bilan.nlp.mailtext import (
 )
 from bilan.nlp.text import fold
 from bilan.parsers.message import ParsedMessage
-from bilan.storage.reference import departments
 
 ROLES = ("prefecture", "sous_prefecture", "ddets", "sgar", "delegue_prefet", "conseil_citoyen_member", "association",
          "other")
@@ -133,19 +131,9 @@ def _domain_role(address: str) -> str | None:
     role = get_state_service_finder().most_specific(" ".join(labels))
     if role and role != "prefecture":
         return role
-    if labels[-1] in _region_domains():
+    if labels[-1] in region_domains():
         return "sgar"
     return None
-
-
-@lru_cache(maxsize=1)
-def _region_domains() -> frozenset[str]:
-    """The régions' names as mail domains, those that are not also a département's (La Réunion, Mayotte...)."""
-    regions = {fold(info.region).replace(" ", "-") for info in departments()}
-    regions |= {re.sub(r"\bd-", "d", region) for region in regions}  # côte-d'azur: cote-d-azur, cote-dazur
-    department_domains = {info.domain.removesuffix(".gouv.fr") for info in departments()}
-    department_names = {fold(info.name).replace(" ", "-") for info in departments()}
-    return frozenset(regions - department_domains - department_names)
 
 
 def _names_someone_else(signature: str, display_name: str, local: str) -> bool:
@@ -174,8 +162,8 @@ def _names_someone_else(signature: str, display_name: str, local: str) -> bool:
 #: Particles inside a person's name.
 _PARTICLES = {"de", "da", "du", "le", "la", "van", "von", "des"}
 #: Words that open a signature line without being a name ("Pour le préfet", "P/O la directrice").
-_NOT_A_NAME = {"pour", "par", "p", "po", "p/o", "avec", "merci", "bonjour", "bonne", "le", "la", "les", "l", "au", "aux",
-               "en", "service", "equipe"}
+_NOT_A_NAME = {"pour", "par", "p", "po", "p/o", "avec", "merci", "bonjour", "bonne", "le", "la", "les", "l", "au",
+               "aux", "en", "service", "equipe"}
 
 
 def _leading_name(line: str) -> str:

@@ -78,7 +78,8 @@ def test_a_resident_answering_the_survey():
 # -- questions in other words ------------------------------------------------------------------------
 
 HISTORY = ("\n\nLe 2 déc. 2021 à 10:12, Participation Habitants ANCT <participation-habitants@anct.gouv.fr> a écrit :\n"
-           "> Madame, Monsieur, vous trouverez ci-joint l'instruction relative au bilan des démarches participatives.\n")
+           "> Madame, Monsieur, vous trouverez ci-joint l'instruction relative au bilan des démarches "
+           "participatives.\n")
 
 
 @pytest.mark.parametrize(
@@ -120,7 +121,8 @@ def test_questions_in_other_words(subject, body):
          "Bonjour,\n\nAucune rencontre n'a pu être organisée cette année ; nos deux conseils citoyens ne se sont pas "
          "réunis. Nous souhaitons vous indiquer que leur renouvellement est engagé.\n\nCordialement,\nLucas Bernard"),
         # polite imperatives and offers are not questions
-        ("Contribution 15", "Bonjour,\nNotre contribution : les conseils citoyens de Aurillac se sont réunis deux fois. "
+        ("Contribution 15", "Bonjour,\nNotre contribution : les conseils citoyens de Aurillac se sont réunis "
+         "deux fois. "
          "Envoyez-nous vos remarques. N'hésitez pas à nous contacter.\nCordialement"),
     ],
 )
