@@ -51,6 +51,8 @@ def _loose(phrase: str) -> str:
     return "".join(letters.get(char, re.escape(char)) for char in phrase)
 
 
+#: The end of a sentence inside a line (not an initial: "M. Dupont").
+_SENTENCE_END = re.compile(r"(?<=\w\w[.!?])\s+(?=[A-ZÀÂÉÈÊÎÔÛÇ])")
 #: A closing formula or a client's footer inside a line (see `sender_lines`).
 _RUN_ON = re.compile(
     r"(?i:(?P<closing>(?:" + "|".join(_loose(c) for c in sorted(CLOSINGS, key=len, reverse=True)) + r")\b)"
@@ -78,11 +80,12 @@ def sender_lines(text: str) -> list[str]:
     """The lines of the sender's own text, without the lines their phone or
     mail client added. A paragraph whose line breaks were lost ("… le bilan.
     Cordialement, Agnès Giraud DDETS 91") is cut again before its closing
-    formula and around a client's footer, so that the signature stands on
-    lines of its own."""
+    formula, around a client's footer and between sentences, so that the
+    signature stands on lines of its own."""
     lines = []
     for line in own_text(text).splitlines():
-        lines += [piece.strip() for piece in _split_run_on(line) if piece.strip()]
+        for sentence in _SENTENCE_END.split(line):
+            lines += [piece.strip() for piece in _split_run_on(sentence) if piece.strip()]
     return [line for line in lines if not is_client_footer(line)]
 
 
@@ -115,7 +118,7 @@ def signature_block(text: str, max_lines: int = 10) -> str:
             rest = lines[index + 1 :]
             if rest:
                 return "\n".join(rest[:max_lines])
-            # "Cordialement, Marion Michel" on one line, or the signature above
+            # "Cordialement, J. Dupont" on one line, or the signature above
             # a closing that ends the text ("... DDETS 91\nBonne journée")
             return tail or "\n".join(_closing_lines(lines[:index], max_lines))
         if folded == "--" or folded == "-- ":
@@ -139,7 +142,7 @@ def _after_closing(line: str) -> str | None:
 
 def is_closing(line: str) -> bool:
     """A closing formula on its own, or followed by the sender's name
-    ("Cordialement, Marion Michel"), not a sentence that starts like one
+    ("Cordialement, J. Dupont"), not a sentence that starts like one
     ("Merci d'avance de nous indiquer si…")."""
     folded = fold(line).rstrip(" ,.!")
     closing = next((c for c in CLOSINGS if folded.startswith(c)), None)

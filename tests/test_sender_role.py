@@ -122,6 +122,9 @@ def test_a_signature_whose_line_breaks_were_lost():
     body = ("Bonjour,\nLa rencontre s'est tenue à la sous-préfecture de Dax.\nCordialement,\nJulie Bernard\n"
             "DDETS des Landes\n")
     assert _role("Julie Bernard <julie.bernard@landes.gouv.fr>", body=body) == "ddets"
+    unsigned = ("Bonjour,\nLa rencontre s'est tenue à la sous-préfecture de Dax avec les habitants.\nJulie Bernard\n"
+                "DDETS des Landes\n")
+    assert _role("Julie Bernard <julie.bernard@landes.gouv.fr>", body=unsigned) == "ddets"
     pasted = "Bonjour,\nCi-joint notre bilan.\nCordialement,\nAbdel Hoarau\nDélégué du préfet\nPréfecture de La Réunion"
     assert _role('"HOARAU Camille" <camille.hoarau@reunion.gouv.fr>', body=pasted) == "prefecture"
 
