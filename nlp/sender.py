@@ -148,8 +148,9 @@ def _names_someone_else(signature: str, display_name: str, local: str) -> bool:
     signed = _name_words(first)
     sender = _name_words(display_name) if _is_person_name(display_name) else []
     if sender:
-        long_signed = {word for word in signed if len(word) >= 3}
-        return not (long_signed <= set(sender) or set(sender) <= set(signed))
+        long_signed = [word for word in signed if len(word) >= 3]
+        covered = all(any(_same_name(word, other) for other in sender) for word in long_signed)
+        return not (covered or all(any(_same_name(word, other) for other in signed) for word in sender))
     parts = [part for part in re.split(r"[._\-]+", fold(local)) if part.isalpha()]
     if len(parts) != 2 or any(part in SERVICE_WORDS or _mailbox_role(part) for part in parts):
         return False
@@ -184,6 +185,15 @@ def _leading_name(line: str) -> str:
         words.append(token.strip(",;:"))
     named = [word for word in words if fold(word) not in _PARTICLES]
     return " ".join(words) if len(named) >= 2 else line
+
+
+def _same_name(one: str, other: str) -> bool:
+    """The same name, or its initial, or a short form of it ("Cathy", "Catherine")."""
+    if one == other:
+        return True
+    if min(len(one), len(other)) == 1:
+        return one[0] == other[0]
+    return min(len(one), len(other)) >= 4 and one[:4] == other[:4]
 
 
 def _is_person_name(text: str) -> bool:

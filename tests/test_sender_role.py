@@ -91,6 +91,9 @@ THANKS = "Bonjour,\n\nVeuillez trouver ci-joint le bilan de notre département.\
         # regional level, the sender signs with an initial, under the préfecture de région's name
         ("Claire Petit <claire.petit@hauts-de-france.gouv.fr>",
          THANKS + "Bien à vous,\n\nC. Petit\nAdjointe au SGAR\nPréfecture de la région Hauts-de-France", "sgar"),
+        # the sender signs with the long form of the first name in their display name
+        ("Cathy DUPONT <cathy.dupont@oise.gouv.fr>",
+         THANKS + "Cordialement,\n\nCatherine Dupont\nDéléguée du préfet – quartiers de Creil", "delegue_prefet"),
         # a région's mail domain, not a département's: the regional level
         ("Marie Roux <marie.roux@occitanie.gouv.fr>", THANKS + "Cordialement,\n\nMarie Roux", "sgar"),
         # the signature stands above a closing that ends the text
