@@ -82,7 +82,41 @@ def _role_from_content(document: Document) -> str | None:
         return "compte_rendu"
     if re.search(r"\bcontribution\b|\bbilan des demarches\b|\bnote\b", head):
         return "contribution"
+    if _records_a_meeting(document):
+        return "compte_rendu"
     return None
+
+
+#: The labels a meeting's record opens with: when, where, who came, what was discussed.
+_RECORD_LABELS = {
+    "date": r"date(?: de la (?:rencontre|reunion|seance))?",
+    "place": r"lieu",
+    "people": r"participants?|presents?|personnes presentes|excuses?|invites?|animee? par|animation",
+    "agenda": r"ordre du jour|deroule|deroulement",
+}
+_RECORD_LABEL = re.compile(r"^(?:" + "|".join(f"(?P<{key}>{pattern})" for key, pattern in _RECORD_LABELS.items())
+                           + r")\s*(?::|$)")
+
+
+def _records_a_meeting(document: Document) -> bool:
+    """A document that says when and where people met, or who came and what
+    was discussed, whatever its title: at least two of the labels of a
+    meeting's record (`Date :`, `Lieu :`, `Participants :`, `Ordre du jour`),
+    as lines or as a table's header, near its start."""
+    found: set[str] = set()
+    for block in document.blocks[:40]:
+        if block.kind is BlockKind.TABLE and block.rows:
+            cells = [fold(str(cell)) for cell in block.rows[0] if cell is not None]
+            cells += [fold(str(row[0])) for row in block.rows[1:8] if row and row[0] is not None]
+        else:
+            cells = [fold(line) for line in (block.text or "").splitlines()]
+        for cell in cells:
+            match = _RECORD_LABEL.match(cell.strip())
+            if match:
+                found.add(match.lastgroup)
+        if len(found) >= 2:
+            return True
+    return False
 
 
 def _named(name: str) -> str | None:

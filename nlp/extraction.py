@@ -12,8 +12,8 @@ from bilan.nlp.attachments import attachment_roles
 from bilan.nlp.departments import ContentSignals, DepartmentGuess, decide_departments
 from bilan.nlp.findings import Finding, Recommendation, extract_findings
 from bilan.nlp.followups import FollowUp, detect_follow_up
-from bilan.nlp.gazetteer import get_commune_gazetteer, get_department_finder
-from bilan.nlp.kind import ContentClues, Kind, classify_kind
+from bilan.nlp.gazetteer import get_commune_gazetteer, get_department_finder, get_state_service_finder
+from bilan.nlp.kind import ContentClues, Kind, judge_kind
 from bilan.nlp.modality import find_meeting, read_modality
 from bilan.nlp.original import original_message_id
 from bilan.nlp.review import ReviewThresholds, configured_thresholds, review_uncertain_values
@@ -73,6 +73,7 @@ def warm_up() -> None:
     with _warm_up_lock:
         get_department_finder()
         get_commune_gazetteer()
+        get_state_service_finder()
         get_prescription_reader()
         get_mention_finder()
         get_theme_classifier()
@@ -102,7 +103,8 @@ def extract(parsed: ParsedMessage, thresholds: ReviewThresholds | None = None) -
         pass  # a warm-up still running in the background: wait for it rather than load twice
     annexes = extract_annex_tables(parsed)
     surveys = extract_survey_responses(parsed)
-    kind = classify_kind(parsed, ContentClues(bool(annexes.annexe1 or annexes.annexe2), len(surveys)))
+    judged = judge_kind(parsed, ContentClues(bool(annexes.annexe1 or annexes.annexe2), len(surveys)))
+    kind = judged.kind
     decision = decide_departments(
         parsed, kind, get_department_finder(), get_commune_gazetteer(), _content_signals(annexes, surveys)
     )
@@ -112,6 +114,7 @@ def extract(parsed: ParsedMessage, thresholds: ReviewThresholds | None = None) -
         needs_review=decision.needs_review,
         review_reason=decision.reason,
         original_message_id=original_message_id(parsed, kind),
+        confidence={"kind": judged.confidence},
     )
     _add_structure(extraction, parsed, kind, annexes, surveys)
     add_findings(extraction, parsed)
@@ -124,7 +127,9 @@ def _add_structure(
 ) -> None:
     """Who wrote, how the department answered, the annex rows, the survey
     answers, follow-up cues and attachment roles."""
-    extraction.sender_role = sender_role(parsed, kind)
+    role = sender_role(parsed, kind)
+    extraction.sender_role = role.role
+    extraction.confidence["sender_role"] = role.confidence
     extraction.attachment_roles = attachment_roles(parsed, kind, annexes, surveys)
     extraction.survey_responses = surveys
     extraction.pii = kind is Kind.SURVEY_RESPONSE or any(s.has_pii for s in surveys)

@@ -247,3 +247,125 @@ def get_commune_gazetteer() -> CommuneGazetteer:
     from bilan.nlp.pipeline import get_nlp
 
     return CommuneGazetteer(get_nlp())
+
+
+# -- the state's territorial services ----------------------------------------------------------
+
+#: The services and titles of the state in a département and a région that
+#: write to the campaign, by the role they give their writer, from the most
+#: specific to the most general: a "délégué du préfet" works for the
+#: préfecture, a sous-préfecture is one, a DDETS is under the préfet's
+#: authority and often signs under the préfet's logo, the SGAR belongs to the
+#: préfecture of the région. Written folded (see `text.fold`), with the
+#: genders and the usual abbreviations; the matcher ignores punctuation.
+STATE_SERVICES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("delegue_prefet", (
+        "delegue du prefet", "deleguee du prefet", "delegues du prefet", "deleguees du prefet",
+        "delegue de la prefete", "deleguee de la prefete", "delegue prefet", "deleguee prefet",
+        "delegue du prefet a la politique de la ville", "delegues des prefets", "delegue du prefet pour la politique "
+        "de la ville", "delegue du representant de l etat",
+    )),
+    ("sous_prefecture", (
+        "sous prefecture", "sous prefectures", "sous prefet", "sous prefete", "sous prefets", "sous pref",
+        "sous prefet d arrondissement", "sous prefete d arrondissement", "sous prefet a la ville",
+        "sous prefete a la ville", "sp de", "sp d",
+    )),
+    ("ddets", (
+        "ddets", "ddets pp", "ddetspp", "ddcs", "ddcspp", "ddcs pp", "deets", "djscs", "drieets", "ud drieets",
+        "direction departementale de l emploi", "direction departementale de l emploi du travail et des solidarites",
+        "direction departementale de l emploi du travail des solidarites et de la protection des populations",
+        "direction departementale de l emploi du travail et des solidarites et de la protection des populations",
+        "direction departementale de la cohesion sociale",
+        "direction departementale de la cohesion sociale et de la protection des populations",
+        "direction de l economie de l emploi du travail et des solidarites",
+        "direction de la jeunesse des sports et de la cohesion sociale",
+        "unite departementale de la direction regionale et interdepartementale de l economie de l emploi du travail "
+        "et des solidarites",
+    )),
+    ("sgar", (
+        "sgar", "sgar adjoint", "sgar adjointe", "sgard", "secretariat general pour les affaires regionales",
+        "secretaire general pour les affaires regionales", "secretaire generale pour les affaires regionales",
+        "secretariat general aux affaires regionales", "affaires regionales", "prefecture de region",
+        "prefecture de la region", "prefet de region", "prefete de region", "prefet de la region",
+        "prefete de la region", "dreets",
+        "direction regionale de l economie de l emploi du travail et des solidarites",
+    )),
+    ("prefecture", (
+        "prefecture", "prefectures", "prefet", "prefete", "pref", "prefet delegue pour l egalite des chances",
+        "prefete deleguee pour l egalite des chances", "bureau de la politique de la ville",
+        "bureau politique de la ville", "pole politique de la ville", "mission politique de la ville",
+        "service politique de la ville", "mission ville", "cabinet du prefet", "cabinet de la prefete",
+        "directeur de cabinet", "directrice de cabinet", "secretaire general de la prefecture",
+        "secretaire generale de la prefecture", "secretariat general de la prefecture", "secretaire general adjoint",
+        "secretaire generale adjointe", "direction de la citoyennete", "direction de la coordination des politiques "
+        "publiques", "direction des collectivites", "bureau de la cohesion sociale",
+    )),
+)
+#: The order above, as a rank: the higher, the more specific.
+SPECIFICITY = {role: len(STATE_SERVICES) - rank for rank, (role, _) in enumerate(STATE_SERVICES)}
+
+
+@dataclass(frozen=True)
+class ServiceMention:
+    """A state service or title named in a text."""
+
+    role: str
+    text: str
+
+
+class StateServiceFinder:
+    """Finds the state's services and titles in any text (a signature line,
+    a display name, the words of a mailbox), wherever they stand in it."""
+
+    def __init__(self, nlp: Language):
+        self.nlp = nlp
+        self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+        for role, phrases in STATE_SERVICES:
+            self.matcher.add(role, [nlp.make_doc(phrase) for phrase in dict.fromkeys(phrases)])
+
+    def find(self, text: str) -> list[ServiceMention]:
+        """Every service named, the longest match of overlapping ones
+        ("délégué du préfet", not also "préfet")."""
+        doc = self.nlp.make_doc(_words_only(text))
+        spans = []
+        for match_id, start, end in self.matcher(doc):
+            span = doc[start:end]
+            span.label_ = self.nlp.vocab.strings[match_id]
+            spans.append(span)
+        return [ServiceMention(span.label_, span.text) for span in filter_spans(spans)]
+
+    def most_specific(self, text: str, broken_words: bool = False) -> str | None:
+        """The most specific role named in `text`: a sous-préfecture beats the
+        préfecture whose name it also bears. With `broken_words`, names split
+        by header folding ("la s ous-préfecture") are found too."""
+        roles = [mention.role for mention in self.find(text)]
+        if broken_words:
+            compact = _words_only(text).replace(" ", "")
+            roles += [role for role, phrases in STATE_SERVICES
+                      if any(len(phrase) > 6 and phrase.replace(" ", "") in compact for phrase in phrases)]
+        return max(roles, key=SPECIFICITY.__getitem__) if roles else None
+
+
+def _words_only(text: str) -> str:
+    """Folded, punctuation and separators as spaces, digits kept apart from
+    letters (`DDETS91`, `ddets-pv`, `PREF26`)."""
+    folded = re.sub(r"[^\w\s]|_", " ", fold(text))
+    folded = re.sub(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])", " ", folded)
+    return " ".join(folded.split())
+
+
+@lru_cache(maxsize=1)
+def region_domains() -> frozenset[str]:
+    """The régions' names as mail domains, those that are not also a département's (La Réunion, Mayotte...)."""
+    regions = {fold(info.region).replace(" ", "-") for info in departments()}
+    regions |= {re.sub(r"\bd-", "d", region) for region in regions}  # côte-d'azur: cote-d-azur, cote-dazur
+    department_domains = {info.domain.removesuffix(".gouv.fr") for info in departments()}
+    department_names = {fold(info.name).replace(" ", "-") for info in departments()}
+    return frozenset(regions - department_domains - department_names)
+
+
+@lru_cache(maxsize=1)
+def get_state_service_finder() -> StateServiceFinder:
+    from bilan.nlp.pipeline import get_nlp
+
+    return StateServiceFinder(get_nlp())

@@ -70,11 +70,26 @@ class ContentClues:
     survey_responses: int = 0
 
 
+@dataclass(frozen=True)
+class KindDecision:
+    """A message's kind, how sure the reading is (0-1) and what decided it."""
+
+    kind: Kind
+    confidence: float
+    reason: str
+
+
 def classify_kind(parsed: ParsedMessage, clues: ContentClues | None = None) -> Kind:
+    return judge_kind(parsed, clues).kind
+
+
+def judge_kind(parsed: ParsedMessage, clues: ContentClues | None = None) -> KindDecision:
+    """The kind, headers first (they are written by machines and do not
+    lie), then the content."""
     from_headers = kind_from_envelope(parsed)
     if from_headers is not None:
-        return from_headers
-    return kind_from_content(parsed, clues or ContentClues())
+        return KindDecision(from_headers, 0.98, "headers")
+    return judge_content(parsed, clues or ContentClues())
 
 
 def kind_from_envelope(parsed: ParsedMessage) -> Kind | None:
@@ -102,29 +117,67 @@ def kind_from_envelope(parsed: ParsedMessage) -> Kind | None:
 
 
 def kind_from_content(parsed: ParsedMessage, clues: ContentClues = ContentClues()) -> Kind:
+    return judge_content(parsed, clues).kind
+
+
+def judge_content(parsed: ParsedMessage, clues: ContentClues = ContentClues()) -> KindDecision:
+    """What the message does: carries annex rows or a filled questionnaire,
+    asks (a question in any words, no contribution content), announces or
+    acknowledges, or sends a contribution."""
     subject = fold(parsed.envelope.subject)
-    own = fold(own_text(parsed.body.text))
+    raw_own = own_text(parsed.body.text)
+    own = fold(raw_own)
     names = " ".join(fold(a.filename) for a in parsed.attachments)
     documents = [a for a in parsed.attachments if a.format not in _IMAGE_FORMATS and not a.inline]
     official = is_official_sender(parsed)
     everything = f"{subject} {own} {names}"
 
     if not official and (_has(everything, _SPAM_CUES) or not _has(everything, _CAMPAIGN_WORDS + _SURVEY_CUES)):
-        return Kind.SPAM
+        return KindDecision(Kind.SPAM, 0.7, "not about the campaign" if not _has(everything, _SPAM_CUES) else
+                            "advertising or phishing words")
     contribution_named = _has(subject + " " + names, ["annexe 1", "annexe1", "annexe 2", "annexe2", "contribution",
                                                       "compte rendu", "bilan participation", "bilan des demarches"])
     if not clues.annex_tables and (clues.survey_responses or (not official and _is_survey(subject, own, names))):
         if not contribution_named or clues.survey_responses:
-            return Kind.SURVEY_RESPONSE
+            return KindDecision(Kind.SURVEY_RESPONSE, 0.9 if clues.survey_responses else 0.75, "questionnaire")
     asks = _has(own, _QUESTION_CUES) or _has(subject, _QUESTION_CUES) or subject.startswith("question")
     sends = bool(documents) and _has(subject + " " + own[:2000], _ANNOUNCES_FILES)
     if asks and not sends and not clues.annex_tables:
-        return Kind.QUESTION
-    if documents or clues.annex_tables or _has(subject, _CONTRIBUTION_CUES) or len(own) > 1500:
-        return Kind.CONTRIBUTION
+        return KindDecision(Kind.QUESTION, 0.8, "asks, announces or acknowledges")
+    if not documents and not clues.annex_tables and asks_without_contributing(raw_own):
+        return KindDecision(Kind.QUESTION, 0.75, "a short message that asks and carries no contribution")
+    if documents or clues.annex_tables:
+        return KindDecision(Kind.CONTRIBUTION, 0.95 if clues.annex_tables else 0.85, "sends documents")
+    if len(own) > 1500:
+        return KindDecision(Kind.CONTRIBUTION, 0.75, "a contribution written in the message")
+    if _has(subject, _CONTRIBUTION_CUES):
+        return KindDecision(Kind.CONTRIBUTION, 0.6, "the subject names a contribution")
     if "?" in own:
-        return Kind.QUESTION
-    return Kind.CONTRIBUTION if official else Kind.QUESTION
+        return KindDecision(Kind.QUESTION, 0.6, "a question mark")
+    if official:
+        return KindDecision(Kind.CONTRIBUTION, 0.5, "a state service writing")
+    return KindDecision(Kind.QUESTION, 0.5, "nothing sent")
+
+
+#: A message longer than this (its own words, without greeting and
+#: signature) says more than a question does.
+QUESTION_MAX_CHARS = 900
+#: What a question's context may take besides the questions themselves.
+QUESTION_CONTEXT_CHARS = 450
+
+
+def asks_without_contributing(own: str) -> bool:
+    """A short text that asks something, whatever its words, and has no
+    contribution content: its sentences are few and at least one is a
+    question (see `questions.is_question`)."""
+    from bilan.nlp.questions import prose_of, questions_in
+
+    prose = prose_of(own)
+    if not prose or len(prose) > QUESTION_MAX_CHARS:
+        return False
+    questions = questions_in(prose)
+    # a contribution written in a few lines may end with a question ("pouvez-vous accuser réception ?")
+    return bool(questions) and len(prose) - sum(len(q) for q in questions) <= QUESTION_CONTEXT_CHARS
 
 
 def is_official_sender(parsed: ParsedMessage) -> bool:
@@ -132,9 +185,9 @@ def is_official_sender(parsed: ParsedMessage) -> bool:
     address = sender_address(parsed.envelope) or ""
     if address.endswith(".gouv.fr"):
         return True
-    signature = fold(signature_block(parsed.body.text))
-    return _has(signature, ["prefecture", "prefet", "ddets", "direction departementale", "sgar",
-                            "secretariat general pour les affaires regionales"])
+    from bilan.nlp.gazetteer import get_state_service_finder
+
+    return bool(get_state_service_finder().find(signature_block(parsed.body.text)))
 
 
 def _is_survey(subject: str, body: str, names: str) -> bool:

@@ -54,3 +54,25 @@ def test_unreadable_files_are_judged_by_name_and_message():
                      body="Voici mes réponses au questionnaire.")
     survey.add_attachment(b"%PDF-1.4 broken", "application", "pdf", filename="Scan_2794.pdf")
     assert _roles(survey) == {"Scan_2794.pdf": "annexe3"}
+
+
+def _record(title: str, lines: list[str]) -> bytes:
+    document = docx.Document()
+    document.add_heading(title, level=1)
+    for line in lines:
+        document.add_paragraph(line)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def test_a_meeting_record_is_a_report_whatever_its_title_and_name():
+    record = _record("Rencontre de la participation – Laon", [
+        "Date : jeudi 2 décembre 2021", "Lieu : maison de quartier Champagne",
+        "Participants : 34 habitants et professionnels", "Les échanges ont porté sur la place des habitants."])
+    written = _record("Les démarches participatives dans l'Aisne", [
+        "La rencontre du 2 décembre a réuni 34 participants.", "Nous proposons de former les conseillers citoyens."])
+    mail = message()
+    mail.add_attachment(record, *DOCX, filename="document1.docx")
+    mail.add_attachment(written, *DOCX, filename="document2.docx")
+    assert _roles(mail) == {"document1.docx": "compte_rendu", "document2.docx": "contribution"}

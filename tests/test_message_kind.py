@@ -73,3 +73,80 @@ def test_advertising_and_phishing_are_spam(sender, subject, body):
 def test_a_resident_answering_the_survey():
     assert _kind("Re: Enquête auprès des membres des conseils citoyens", "Voici mes réponses au questionnaire.",
                  sender="Paul <paul@free.fr>") == "survey_response"
+
+
+# -- questions in other words ------------------------------------------------------------------------
+
+HISTORY = ("\n\nLe 2 déc. 2021 à 10:12, Participation Habitants ANCT <participation-habitants@anct.gouv.fr> a écrit :\n"
+           "> Madame, Monsieur, vous trouverez ci-joint l'instruction relative au bilan des démarches "
+           "participatives.\n")
+
+
+@pytest.mark.parametrize(
+    ("subject", "body"),
+    [
+        # a reply in a thread: inversion, with a question mark
+        ("RE: Compte rendu de la rencontre territoriale",
+         "Bonjour,\n\nLe compte rendu peut-il vous être adressé sous forme de diaporama ?\n\nMerci,\nJulie Bernard"
+         + HISTORY),
+        # inversion without a question mark
+        ("RE: Bilan des démarches participatives",
+         "Bonjour,\nLe diaporama présenté en réunion tient-il lieu de compte rendu\nCordialement\nJulie Bernard"
+         + HISTORY),
+        # an indirect question, no question mark
+        ("Bilan participation",
+         "Bonjour,\n\nJe souhaiterais savoir si le bilan peut être transmis après la réunion du comité de pilotage.\n\n"
+         "Bien cordialement,\n\nLucas Bernard\nDDETS du Cantal"),
+        # "est-ce que", no question mark
+        ("Contribution 15", "Bonjour,\nEst-ce que la contribution doit comporter les trois annexes\nMerci\nLucas"),
+        # an interrogative word opening the sentence
+        ("TR: Compte rendu", "Bonjour,\nQuelle est la date limite pour l'envoi du compte rendu ?\nCordialement"),
+        # one paragraph: the line breaks were lost
+        ("Compte rendu", "Bonjour,\nLe compte rendu pourra-t-il être transmis après le 10 décembre\nCordialement\n"
+         "Julie Bernard\nDDETS des Landes"),
+        # a request under a thanks
+        ("Bilan 2021", "Bonjour,\n\nJe vous remercie de bien vouloir m'indiquer le format attendu pour le bilan.\n\n"
+         "Cordialement,\nAgnès Giraud / DDETS de l'Essonne"),
+    ],
+)
+def test_questions_in_other_words(subject, body):
+    assert _kind(subject, body) == "question"
+
+
+@pytest.mark.parametrize(
+    ("subject", "body"),
+    [
+        # short, no attachment, a contribution stated in the body: no question in it
+        ("Bilan démarches participatives - Cantal",
+         "Bonjour,\n\nAucune rencontre n'a pu être organisée cette année ; nos deux conseils citoyens ne se sont pas "
+         "réunis. Nous souhaitons vous indiquer que leur renouvellement est engagé.\n\nCordialement,\nLucas Bernard"),
+        # polite imperatives and offers are not questions
+        ("Contribution 15", "Bonjour,\nNotre contribution : les conseils citoyens de Aurillac se sont réunis "
+         "deux fois. "
+         "Envoyez-nous vos remarques. N'hésitez pas à nous contacter.\nCordialement"),
+    ],
+)
+def test_short_contributions_stay_contributions(subject, body):
+    assert _kind(subject, body) == "contribution"
+
+
+def test_a_short_contribution_with_its_report_attached_is_a_contribution():
+    blank_free = xlsx_bytes(ANNEX)
+    assert _kind("RE: Compte rendu", "Bonjour,\nLe compte rendu est-il bien arrivé ?\nMerci", attachment=blank_free) \
+        == "contribution"
+
+
+def test_a_questionnaire_typed_in_the_mail_is_not_a_question():
+    body = ("1. Nom et prénom : Paul Durand\n2. Depuis quand êtes-vous membre du conseil citoyen ? : 2016\n"
+            "3. Comment jugez-vous le fonctionnement du conseil citoyen ? : bien")
+    assert _kind("Enquête conseils citoyens", body, sender="Paul <paul.durand@free.fr>") == "survey_response"
+
+
+def test_the_kind_comes_with_a_confidence():
+    mail = message(subject="Lu : bilan", body="Votre message a été lu.",
+                   headers={"Auto-Submitted": "auto-replied"})
+    by_headers = extract(parse_message(mail.as_bytes()))
+    by_words = extract(parse_message(message(subject="RE: Compte rendu", body="Bonjour,\nLe compte rendu "
+                                                     "peut-il être envoyé en PDF ?").as_bytes()))
+    assert by_words.kind == "question"
+    assert 0 < by_words.confidence["kind"] < by_headers.confidence["kind"] <= 1
