@@ -133,7 +133,9 @@ class Settings(BaseSettings):
 
     # -- review: a value extracted with less confidence than this sends its message to review_queue --
     review_below_kind: float = Field(default=0.6, ge=0, le=1, description="Confidence of the message kind.")
-    review_below_sender_role: float = Field(default=0.6, ge=0, le=1, description="Confidence of the sender role.")
+    review_below_sender_role: float = Field(
+        default=0.35, ge=0, le=1,
+        description="Confidence of the sender role (it changes no count or status: only a role read from nothing is worth a look).")
     review_below_modality: float = Field(default=0.6, ge=0, le=1, description="Confidence of the modality.")
     review_below_department: float = Field(default=0.5, ge=0, le=1, description="Confidence of each department.")
     review_below_annex_cell: float = Field(default=0.6, ge=0, le=1, description="Confidence of each annex cell.")
