@@ -483,14 +483,31 @@ def tables_to_pdf(tables: list[Table]) -> bytes:
         pdf.ln(3)
         if not table.rows:
             continue
-        pdf.set_font(family, size=7)
-        widths = [max(8, min(40, max(len(row[c]) for row in table.rows))) for c in range(len(table.rows[0]))]
-        with pdf.table(col_widths=widths, line_height=4, first_row_as_headings=False) as grid:
+        widths = _column_widths(pdf, family, table.rows)
+        with pdf.table(col_widths=widths, width=sum(widths), align="LEFT", text_align="LEFT", line_height=4,
+                       first_row_as_headings=False) as grid:
             for row in table.rows:
                 cells = grid.row()
                 for value in row:
                     cells.cell(value)
     return bytes(pdf.output())
+
+
+def _column_widths(pdf, family: str, rows: list[list[str]]) -> list[float]:
+    """Column widths (mm) that never break a word, as wide as the text up to
+    a limit, in the largest font size from 8 down that fits the page."""
+    available = pdf.w - pdf.l_margin - pdf.r_margin
+    for size in (8, 7, 6, 5):
+        pdf.set_font(family, size=size)
+        widths = []
+        for column in range(len(rows[0])):
+            texts = [row[column] for row in rows]
+            word = max((pdf.get_string_width(w) for t in texts for w in t.split()), default=0.0)
+            full = max((pdf.get_string_width(t) for t in texts), default=0.0)
+            widths.append(max(word, min(full, 45.0)) + 3.0)
+        if sum(widths) <= available:
+            return widths
+    return [w * available / sum(widths) for w in widths]
 
 
 def pdf_to_scan(pdf: bytes, dpi: int = 200) -> bytes:
