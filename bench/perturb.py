@@ -296,9 +296,20 @@ def paraphrase_header(text: str, rng: random.Random, avoid: frozenset[str] = fro
     for start in sorted(edits, reverse=True):
         end, replacement = edits[start]
         result = result[:start] + replacement + result[end:]
+    result = _elide(result)
     if _fold(result) == _fold(text):
         result = f"{base} ?" if not base.endswith("?") else base[:-1].strip()
     return " ".join(result.split())
+
+
+_VOWEL = "aeiouyhàâäéèêëîïôöûüœAEIOUYHÀÂÉÈÊÎÔÛŒ"
+
+
+def _elide(text: str) -> str:
+    """French elision after a word was swapped: "d'résidents" -> "de résidents",
+    "de occupants" -> "d'occupants"."""
+    text = re.sub(rf"\b([dD])['’](?=[^{_VOWEL}\W])", lambda m: m.group(1) + "e ", text)
+    return re.sub(rf"\b([dD])e (?=[{_VOWEL}])", lambda m: m.group(1) + "'", text)
 
 
 def _header_words(headers: list[Any]) -> frozenset[str]:
@@ -323,7 +334,10 @@ def paraphrase_workbook(data: bytes, rng: random.Random) -> tuple[bytes, list[st
 
 
 def shuffle_workbook(data: bytes, rng: random.Random) -> tuple[bytes, list[str]]:
-    """The table's columns permuted, each header with its values (and number format)."""
+    """The table's columns permuted, each header with its values (and number
+    format). A row that is only a label in the first column and figures (a
+    total) or one cell merged across the table (a comment) keeps its label
+    first, as whoever retypes a table in another column order writes it."""
     workbook = _load(data)
     changes = []
     for sheet in workbook.worksheets:
@@ -335,15 +349,33 @@ def shuffle_workbook(data: bytes, rng: random.Random) -> tuple[bytes, list[str]]
         order = list(range(width))
         while width > 1 and order == list(range(width)):
             rng.shuffle(order)
+        spanning = {m.min_row for m in sheet.merged_cells.ranges
+                    if m.min_row > index + 1 and m.min_row == m.max_row and m.min_col == 1 and m.max_col >= width - 1}
         _unmerge_from(sheet, index + 1)
-        for row in range(index + 1, sheet.max_row + 1):
+        for row in range(index + 2, sheet.max_row + 1):
+            if row in spanning:
+                sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
+                continue
             cells = [(sheet.cell(row=row, column=c + 1).value, sheet.cell(row=row, column=c + 1).number_format)
                      for c in range(width)]
-            for target, source in enumerate(order):
+            moved = [cells[source] for source in order]
+            if _is_label_row([value for value, _ in cells]) and moved[0][0] is None:
+                label = order.index(0)
+                moved[0], moved[label] = moved[label], moved[0]
+            for target, (value, number_format) in enumerate(moved):
                 cell = sheet.cell(row=row, column=target + 1)
-                cell.value, cell.number_format = cells[source]
+                cell.value, cell.number_format = value, number_format
+        header = [(sheet.cell(row=index + 1, column=c + 1).value, sheet.cell(row=index + 1, column=c + 1).number_format)
+                  for c in range(width)]
+        for target, source in enumerate(order):
+            sheet.cell(row=index + 1, column=target + 1).value = header[source][0]
         changes.append(f"{sheet.title}: columns {order}")
     return _save(workbook), changes
+
+
+def _is_label_row(values: list[Any]) -> bool:
+    """Text in the first cell and nothing but figures after it (a total, a subtotal)."""
+    return isinstance(values[0], str) and all(v is None or isinstance(v, int | float) for v in values[1:])
 
 
 _SPLIT = re.compile(r"\s+[-–—:]\s+|\s*\(")
@@ -559,7 +591,7 @@ def _format_family(target: str) -> Family:
             elif target == "pdf":
                 data, mime, name = tables_to_pdf(tables), PDF_TYPE, stem + ".pdf"
             else:
-                data, mime, name = pdf_to_scan(tables_to_pdf(tables)), PDF_TYPE, stem + " (scan).pdf"
+                data, mime, name = pdf_to_scan(tables_to_pdf(tables)), PDF_TYPE, stem + ".pdf"
             _replace_file(part, data, mime, name)
             attachment["filename"] = name
             attachment["format"] = "pdf" if target == "scan" else target
