@@ -202,7 +202,7 @@ def test_shuffle_keeps_total_and_comment_labels_first():
     data, _ = P.shuffle_workbook(out.getvalue(), random.Random(1))
     shuffled = openpyxl.load_workbook(io.BytesIO(data)).active
     rows = [row for row in shuffled.iter_rows(values_only=True)]
-    assert list(rows[0]) != HEADER
+    assert rows[0][0] != HEADER[0]  # the label's column moved away
     assert rows[2][0] == "Commentaire : données de la commune" and "A3:G3" in {str(r) for r in shuffled.merged_cells.ranges}
     assert rows[3][0] == "TOTAL"
     assert rows[3][rows[0].index(HEADER[4])] == 12 and rows[3][rows[0].index(HEADER[5])] == 4
@@ -322,13 +322,23 @@ def test_rebullet_numbers_each_list_afresh():
 # The suite on a sample of the dev corpus
 # --------------------------------------------------------------------------- #
 
-#: Measured on this sample (seed 0) before the floors were set; a little below.
+#: Measured on this sample (6 messages, seed 0: shuffle rewrites 4, signature
+#: 6) before the floors were set, a little below: every one was 1.000 except
+#: shuffle's annexe2_row_precision, 0.857. The coordinator raises them as
+#: extraction improves.
 SAMPLE_FLOORS = {
-    ("shuffle", "annexe1_cell_accuracy"): 0.9,
-    ("shuffle", "annexe2_cell_accuracy"): 0.9,
-    ("signature", "department_accuracy"): 0.9,
-    ("signature", "sender_role_accuracy"): 0.8,
+    ("shuffle", "annexe1_cell_accuracy"): 0.95,
+    ("shuffle", "annexe2_cell_accuracy"): 0.95,
+    ("shuffle", "annexe1_row_precision"): 0.95,
+    ("shuffle", "annexe2_row_precision"): 0.8,
+    ("signature", "kind_accuracy"): 0.95,
+    ("signature", "department_accuracy"): 0.95,
+    ("signature", "sender_role_accuracy"): 0.95,
+    ("signature", "pii_accuracy"): 0.95,
 }
+#: The template-only ablation's target (issue 12): annex cells read with only
+#: the ANCT templates' header texts as anchors.
+ABLATION_FLOOR = 0.95
 
 
 @pytest.mark.corpus
@@ -346,5 +356,7 @@ def test_suite_on_a_sample_keeps_its_floors(corpus, tmp_path):
         value = scores[family].perturbed[metric]
         assert value is not None and value >= floor, f"{family} {metric} = {value} < {floor}\n{table}"
     assert result.ablation is not None
-    assert result.ablation.perturbed["annexe1_cell_accuracy"] >= 0.9
+    for metric in ("annexe1_cell_accuracy", "annexe2_cell_accuracy"):
+        value = result.ablation.perturbed[metric]
+        assert value is not None and value >= ABLATION_FLOOR, f"templates only: {metric} = {value}"
     json.dumps(result.clean)  # the figures are plain numbers
