@@ -360,3 +360,18 @@ def test_suite_on_a_sample_keeps_its_floors(corpus, tmp_path):
         value = result.ablation.perturbed[metric]
         assert value is not None and value >= ABLATION_FLOOR, f"templates only: {metric} = {value}"
     json.dumps(result.clean)  # the figures are plain numbers
+
+
+@pytest.mark.corpus
+def test_departments_derived_for_a_subset_follow_the_corpus_rule(corpus):
+    """The suite scores subsets with a departments table derived from their
+    truth; on the whole corpus that derivation gives the labelled table back."""
+    from bench.robustness import derive_departments, load_corpus
+
+    labelled = json.loads((corpus / "departments.json").read_text(encoding="utf-8"))
+    derived = derive_departments(item.truth for item in load_corpus(corpus))
+    assert derived
+    for code, entry in derived.items():
+        assert entry["status"] == labelled[code]["status"], code
+        assert entry["first_contribution_at"] == labelled[code]["first_contribution_at"], code
+        assert sorted(entry["messages"]) == sorted(labelled[code]["messages"]), code
