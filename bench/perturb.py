@@ -537,9 +537,9 @@ def _column_widths(pdf, family: str, rows: list[list[str]]) -> list[float]:
             word = max((pdf.get_string_width(w) for t in texts for w in t.split()), default=0.0)
             full = max((pdf.get_string_width(t) for t in texts), default=0.0)
             widths.append(max(word, min(full, 45.0)) + 3.0)
-        if sum(widths) <= available:
+        if sum(widths) < available:
             return widths
-    return [w * available / sum(widths) for w in widths]
+    return [w * 0.999 * available / sum(widths) for w in widths]  # 0.999: fpdf2 rejects a float hair over
 
 
 def pdf_to_scan(pdf: bytes, dpi: int = 200) -> bytes:

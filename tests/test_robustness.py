@@ -246,6 +246,12 @@ def test_pdf_move_has_a_text_table(sample):
     assert "QN00203" in text and "Le Brouage" in text
 
 
+def test_a_table_wider_than_the_page_is_shrunk_to_fit():
+    wide = P.Table("Annexe", ["ANNEXE"], [[f"Intitulé de colonne numéro {c} très long" for c in range(14)]] * 3)
+    text = pypdfium2.PdfDocument(P.tables_to_pdf([wide]))[0].get_textpage().get_text_range()
+    assert "ANNEXE" in text and "13" in text
+
+
 def test_scan_has_no_text_layer_and_is_truthfully_unparseable(sample):
     raw, truth = sample
     result = P.perturb("scan", raw, truth)
