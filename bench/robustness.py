@@ -16,7 +16,7 @@ synonym table), on the messages that carry annex rows.
                                          [--workdir DIR] [--seed 0] [--no-ablation] [--json FILE]
 
 DIR defaults to `$BILAN_CORPUS_DIR`, else ../shared/corpus/dev. Without
---sample every message is used (about 15 minutes on 2 cores).
+--sample every message is used (17 minutes on the shared 2-core machine).
 """
 
 from __future__ import annotations
