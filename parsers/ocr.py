@@ -6,17 +6,21 @@ per page as a command-line wrapper (pytesseract) does, and it takes Pillow
 images without temporary files. Its wheel bundles the Tesseract library; the
 model comes from Debian's `tesseract-ocr-fra` package (or TESSDATA_PREFIX).
 
-Lines come back with their boxes, so `layout.pages_to_blocks` turns a scan
-into headings, paragraphs and list items like any PDF page.
+Words come back with their boxes: lines are rebuilt from them, and tables
+from their geometry (`word_tables`), so `layout.pages_to_blocks` turns a scan
+into headings, paragraphs, list items and table blocks like any PDF page.
 """
 
 from __future__ import annotations
 
 import functools
 import os
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from bilan.parsers.layout import Line
+from bilan.parsers.word_tables import Word, mark_tables
 
 #: Where Debian's packages put the models (the folder name is the Tesseract
 #: major version they were packaged for).
@@ -25,6 +29,8 @@ LANGUAGE = "fra"
 #: Lines read with less confidence than this (0-100) are noise: specks,
 #: stamps, handwriting.
 _MIN_CONFIDENCE = 30
+#: A table's vertical rule read as a word.
+_RULE = re.compile(r"[|¦\[\]]+")
 
 
 @functools.cache
@@ -61,28 +67,59 @@ def _engine():
     return api
 
 
-def ocr_lines(image) -> tuple[list[Line], float]:
-    """Recognise a Pillow image; return its lines (pixel coordinates) and the
-    mean word confidence (0-100)."""
+@dataclass
+class OcrPage:
+    """What OCR reads of one image: lines (pixel coordinates) in Tesseract's
+    reading order, the tables rebuilt from its words (`Line.table` marks the
+    lines they cover) and the mean word confidence (0-100)."""
+
+    lines: list[Line]
+    tables: list[list[list[str | None]]]
+    confidence: float
+
+
+def ocr_page(image) -> OcrPage:
+    """Recognise a Pillow image once; read its words with their boxes, rebuild
+    its lines from them and its tables from their geometry (`word_tables`)."""
     import tesserocr
 
     api = _engine()
     api.SetImage(image.convert("L"))
     api.Recognize()
     lines: list[Line] = []
+    words: list[list[Word]] = []
     iterator = api.GetIterator()
-    level = tesserocr.RIL.TEXTLINE
-    for item in tesserocr.iterate_level(iterator, level) if iterator is not None else ():
-        text = (item.GetUTF8Text(level) or "").strip()
-        box = item.BoundingBox(level)
-        if not text or box is None or item.Confidence(level) < _MIN_CONFIDENCE:
-            continue
-        x0, top, x1, bottom = box
-        try:
-            row_height = item.RowAttributes()["row_height"]
-        except (RuntimeError, KeyError, TypeError):
-            row_height = bottom - top
-        lines.append(Line(text=text, x0=x0, x1=x1, top=top, bottom=bottom, size=float(row_height)))
+    line_level, word_level = tesserocr.RIL.TEXTLINE, tesserocr.RIL.WORD
+    keep = False
+    for item in tesserocr.iterate_level(iterator, word_level) if iterator is not None else ():
+        if item.IsAtBeginningOf(line_level):
+            line = _line(item, line_level)
+            keep = line is not None
+            if keep:
+                lines.append(line)
+                words.append([])
+        text = (item.GetUTF8Text(word_level) or "").strip()
+        box = item.BoundingBox(word_level)
+        if keep and box is not None and text and not _RULE.fullmatch(text):
+            words[-1].append(Word(text, float(box[0]), float(box[2])))
+    kept = [(line, w) for line, w in zip(lines, words) if w]
+    for line, w in kept:
+        line.text = " ".join(word.text for word in sorted(w, key=lambda word: word.x0))
+    lines, words = [line for line, _ in kept], [w for _, w in kept]
+    tables = mark_tables(lines, words)
     confidence = float(api.MeanTextConf())
     api.Clear()
-    return lines, confidence
+    return OcrPage(lines, tables, confidence)
+
+
+def _line(item, level) -> Line | None:
+    """A text line's box and type size, or None when it is noise (see `_MIN_CONFIDENCE`)."""
+    box = item.BoundingBox(level)
+    if box is None or item.Confidence(level) < _MIN_CONFIDENCE:
+        return None
+    x0, top, x1, bottom = box
+    try:
+        row_height = item.RowAttributes()["row_height"]
+    except (RuntimeError, KeyError, TypeError):
+        row_height = bottom - top
+    return Line(text="", x0=x0, x1=x1, top=top, bottom=bottom, size=float(row_height))

@@ -1,0 +1,144 @@
+"""Tables rebuilt from where words stand, for pages that only give words (OCR).
+
+A scan has no table structure: Tesseract returns lines of words with their
+boxes, and a table row comes back as one line whose cells run together. The
+geometry still shows the table the way a reader's eye sees it:
+- inside a line, a horizontal gap much wider than a word space separates two
+  cells; a line with two such pieces or more may be a table row;
+- consecutive lines whose pieces start at the same x positions (the columns'
+  left edges) form a table, the first of them its header;
+- a line whose only pieces sit in some columns and not in the first one, or
+  that follows its neighbour closer than rows follow each other, continues the
+  row above (a cell's text wrapped over several lines).
+The lines of a table are marked (`Line.table`) so that `layout.pages_to_blocks`
+puts one table block in their place, as it does for a text PDF's tables.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+
+from bilan.parsers.layout import Line
+
+#: A gap between two words wider than this many line heights separates two
+#: cells (a word space is about a third of a line height).
+CELL_GAP = 1.3
+#: A line may drift this many line heights from a column's left edge and
+#: still be in that column (a centred number, a scanner's skew).
+COLUMN_TOLERANCE = 1.2
+#: Lines further apart than this many line heights are not in one table.
+MAX_ROW_GAP = 3.0
+#: A table has at least this many lines with two cells or more.
+MIN_ROWS = 2
+
+
+@dataclass
+class Word:
+    """One word of a line, in the line's coordinates."""
+
+    text: str
+    x0: float
+    x1: float
+
+
+@dataclass
+class Piece:
+    """Words of one line that stand together: the text of one cell."""
+
+    text: str
+    x0: float
+    x1: float
+
+
+def pieces(words: list[Word], height: float) -> list[Piece]:
+    """The line cut where two words stand further apart than a word space."""
+    result: list[Piece] = []
+    for word in sorted(words, key=lambda w: w.x0):
+        if result and word.x0 - result[-1].x1 <= CELL_GAP * height:
+            last = result[-1]
+            result[-1] = Piece(f"{last.text} {word.text}", last.x0, max(last.x1, word.x1))
+        else:
+            result.append(Piece(word.text, word.x0, word.x1))
+    return result
+
+
+def mark_tables(lines: list[Line], words: list[list[Word]]) -> list[list[list[str | None]]]:
+    """Find the tables among a page's lines (`words[i]` are the words of
+    `lines[i]`); mark their lines with the table's number and return each
+    table's rows of cells."""
+    cut = [pieces(w, line.height) for line, w in zip(lines, words)]
+    tables: list[list[list[str | None]]] = []
+    i = 0
+    while i < len(lines):
+        if len(cut[i]) < 2:
+            i += 1
+            continue
+        end, columns = _extent(lines, cut, i)
+        if sum(len(cut[k]) >= 2 for k in range(i, end)) < MIN_ROWS:
+            i += 1
+            continue
+        rows = _rows(lines[i:end], cut[i:end], columns)
+        for line in lines[i:end]:
+            line.table = len(tables)
+        tables.append(rows)
+        i = end
+    return tables
+
+
+def _extent(lines: list[Line], cut: list[list[Piece]], start: int) -> tuple[int, list[float]]:
+    """Where the table starting at `start` ends (exclusive), and its columns'
+    left edges (those of its first line's pieces)."""
+    columns = [piece.x0 for piece in cut[start]]
+    end = start + 1
+    while end < len(lines):
+        line, previous = lines[end], lines[end - 1]
+        height = max(line.height, previous.height)
+        if line.top - previous.bottom > MAX_ROW_GAP * height or not _fits(cut[end], columns, height):
+            break
+        end += 1
+    return end, columns
+
+
+def _column(x0: float, columns: list[float], height: float) -> int | None:
+    """The column a piece starting at `x0` stands in, None left of the table."""
+    found = None
+    for index, left in enumerate(columns):
+        if x0 >= left - COLUMN_TOLERANCE * height:
+            found = index
+    return found
+
+
+def _fits(line_pieces: list[Piece], columns: list[float], height: float) -> bool:
+    """Every piece starts in a column and none runs over the next column's edge
+    (a paragraph across the page is not a row)."""
+    for piece in line_pieces:
+        index = _column(piece.x0, columns, height)
+        if index is None:
+            return False
+        if index + 1 < len(columns) and piece.x1 > columns[index + 1] + COLUMN_TOLERANCE * height:
+            return False
+    return True
+
+
+def _rows(lines: list[Line], cut: list[list[Piece]], columns: list[float]) -> list[list[str | None]]:
+    """Cells by row: a line opens a new row, or continues the row above when it
+    is a wrapped cell's next line (see the module docstring)."""
+    gaps = [line.top - previous.bottom for previous, line in zip(lines, lines[1:])]
+    height = statistics.median(line.height for line in lines)
+    close = min(gaps) if gaps else 0.0
+    # Rows set apart by rules and padding: a gap clearly wider than the
+    # closest one (two lines of one cell) opens a row.
+    spaced = bool(gaps) and max(gaps) > close + 0.5 * height
+    rows: list[list[list[str]]] = []
+    for n, (line, line_pieces) in enumerate(zip(lines, cut)):
+        cells: list[list[str]] = [[] for _ in columns]
+        for piece in line_pieces:
+            cells[_column(piece.x0, columns, line.height) or 0].append(piece.text)
+        new_row = not rows or (gaps[n - 1] > close + 0.25 * height if spaced else bool(cells[0]))
+        if new_row:
+            rows.append(cells)
+        else:
+            for kept, more in zip(rows[-1], cells):
+                kept.extend(more)
+    return [[" ".join(parts) or None for parts in row] for row in rows]
