@@ -204,7 +204,7 @@ def named_themes(text: str) -> set[str]:
 
 class ThemeClassifier:
     """The trained textcat, run on recommendation sentences only. A sentence
-    that uses a theme's own words ("des formations le samedi") leans towards
+    that uses a theme's own words ("un cycle de formations") leans towards
     that theme (`NAMED_THEME_WEIGHT`): the model, trained on a few hundred
     sentences, reads the rest of the sentence too and may be led astray by
     it; on its held-out sentences the nudge turns 0.734 into 0.742.

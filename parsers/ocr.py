@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bilan.parsers.layout import Line
-from bilan.parsers.word_tables import Word, mark_tables
+from bilan.parsers.word_tables import Word, read_tables
 
 #: Where Debian's packages put the models (the folder name is the Tesseract
 #: major version they were packaged for).
@@ -106,7 +106,7 @@ def ocr_page(image) -> OcrPage:
     for line, w in kept:
         line.text = " ".join(word.text for word in sorted(w, key=lambda word: word.x0))
     lines, words = [line for line, _ in kept], [w for _, w in kept]
-    tables = mark_tables(lines, words)
+    lines, tables = read_tables(lines, words)
     confidence = float(api.MeanTextConf())
     api.Clear()
     return OcrPage(lines, tables, confidence)

@@ -6,12 +6,16 @@ geometry still shows the table the way a reader's eye sees it:
 - inside a line, a horizontal gap much wider than a word space separates two
   cells; a line with two such pieces or more may be a table row;
 - consecutive lines whose pieces start at the same x positions (the columns'
-  left edges) form a table, the first of them its header;
+  left edges) form a table, the first of them its header; lines that
+  Tesseract read apart but that stand side by side (a table without rules,
+  read column by column) are put back on one line first;
 - a line whose only pieces sit in some columns and not in the first one, or
   that follows its neighbour closer than rows follow each other, continues the
   row above (a cell's text wrapped over several lines).
 The lines of a table are marked (`Line.table`) so that `layout.pages_to_blocks`
-puts one table block in their place, as it does for a text PDF's tables.
+puts one table block in their place, as it does for a text PDF's tables. Two
+columns of running text (no short header cells) are a two-column page, not a
+table: their lines are cut and put back in reading order.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ COLUMN_TOLERANCE = 1.2
 MAX_ROW_GAP = 3.0
 #: A table has at least this many lines with two cells or more.
 MIN_ROWS = 2
+#: A header cell has at most this many words.
+HEADER_WORDS = 6
 
 
 @dataclass
@@ -63,27 +69,104 @@ def pieces(words: list[Word], height: float) -> list[Piece]:
     return result
 
 
-def mark_tables(lines: list[Line], words: list[list[Word]]) -> list[list[list[str | None]]]:
+def read_tables(lines: list[Line], words: list[list[Word]]) -> tuple[list[Line], list[list[list[str | None]]]]:
     """Find the tables among a page's lines (`words[i]` are the words of
-    `lines[i]`); mark their lines with the table's number and return each
-    table's rows of cells."""
-    cut = [pieces(w, line.height) for line, w in zip(lines, words)]
+    `lines[i]`): return the lines, their tables' lines marked with the
+    table's number (`Line.table`), and each table's rows of cells. Two
+    columns of running text that Tesseract read as one line each (a
+    two-column page) are not a table: their lines come back cut in two, the
+    left column before the right."""
+    rows = physical_rows(lines)
+    shapes = [_span([lines[k] for k in row]) for row in rows]
+    cut = [pieces([w for k in row for w in words[k]], shape.height) for row, shape in zip(rows, shapes)]
     tables: list[list[list[str | None]]] = []
+    columns_of_text: list[tuple[int, int, list[float]]] = []
     i = 0
-    while i < len(lines):
+    while i < len(rows):
         if len(cut[i]) < 2:
             i += 1
             continue
-        end, columns = _extent(lines, cut, i)
-        if sum(len(cut[k]) >= 2 for k in range(i, end)) < MIN_ROWS:
+        end, columns = _extent(shapes, cut, i)
+        # Side by side lines that Tesseract kept apart are a table only with
+        # three columns or more: two are as likely a two-column page.
+        needed = 3 if any(len(row) > 1 for row in rows[i:end]) else 2
+        if sum(len(cut[k]) >= 2 for k in range(i, end)) < MIN_ROWS or len(columns) < needed:
             i += 1
             continue
-        rows = _rows(lines[i:end], cut[i:end], columns)
-        for line in lines[i:end]:
-            line.table = len(tables)
-        tables.append(rows)
+        if len(columns) == 2 and not all(len(piece.text.split()) <= HEADER_WORDS for piece in cut[i]):
+            columns_of_text.append((i, end, columns))
+            i = end
+            continue
+        tables.append(_rows(shapes[i:end], cut[i:end], columns))
+        for row in rows[i:end]:
+            for k in row:
+                lines[k].table = len(tables) - 1
         i = end
-    return tables
+    return _split_columns(lines, rows, shapes, cut, columns_of_text), tables
+
+
+def _split_columns(
+    lines: list[Line], rows: list[list[int]], shapes: list[Line], cut: list[list[Piece]],
+    spans: list[tuple[int, int, list[float]]],
+) -> list[Line]:
+    """The page's lines with each run of two-column rows replaced by its left
+    column's lines, then its right column's."""
+    if not spans:
+        return lines
+    replaced: dict[int, list[Line]] = {}
+    dropped: set[int] = set()
+    for start, end, columns in spans:
+        by_column: list[list[Line]] = [[], []]
+        for shape, row_pieces in zip(shapes[start:end], cut[start:end]):
+            for piece in row_pieces:
+                column = _column(piece.x0, columns, shape.height) or 0
+                by_column[column].append(
+                    Line(piece.text, piece.x0, piece.x1, shape.top, shape.bottom, shape.size, shape.bold)
+                )
+        members = [k for row in rows[start:end] for k in row]
+        replaced[min(members)] = by_column[0] + by_column[1]
+        dropped.update(members)
+    result: list[Line] = []
+    for k, line in enumerate(lines):
+        result.extend(replaced.get(k, []))
+        if k not in dropped:
+            result.append(line)
+    return result
+
+
+def physical_rows(lines: list[Line]) -> list[list[int]]:
+    """Lines that stand side by side at the same height, as indexes into
+    `lines`, top to bottom: Tesseract reads the columns of a table without
+    rules as separate blocks, one under the other."""
+    rows: list[list[int]] = []
+    for k in sorted(range(len(lines)), key=lambda k: (lines[k].top, lines[k].x0)):
+        line = lines[k]
+        middle = (line.top + line.bottom) / 2
+        for row in rows[-3:]:
+            first = lines[row[0]]
+            same_height = abs((first.top + first.bottom) / 2 - middle) < 0.5 * min(first.height, line.height)
+            if same_height and not any(_overlap(lines[j], line) for j in row):
+                row.append(k)
+                break
+        else:
+            rows.append([k])
+    return [sorted(row, key=lambda k: lines[k].x0) for row in rows]
+
+
+def _overlap(a: Line, b: Line) -> bool:
+    return a.x0 < b.x1 and b.x0 < a.x1
+
+
+def _span(lines: list[Line]) -> Line:
+    """One line covering several side by side."""
+    return Line(
+        text=" ".join(line.text for line in lines),
+        x0=min(line.x0 for line in lines),
+        x1=max(line.x1 for line in lines),
+        top=min(line.top for line in lines),
+        bottom=max(line.bottom for line in lines),
+        size=max(line.size for line in lines),
+    )
 
 
 def _extent(lines: list[Line], cut: list[list[Piece]], start: int) -> tuple[int, list[float]]:

@@ -396,9 +396,12 @@ def recommendation_table_pdf_bytes() -> bytes:
     return bytes(pdf.output())
 
 
-def table_image(rows: list[list[str]], widths: list[int], size: int = 26, before: list[str] = ()) -> Image.Image:
-    """A page holding a ruled table as a scanner sees it: text lines, then the
-    table, each cell's text wrapped to its column, rules around every cell."""
+def table_image(
+    rows: list[list[str]], widths: list[int], size: int = 26, before: list[str] = (), rules: bool = True
+) -> Image.Image:
+    """A page holding a table as a scanner sees it: text lines, then the
+    table, each cell's text wrapped to its column, rules around every cell
+    (or none: then only the space between them sets the cells apart)."""
     font = ImageFont.load_default(size=size)
     line_height = int(size * 1.5)
     image = Image.new("L", (sum(widths) + 160, 300 + len(before) * int(size * 1.8) + len(rows) * 6 * line_height), 255)
@@ -409,7 +412,8 @@ def table_image(rows: list[list[str]], widths: list[int], size: int = 26, before
         y += int(size * 1.8)
     y += size
     left, right = 60, 60 + sum(widths)
-    draw.line((left, y, right, y), fill=0, width=2)
+    ink = 0 if rules else 255
+    draw.line((left, y, right, y), fill=ink, width=2)
     for row in rows:
         wrapped = [_wrap(draw, cell, font, width - 24) for cell, width in zip(row, widths)]
         height = max(len(lines) for lines in wrapped) * line_height + 20
@@ -419,13 +423,24 @@ def table_image(rows: list[list[str]], widths: list[int], size: int = 26, before
                 draw.text((x + 12, y + 10 + n * line_height), line, fill=0, font=font)
             x += width
         y += height
-        draw.line((left, y, right, y), fill=0, width=2)
+        draw.line((left, y, right, y), fill=ink, width=2)
     top = 60 + len(before) * int(size * 1.8) + size
     x = left
     for width in [0, *widths]:
         x += width
-        draw.line((x, top, x, y), fill=0, width=2)
+        draw.line((x, top, x, y), fill=ink, width=2)
     return image.crop((0, 0, image.width, y + 60))
+
+
+def two_column_image(left: str, right: str, size: int = 26) -> Image.Image:
+    """A page set in two columns of running text, as a newsletter is."""
+    font = ImageFont.load_default(size=size)
+    image = Image.new("L", (1500, 1400), 255)
+    draw = ImageDraw.Draw(image)
+    for x, text in ((60, left), (780, right)):
+        for n, line in enumerate(_wrap(draw, text, font, 640)):
+            draw.text((x, 60 + n * int(size * 1.5)), line, fill=0, font=font)
+    return image
 
 
 def _wrap(draw: ImageDraw.ImageDraw, text: str, font, width: int) -> list[str]:

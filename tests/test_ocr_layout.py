@@ -1,0 +1,47 @@
+"""A scan read by OCR gives the same blocks as a text PDF would: tables
+rebuilt from where Tesseract's words stand (with rules or without), and a
+two-column page in reading order rather than as a table. Each test draws its
+own page (tests/documents.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bilan.parsers import BlockKind, ParseStatus
+from bilan.parsers.ocr import ocr_available
+from bilan.parsers.registry import parse_outcome
+from tests import documents
+
+pytestmark = pytest.mark.skipif(not ocr_available(), reason="Tesseract's French model is not installed")
+
+ROWS = [
+    ["Theme", "Proposition", "Echeance"],
+    ["Renouvellement des membres", "Organiser un tirage au sort chaque annee pour accueillir de nouveaux habitants.", "2022"],
+    ["Moyens", "Attribuer un local equipe a chaque conseil citoyen du departement.", "2023"],
+]
+
+
+def _picture(image) -> list:
+    outcome = parse_outcome(documents.png_bytes(image), "scan.png", "png")
+    assert outcome.status is ParseStatus.SCANNED
+    return outcome.document.blocks
+
+
+@pytest.mark.parametrize("rules", [True, False], ids=["ruled", "unruled"])
+def test_a_scanned_table_becomes_one_table_block_with_wrapped_cells_joined(rules):
+    blocks = _picture(documents.table_image(ROWS, [300, 760, 220], before=["Nos propositions"], rules=rules))
+    tables = [b for b in blocks if b.kind is BlockKind.TABLE]
+    assert len(tables) == 1 and tables[0].provenance.ocr
+    assert tables[0].rows == ROWS
+    assert [b.text for b in blocks if b.kind is not BlockKind.TABLE] == ["Nos propositions"]
+
+
+def test_a_two_column_page_is_read_column_after_column_not_as_a_table():
+    left = " ".join(f"Phrase {n} de la colonne gauche sur la vie du quartier." for n in range(1, 9))
+    right = " ".join(f"Phrase {n} de la colonne droite sur les habitants." for n in range(1, 9))
+    blocks = _picture(documents.two_column_image(left, right))
+    assert all(b.kind is not BlockKind.TABLE for b in blocks)
+    text = " ".join(b.text for b in blocks)
+    positions = [text.index(f"Phrase {n} de la colonne gauche") for n in range(1, 9)]
+    positions += [text.index(f"Phrase {n} de la colonne droite") for n in range(1, 9)]
+    assert positions == sorted(positions)
