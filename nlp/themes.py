@@ -191,6 +191,11 @@ def _cosine(a: np.ndarray, b: np.ndarray) -> float:
 NAMED_THEME_WEIGHT = 0.5
 
 
+#: Label words that a sentence mostly uses as adjectives ("un service public",
+#: "les pouvoirs publics"), not as the theme's noun.
+_ADJECTIVE_CUES = {"public", "publics"}
+
+
 def named_themes(text: str) -> set[str]:
     """Themes whose own words (`_LABEL_WORDS`: "formation", "budget",
     "pilotage", "numérique"…) the text uses."""
@@ -198,7 +203,7 @@ def named_themes(text: str) -> set[str]:
     return {
         theme
         for theme, cues in _LABEL_WORDS.items()
-        if any(f" {cue} " in words or f" {cue}s " in words for cue in (theme, *cues))
+        if any(f" {cue} " in words or f" {cue}s " in words for cue in {theme, *cues} - _ADJECTIVE_CUES)
     }
 
 

@@ -29,6 +29,13 @@ LANGUAGE = "fra"
 #: Lines read with less confidence than this (0-100) are noise: specks,
 #: stamps, handwriting.
 _MIN_CONFIDENCE = 30
+#: The pronoun "Il" as Tesseract misreads it (l, I, 1 and | look alike in
+#: most fonts), alone or glued to the verb after it: "ll est", "li serait",
+#: "Ilest". French has no such words, so before a verb they are "Il".
+_MISREAD_IL = re.compile(r"^(?:[lI1|][lI1|]|[lI]i)$")
+_GLUED_IL = re.compile(r"^[lI1|][lI1|](est|était|serait|faut|faudrait|convient|conviendrait|semble|y)$")
+_AFTER_IL = {"est", "était", "serait", "faut", "faudrait", "convient", "conviendrait", "semble", "semblerait",
+             "y", "s'", "s’", "n'", "n’", "ne", "nous", "me", "importe", "reste", "paraît", "parait"}
 #: A table's vertical rule read as a word.
 _RULE = re.compile(r"[|¦\[\]]+")
 
@@ -102,7 +109,7 @@ def ocr_page(image) -> OcrPage:
         box = item.BoundingBox(word_level)
         if keep and box is not None and text and not _RULE.fullmatch(text):
             words[-1].append(Word(text, float(box[0]), float(box[2])))
-    kept = [(line, w) for line, w in zip(lines, words) if w]
+    kept = [(line, mend_misread_il(w)) for line, w in zip(lines, words) if w]
     for line, w in kept:
         line.text = " ".join(word.text for word in sorted(w, key=lambda word: word.x0))
     lines, words = [line for line, _ in kept], [w for _, w in kept]
@@ -110,6 +117,20 @@ def ocr_page(image) -> OcrPage:
     confidence = float(api.MeanTextConf())
     api.Clear()
     return OcrPage(lines, tables, confidence)
+
+
+def mend_misread_il(words: list[Word]) -> list[Word]:
+    """Words of a line with the misread pronoun "Il" restored (`_MISREAD_IL`)."""
+    mended: list[Word] = []
+    for index, word in enumerate(words):
+        following = words[index + 1].text.lower() if index + 1 < len(words) else ""
+        glued = _GLUED_IL.match(word.text)
+        if _MISREAD_IL.match(word.text) and (following in _AFTER_IL or following[:2] in ("s'", "s’", "n'", "n’")):
+            word = Word("Il", word.x0, word.x1)
+        elif glued:
+            word = Word(f"Il {glued.group(1)}", word.x0, word.x1)
+        mended.append(word)
+    return mended
 
 
 def _line(item, level) -> Line | None:

@@ -45,3 +45,23 @@ def test_a_two_column_page_is_read_column_after_column_not_as_a_table():
     positions = [text.index(f"Phrase {n} de la colonne gauche") for n in range(1, 9)]
     positions += [text.index(f"Phrase {n} de la colonne droite") for n in range(1, 9)]
     assert positions == sorted(positions)
+
+
+@pytest.mark.parametrize(
+    "read, meant",
+    [
+        ("ll est proposé de former", "Il est proposé de former"),
+        ("li serait utile de", "Il serait utile de"),
+        ("Ilest proposé", "Il est proposé"),
+        ("1l s'agit de", "Il s'agit de"),
+        ("Ii conviendrait de", "Il conviendrait de"),
+        ("les villes et villages", "les villes et villages"),
+        ("ll", "ll"),
+    ],
+)
+def test_the_pronoun_il_misread_by_ocr_is_restored_before_a_verb(read, meant):
+    from bilan.parsers.ocr import mend_misread_il
+    from bilan.parsers.word_tables import Word
+
+    words = [Word(text, 10.0 * n, 10.0 * n + 8) for n, text in enumerate(read.split())]
+    assert " ".join(w.text for w in mend_misread_il(words)) == meant
