@@ -31,13 +31,14 @@ LANGUAGE = "fra"
 _MIN_CONFIDENCE = 30
 #: The pronoun "Il" as Tesseract misreads it (l, I, 1 and | look alike in
 #: most fonts), alone or glued to the verb after it: "ll est", "li serait",
-#: "Ilest". French has no such words, so before a verb they are "Il".
+#: "| serait", "Ilest". French has no such words, so before a verb they are "Il".
 _MISREAD_IL = re.compile(r"^(?:[lI1|][lI1|]|[lI]i)$")
 _GLUED_IL = re.compile(r"^[lI1|][lI1|](est|était|serait|faut|faudrait|convient|conviendrait|semble|y)$")
 _AFTER_IL = {"est", "était", "serait", "faut", "faudrait", "convient", "conviendrait", "semble", "semblerait",
              "y", "s'", "s’", "n'", "n’", "ne", "nous", "me", "importe", "reste", "paraît", "parait"}
-#: A table's vertical rule read as a word.
+#: A table's vertical rule read as a word, or glued to one.
 _RULE = re.compile(r"[|¦\[\]]+")
+_GLUED_RULE = re.compile(r"^(?P<before>[|¦\[]?)(?P<core>[^\W\d_][\w'’,.;:!?-]*?)(?P<after>[|¦\]]?)$")
 
 
 @functools.cache
@@ -107,16 +108,33 @@ def ocr_page(image) -> OcrPage:
                 words.append([])
         text = (item.GetUTF8Text(word_level) or "").strip()
         box = item.BoundingBox(word_level)
-        if keep and box is not None and text and not _RULE.fullmatch(text):
-            words[-1].append(Word(text, float(box[0]), float(box[2])))
-    kept = [(line, mend_misread_il(w)) for line, w in zip(lines, words) if w]
+        if keep and box is not None and text:
+            words[-1].extend(_words(text, float(box[0]), float(box[2])))
+    kept = [(line, mend_misread_il(w)) for line, w in zip(lines, words) if any(not word.rule for word in w)]
     for line, w in kept:
-        line.text = " ".join(word.text for word in sorted(w, key=lambda word: word.x0))
+        line.text = " ".join(word.text for word in sorted(w, key=lambda word: word.x0) if not word.rule)
     lines, words = [line for line, _ in kept], [w for _, w in kept]
     lines, tables = read_tables(lines, words)
     confidence = float(api.MeanTextConf())
     api.Clear()
     return OcrPage(lines, tables, confidence)
+
+
+def _words(text: str, x0: float, x1: float) -> list[Word]:
+    """A word as Tesseract read it, with a vertical bar glued to it ("|Donner",
+    "[Je") cut off as a rule of its own."""
+    if _RULE.fullmatch(text):
+        return [Word("|", x0, x1, rule=True)]
+    glued = _GLUED_RULE.match(text)
+    if glued is None or not (glued.group("before") or glued.group("after")):
+        return [Word(text, x0, x1)]
+    width = (x1 - x0) / len(text)
+    before, core, after = glued.group("before"), glued.group("core"), glued.group("after")
+    result = [Word("|", x0, x0 + width * len(before), rule=True)] if before else []
+    result.append(Word(core, x0 + width * len(before), x1 - width * len(after)))
+    if after:
+        result.append(Word("|", x1 - width * len(after), x1, rule=True))
+    return result
 
 
 def mend_misread_il(words: list[Word]) -> list[Word]:
@@ -125,7 +143,8 @@ def mend_misread_il(words: list[Word]) -> list[Word]:
     for index, word in enumerate(words):
         following = words[index + 1].text.lower() if index + 1 < len(words) else ""
         glued = _GLUED_IL.match(word.text)
-        if _MISREAD_IL.match(word.text) and (following in _AFTER_IL or following[:2] in ("s'", "s’", "n'", "n’")):
+        misread = word.rule or _MISREAD_IL.match(word.text)
+        if misread and (following in _AFTER_IL or following[:2] in ("s'", "s’", "n'", "n’")):
             word = Word("Il", word.x0, word.x1)
         elif glued:
             word = Word(f"Il {glued.group(1)}", word.x0, word.x1)

@@ -3,8 +3,10 @@
 A scan has no table structure: Tesseract returns lines of words with their
 boxes, and a table row comes back as one line whose cells run together. The
 geometry still shows the table the way a reader's eye sees it:
-- inside a line, a horizontal gap much wider than a word space separates two
-  cells; a line with two such pieces or more may be a table row;
+- inside a line, a horizontal gap much wider than a word space, or a vertical
+  bar, separates two cells; a line with two such pieces or more may be a
+  table row; lines whose cells are only set apart by bars ("Question | Réponse")
+  are a table even when their cells do not line up;
 - consecutive lines whose pieces start at the same x positions (the columns'
   left edges) form a table, the first of them its header; lines that
   Tesseract read apart but that stand side by side (a table without rules,
@@ -46,6 +48,8 @@ class Word:
     text: str
     x0: float
     x1: float
+    #: A vertical bar between cells (a table's rule, or a "|" typed as one).
+    rule: bool = False
 
 
 @dataclass
@@ -60,13 +64,91 @@ class Piece:
 def pieces(words: list[Word], height: float) -> list[Piece]:
     """The line cut where two words stand further apart than a word space."""
     result: list[Piece] = []
+    after_rule = False
     for word in sorted(words, key=lambda w: w.x0):
-        if result and word.x0 - result[-1].x1 <= CELL_GAP * height:
+        if word.rule:
+            after_rule = True
+            continue
+        if result and not after_rule and word.x0 - result[-1].x1 <= CELL_GAP * height:
             last = result[-1]
             result[-1] = Piece(f"{last.text} {word.text}", last.x0, max(last.x1, word.x1))
         else:
             result.append(Piece(word.text, word.x0, word.x1))
+        after_rule = False
     return result
+
+
+def bar_cells(words: list[Word]) -> list[str] | None:
+    """The texts between a line's vertical bars, or None for a line without
+    any; a line opening on a bar has an empty first cell."""
+    if not any(word.rule for word in words):
+        return None
+    cells: list[list[str]] = [[]]
+    for word in sorted(words, key=lambda w: w.x0):
+        if word.rule:
+            cells.append([])
+        else:
+            cells[-1].append(word.text)
+    texts = [" ".join(cell) for cell in cells]
+    while len(texts) > 1 and not texts[-1]:
+        texts.pop()  # a closing bar
+    return texts
+
+
+def _continue_last_cell(rows: list[list[str]], pending: list[str]) -> None:
+    """Add the pending lines to the last filled cell of the last row, and clear them."""
+    if pending:
+        last = max(index for index, text in enumerate(rows[-1]) if text)
+        rows[-1][last] = " ".join([rows[-1][last], *pending]).strip()
+        pending.clear()
+
+
+def _bar_tables(lines: list[Line], words: list[list[Word]]) -> list[list[list[str | None]]]:
+    """Tables whose cells a vertical bar separates on each line ("Question |
+    Réponse"), cells not aligned: consecutive lines with bars, and the lines
+    right under them that continue their last cell (a wrapped answer)."""
+    tables: list[list[list[str | None]]] = []
+    cells = [bar_cells(w) for w in words]
+    i = 0
+    while i < len(lines):
+        if cells[i] is None or len(cells[i]) < 2 or not cells[i][0]:
+            i += 1
+            continue
+        rows: list[list[str]] = []
+        pending: list[str] = []  # lines without a bar: a wrapped cell, or the next row's first cell
+        end = i
+        usual = 0.0  # the gap between its first two lines
+        while end < len(lines):
+            line_cells = cells[end]
+            gap = lines[end].top - lines[end - 1].bottom if end > i else 0.0
+            if end > i + 1 and gap > usual + 0.8 * lines[end].height:
+                break  # a blank line's worth of space more than between its lines: the table is over
+            usual = gap if end == i + 1 else usual
+            if line_cells is None:
+                pending.append(lines[end].text)
+            elif line_cells[0]:
+                _continue_last_cell(rows, pending)
+                rows.append(list(line_cells))
+            else:
+                if pending and len(rows[-1]) > 1 and rows[-1][1]:
+                    # Its row is full: the lines before opened a new row ("Question ?" / "| answer").
+                    rows.append([" ".join(pending)])
+                    pending = []
+                _continue_last_cell(rows, pending)
+                for index, text in enumerate(line_cells[1:], start=1):
+                    rows[-1].extend([""] * (index + 1 - len(rows[-1])))
+                    rows[-1][index] = f"{rows[-1][index]} {text}".strip()
+            end += 1
+        _continue_last_cell(rows, pending)
+        if len(rows) < MIN_ROWS:
+            i += 1
+            continue
+        width = max(len(row) for row in rows)
+        tables.append([[text or None for text in row + [""] * (width - len(row))] for row in rows])
+        for line in lines[i:end]:
+            line.table = len(tables) - 1
+        i = end
+    return tables
 
 
 def read_tables(lines: list[Line], words: list[list[Word]]) -> tuple[list[Line], list[list[list[str | None]]]]:
@@ -76,10 +158,11 @@ def read_tables(lines: list[Line], words: list[list[Word]]) -> tuple[list[Line],
     columns of running text that Tesseract read as one line each (a
     two-column page) are not a table: their lines come back cut in two, the
     left column before the right."""
-    rows = physical_rows(lines)
+    tables = _bar_tables(lines, words)
+    free = [k for k, line in enumerate(lines) if line.table is None]
+    rows = [[free[k] for k in row] for row in physical_rows([lines[k] for k in free])]
     shapes = [_span([lines[k] for k in row]) for row in rows]
     cut = [pieces([w for k in row for w in words[k]], shape.height) for row, shape in zip(rows, shapes)]
-    tables: list[list[list[str | None]]] = []
     columns_of_text: list[tuple[int, int, list[float]]] = []
     i = 0
     while i < len(rows):

@@ -55,6 +55,8 @@ def test_a_two_column_page_is_read_column_after_column_not_as_a_table():
         ("Ilest proposé", "Il est proposé"),
         ("1l s'agit de", "Il s'agit de"),
         ("Ii conviendrait de", "Il conviendrait de"),
+        ("| serait utile de", "Il serait utile de"),
+        ("Question | Réponse", "Question | Réponse"),
         ("les villes et villages", "les villes et villages"),
         ("ll", "ll"),
     ],
@@ -63,5 +65,40 @@ def test_the_pronoun_il_misread_by_ocr_is_restored_before_a_verb(read, meant):
     from bilan.parsers.ocr import mend_misread_il
     from bilan.parsers.word_tables import Word
 
-    words = [Word(text, 10.0 * n, 10.0 * n + 8) for n, text in enumerate(read.split())]
+    words = [Word(text, 10.0 * n, 10.0 * n + 8, rule=text == "|") for n, text in enumerate(read.split())]
     assert " ".join(w.text for w in mend_misread_il(words)) == meant
+
+
+QUESTIONNAIRE_LINES = [
+    "Annexe 3 - Enquete aupres des membres des conseils citoyens",
+    "Question | Reponse",
+    "Nom et prenom | MARTIN Paul",
+    "Depuis quand etes-vous membre du conseil citoyen ? | 2019",
+    "Comment jugez-vous le fonctionnement de votre conseil ? | Assez bien, mais les reunions",
+    "sont trop rares.",
+    "Quelles difficultes rencontrez-vous ? | Aucun local pour se reunir.",
+    "Quelles sont vos propositions pour ameliorer la participation des habitants ?",
+    "| Organiser les reunions le samedi matin. Creer un journal du quartier.",
+]
+
+
+def test_a_scanned_questionnaire_with_bars_between_question_and_answer_is_a_table():
+    """The cells do not line up: only the bars set them apart. A wrapped
+    answer joins its cell; a question whose answer starts on the next line,
+    after a bar, is a row of its own."""
+    image = documents.text_image(QUESTIONNAIRE_LINES, width=1500)
+    blocks = _picture(image)
+    tables = [b for b in blocks if b.kind is BlockKind.TABLE]
+    assert len(tables) == 1
+    rows = tables[0].rows
+    assert rows[0] == ["Question", "Reponse"]
+    assert ["Comment jugez-vous le fonctionnement de votre conseil ?",
+            "Assez bien, mais les reunions sont trop rares."] in rows
+    assert rows[-1] == ["Quelles sont vos propositions pour ameliorer la participation des habitants ?",
+                        "Organiser les reunions le samedi matin. Creer un journal du quartier."]
+
+    from bilan.nlp.findings import findings_from_documents
+    from bilan.parsers.document import Document
+
+    found = findings_from_documents([(0, Document(blocks=blocks))], "survey_response").recommendations
+    assert [r.text for r in found] == ["Organiser les reunions le samedi matin.", "Creer un journal du quartier."]
