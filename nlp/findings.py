@@ -39,10 +39,11 @@ from bilan.nlp.recommendations import (
     is_recommendation,
     may_hold_recommendation,
     reading_text,
+    recommendation_confidence,
 )
 from bilan.nlp.structure import Passage, Section, document_passages, strip_list_marker
 from bilan.nlp.text import fold
-from bilan.nlp.themes import get_theme_classifier, theme_from_label
+from bilan.nlp.themes import get_theme_classifier, theme_of_label
 from bilan.parsers.document import BlockKind, Document, Provenance
 from bilan.parsers.message import ParsedMessage
 
@@ -73,7 +74,8 @@ class Finding:
 @dataclass(frozen=True)
 class Recommendation(Finding):
     theme: str | None = None
-    #: The model's probability, or 1.0 when the author labelled the theme.
+    #: The model's probability; for an author's label, 1.0 when its words
+    #: name the theme, else its similarity to the theme (`themes.theme_of_label`).
     theme_score: float | None = None
     #: `label` (the document names the theme) or `model`.
     theme_source: str | None = None
@@ -141,7 +143,10 @@ def read_passages(passages: list[Passage], assessments: bool = True) -> Findings
     for (passage, text, labelled), reading in zip(sentences, readings):
         found = Finding(text, passage.provenance, passage.attachment, _origin(passage, labelled))
         if is_recommendation(reading, passage, labelled):
-            findings.recommendations.append(Recommendation(**vars(found), theme_label=passage.theme_label))
+            confidence = recommendation_confidence(reading, passage, labelled)
+            findings.recommendations.append(
+                Recommendation(**vars(found), theme_label=passage.theme_label, confidence=confidence)
+            )
         elif assessments and _is_assessment(reading):
             origin = "table" if passage.kind is BlockKind.TABLE else "heading"
             if passage.only_in(Section.STRENGTHS):
@@ -240,13 +245,13 @@ def _unique(items: list) -> list:
 
 def _with_themes(recommendations: list[Recommendation]) -> list[Recommendation]:
     """The author's theme label when it names one, else the model's theme."""
-    labelled = {i: theme_from_label(r.theme_label) for i, r in enumerate(recommendations)}
+    labelled = {i: theme_of_label(r.theme_label) for i, r in enumerate(recommendations)}
     to_predict = [i for i, theme in labelled.items() if theme is None]
     predictions = get_theme_classifier().predict([recommendations[i].text for i in to_predict]) if to_predict else []
     result = list(recommendations)
-    for i, theme in labelled.items():
-        if theme is not None:
-            result[i] = replace(result[i], theme=theme, theme_score=1.0, theme_source="label")
+    for i, named in labelled.items():
+        if named is not None:
+            result[i] = replace(result[i], theme=named[0], theme_score=named[1], theme_source="label")
     for i, prediction in zip(to_predict, predictions):
         result[i] = replace(result[i], theme=prediction.theme, theme_score=prediction.score, theme_source="model")
     return result

@@ -300,3 +300,21 @@ def is_recommendation(reading: SentenceReading, passage: Passage, labelled: bool
     if reading.cue or labelled and reading.prescriptive:
         return True
     return passage.in_section(Section.RECOMMENDATIONS) and reading.prescriptive
+
+
+def recommendation_confidence(reading: SentenceReading, passage: Passage, labelled: bool) -> float:
+    """How sure the reading is that a kept sentence is a recommendation, 0-1.
+    The author says so outright with a cue phrase or a label; a survey's
+    proposals answer is one by construction; elsewhere the sentence's form
+    decides: an infinitive, a wish or a modal is a plain prescription, a noun
+    phrase of action ("Création d'un fonds") may also be a title or a
+    description. Text read by OCR may be misread: a little less."""
+    if reading.cue or labelled:
+        score = 0.95
+    elif passage.survey_answer:
+        score = 0.9
+    elif reading.infinitive or reading.wish or reading.modal:
+        score = 0.85
+    else:
+        score = 0.7
+    return round(score - (0.1 if passage.provenance.ocr else 0.0), 2)

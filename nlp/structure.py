@@ -83,14 +83,15 @@ _TITLE_NOUNS = {"demandes", "attentes", "principales", "principaux"}
 #: Column headers naming the theme an author gave to each row.
 _THEME_COLUMN = re.compile(r"^(?:themes?|thematiques?|axes?|domaines?|categories?|champs?)\b")
 
-#: Glyphs that stand for a bullet; `(cid:N)` is what pdfminer writes for a
-#: bullet drawn with a symbol font, U+F0xx the private-use bullets of Word.
-BULLET = r"(?:\(cid:\d+\)|[•●○◦▪▫■□‣⁃∙➢➤►▶✓✔❖◆◇\uf000-\uf0ff])"
+#: Glyphs that stand for a bullet (dots, squares, triangles, arrows, check
+#: marks); `(cid:N)` is what pdfminer writes for a bullet drawn with a symbol
+#: font, U+F0xx the private-use bullets of Word.
+BULLET = r"(?:\(cid:\d+\)|[•●○◦▪▫■□‣⁃∙·⦁➢➣➤►▻▸▹▶✓✔✗✘☐☑☒❖◆◇◊⬥❯→⇒⇨➔➙➜➝➞⟶⮕↳\uf000-\uf0ff])"
 _INLINE_BULLET = re.compile(r"\s+" + BULLET + r"\s+")
 _LEADING_BULLET = re.compile(r"^\s*" + BULLET + r"\s*")
-#: List markers an author types or a parser leaves: dashes, bullets, "1.", "a)", "iv.".
+#: List markers an author types or a parser leaves: dashes, bullets, "1.", "1 -", "a)", "iv.".
 LIST_MARKER = re.compile(
-    r"^\s*(?:" + BULLET + r"|[-–—*>]+(?=\s)|\(?\d{1,3}\s*[.)°](?!\d)|\(?[a-zA-Z]\)|[a-z]\.(?=\s)"
+    r"^\s*(?:" + BULLET + r"|[-–—*>]+(?=\s)|\(?\d{1,3}\s*[.)°](?!\d)|\d{1,3}\s*[-–—/](?=\s)|\(?[a-zA-Z]\)|[a-z]\.(?=\s)"
     r"|\(?[ivxIVX]{1,4}\)|[ivxIVX]{1,4}\.(?=\s))\s*"
 )
 #: Heading numbering: "6.", "6.1", "II -", "B)", "3 -".
@@ -540,23 +541,64 @@ def table_passages(
 
 def _header(rows: list[list[str]]) -> tuple[int, dict[int, Section], int | None]:
     """The first row (of the first five) whose cells name a section, its
-    columns by section, and the column of themes if there is one."""
+    columns by section, and the column of themes if there is one. A header
+    names them in the section vocabulary or by meaning (`nlp/headers.py`:
+    "Action envisagée"; "Axe", "Enjeu"); cells without letters ("#", "N°")
+    are numbering columns."""
     for r, row in enumerate(rows[:5]):
         columns: dict[int, Section] = {}
         theme_column = None
-        if not all(is_title_like(cell) for cell in row if cell):
+        if not all(is_title_like(cell) for cell in row if any(ch.isalpha() for ch in cell)):
             continue  # a row of content, or a row header beside its text ("Réussites" | "Un …")
         for c, cell in enumerate(row):
             if not cell or cell[-1:] == "?":
                 continue
-            named = title_sections(cell) - {Section.OTHER}
-            if len(named) == 1:
-                columns[c] = next(iter(named))
-            elif _THEME_COLUMN.match(fold(cell)):
+            section, names_theme = _column_meaning(cell, [below[c] for below in rows[r + 1 :] if c < len(below)])
+            if section is not None:
+                columns[c] = section
+            elif names_theme and theme_column is None:
                 theme_column = c
         if columns:
             return r, columns, theme_column
     return 0, {}, None
+
+
+def _column_meaning(header: str, values: list[str]) -> tuple[Section | None, bool]:
+    """The section a column's header names, or whether it names the rows'
+    theme. A meaning read from the header's vector only must be confirmed by
+    the values below it (`_values_confirm`)."""
+    from bilan.nlp.headers import Meaning, header_meaning
+
+    named = title_sections(header) - {Section.OTHER}
+    if named:
+        return (next(iter(named)) if len(named) == 1 else None), False
+    if _THEME_COLUMN.match(fold(header)):
+        return None, True
+    found = header_meaning(header)
+    if found is None or not (found.sure or _values_confirm(found.meaning, values)):
+        return None, False
+    if found.meaning is Meaning.THEME:
+        return None, True
+    return Section(found.meaning.value), False
+
+
+def _values_confirm(meaning, values: list[str]) -> bool:
+    """Half the column's values at least look like what its header seems to
+    mean: proposals open on a verb ("Créer…"), themes name one of the eleven,
+    strengths and weaknesses are sentences."""
+    from bilan.nlp.headers import Meaning
+    from bilan.nlp.themes import theme_of_label
+
+    values = [v for v in values if _is_content(v)][:12]
+    if not values:
+        return False
+    if meaning is Meaning.THEME:
+        hits = sum(theme_of_label(v) is not None for v in values)
+    elif meaning is Meaning.RECOMMENDATIONS:
+        hits = sum(len(v.split()) >= 3 and starts_with_verb(v) for v in values)
+    else:
+        hits = sum(len(v.split()) >= 5 for v in values)
+    return 2 * hits >= len(values)
 
 
 def _is_content(text: str) -> bool:

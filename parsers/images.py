@@ -15,10 +15,10 @@ from __future__ import annotations
 import io
 import warnings
 
-from bilan.parsers.document import Document, ParseError, ParseStatus, Provenance
+from bilan.parsers.document import Block, Document, ParseError, ParseStatus, Provenance
 from bilan.parsers.layout import Page, pages_to_blocks
 from bilan.parsers.limits import Limits
-from bilan.parsers.ocr import ocr_available, ocr_lines
+from bilan.parsers.ocr import ocr_available, ocr_page
 
 #: At most this many pixels on either side and in all, an image is a logo or
 #: an icon (signature logos are typically 180 x 70).
@@ -64,6 +64,7 @@ def parse_image(data: bytes, filename: str, limits: Limits = Limits()) -> Docume
     if not ocr_available():
         raise ParseError(ParseStatus.SCANNED, "an image that may show a document, and OCR is not installed to read it")
     pages: list[Page] = []
+    tables: dict[tuple[int, int], list[list[str | None]]] = {}
     confidences: list[float] = []
     words = 0
     try:
@@ -75,10 +76,11 @@ def parse_image(data: bytes, filename: str, limits: Limits = Limits()) -> Docume
                         document.metadata["ocr_pages_skipped"] = facts["frames"] - limits.max_ocr_pages
                         break
                     frame.load()
-                    lines, confidence = ocr_lines(frame)
-                    confidences.append(confidence)
-                    words += sum(len(line.text.split()) for line in lines)
-                    pages.append(Page(number, frame.height, lines))
+                    read = ocr_page(frame)
+                    confidences.append(read.confidence)
+                    words += sum(len(line.text.split()) for line in read.lines)
+                    pages.append(Page(number, frame.height, read.lines, tables=len(read.tables)))
+                    tables.update(((number, index), rows) for index, rows in enumerate(read.tables))
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         raise ParseError(ParseStatus.CORRUPT, f"image cannot be decoded: {exc}") from exc
     confidence = sum(confidences) / len(confidences) if confidences else 0.0
@@ -86,8 +88,11 @@ def parse_image(data: bytes, filename: str, limits: Limits = Limits()) -> Docume
     if words < _MIN_WORDS or confidence < _MIN_CONFIDENCE:
         document.metadata["ocr_text"] = False  # a photo, a drawing: no text to speak of
         return document
+    page_of = (lambda page: page) if len(pages) > 1 else (lambda page: None)
     document.blocks = pages_to_blocks(
-        pages, lambda page, index: Provenance(file=filename, page=page if len(pages) > 1 else None, paragraph=index, ocr=True)
+        pages,
+        lambda page, index: Provenance(file=filename, page=page_of(page), paragraph=index, ocr=True),
+        lambda page, index: Block.table(tables[(page, index)], Provenance(file=filename, page=page_of(page), ocr=True)),
     )
     document.status = ParseStatus.SCANNED
     document.reason = "image of a document: its text was read by OCR"

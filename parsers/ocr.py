@@ -6,17 +6,21 @@ per page as a command-line wrapper (pytesseract) does, and it takes Pillow
 images without temporary files. Its wheel bundles the Tesseract library; the
 model comes from Debian's `tesseract-ocr-fra` package (or TESSDATA_PREFIX).
 
-Lines come back with their boxes, so `layout.pages_to_blocks` turns a scan
-into headings, paragraphs and list items like any PDF page.
+Words come back with their boxes: lines are rebuilt from them, and tables
+from their geometry (`word_tables`), so `layout.pages_to_blocks` turns a scan
+into headings, paragraphs, list items and table blocks like any PDF page.
 """
 
 from __future__ import annotations
 
 import functools
 import os
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from bilan.parsers.layout import Line
+from bilan.parsers.word_tables import Word, read_tables
 
 #: Where Debian's packages put the models (the folder name is the Tesseract
 #: major version they were packaged for).
@@ -25,6 +29,16 @@ LANGUAGE = "fra"
 #: Lines read with less confidence than this (0-100) are noise: specks,
 #: stamps, handwriting.
 _MIN_CONFIDENCE = 30
+#: The pronoun "Il" as Tesseract misreads it (l, I, 1 and | look alike in
+#: most fonts), alone or glued to the verb after it: "ll est", "li serait",
+#: "| serait", "Ilest". French has no such words, so before a verb they are "Il".
+_MISREAD_IL = re.compile(r"^(?:[lI1|][lI1|]|[lI]i)$")
+_GLUED_IL = re.compile(r"^[lI1|][lI1|](est|était|serait|faut|faudrait|convient|conviendrait|semble|y)$")
+_AFTER_IL = {"est", "était", "serait", "faut", "faudrait", "convient", "conviendrait", "semble", "semblerait",
+             "y", "s'", "s’", "n'", "n’", "ne", "nous", "me", "importe", "reste", "paraît", "parait"}
+#: A table's vertical rule read as a word, or glued to one.
+_RULE = re.compile(r"[|¦\[\]]+")
+_GLUED_RULE = re.compile(r"^(?P<before>[|¦\[]?)(?P<core>[^\W\d_][\w'’,.;:!?-]*?)(?P<after>[|¦\]]?)$")
 
 
 @functools.cache
@@ -61,28 +75,91 @@ def _engine():
     return api
 
 
-def ocr_lines(image) -> tuple[list[Line], float]:
-    """Recognise a Pillow image; return its lines (pixel coordinates) and the
-    mean word confidence (0-100)."""
+@dataclass
+class OcrPage:
+    """What OCR reads of one image: lines (pixel coordinates) in Tesseract's
+    reading order, the tables rebuilt from its words (`Line.table` marks the
+    lines they cover) and the mean word confidence (0-100)."""
+
+    lines: list[Line]
+    tables: list[list[list[str | None]]]
+    confidence: float
+
+
+def ocr_page(image) -> OcrPage:
+    """Recognise a Pillow image once; read its words with their boxes, rebuild
+    its lines from them and its tables from their geometry (`word_tables`)."""
     import tesserocr
 
     api = _engine()
     api.SetImage(image.convert("L"))
     api.Recognize()
     lines: list[Line] = []
+    words: list[list[Word]] = []
     iterator = api.GetIterator()
-    level = tesserocr.RIL.TEXTLINE
-    for item in tesserocr.iterate_level(iterator, level) if iterator is not None else ():
-        text = (item.GetUTF8Text(level) or "").strip()
-        box = item.BoundingBox(level)
-        if not text or box is None or item.Confidence(level) < _MIN_CONFIDENCE:
-            continue
-        x0, top, x1, bottom = box
-        try:
-            row_height = item.RowAttributes()["row_height"]
-        except (RuntimeError, KeyError, TypeError):
-            row_height = bottom - top
-        lines.append(Line(text=text, x0=x0, x1=x1, top=top, bottom=bottom, size=float(row_height)))
+    line_level, word_level = tesserocr.RIL.TEXTLINE, tesserocr.RIL.WORD
+    keep = False
+    for item in tesserocr.iterate_level(iterator, word_level) if iterator is not None else ():
+        if item.IsAtBeginningOf(line_level):
+            line = _line(item, line_level)
+            keep = line is not None
+            if keep:
+                lines.append(line)
+                words.append([])
+        text = (item.GetUTF8Text(word_level) or "").strip()
+        box = item.BoundingBox(word_level)
+        if keep and box is not None and text:
+            words[-1].extend(_words(text, float(box[0]), float(box[2])))
+    kept = [(line, mend_misread_il(w)) for line, w in zip(lines, words) if any(not word.rule for word in w)]
+    for line, w in kept:
+        line.text = " ".join(word.text for word in sorted(w, key=lambda word: word.x0) if not word.rule)
+    lines, words = [line for line, _ in kept], [w for _, w in kept]
+    lines, tables = read_tables(lines, words)
     confidence = float(api.MeanTextConf())
     api.Clear()
-    return lines, confidence
+    return OcrPage(lines, tables, confidence)
+
+
+def _words(text: str, x0: float, x1: float) -> list[Word]:
+    """A word as Tesseract read it, with a vertical bar glued to it ("|Donner",
+    "[Je") cut off as a rule of its own."""
+    if _RULE.fullmatch(text):
+        return [Word("|", x0, x1, rule=True)]
+    glued = _GLUED_RULE.match(text)
+    if glued is None or not (glued.group("before") or glued.group("after")):
+        return [Word(text, x0, x1)]
+    width = (x1 - x0) / len(text)
+    before, core, after = glued.group("before"), glued.group("core"), glued.group("after")
+    result = [Word("|", x0, x0 + width * len(before), rule=True)] if before else []
+    result.append(Word(core, x0 + width * len(before), x1 - width * len(after)))
+    if after:
+        result.append(Word("|", x1 - width * len(after), x1, rule=True))
+    return result
+
+
+def mend_misread_il(words: list[Word]) -> list[Word]:
+    """Words of a line with the misread pronoun "Il" restored (`_MISREAD_IL`)."""
+    mended: list[Word] = []
+    for index, word in enumerate(words):
+        following = words[index + 1].text.lower() if index + 1 < len(words) else ""
+        glued = _GLUED_IL.match(word.text)
+        misread = word.rule or _MISREAD_IL.match(word.text)
+        if misread and (following in _AFTER_IL or following[:2] in ("s'", "s’", "n'", "n’")):
+            word = Word("Il", word.x0, word.x1)
+        elif glued:
+            word = Word(f"Il {glued.group(1)}", word.x0, word.x1)
+        mended.append(word)
+    return mended
+
+
+def _line(item, level) -> Line | None:
+    """A text line's box and type size, or None when it is noise (see `_MIN_CONFIDENCE`)."""
+    box = item.BoundingBox(level)
+    if box is None or item.Confidence(level) < _MIN_CONFIDENCE:
+        return None
+    x0, top, x1, bottom = box
+    try:
+        row_height = item.RowAttributes()["row_height"]
+    except (RuntimeError, KeyError, TypeError):
+        row_height = bottom - top
+    return Line(text="", x0=x0, x1=x1, top=top, bottom=bottom, size=float(row_height))

@@ -25,7 +25,7 @@ import pypdfium2.raw as pdfium_c
 from bilan.parsers.document import Block, Document, ParseError, ParseStatus, Provenance
 from bilan.parsers.layout import Line, Page, pages_to_blocks, remove_running_lines
 from bilan.parsers.limits import Limits
-from bilan.parsers.ocr import ocr_available, ocr_lines
+from bilan.parsers.ocr import ocr_available, ocr_page
 
 #: A PDF ends with this marker within its last bytes; a file without it was cut.
 _EOF_MARKER = b"%%EOF"
@@ -299,6 +299,7 @@ def _ocr_pages(
         document.metadata["ocr"] = "not installed"
         return []
     pages: list[Page] = []
+    tables: dict[tuple[int, int], list[list[str | None]]] = {}
     confidences: list[float] = []
     for number, dpi in scans[: limits.max_ocr_pages]:
         page = pdf[number - 1]
@@ -309,19 +310,24 @@ def _ocr_pages(
             image = page.render(scale=scale, grayscale=True).to_pil()
         finally:
             page.close()
-        lines, confidence = ocr_lines(image)
-        confidences.append(confidence)
-        for line in lines:  # back to page units, like the text layer
+        read = ocr_page(image)
+        confidences.append(read.confidence)
+        for line in read.lines:  # back to page units, like the text layer
             line.x0, line.x1, line.top, line.bottom, line.size = (
                 value / scale for value in (line.x0, line.x1, line.top, line.bottom, line.size)
             )
-        pages.append(Page(number, height, lines))
+        pages.append(Page(number, height, read.lines, tables=len(read.tables)))
+        tables.update(((number, index), rows) for index, rows in enumerate(read.tables))
     document.metadata["ocr_pages"] = [page.number for page in pages]
     if len(scans) > limits.max_ocr_pages:
         document.metadata["ocr_pages_skipped"] = [number for number, _ in scans[limits.max_ocr_pages :]]
     if confidences:
         document.metadata["ocr_confidence"] = round(sum(confidences) / len(confidences), 1)
-    return pages_to_blocks(pages, lambda page, index: Provenance(file=filename, page=page, paragraph=index, ocr=True))
+    return pages_to_blocks(
+        pages,
+        lambda page, index: Provenance(file=filename, page=page, paragraph=index, ocr=True),
+        lambda page, index: Block.table(tables[(page, index)], Provenance(file=filename, page=page, ocr=True)),
+    )
 
 
 def _merge_by_page(first: list[Block], second: list[Block]) -> list[Block]:

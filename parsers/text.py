@@ -9,7 +9,7 @@ from bs4 import BeautifulSoup
 from bilan.parsers.document import Block, BlockKind, Document, Provenance
 
 #: A bullet or a number that opens a list item ("- ", "• ", "1. ", "a) ").
-LIST_MARKER = re.compile(r"^\s*(?:[-•*▪◦–·●○■□➢►✓]|\d{1,2}[.)]|[a-z][.)])\s+")
+LIST_MARKER = re.compile(r"^\s*(?:[-•*▪◦–—·●○■□➢➤►▸✓✔→⇒➔➜❯]|\d{1,2}[.)]|[a-z][.)])\s+")
 _LIST_MARKER = LIST_MARKER
 
 

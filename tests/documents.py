@@ -355,3 +355,113 @@ def tnef_bytes(body: str, attachments: list[tuple[str, bytes]]) -> bytes:
         out += attribute(2, 0x00018010, name.encode("cp1252") + b"\0")  # attAttachTitle
         out += attribute(2, 0x0006800F, data)  # attAttachData
     return out
+
+
+# --- A compte rendu whose recommendations are a table ---------------------------
+
+#: `# | Axe | Recommandation | Pilote pressenti`: the author's "Axe" says the
+#: theme of each row; a long recommendation wraps inside its cell. Plain
+#: ASCII, so that the scan can use Pillow's own font.
+RECOMMENDATION_TABLE = [
+    ["#", "Axe", "Recommandation", "Pilote pressenti"],
+    ["1", "Formation", "Organiser chaque annee une formation des conseillers citoyens a la conduite de projet.",
+     "Centre de ressources"],
+    ["2", "Moyens", "Doubler le budget de fonctionnement des conseils citoyens des quartiers.", "Etat"],
+    ["3", "Numerique", "Ouvrir une plateforme en ligne pour suivre les avis des habitants.", "Ville"],
+]
+RECOMMENDATION_TABLE_THEMES = ["formation", "moyens", "numerique"]
+
+
+def recommendation_table_pdf_bytes() -> bytes:
+    """A text PDF: a "Recommandations" heading and the table under it."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", "B", 16)
+    pdf.multi_cell(0, 9, "Compte rendu de la rencontre territoriale")
+    pdf.ln(3)
+    pdf.set_font("helvetica", size=10)
+    pdf.multi_cell(0, 5, "La rencontre a reuni une cinquantaine de participants le 25 novembre.")
+    pdf.ln(4)
+    pdf.set_font("helvetica", "B", 13)
+    pdf.multi_cell(0, 8, "Recommandations")
+    pdf.ln(2)
+    pdf.set_font("helvetica", size=10)
+    with pdf.table(col_widths=(10, 30, 100, 40)) as table:
+        for row in RECOMMENDATION_TABLE:
+            cells = table.row()
+            for value in row:
+                cells.cell(value)
+    return bytes(pdf.output())
+
+
+def table_image(
+    rows: list[list[str]], widths: list[int], size: int = 26, before: list[str] = (), rules: bool = True
+) -> Image.Image:
+    """A page holding a table as a scanner sees it: text lines, then the
+    table, each cell's text wrapped to its column, rules around every cell
+    (or none: then only the space between them sets the cells apart)."""
+    font = ImageFont.load_default(size=size)
+    line_height = int(size * 1.5)
+    image = Image.new("L", (sum(widths) + 160, 300 + len(before) * int(size * 1.8) + len(rows) * 6 * line_height), 255)
+    draw = ImageDraw.Draw(image)
+    y = 60
+    for line in before:
+        draw.text((60, y), line, fill=0, font=font)
+        y += int(size * 1.8)
+    y += size
+    left, right = 60, 60 + sum(widths)
+    ink = 0 if rules else 255
+    draw.line((left, y, right, y), fill=ink, width=2)
+    for row in rows:
+        wrapped = [_wrap(draw, cell, font, width - 24) for cell, width in zip(row, widths)]
+        height = max(len(lines) for lines in wrapped) * line_height + 20
+        x = left
+        for lines, width in zip(wrapped, widths):
+            for n, line in enumerate(lines):
+                draw.text((x + 12, y + 10 + n * line_height), line, fill=0, font=font)
+            x += width
+        y += height
+        draw.line((left, y, right, y), fill=ink, width=2)
+    top = 60 + len(before) * int(size * 1.8) + size
+    x = left
+    for width in [0, *widths]:
+        x += width
+        draw.line((x, top, x, y), fill=ink, width=2)
+    return image.crop((0, 0, image.width, y + 60))
+
+
+def two_column_image(left: str, right: str, size: int = 26) -> Image.Image:
+    """A page set in two columns of running text, as a newsletter is."""
+    font = ImageFont.load_default(size=size)
+    image = Image.new("L", (1500, 1400), 255)
+    draw = ImageDraw.Draw(image)
+    for x, text in ((60, left), (780, right)):
+        for n, line in enumerate(_wrap(draw, text, font, 640)):
+            draw.text((x, 60 + n * int(size * 1.5)), line, fill=0, font=font)
+    return image
+
+
+def _wrap(draw: ImageDraw.ImageDraw, text: str, font, width: int) -> list[str]:
+    lines: list[str] = []
+    for word in text.split():
+        if lines and draw.textlength(f"{lines[-1]} {word}", font=font) <= width:
+            lines[-1] += f" {word}"
+        else:
+            lines.append(word)
+    return lines or [""]
+
+
+def scanned_recommendation_table_pdf_bytes() -> bytes:
+    """An image-only PDF of the same compte rendu: the table is only pixels."""
+    from fpdf import FPDF
+
+    image = table_image(
+        RECOMMENDATION_TABLE, [70, 220, 760, 300],
+        before=["Compte rendu de la rencontre territoriale", "", "Recommandations"],
+    )
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.image(image, x=10, y=10, w=190)
+    return bytes(pdf.output())

@@ -269,3 +269,45 @@ def test_plain_text_body_with_titles_on_their_own_lines():
         "Nous demandons que les conseils citoyens soient consultés avant chaque programmation.",
         "La mise en place d'un réseau départemental des conseils citoyens.",
     ]
+
+
+MARKERS = ["→", "•", "◦", "▪", "►", "✓", "➜", "⇒", "–", "-", "*", "1.", "2)", "3 -", "b)", "iv.", "(5)",
+           "Proposition :", "Préconisation n°2 :", "• Recommandation 3 –"]
+
+
+def test_list_markers_and_labels_are_stripped_whatever_their_style():
+    sentence = "L'État et ses partenaires pourraient financer un poste d'animateur par quartier."
+    document = _document(("heading", "Préconisations"), *(("item", f"{marker} {sentence}") for marker in MARKERS))
+    found = findings_from_documents([(0, document)], "contribution").recommendations
+    assert [r.text for r in found] == [sentence]  # every item, once stripped, is the same sentence
+
+
+def test_list_markers_are_stripped_from_strengths_and_weaknesses():
+    document = _document(
+        ("heading", "Atouts et réussites"),
+        ("item", "→ Un noyau d'habitants fidèles depuis la création du conseil."),
+        ("item", "✓ Une fête de quartier qui a réuni trois cents personnes."),
+        ("heading", "Fragilités"),
+        ("item", "▪ Des locaux trop petits pour accueillir les réunions."),
+        ("item", "2 - Une rotation rapide des animateurs."),
+    )
+    found = findings_from_documents([(0, document)], "contribution")
+    assert [s.text for s in found.strengths] == [
+        "Un noyau d'habitants fidèles depuis la création du conseil.",
+        "Une fête de quartier qui a réuni trois cents personnes.",
+    ]
+    assert [w.text for w in found.weaknesses] == [
+        "Des locaux trop petits pour accueillir les réunions.",
+        "Une rotation rapide des animateurs.",
+    ]
+
+
+def test_bullets_inside_a_paragraph_start_items_without_their_glyph():
+    document = _document(
+        ("heading", "Propositions"),
+        ("paragraph", "→ Ouvrir le comité de pilotage aux habitants. → Former les animateurs à la médiation."),
+    )
+    assert _recommendations(document) == [
+        "Ouvrir le comité de pilotage aux habitants.",
+        "Former les animateurs à la médiation.",
+    ]

@@ -9,6 +9,7 @@ from collections import Counter
 import pytest
 
 from bilan.nlp.theme_training import evaluate_sentences, load_sentences, split, train_theme_model
+from bilan.nlp import themes
 from bilan.nlp.themes import MODEL_DIR, THEMES, TRAINING_DATA, get_theme_classifier, model_metrics, theme_from_label
 
 #: Accuracy of the shipped model on the held-out fifth of the training set.
@@ -67,6 +68,26 @@ def test_sentences_written_for_this_test():
     predictions = get_theme_classifier().predict(list(examples))
     right = sum(p.theme == theme for p, theme in zip(predictions, examples.values()))
     assert right >= len(examples) - 1, [(p.theme, t) for p, t in zip(predictions, examples.values())]
+
+
+def test_a_sentence_naming_a_theme_leans_towards_it(monkeypatch):
+    """The model alone reads this sentence as governance (it is about choosing
+    projects); it names autonomy, and autonomy it is."""
+    sentence = "Donner plus d'autonomie aux conseils dans le choix de leurs projets."
+    assert themes.named_themes(sentence) == {"autonomie"}
+    nudged = get_theme_classifier().predict([sentence])[0]
+    assert nudged.theme == "autonomie" and 0 < nudged.score <= 1
+    monkeypatch.setattr(themes, "NAMED_THEME_WEIGHT", 0.0)
+    assert get_theme_classifier()._predict([sentence])[0].theme != "autonomie"
+
+
+def test_a_column_value_in_other_words_names_its_theme_by_meaning():
+    assert themes.theme_of_label("Formation") == ("formation", 1.0)
+    theme, score = themes.theme_of_label("Outils en ligne")
+    assert theme == "numerique" and 0.6 <= score < 1
+    assert themes.theme_of_label("Participation des jeunes")[0] == "publics"
+    assert themes.theme_of_label("Centre de ressources") is None  # a partner, no theme
+    assert themes.theme_of_label("Divers") is None
 
 
 def test_the_model_is_small():
