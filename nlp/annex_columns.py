@@ -29,7 +29,7 @@ import numpy as np
 from rapidfuzz import fuzz
 from scipy.optimize import linear_sum_assignment
 
-from bilan.nlp.phrases import Phrase, phrase, same_lemma, similarity
+from bilan.nlp.phrases import Phrase, PhraseBank, phrase, same_lemma, similarity
 from bilan.nlp.text import fold
 from bilan.nlp.values import (
     cell_text,
@@ -187,27 +187,54 @@ MAX_HEADER_LENGTH = 120
 
 def header_scores(text: str, spec: AnnexSpec, anchors: str | None = None) -> tuple[float, ...]:
     """0-1 per field of `spec`: how much the header text `text` reads like it."""
-    return _header_scores(text, spec.number, anchor_mode(anchors))
+    return _header_scores(text, anchor_mode(anchors))[spec.number]
 
 
 @lru_cache(maxsize=65536)
-def _header_scores(text: str, number: int, mode: str) -> tuple[float, ...]:
-    spec = _spec(number)
-    if not text or len(text) > MAX_HEADER_LENGTH:
-        return (0.0,) * len(spec.fields)
-    variants = _header_variants(text, mode)
-    scores = []
-    for spec_field in spec.fields:
-        best = 0.0
-        for anchor_text, anchor in _anchors(spec_field, mode):
-            for variant_text, variant in variants:
-                best = max(best, similarity(variant, anchor), _spelling(variant_text, anchor_text))
-        scores.append(round(min(best, 1.0), 4))
-    return tuple(scores)
+def _header_scores(text: str, mode: str) -> dict[int, tuple[float, ...]]:
+    """Per annex, the scores of its fields (cached per distinct text: a
+    corpus repeats the same header texts over and over)."""
+    bank = _anchor_bank(mode)
+    if not _may_be_a_header_text(text):
+        return {spec.number: (0.0,) * len(spec.fields) for spec in SPECS}
+    best = np.zeros(len(bank.owners))
+    for core, variant in _header_variants(text, mode):
+        spelling = np.array([_spelling(core, anchor_core) for anchor_core in bank.cores])
+        best = np.maximum(best, np.maximum(bank.phrases.similarities(variant), spelling))
+    scores: dict[int, list[float]] = {spec.number: [0.0] * len(spec.fields) for spec in SPECS}
+    for (number, position), score in zip(bank.owners, best):
+        scores[number][position] = max(scores[number][position], round(min(float(score), 1.0), 4))
+    return {number: tuple(values) for number, values in scores.items()}
 
 
-def _spec(number: int) -> AnnexSpec:
-    return next(s for s in SPECS if s.number == number)
+def _may_be_a_header_text(text: str) -> bool:
+    """Words, short enough; not a value (a number, a code, a date, yes/no)."""
+    if not text or len(text) > MAX_HEADER_LENGTH or not _WORD.search(text):
+        return False
+    return not (is_qpv_code(text) or looks_like_number(text) or looks_like_bool(text) or looks_like_date(text))
+
+
+_WORD = re.compile(r"[^\W\d_]{2}")
+
+
+@dataclass(frozen=True)
+class _AnchorBank:
+    phrases: PhraseBank
+    #: Per anchor: its spelling core, and the field it anchors (annex number, position).
+    cores: tuple[str, ...]
+    owners: tuple[tuple[int, int], ...]
+
+
+@lru_cache(maxsize=4)
+def _anchor_bank(mode: str) -> _AnchorBank:
+    phrases, cores, owners = [], [], []
+    for spec in SPECS:
+        for position, spec_field in enumerate(spec.fields):
+            for core, anchor in _anchors(spec_field, mode):
+                phrases.append(anchor)
+                cores.append(core)
+                owners.append((spec.number, position))
+    return _AnchorBank(PhraseBank(phrases), tuple(cores), tuple(owners))
 
 
 def _header_variants(text: str, mode: str) -> list[tuple[str, Phrase]]:
@@ -238,8 +265,7 @@ def _spelling(core: str, anchor_core: str) -> float:
     "Commu ne"), discounted: meaning is the main signal."""
     if not core or not anchor_core:
         return 0.0
-    compact, anchor_compact = core.replace(" ", ""), anchor_core.replace(" ", "")
-    return 0.95 * max(fuzz.ratio(core, anchor_core), fuzz.ratio(compact, anchor_compact)) / 100
+    return 0.95 * fuzz.ratio(core.replace(" ", ""), anchor_core.replace(" ", "")) / 100
 
 
 @lru_cache(maxsize=4)
@@ -295,9 +321,26 @@ def column_values(values: Sequence[Cell]) -> ColumnValues:
     present = [v for v in values if not is_null(v)]
     if not present:
         return ColumnValues(0, {})
-    kinds = ("qpv", "practice", "commune", "text", "bool", "month", "year", "int", "amount", "ignore")
-    shares = {kind: sum(value_fit(kind, v) for v in present) / len(present) for kind in kinds}
+    profiles = [_profile(v) for v in present]
+    shares = {kind: sum(p[i] for p in profiles) / len(present) for i, kind in enumerate(VALUE_KINDS)}
     return ColumnValues(len(present), shares)
+
+
+VALUE_KINDS = ("qpv", "practice", "commune", "text", "bool", "month", "year", "int", "amount", "ignore")
+
+
+def _profile(cell: Cell) -> tuple[float, ...]:
+    """`value_fit` of one cell for every kind (cached: the rows under a
+    header are read again for each candidate header row above them)."""
+    try:
+        return _cached_profile(type(cell), cell)
+    except TypeError:  # an unhashable cell
+        return tuple(value_fit(kind, cell) for kind in VALUE_KINDS)
+
+
+@lru_cache(maxsize=65536)
+def _cached_profile(_type: type, cell: Cell) -> tuple[float, ...]:
+    return tuple(value_fit(kind, cell) for kind in VALUE_KINDS)
 
 
 def value_fit(kind: str, cell: Cell) -> float:

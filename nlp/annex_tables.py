@@ -296,21 +296,19 @@ class _Reader:
         distinctive field. Only cheaper than the assignment, which asks the same."""
         named = [i for i, f in enumerate(spec.fields) if not f.name.startswith("_")]
         distinctive = [i for i, f in enumerate(spec.fields) if f.name in spec.distinctive]
-        matching = 0
-        has_distinctive = False
-        seen: set[str] = set()
-        for variants in texts:
-            scores = [header_scores(text, spec, self.mode) for text in variants]
-            if not scores:
-                continue
-            # The row's own cell must read like a header (a group row above
-            # the header, a data row below it, read like one only when joined);
-            # a cell merged over several columns counts once.
-            matching += variants[0] not in seen and any(scores[0][i] >= MIN_HEADER_SIMILARITY for i in named)
-            seen.add(variants[0])
-            best = [max(values) for values in zip(*scores)]
-            has_distinctive |= any(best[i] >= MIN_HEADER_SIMILARITY for i in distinctive)
-        return matching >= MIN_FIELDS and has_distinctive
+        # The row's own cells must read like headers (a group row above the
+        # header, a data row below it, read like one only when joined); a
+        # cell merged over several columns counts once.
+        own = {variants[0] for variants in texts if variants}
+        matching = sum(
+            1 for text in own if any(header_scores(text, spec, self.mode)[i] >= MIN_HEADER_SIMILARITY for i in named)
+        )
+        if matching < MIN_FIELDS:
+            return False
+        return any(
+            header_scores(text, spec, self.mode)[i] >= MIN_HEADER_SIMILARITY
+            for variants in texts for text in variants for i in distinctive
+        )
 
     def _looks_like_header(self, row: list[Cell]) -> bool:
         """A cheap test: three cells or more that read like field headers."""

@@ -17,6 +17,7 @@ texts over and over.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -66,6 +67,7 @@ def _vocabulary():
     return nlp, table
 
 
+@lru_cache(maxsize=1)
 def _stop_words() -> frozenset[str]:
     nlp, _ = _vocabulary()
     return frozenset(nlp.Defaults.stop_words)
@@ -157,10 +159,10 @@ def similarity(left: Phrase, right: Phrase) -> float:
     return max(0.0, COSINE_WEIGHT * cosine + (1 - COSINE_WEIGHT) * coverage(left, right))
 
 
-def _related(cosine: float) -> float:
-    """0-1 from a word-vector cosine: unrelated words still score 0.3-0.5
-    (shared suffixes, topics), so only what lies above counts."""
-    return min(1.0, max(0.0, (cosine - UNRELATED_COSINE) / (1 - UNRELATED_COSINE)))
+def _related(cosine):
+    """0-1 from a word-vector cosine (a float or an array): unrelated words
+    still score 0.3-0.5 (shared suffixes, topics), so only what lies above counts."""
+    return np.clip((cosine - UNRELATED_COSINE) / (1 - UNRELATED_COSINE), 0.0, 1.0)
 
 
 def coverage(left: Phrase, right: Phrase) -> float:
@@ -174,7 +176,44 @@ def coverage(left: Phrase, right: Phrase) -> float:
         if any(same_lemma(lemma, other) for other in right.lemmas):
             scores.append(1.0)
         elif nearest is not None and row >= 0:
-            scores.append(NEAR_WORD_WEIGHT * _related(float(nearest[row])))
+            scores.append(NEAR_WORD_WEIGHT * float(_related(float(nearest[row]))))
         else:
             scores.append(0.0)
     return sum(scores) / len(scores)
+
+
+class PhraseBank:
+    """Many anchor phrases at once: `similarities(p)` gives `similarity(p,
+    anchor)` for every anchor in a few matrix products (a table's header
+    cells are compared with every field's anchors)."""
+
+    def __init__(self, anchors: Sequence[Phrase]):
+        self.anchors = tuple(anchors)
+        dimension = next((len(a.mean) for a in anchors if a.mean is not None), 1)
+        self.means = np.array([a.mean if a.mean is not None else np.zeros(dimension) for a in anchors])
+        blocks = [a.vectors if len(a.vectors) else np.zeros((1, dimension)) for a in anchors]
+        self.starts = np.cumsum([0] + [len(b) for b in blocks[:-1]])
+        self.words = np.vstack(blocks)
+        self._hits: dict[str, np.ndarray] = {}
+
+    def similarities(self, left: Phrase) -> np.ndarray:
+        if left.empty:
+            return np.zeros(len(self.anchors))
+        cosine = self.means @ left.mean if left.mean is not None else np.zeros(len(self.anchors))
+        nearest = None
+        if len(left.vectors):
+            nearest = np.maximum.reduceat(left.vectors @ self.words.T, self.starts, axis=1)
+        scores = np.zeros((len(left.lemmas), len(self.anchors)))
+        for index, (lemma, row) in enumerate(zip(left.lemmas, left.rows)):
+            near = NEAR_WORD_WEIGHT * _related(nearest[row]) if nearest is not None and row >= 0 else 0.0
+            scores[index] = np.where(self._lemma_hits(lemma), 1.0, near)
+        empty = np.array([a.empty for a in self.anchors])
+        combined = COSINE_WEIGHT * cosine + (1 - COSINE_WEIGHT) * scores.mean(axis=0)
+        return np.where(empty, 0.0, np.maximum(combined, 0.0))
+
+    def _lemma_hits(self, lemma: str) -> np.ndarray:
+        hits = self._hits.get(lemma)
+        if hits is None:
+            hits = np.array([any(same_lemma(lemma, other) for other in a.lemmas) for a in self.anchors])
+            self._hits[lemma] = hits
+        return hits
