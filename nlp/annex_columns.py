@@ -482,7 +482,7 @@ def _named_practice(text: str) -> str | None:
     for kind, name in PRACTICES:
         anchor = _practice_phrase(name)
         if not same_lemma(value.lemmas[0], anchor.lemmas[0]):
-            continue  # the head noun says what it is: a "maison de quartier" is no "maison du projet"
+            continue  # the head noun says what it is: a "maison des associations" is no "maison du projet"
         score = similarity(value, anchor)
         if score > best_score:
             best, best_score = kind, score
