@@ -92,7 +92,7 @@ ANNEXE1 = AnnexSpec(
     number=1,
     fields=(
         FieldSpec("commune", "commune", "Commune", "commune, ville ou localité"),
-        FieldSpec("qpv_code", "qpv", "Code QPV", "code identifiant du quartier prioritaire"),
+        FieldSpec("qpv_code", "qpv", "Code QPV", "code, numéro ou identifiant du quartier prioritaire QPV"),
         FieldSpec("qpv_nom", "text", "Nom du quartier prioritaire (QPV)", "nom du quartier"),
         FieldSpec("conseil_constitue", "bool", "Conseil citoyen constitué (oui/non)",
                   "existence du conseil citoyen, créé ou constitué"),
@@ -125,7 +125,8 @@ ANNEXE2 = AnnexSpec(
     fields=(
         FieldSpec("type", "practice", "Type de démarche", "type ou nature de la démarche ou pratique participative"),
         FieldSpec("commune", "commune", "Commune", "commune, ville ou localité"),
-        FieldSpec("qpv_code", "qpv", "Code QPV (le cas échéant)", "code identifiant du quartier prioritaire"),
+        FieldSpec("qpv_code", "qpv", "Code QPV (le cas échéant)",
+                  "code, numéro ou identifiant du quartier prioritaire QPV"),
         FieldSpec("porteur", "text", "Structure porteuse",
                   "structure, association ou organisme qui porte, pilote ou organise"),
         FieldSpec("annee_creation", "year", "Année de création", "année de création, de lancement ou de mise en place"),
@@ -145,7 +146,7 @@ ABBREVIATIONS = {
     "nb": "nombre", "nbre": "nombre", "nbr": "nombre", "n°": "numéro", "no": "numéro", "num": "numéro",
     "hab": "habitants", "ann": "année", "struct": "structure", "dt": "date", "mbres": "membres", "mb": "membres",
     "creat": "création", "cc": "conseil citoyen", "cv": "contrat de ville", "qp": "quartier prioritaire",
-    "asso": "association", "assoc": "association",
+    "asso": "association", "assoc": "association", "réf": "référence", "ref": "référence",
 }
 
 #: The kinds of practice the campaign names (the Annexe 2 instruction:
@@ -176,6 +177,8 @@ SIGNATURE_BONUS = 0.35
 MIN_PAIR_SCORE = 0.42
 #: A header cell reads like a field's header from this similarity on.
 MIN_HEADER_SIMILARITY = 0.6
+#: A row may be a header when this many of its cells reach this similarity.
+MIN_HEADER_CANDIDATE_SIMILARITY = 0.6
 #: Values decide alone (a table with no header) from this share on.
 MIN_SIGNATURE_SHARE = 0.8
 #: Longer cells are sentences (instructions, comments), not column headers.
@@ -505,7 +508,8 @@ class ColumnMapping:
     columns: dict[str, int]
     scores: dict[str, float]
     total: float
-    #: Pairs whose header reads like the field (not the values alone).
+    #: Pairs whose header reads like the field, or whose values alone say
+    #: what it is (QPV codes, practices).
     named_by_header: int
 
 
@@ -548,7 +552,8 @@ def assign(
         columns[name] = int(j)
         pair_scores[name] = round(float(min(scores[i, j], 1.0)), 3)
         total += float(scores[i, j])
-        named += bool(header[i, j] >= MIN_HEADER_SIMILARITY)
+        signature = spec.fields[i].kind in _SIGNATURE_KINDS and (values[j].fit(spec.fields[i].kind) or 0) >= MIN_SIGNATURE_SHARE
+        named += bool(header[i, j] >= MIN_HEADER_SIMILARITY or signature)
     return ColumnMapping(columns, pair_scores, total, named)
 
 

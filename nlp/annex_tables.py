@@ -26,13 +26,14 @@ from bilan.nlp.annex_columns import (
     FieldSpec,
     anchor_mode,
     header_scores,
+    is_qpv_code,
     map_columns,
     normalise_qpv_code,
     practice_type,
     reads_like_a_header,
     value_fit,
 )
-from bilan.nlp.annex_columns import MIN_HEADER_SIMILARITY as MIN_HEADER_SIMILARITY
+from bilan.nlp.annex_columns import MIN_HEADER_CANDIDATE_SIMILARITY, MIN_HEADER_SIMILARITY
 from bilan.nlp.text import fold
 from bilan.nlp.values import (
     cell_text,
@@ -61,6 +62,9 @@ NOT_DATA_PREFIXES = ("total", "sous total", "totaux", "ensemble", "commentaire",
                      "observation", "nota", "note", "source", "legende", "*")
 
 MIN_FIELDS = 3
+#: Columns whose header cell itself reads like its field (or whose values
+#: say it alone: QPV codes, practices), for a row to be a header.
+MIN_NAMED_BY_HEADER = 3
 MAX_HEADER_SEARCH = 25
 #: A pair score a header-less table's column needs (values only, no header to add to it).
 HEADERLESS_MIN_PAIR = 0.3
@@ -238,6 +242,7 @@ class _Reader:
                 best = _Header(spec, -1, mapping.columns, mapping.total, mapping.scores)
         if best is None:
             return []
+        data = [(i, row) for i, row in data if _fits_its_columns(best, row)]
         typed = _typed_rows(best, data, blank, self.provenance, self.attachment, False)
         return [AnnexTable(best.spec, typed, best.columns, [])]
 
@@ -267,7 +272,8 @@ class _Reader:
         above = rows[index - 1] if index > start else None
         below = rows[index + 1] if index + 1 < len(rows) else None
         texts = _header_texts(row, above, below)
-        specs = [spec for spec in SPECS if self._may_be_header(spec, texts)]
+        coded = _coded_columns(rows[index + 1 : index + 4])
+        specs = [spec for spec in SPECS if self._may_be_header(spec, texts, coded)]
         if not specs:
             return None  # most rows of most tables: no need to read the values below
         data = []
@@ -284,16 +290,18 @@ class _Reader:
             named = [f for f in mapping.columns if not f.startswith("_")]
             if len(named) < MIN_FIELDS or not any(f in mapping.columns for f in spec.distinctive):
                 continue
-            if mapping.named_by_header < MIN_FIELDS:
-                continue
+            if mapping.named_by_header < MIN_NAMED_BY_HEADER:
+                continue  # the values fit, but the row does not read like a header
             if best is None or mapping.total > best.score:
                 best = _Header(spec, index, mapping.columns, mapping.total, mapping.scores)
         return best
 
-    def _may_be_header(self, spec: AnnexSpec, texts: list[list[str]]) -> bool:
+    def _may_be_header(self, spec: AnnexSpec, texts: list[list[str]], coded: int = 0) -> bool:
         """Can this row be a header of `spec` at all? Enough of its cells
         read like the header of one of its named fields, one of them a
-        distinctive field. Only cheaper than the assignment, which asks the same."""
+        distinctive field; a column of QPV codes below (`coded` of them)
+        counts whatever its header says. Only cheaper than the assignment,
+        which asks the same."""
         named = [i for i, f in enumerate(spec.fields) if not f.name.startswith("_")]
         distinctive = [i for i, f in enumerate(spec.fields) if f.name in spec.distinctive]
         # The row's own cells must read like headers (a group row above the
@@ -301,9 +309,10 @@ class _Reader:
         # cell merged over several columns counts once.
         own = {variants[0] for variants in texts if variants}
         matching = sum(
-            1 for text in own if any(header_scores(text, spec, self.mode)[i] >= MIN_HEADER_SIMILARITY for i in named)
+            1 for text in own
+            if any(header_scores(text, spec, self.mode)[i] >= MIN_HEADER_CANDIDATE_SIMILARITY for i in named)
         )
-        if matching < MIN_FIELDS:
+        if matching + coded < MIN_FIELDS:
             return False
         return any(
             header_scores(text, spec, self.mode)[i] >= MIN_HEADER_SIMILARITY
@@ -314,6 +323,22 @@ class _Reader:
         """A cheap test: three cells or more that read like field headers."""
         hits = sum(1 for cell in row if isinstance(cell, str) and reads_like_a_header(cell, self.mode))
         return hits >= MIN_FIELDS
+
+
+def _coded_columns(rows: list[list[Cell]]) -> int:
+    """Columns whose cells in `rows` (the first under a candidate header) hold QPV codes."""
+    width = max((len(r) for r in rows), default=0)
+    return sum(1 for c in range(width) if any(c < len(r) and is_qpv_code(r[c]) for r in rows))
+
+
+def _fits_its_columns(header: _Header, row: list[Cell]) -> bool:
+    """In a table without a header, a row whose typed cells (codes, numbers,
+    dates, yes/no) do not read as their types is a title or a header in
+    words no anchor knows, not data."""
+    typed = [f for f in header.spec.fields if f.kind not in ("text", "commune", "practice", "ignore")
+             and f.name in header.columns and not is_null(row[header.columns[f.name]])]
+    unreadable = [f for f in typed if _typed_value(f.kind, row[header.columns[f.name]], False) is None]
+    return len(unreadable) < max(1, len(typed) / 2)
 
 
 def _header_texts(row: list[Cell], above: list[Cell] | None, below: list[Cell] | None) -> list[list[str]]:

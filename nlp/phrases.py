@@ -155,7 +155,9 @@ def similarity(left: Phrase, right: Phrase) -> float:
     so a one-word header can match a long description."""
     if left.empty or right.empty:
         return 0.0
-    cosine = float(left.mean @ right.mean) if left.mean is not None and right.mean is not None else 0.0
+    if left.mean is None or right.mean is None:
+        return coverage(left, right)  # words without vectors (acronyms): by lemma alone
+    cosine = float(left.mean @ right.mean)
     return max(0.0, COSINE_WEIGHT * cosine + (1 - COSINE_WEIGHT) * coverage(left, right))
 
 
@@ -208,7 +210,8 @@ class PhraseBank:
             near = NEAR_WORD_WEIGHT * _related(nearest[row]) if nearest is not None and row >= 0 else 0.0
             scores[index] = np.where(self._lemma_hits(lemma), 1.0, near)
         empty = np.array([a.empty for a in self.anchors])
-        combined = COSINE_WEIGHT * cosine + (1 - COSINE_WEIGHT) * scores.mean(axis=0)
+        covered = scores.mean(axis=0)
+        combined = covered if left.mean is None else COSINE_WEIGHT * cosine + (1 - COSINE_WEIGHT) * covered
         return np.where(empty, 0.0, np.maximum(combined, 0.0))
 
     def _lemma_hits(self, lemma: str) -> np.ndarray:
