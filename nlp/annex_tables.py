@@ -65,6 +65,8 @@ MIN_FIELDS = 3
 #: Columns whose header cell itself reads like its field (or whose values
 #: say it alone: QPV codes, practices), for a row to be a header.
 MIN_NAMED_BY_HEADER = 3
+#: How much better a header cell must read with the cell below it for the header to span two rows.
+SPAN_GAIN = 0.05
 MAX_HEADER_SEARCH = 25
 #: A pair score a header-less table's column needs (values only, no header to add to it).
 HEADERLESS_MIN_PAIR = 0.3
@@ -186,6 +188,8 @@ class _Header:
     score: float
     #: Field -> the score of its column (0-1).
     confidence: dict[str, float] = field(default_factory=dict)
+    #: Rows the header spans (2: its cells continue on the next row).
+    span: int = 1
 
 
 @dataclass
@@ -203,7 +207,7 @@ class _Reader:
             header = self._find_header(rows, start)
             if header is None:
                 break
-            end = header.row + 1
+            end = header.row + header.span
             while end < len(rows):
                 following = self._find_header(rows, end, only_at=True) if self._looks_like_header(rows[end]) else None
                 if following is not None and not (
@@ -212,7 +216,7 @@ class _Reader:
                     break  # another table starts; the same header again is a page break
                 end += 1
             labels = _department_labels(rows[start : header.row])
-            data = [(i, rows[i]) for i in range(header.row + 1, end)]
+            data = [(i, rows[i]) for i in range(header.row + header.span, end)]
             typed = _typed_rows(header, data, rows[header.row], self.provenance, self.attachment, transposed)
             tables.append(AnnexTable(header.spec, typed, header.columns, labels))
             start = end
@@ -293,8 +297,28 @@ class _Reader:
             if mapping.named_by_header < MIN_NAMED_BY_HEADER:
                 continue  # the values fit, but the row does not read like a header
             if best is None or mapping.total > best.score:
-                best = _Header(spec, index, mapping.columns, mapping.total, mapping.scores)
+                span = 2 if self._continues(spec, mapping.columns, row, below) else 1
+                best = _Header(spec, index, mapping.columns, mapping.total, mapping.scores, span)
         return best
+
+    def _continues(self, spec: AnnexSpec, columns: dict[str, int], row: list[Cell], below: list[Cell] | None) -> bool:
+        """Is the row below the second row of this header ("Effectifs" over
+        "habitants")? It holds no value (code, number, date), and read with
+        it, some header cell reads more like its field."""
+        if below is None or any(
+            not is_null(c) and (is_qpv_code(c) or looks_like_number(c) or isinstance(c, (int, float))) for c in below
+        ):
+            return False
+        positions = {f.name: i for i, f in enumerate(spec.fields)}
+        for name, column in columns.items():
+            own, extra = cell_text(row[column]), cell_text(below[column]) if column < len(below) else ""
+            if not extra or is_null(below[column]):
+                continue
+            before = header_scores(own, spec, self.mode)[positions[name]] if own else 0.0
+            after = header_scores(f"{own} {extra}".strip(), spec, self.mode)[positions[name]]
+            if after > before + SPAN_GAIN:
+                return True
+        return False
 
     def _may_be_header(self, spec: AnnexSpec, texts: list[list[str]], coded: int = 0) -> bool:
         """Can this row be a header of `spec` at all? Enough of its cells
