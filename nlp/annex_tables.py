@@ -332,16 +332,19 @@ class _Reader:
         # header, a data row below it, read like one only when joined); a
         # cell merged over several columns counts once.
         own = {variants[0] for variants in texts if variants}
-        matching = sum(
-            1 for text in own
-            if any(header_scores(text, spec, self.mode)[i] >= MIN_HEADER_CANDIDATE_SIMILARITY for i in named)
-        )
+        best_named = [max(scores[i] for i in named) for scores in (header_scores(t, spec, self.mode) for t in own)]
+        matching = sum(1 for score in best_named if score >= MIN_HEADER_CANDIDATE_SIMILARITY)
         if matching + coded < MIN_FIELDS:
             return False
-        return any(
-            header_scores(text, spec, self.mode)[i] >= MIN_HEADER_SIMILARITY
-            for variants in texts for text in variants for i in distinctive
-        )
+
+        def distinctive_in(candidates: Iterable[str]) -> bool:
+            for text in candidates:
+                scores = header_scores(text, spec, self.mode)
+                if max(scores[i] for i in distinctive) >= MIN_HEADER_SIMILARITY:
+                    return True
+            return False
+
+        return distinctive_in(own) or distinctive_in(t for variants in texts for t in variants[1:])
 
     def _looks_like_header(self, row: list[Cell]) -> bool:
         """A cheap test: three cells or more that read like field headers."""
