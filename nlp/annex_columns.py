@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 from scipy.optimize import linear_sum_assignment
 
 from bilan.nlp.phrases import Phrase, PhraseBank, phrase, same_lemma, similarity
@@ -173,6 +173,8 @@ VALUE_WEIGHT = 0.4
 ORDER_WEIGHT = 0.06
 #: Values that say what a column is on their own add this much.
 SIGNATURE_BONUS = 0.35
+#: A header spelled like an anchor counts this much of the same meaning.
+SPELLING_WEIGHT = 0.95
 #: A pair below this is no match: the field stays unmapped.
 MIN_PAIR_SCORE = 0.42
 #: A header cell reads like a field's header from this similarity on.
@@ -202,7 +204,7 @@ def _header_scores(text: str, mode: str) -> dict[int, tuple[float, ...]]:
         return {spec.number: (0.0,) * len(spec.fields) for spec in SPECS}
     best = np.zeros(len(bank.owners))
     for core, variant in _header_variants(text, mode):
-        spelling = np.array([_spelling(core, anchor_core) for anchor_core in bank.cores])
+        spelling = _spellings(core, bank.compact_cores)
         best = np.maximum(best, np.maximum(bank.phrases.similarities(variant), spelling))
     scores: dict[int, list[float]] = {spec.number: [0.0] * len(spec.fields) for spec in SPECS}
     for (number, position), score in zip(bank.owners, best):
@@ -226,6 +228,8 @@ class _AnchorBank:
     #: Per anchor: its spelling core, and the field it anchors (annex number, position).
     cores: tuple[str, ...]
     owners: tuple[tuple[int, int], ...]
+    #: The cores without spaces, for `_spellings`.
+    compact_cores: tuple[str, ...]
 
 
 @lru_cache(maxsize=4)
@@ -237,7 +241,7 @@ def _anchor_bank(mode: str) -> _AnchorBank:
                 phrases.append(anchor)
                 cores.append(core)
                 owners.append((spec.number, position))
-    return _AnchorBank(PhraseBank(phrases), tuple(cores), tuple(owners))
+    return _AnchorBank(PhraseBank(phrases), tuple(cores), tuple(owners), tuple(c.replace(" ", "") for c in cores))
 
 
 def _header_variants(text: str, mode: str) -> list[tuple[str, Phrase]]:
@@ -263,12 +267,14 @@ def _core(text: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9 ]", " ", fold(text)).split())
 
 
-def _spelling(core: str, anchor_core: str) -> float:
-    """0-1 spelling closeness, blind to spaces (PDF text breaks words:
-    "Commu ne"), discounted: meaning is the main signal."""
-    if not core or not anchor_core:
-        return 0.0
-    return 0.95 * fuzz.ratio(core.replace(" ", ""), anchor_core.replace(" ", "")) / 100
+def _spellings(core: str, anchor_cores: Sequence[str]) -> np.ndarray:
+    """0-1 spelling closeness to each anchor, blind to spaces (PDF text
+    breaks words: "Commu ne"), discounted: meaning is the main signal."""
+    compact = core.replace(" ", "")
+    if not compact:
+        return np.zeros(len(anchor_cores))
+    ratios = process.cdist([compact], anchor_cores, scorer=fuzz.ratio, dtype=np.float32)[0]
+    return SPELLING_WEIGHT * ratios / 100
 
 
 @lru_cache(maxsize=4)
