@@ -271,7 +271,7 @@ class _Reader:
         to the fields of an annex, if enough of its cells read like headers."""
         row = rows[index]
         filled = [c for c in row if not is_null(c)]
-        if len(filled) < MIN_FIELDS or all(isinstance(c, (int, float)) for c in filled):
+        if len(filled) < MIN_FIELDS or _holds_values(filled):
             return None
         above = rows[index - 1] if index > start else None
         below = rows[index + 1] if index + 1 < len(rows) else None
@@ -348,8 +348,17 @@ class _Reader:
 
     def _looks_like_header(self, row: list[Cell]) -> bool:
         """A cheap test: three cells or more that read like field headers."""
+        if _holds_values([c for c in row if not is_null(c)]):
+            return False
         hits = sum(1 for cell in row if isinstance(cell, str) and reads_like_a_header(cell, self.mode))
         return hits >= MIN_FIELDS
+
+
+def _holds_values(filled: list[Cell]) -> bool:
+    """A row of figures and codes is data, not a header: most of its filled
+    cells, or a third and at least two, are numbers or QPV codes."""
+    values = sum(1 for c in filled if isinstance(c, (int, float)) or looks_like_number(c) or is_qpv_code(c))
+    return bool(filled) and (values == len(filled) or (values >= 2 and values * 3 >= len(filled)))
 
 
 def _coded_columns(rows: list[list[Cell]]) -> int:
