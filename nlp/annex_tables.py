@@ -275,6 +275,9 @@ class _Reader:
             return None
         above = rows[index - 1] if index > start else None
         below = rows[index + 1] if index + 1 < len(rows) else None
+        # A row of data above or below is no part of the header.
+        above, below = (r if r is not None and not _holds_values([c for c in r if not is_null(c)]) else None
+                        for r in (above, below))
         texts = _header_texts(row, above, below)
         coded = _coded_columns(rows[index + 1 : index + 4])
         specs = [spec for spec in SPECS if self._may_be_header(spec, texts, coded)]
