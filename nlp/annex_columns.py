@@ -569,7 +569,8 @@ def assign(
         columns[name] = int(j)
         pair_scores[name] = round(float(min(scores[i, j], 1.0)), 3)
         total += float(scores[i, j])
-        signature = spec.fields[i].kind in _SIGNATURE_KINDS and (values[j].fit(spec.fields[i].kind) or 0) >= MIN_SIGNATURE_SHARE
+        kind = spec.fields[i].kind
+        signature = kind in _SIGNATURE_KINDS and (values[j].fit(kind) or 0) >= MIN_SIGNATURE_SHARE
         named += bool(header[i, j] >= MIN_HEADER_SIMILARITY or signature)
     return ColumnMapping(columns, pair_scores, total, named)
 

@@ -469,7 +469,8 @@ def _cell_references(columns: dict[str, int], index: int, provenance: Provenance
         if name.startswith("_"):
             continue
         if match and not transposed:
-            references[name] = f"{_column_letters(_column_number(match.group(1)) + column)}{_source_row(index, provenance, False)}"
+            letters = _column_letters(_column_number(match.group(1)) + column)
+            references[name] = f"{letters}{_source_row(index, provenance, False)}"
         else:
             references[name] = f"col {column + 1}" if not transposed else f"row {column + 1}"
     return references
