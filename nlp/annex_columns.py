@@ -576,19 +576,22 @@ def assign(
 
 
 def _pair_scores(spec: AnnexSpec, header: np.ndarray, values: Sequence[ColumnValues]) -> np.ndarray:
+    """Field x column scores: header meaning, value fit (0.5 without values),
+    template order; a penalty when the values are of another kind, a bonus
+    when they alone say what the column is."""
     fields, width = header.shape
-    scores = np.zeros((fields, width))
-    for i, spec_field in enumerate(spec.fields):
-        for j in range(width):
-            fit = values[j].fit(spec_field.kind)
-            value_score = 0.5 if fit is None else fit
-            order = 1.0 - abs(i / max(fields - 1, 1) - j / max(width - 1, 1))
-            score = HEADER_WEIGHT * header[i, j] + VALUE_WEIGHT * value_score + ORDER_WEIGHT * order
-            if fit is not None and fit < 0.5 and spec_field.kind != "ignore":
-                score -= 0.5  # the values say it is another kind of column
-            if fit is not None and fit >= MIN_SIGNATURE_SHARE and spec_field.kind in _SIGNATURE_KINDS:
-                score += SIGNATURE_BONUS
-            scores[i, j] = score
+    kinds = [f.kind for f in spec.fields]
+    fit = np.array([[np.nan if (v := column.fit(kind)) is None else v for column in values] for kind in kinds])
+    known = ~np.isnan(fit)
+    value_score = np.where(known, fit, 0.5)
+    field_position = np.arange(fields)[:, None] / max(fields - 1, 1)
+    column_position = np.arange(width)[None, :] / max(width - 1, 1)
+    order = 1.0 - np.abs(field_position - column_position)
+    scores = HEADER_WEIGHT * header + VALUE_WEIGHT * value_score + ORDER_WEIGHT * order
+    judged = np.array([kind != "ignore" for kind in kinds])[:, None]
+    scores -= np.where(known & (value_score < 0.5) & judged, 0.5, 0.0)  # the values say it is another kind
+    signature = np.array([kind in _SIGNATURE_KINDS for kind in kinds])[:, None]
+    scores += np.where(known & (value_score >= MIN_SIGNATURE_SHARE) & signature, SIGNATURE_BONUS, 0.0)
     return scores
 
 
