@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from bilan.nlp.annex_columns import (
@@ -360,8 +361,14 @@ class _Reader:
 def _holds_values(filled: list[Cell]) -> bool:
     """A row of figures and codes is data, not a header: most of its filled
     cells, or a third and at least two, are numbers or QPV codes."""
-    values = sum(1 for c in filled if isinstance(c, (int, float)) or looks_like_number(c) or is_qpv_code(c))
+    values = sum(1 for c in filled if isinstance(c, (int, float)) or _is_figure_or_code(c))
     return bool(filled) and (values == len(filled) or (values >= 2 and values * 3 >= len(filled)))
+
+
+@lru_cache(maxsize=65536)
+def _is_figure_or_code(text: str) -> bool:
+    """Cached per text: every row is asked again for each candidate header above it."""
+    return looks_like_number(text) or is_qpv_code(text)
 
 
 def _coded_columns(rows: list[list[Cell]]) -> int:
