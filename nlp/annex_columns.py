@@ -214,12 +214,26 @@ def _header_scores(text: str, mode: str) -> dict[int, tuple[float, ...]]:
 
 def _may_be_a_header_text(text: str) -> bool:
     """Words, short enough; not a value (a number, a code, a date, yes/no)."""
-    if not text or len(text) > MAX_HEADER_LENGTH or not _WORD.search(text):
+    if not text or len(text) > MAX_HEADER_LENGTH or not _WORD.search(text) or is_question(text):
         return False
     return not (is_qpv_code(text) or looks_like_number(text) or looks_like_bool(text) or looks_like_date(text))
 
 
 _WORD = re.compile(r"[^\W\d_]{2}")
+#: What makes a French question a sentence rather than a column title
+#: ("Actif ?"): a pronoun or an interrogative word.
+_QUESTION_WORDS = frozenset({
+    "vous", "nous", "je", "tu", "il", "elle", "ils", "elles", "on", "votre", "vos", "quel", "quelle", "quels",
+    "quelles", "combien", "comment", "pourquoi", "quand", "qui", "que", "quoi", "est-ce", "lequel", "laquelle",
+})
+
+
+def is_question(text: str) -> bool:
+    """A question put to a person (a form's label), not a column title."""
+    if "?" not in text:
+        return False
+    words = re.findall(r"[a-z]+(?:-ce)?", fold(text))
+    return any(word in _QUESTION_WORDS for word in words) or bool(re.search(r"-t-(il|elle|on)\b", fold(text)))
 
 
 @dataclass(frozen=True)

@@ -183,3 +183,17 @@ def test_template_only_anchors_still_read_the_template(monkeypatch):
     monkeypatch.setenv(ENV_ANCHORS, "synonyms")
     with pytest.raises(ValueError):
         anchor_mode()
+
+
+def test_a_questionnaire_of_long_questions_is_no_annex():
+    rows = [
+        ["Question", "Réponse"],
+        ["Nom et prénom", "MARTIN Claire"],
+        ["Commune et quartier de votre conseil", "Les Glycines – Vierzon"],
+        ["Depuis combien de temps faites-vous partie du conseil ?", "deux ans"],
+        ["Votre conseil a-t-il reçu une formation cette année ?", "Oui, sur l'animation de réunions."],
+        ["Votre conseil participe-t-il aux instances du contrat de ville ?", "Non, jamais invité."],
+        ["Combien de membres habitants compte votre conseil ?", "8"],
+        ["Quelles suggestions feriez-vous ?", "Avoir un local et un petit budget."],
+    ]
+    assert [t.rows for t in tables_in_block(_block(rows))] in ([], [[]])
