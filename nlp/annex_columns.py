@@ -498,7 +498,7 @@ def _named_practice(text: str) -> str | None:
     for word in words:
         if word in PRACTICE_ACRONYMS:
             return PRACTICE_ACRONYMS[word]
-    if not any(word[:PREFIX] in _practice_heads() for word in words):
+    if not any(word[:HEAD_NOUN_PREFIX] in _practice_heads() for word in words):
         return None  # no word like a practice's head noun: no need to read it
     value = phrase(re.sub(r"\([^)]*\)", " ", text))
     if value.empty:
@@ -515,12 +515,12 @@ def _named_practice(text: str) -> str | None:
 
 
 #: Letters of a head noun compared by the quick test of `_named_practice`.
-PREFIX = 4
+HEAD_NOUN_PREFIX = 4
 
 
 @lru_cache(maxsize=1)
 def _practice_heads() -> frozenset[str]:
-    return frozenset(fold(_practice_phrase(name).lemmas[0])[:PREFIX] for _, name in PRACTICES)
+    return frozenset(fold(_practice_phrase(name).lemmas[0])[:HEAD_NOUN_PREFIX] for _, name in PRACTICES)
 
 
 @lru_cache(maxsize=16)
