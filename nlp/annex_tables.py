@@ -1,35 +1,46 @@
 """Annexe 1 and Annexe 2 tables, wherever they are, as typed rows.
 
-The annexes come back as the template sent, or retyped: columns renamed
-("Ville", "N° QPV", "CC constitué ?"), reordered, merged; extra title rows,
-two-row headers, totals and comment rows; sometimes transposed; in a sheet,
-a Word table or a PDF table. So nothing here depends on a position or a
-format: every table block of every document is searched for a header row
-whose cells resemble the canonical fields (rapidfuzz on folded text, with
-abbreviations expanded), the values below it confirm the mapping (a column
-of `QN...` codes is a QPV code column, a column of `oui`/`X` a boolean), and
-each data row is normalised to the truth schema's types.
+The annexes come back as the template sent, or retyped: columns renamed,
+reordered, merged; extra title rows, two-row headers, totals and comment
+rows; sometimes transposed or with no header at all; in a sheet, a Word table
+or a PDF table. So nothing here depends on a position or a format: every
+table block of every document is searched for a header row whose columns
+can be assigned to an annex's fields (`annex_columns`: by what the header
+means and what the values below it are), and each data row is normalised to
+the truth schema's types, with a confidence per value.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from rapidfuzz import fuzz
-
+from bilan.nlp.annex_columns import (
+    ANNEXE1,
+    ANNEXE2,
+    QPV_CODE,
+    SPECS,
+    AnnexSpec,
+    FieldSpec,
+    anchor_mode,
+    header_scores,
+    is_qpv_code,
+    map_columns,
+    normalise_qpv_code,
+    practice_type,
+    reads_like_a_header,
+    value_fit,
+)
+from bilan.nlp.annex_columns import MIN_HEADER_CANDIDATE_SIMILARITY, MIN_HEADER_SIMILARITY
 from bilan.nlp.text import fold
 from bilan.nlp.values import (
     cell_text,
     is_null,
     is_tick,
-    looks_like_bool,
-    looks_like_date,
     looks_like_number,
-    looks_like_year,
     parse_amount,
     parse_bool,
     parse_int,
@@ -40,120 +51,32 @@ from bilan.nlp.values import (
 from bilan.parsers.document import Block, Cell, Document, Provenance
 from bilan.parsers.message import ParsedMessage
 
-# -- canonical fields ------------------------------------------------------------------------
+__all__ = ["ANNEXE1", "ANNEXE2", "SPECS", "AnnexSpec", "FieldSpec", "normalise_qpv_code", "practice_type"]
 
-#: Words people abbreviate in column headers, expanded before comparing.
-ABBREVIATIONS = {
-    "nb": "nombre", "nbre": "nombre", "nbr": "nombre", "n": "numero", "no": "numero", "num": "numero",
-    "cc": "conseil citoyen", "hab": "habitants", "ann": "annee", "struct": "structure", "dt": "date",
-    "qp": "qpv", "cv": "contrat de ville", "mbres": "membres", "mb": "membres", "creat": "creation",
-}
+# -- canonical fields (see annex_columns) ------------------------------------------------------
 
-QPV_CODE = re.compile(r"^QN(\d{3}|02[AB])(\d{2})([A-Z]?)$")
-
-
-@dataclass(frozen=True)
-class FieldSpec:
-    """A canonical field, how its headers are written, and what its values look like."""
-
-    name: str
-    kind: str  # text | qpv | bool | month | int | amount | year | practice | ignore
-    headers: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class AnnexSpec:
-    number: int
-    fields: tuple[FieldSpec, ...]
-    #: A row is a row of this annex only if one of these has a value.
-    identifying: tuple[str, ...]
-    #: Fields only this annex has: at least one must be found in its header.
-    distinctive: tuple[str, ...]
-
-    def field(self, name: str) -> FieldSpec:
-        return next(f for f in self.fields if f.name == name)
-
-
-_COMMENT_HEADERS = ("observations", "commentaires", "remarques", "precisions", "commentaire", "observation")
-
-ANNEXE1 = AnnexSpec(
-    number=1,
-    fields=(
-        FieldSpec("commune", "text", ("commune", "ville", "nom de la commune", "localite", "commune concernee")),
-        FieldSpec("qpv_code", "qpv", ("code qpv", "numero qpv", "code du quartier prioritaire", "identifiant qpv",
-                                      "code quartier", "qpv code")),
-        FieldSpec("qpv_nom", "text", ("nom du quartier prioritaire", "quartier", "nom du qpv", "nom du quartier",
-                                      "quartier prioritaire", "qpv nom", "libelle qpv", "quartier concerne")),
-        FieldSpec("conseil_constitue", "bool", ("conseil citoyen constitue", "constitue", "conseil constitue",
-                                                "existence du conseil citoyen", "conseil citoyen existant")),
-        FieldSpec("date_creation", "month", ("date de creation", "creation", "date de constitution",
-                                             "date creation", "cree le", "date de mise en place")),
-        FieldSpec("membres_habitants", "int", ("nombre de membres college habitants", "nombre habitants",
-                                               "membres habitants", "college habitants", "nombre de membres habitants",
-                                               "nombre d habitants membres")),
-        FieldSpec("membres_acteurs_locaux", "int", ("nombre de membres college acteurs locaux",
-                                                    "nombre acteurs locaux", "membres acteurs locaux",
-                                                    "college acteurs locaux", "nombre de membres acteurs locaux")),
-        FieldSpec("actif", "bool", ("conseil citoyen actif en 2021", "actif", "conseil actif", "actif en 2021",
-                                    "en activite", "conseil citoyen actif")),
-        FieldSpec("structure_porteuse", "text", ("structure porteuse", "porteur", "structure support",
-                                                 "association porteuse", "portage", "structure d appui")),
-        FieldSpec("participation_pilotage", "bool", (
-            "participation aux instances de pilotage du contrat de ville", "associe au pilotage", "pilotage",
-            "participation au pilotage", "participation aux instances de pilotage", "associe au pilotage du contrat de ville")),
-        FieldSpec("formation_suivie", "bool", ("formation suivie par les membres", "formation", "formation suivie",
-                                               "membres formes", "formation des membres")),
-        FieldSpec("budget_annuel_eur", "amount", ("budget annuel de fonctionnement", "budget", "budget annuel",
-                                                  "budget de fonctionnement", "montant", "financement annuel")),
-        FieldSpec("_comment", "ignore", _COMMENT_HEADERS),
-    ),
-    identifying=("commune", "qpv_code", "qpv_nom"),
-    distinctive=("conseil_constitue", "membres_habitants", "membres_acteurs_locaux", "actif",
-                 "participation_pilotage", "formation_suivie", "budget_annuel_eur", "date_creation"),
-)
-
-ANNEXE2 = AnnexSpec(
-    number=2,
-    fields=(
-        FieldSpec("type", "practice", ("type de demarche", "dispositif", "demarche", "type", "type de dispositif",
-                                       "nature de la demarche", "pratique participative", "type de pratique")),
-        FieldSpec("commune", "text", ("commune", "ville", "nom de la commune", "localite")),
-        FieldSpec("qpv_code", "qpv", ("code qpv le cas echeant", "code qpv", "qpv", "numero qpv", "quartier qpv",
-                                      "qpv concerne")),
-        FieldSpec("porteur", "text", ("structure porteuse", "porteur", "porte par", "structure", "pilote")),
-        FieldSpec("annee_creation", "year", ("annee de creation", "date de creation", "creation", "annee",
-                                             "annee de mise en place", "depuis")),
-        FieldSpec("habitants_mobilises", "int", ("nombre d habitants mobilises en 2021", "nombre d habitants",
-                                                 "habitants mobilises", "nombre de participants", "participants",
-                                                 "nombre d habitants mobilises", "habitants")),
-        FieldSpec("_comment", "ignore", _COMMENT_HEADERS),
-    ),
-    identifying=("type", "commune"),
-    distinctive=("type", "habitants_mobilises", "annee_creation"),
-)
-
-SPECS = (ANNEXE1, ANNEXE2)
 ANNEXE1_FIELDS = tuple(f.name for f in ANNEXE1.fields if f.kind != "ignore")
 ANNEXE2_FIELDS = tuple(f.name for f in ANNEXE2.fields if f.kind != "ignore")
-
-#: Annexe 2 practice types: folded cue -> canonical type. "Autre (...)" is `autre`.
-PRACTICE_TYPES = (
-    ("table de quartier", "table_de_quartier"), ("tables de quartier", "table_de_quartier"),
-    ("fonds de participation", "fph"), ("fond de participation", "fph"), ("fph", "fph"),
-    ("maison du projet", "maison_du_projet"), ("maison de projet", "maison_du_projet"),
-    ("maisons du projet", "maison_du_projet"),
-    ("budget participatif", "budget_participatif"), ("budgets participatifs", "budget_participatif"),
-)
 
 #: First words of rows that are not data: totals, comments, notes.
 NOT_DATA_PREFIXES = ("total", "sous total", "totaux", "ensemble", "commentaire", "commentaires", "remarque",
                      "observation", "nota", "note", "source", "legende", "*")
 
-MIN_HEADER_SIMILARITY = 72.0
 MIN_FIELDS = 3
+#: Columns whose header cell itself reads like its field (or whose values
+#: say it alone: QPV codes, practices), for a row to be a header.
+MIN_NAMED_BY_HEADER = 3
+#: How much better a header cell must read with the cell below it for the header to span two rows.
+SPAN_GAIN = 0.05
 MAX_HEADER_SEARCH = 25
-#: Longer cells are sentences (instructions, comments), not column headers.
-MAX_HEADER_LENGTH = 120
+#: A pair score a header-less table's column needs (values only, no header to add to it).
+HEADERLESS_MIN_PAIR = 0.3
+#: A value of a column the reader is unsure of: a field no column was found for.
+UNMAPPED_CONFIDENCE = 0.5
+#: A cell whose text does not parse as its column's type (its value is then null).
+UNREADABLE_CONFIDENCE = 0.3
+#: A table with no header row must show this many fields by their values alone.
+MIN_HEADERLESS_FIELDS = 4
 
 
 # -- results ---------------------------------------------------------------------------------
@@ -169,6 +92,8 @@ class RowSource:
     page: int | None
     row: int
     attachment: int | None = None
+    #: Field -> its cell: a sheet's reference ("C5") or the table's column ("col 3").
+    cells: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -203,13 +128,14 @@ class AnnexTables:
 # -- entry points ----------------------------------------------------------------------------
 
 
-def extract_annex_tables(parsed: ParsedMessage) -> AnnexTables:
+def extract_annex_tables(parsed: ParsedMessage, anchors: str | None = None) -> AnnexTables:
     """All annex rows of a message: body, attachments, files inside archives
-    and forwarded messages. The same annex sent twice (XLSX and PDF) counts once."""
+    and forwarded messages. The same annex sent twice (XLSX and PDF) counts
+    once. `anchors`: see `annex_columns.anchor_mode`."""
     result = AnnexTables()
     for attachment, document in parsed.documents():
         index = None if attachment is None else attachment.index
-        for table in find_annex_tables(document, attachment=index):
+        for table in find_annex_tables(document, attachment=index, anchors=anchors):
             (result.annexe1 if table.spec.number == 1 else result.annexe2).extend(table.rows)
             result.department_labels.extend(table.department_labels)
             result.found_in.setdefault(index, set()).add(table.spec.number)
@@ -226,22 +152,29 @@ class AnnexTable:
     department_labels: list[str]
 
 
-def find_annex_tables(document: Document, attachment: int | None = None) -> list[AnnexTable]:
+def find_annex_tables(
+    document: Document, attachment: int | None = None, anchors: str | None = None
+) -> list[AnnexTable]:
     tables: list[AnnexTable] = []
     for block in document.tables:
-        tables.extend(tables_in_block(block, attachment))
+        tables.extend(tables_in_block(block, attachment, anchors))
     return tables
 
 
-def tables_in_block(block: Block, attachment: int | None = None) -> list[AnnexTable]:
-    """Annex tables of one table block: as laid out, or else transposed."""
+def tables_in_block(block: Block, attachment: int | None = None, anchors: str | None = None) -> list[AnnexTable]:
+    """Annex tables of one table block: as laid out, else transposed, else
+    (no header row either way) read from what the values are."""
+    mode = anchor_mode(anchors)
     rows = _rectangular(block.rows or [])
     if not rows:
         return []
-    found = _tables_in_rows(rows, block.provenance, attachment, transposed=False)
+    reader = _Reader(block.provenance, attachment, mode)
+    found = reader.tables(rows, transposed=False)
     if not found and len(rows[0]) >= 2:
         transposed = _rectangular([list(column) for column in zip(*rows)])
-        found = _tables_in_rows(transposed, block.provenance, attachment, transposed=True)
+        found = reader.tables(transposed, transposed=True)
+    if not found:
+        found = reader.headerless(rows)
     return found
 
 
@@ -254,101 +187,204 @@ class _Header:
     row: int
     columns: dict[str, int]
     score: float
+    #: Field -> the score of its column (0-1).
+    confidence: dict[str, float] = field(default_factory=dict)
+    #: Rows the header spans (2: its cells continue on the next row).
+    span: int = 1
 
 
-def _tables_in_rows(
-    rows: list[list[Cell]], provenance: Provenance, attachment: int | None, transposed: bool
-) -> list[AnnexTable]:
-    tables: list[AnnexTable] = []
-    start = 0
-    while start < len(rows):
-        header = _find_header(rows, start)
-        if header is None:
-            break
-        end = header.row + 1
-        while end < len(rows):
-            following = _find_header(rows, end, only_at=True) if _looks_like_header(rows[end]) else None
-            if following is not None and not (following.spec is header.spec and following.columns == header.columns):
-                break  # another table starts; the same header again is a page break
-            end += 1
-        labels = _department_labels(rows[start : header.row])
-        data = [(i, rows[i]) for i in range(header.row + 1, end)]
-        typed = _typed_rows(header, data, rows[header.row], provenance, attachment, transposed)
-        tables.append(AnnexTable(header.spec, typed, header.columns, labels))
-        start = end
-    return tables
+@dataclass
+class _Reader:
+    """Reads the annex tables of one table block (rows of cells)."""
 
+    provenance: Provenance
+    attachment: int | None
+    mode: str
 
-def _find_header(rows: list[list[Cell]], start: int, only_at: bool = False) -> _Header | None:
-    """The first header row at or after `start` (only `start` itself when
-    `only_at`). When the next row or two read as a better header of the same
-    annex (a title or group row came first), that one is taken."""
-    last = start + 1 if only_at else min(len(rows), start + MAX_HEADER_SEARCH)
-    for index in range(start, last):
-        found = _header_at(rows, index, start)
-        if found is None:
-            continue
-        for following in range(index + 1, min(index + 3, len(rows))):
-            better = _header_at(rows, following, start)
-            if better is not None and better.spec is found.spec and len(better.columns) > len(found.columns):
-                found = better
-        return found
-    return None
+    def tables(self, rows: list[list[Cell]], transposed: bool) -> list[AnnexTable]:
+        tables: list[AnnexTable] = []
+        start = 0
+        while start < len(rows):
+            header = self._find_header(rows, start)
+            if header is None:
+                break
+            end = header.row + header.span
+            while end < len(rows):
+                following = self._find_header(rows, end, only_at=True) if self._looks_like_header(rows[end]) else None
+                if following is not None and not (
+                    following.spec is header.spec and following.columns == header.columns
+                ):
+                    break  # another table starts; the same header again is a page break
+                end += 1
+            labels = _department_labels(rows[start : header.row])
+            data = [(i, rows[i]) for i in range(header.row + header.span, end)]
+            typed = _typed_rows(header, data, rows[header.row], self.provenance, self.attachment, transposed)
+            tables.append(AnnexTable(header.spec, typed, header.columns, labels))
+            start = end
+        return tables
 
+    def headerless(self, rows: list[list[Cell]]) -> list[AnnexTable]:
+        """A table with no header row at all: its values alone must say which
+        column is which (a column of QPV codes, a column of practices) and
+        show several of the annex's fields."""
+        width = len(rows[0])
+        blank = [None] * width
+        data = [(i, row) for i, row in enumerate(rows) if _is_data_row(row, blank)]
+        if not data:
+            return []
+        best: _Header | None = None
+        for spec in SPECS:
+            mapping = map_columns(spec, [[] for _ in range(width)], [row for _, row in data], self.mode,
+                                  min_pair=HEADERLESS_MIN_PAIR)
+            signature = [f.name for f in spec.fields if f.kind in ("qpv", "practice") and f.name in mapping.columns]
+            named = [f for f in mapping.columns if not f.startswith("_")]
+            distinctive = [f for f in named if f in spec.distinctive]
+            if not signature or len(named) < MIN_HEADERLESS_FIELDS or not distinctive:
+                continue
+            if spec is ANNEXE1 and len(distinctive) < 2:
+                continue  # a list of QPVs with one figure is not yet an Annexe 1
+            if best is None or mapping.total > best.score:
+                best = _Header(spec, -1, mapping.columns, mapping.total, mapping.scores)
+        if best is None:
+            return []
+        data = [(i, row) for i, row in data if _fits_its_columns(best, row)]
+        typed = _typed_rows(best, data, blank, self.provenance, self.attachment, False)
+        return [AnnexTable(best.spec, typed, best.columns, [])]
 
-def _header_at(rows: list[list[Cell]], index: int, start: int) -> _Header | None:
-    row = rows[index]
-    filled = [c for c in row if not is_null(c)]
-    if len(filled) < MIN_FIELDS or all(isinstance(c, (int, float)) for c in filled):
+    def _find_header(self, rows: list[list[Cell]], start: int, only_at: bool = False) -> _Header | None:
+        """The first header row at or after `start` (only `start` itself when
+        `only_at`). When the next row or two read as a better header of the same
+        annex (a title or group row came first), that one is taken."""
+        last = start + 1 if only_at else min(len(rows), start + MAX_HEADER_SEARCH)
+        for index in range(start, last):
+            found = self._header_at(rows, index, start)
+            if found is None:
+                continue
+            for following in range(index + 1, min(index + 3, len(rows))):
+                better = self._header_at(rows, following, start)
+                if better is not None and better.spec is found.spec and len(better.columns) > len(found.columns):
+                    found = better
+            return found
         return None
-    above = rows[index - 1] if index > start else None
-    below = rows[index + 1] if index + 1 < len(rows) else None
-    similarities = [_column_similarities(variants) for variants in _header_texts(row, above, below)]
-    specs = [spec for spec in SPECS if _may_be_header(spec, similarities)]
-    if not specs:
-        return None  # most rows of most tables: no need to read the values below
-    data = []
-    for following in rows[index + 1 : index + 31]:
-        if _looks_like_header(following):
-            break  # another table starts
-        if _is_data_row(following, row):
-            data.append(following)
-    best: _Header | None = None
-    for spec in specs:
-        columns, score = _map_similar_columns(spec, similarities, data)
-        named = [f for f in columns if not f.startswith("_")]
-        if len(named) < MIN_FIELDS or not any(f in columns for f in spec.distinctive):
-            continue
-        if best is None or score > best.score:
-            best = _Header(spec, index, columns, score)
-    return best
+
+    def _header_at(self, rows: list[list[Cell]], index: int, start: int) -> _Header | None:
+        """The row at `index` as a header: the best assignment of its columns
+        to the fields of an annex, if enough of its cells read like headers."""
+        row = rows[index]
+        filled = [c for c in row if not is_null(c)]
+        if len(filled) < MIN_FIELDS or _holds_values(filled):
+            return None
+        above = rows[index - 1] if index > start else None
+        below = rows[index + 1] if index + 1 < len(rows) else None
+        # A row of data above or below is no part of the header.
+        above, below = (r if r is not None and not _holds_values([c for c in r if not is_null(c)]) else None
+                        for r in (above, below))
+        texts = _header_texts(row, above, below)
+        coded = _coded_columns(rows[index + 1 : index + 4])
+        specs = [spec for spec in SPECS if self._may_be_header(spec, texts, coded)]
+        if not specs:
+            return None  # most rows of most tables: no need to read the values below
+        data = []
+        for offset, following in enumerate(rows[index + 1 : index + 31]):
+            if self._looks_like_header(following):
+                if offset == 0:
+                    continue  # the header's second row
+                break  # another table starts
+            if _is_data_row(following, row):
+                data.append(following)
+        best: _Header | None = None
+        for spec in specs:
+            mapping = map_columns(spec, texts, data, self.mode)
+            named = [f for f in mapping.columns if not f.startswith("_")]
+            if len(named) < MIN_FIELDS or not any(f in mapping.columns for f in spec.distinctive):
+                continue
+            if mapping.named_by_header < MIN_NAMED_BY_HEADER:
+                continue  # the values fit, but the row does not read like a header
+            if best is None or mapping.total > best.score:
+                span = 2 if self._continues(spec, mapping.columns, row, below) else 1
+                best = _Header(spec, index, mapping.columns, mapping.total, mapping.scores, span)
+        return best
+
+    def _continues(self, spec: AnnexSpec, columns: dict[str, int], row: list[Cell], below: list[Cell] | None) -> bool:
+        """Is the row below the second row of this header ("Effectifs" over
+        "habitants")? It holds no value (code, number, date), and read with
+        it, some header cell reads more like its field."""
+        if below is None or any(
+            not is_null(c) and (is_qpv_code(c) or looks_like_number(c) or isinstance(c, (int, float))) for c in below
+        ):
+            return False
+        positions = {f.name: i for i, f in enumerate(spec.fields)}
+        for name, column in columns.items():
+            own, extra = cell_text(row[column]), cell_text(below[column]) if column < len(below) else ""
+            if not extra or is_null(below[column]):
+                continue
+            before = header_scores(own, spec, self.mode)[positions[name]] if own else 0.0
+            after = header_scores(f"{own} {extra}".strip(), spec, self.mode)[positions[name]]
+            if after > before + SPAN_GAIN:
+                return True
+        return False
+
+    def _may_be_header(self, spec: AnnexSpec, texts: list[list[str]], coded: int = 0) -> bool:
+        """Can this row be a header of `spec` at all? Enough of its cells
+        read like the header of one of its named fields, one of them a
+        distinctive field; a column of QPV codes below (`coded` of them)
+        counts whatever its header says. Only cheaper than the assignment,
+        which asks the same."""
+        named = [i for i, f in enumerate(spec.fields) if not f.name.startswith("_")]
+        distinctive = [i for i, f in enumerate(spec.fields) if f.name in spec.distinctive]
+        # The row's own cells must read like headers (a group row above the
+        # header, a data row below it, read like one only when joined); a
+        # cell merged over several columns counts once.
+        own = {variants[0] for variants in texts if variants}
+        best_named = [max(scores[i] for i in named) for scores in (header_scores(t, spec, self.mode) for t in own)]
+        matching = sum(1 for score in best_named if score >= MIN_HEADER_CANDIDATE_SIMILARITY)
+        if matching + coded < MIN_FIELDS:
+            return False
+
+        def distinctive_in(candidates: Iterable[str]) -> bool:
+            for text in candidates:
+                scores = header_scores(text, spec, self.mode)
+                if max(scores[i] for i in distinctive) >= MIN_HEADER_SIMILARITY:
+                    return True
+            return False
+
+        return distinctive_in(own) or distinctive_in(t for variants in texts for t in variants[1:])
+
+    def _looks_like_header(self, row: list[Cell]) -> bool:
+        """A cheap test: three cells or more that read like field headers."""
+        if _holds_values([c for c in row if not is_null(c)]):
+            return False
+        hits = sum(1 for cell in row if isinstance(cell, str) and reads_like_a_header(cell, self.mode))
+        return hits >= MIN_FIELDS
 
 
-def _may_be_header(spec: AnnexSpec, similarities: list[tuple[float, ...] | None]) -> bool:
-    """Can this row be a header of `spec` at all? Enough columns resemble one
-    of its named fields, and one a distinctive field. The values' types only
-    ever remove candidates (see `_map_similar_columns`), so a row that fails
-    here fails there too; this test is only cheaper."""
-    offset = _FIELD_OFFSETS[spec.number]
-    named = [i for i, f in enumerate(spec.fields) if not f.name.startswith("_")]
-    distinctive = [i for i, f in enumerate(spec.fields) if f.name in spec.distinctive]
-    columns = [s[offset : offset + len(spec.fields)] for s in similarities if s is not None]
-    matching = sum(1 for s in columns if any(s[i] >= MIN_HEADER_SIMILARITY for i in named))
-    return matching >= MIN_FIELDS and any(s[i] >= MIN_HEADER_SIMILARITY for s in columns for i in distinctive)
-
-
-def _looks_like_header(row: list[Cell]) -> bool:
-    """A cheap test: three cells or more that read like field headers."""
-    hits = 0
-    for cell in row:
-        if isinstance(cell, str) and len(cell) <= MAX_HEADER_LENGTH and _reads_like_a_header(cell):
-            hits += 1
-    return hits >= MIN_FIELDS
+def _holds_values(filled: list[Cell]) -> bool:
+    """A row of figures and codes is data, not a header: most of its filled
+    cells, or a third and at least two, are numbers or QPV codes."""
+    values = sum(1 for c in filled if isinstance(c, (int, float)) or _is_figure_or_code(c))
+    return bool(filled) and (values == len(filled) or (values >= 2 and values * 3 >= len(filled)))
 
 
 @lru_cache(maxsize=65536)
-def _reads_like_a_header(text: str) -> bool:
-    return max(_core_similarities(header_core(text)), default=0.0) >= 85
+def _is_figure_or_code(text: str) -> bool:
+    """Cached per text: every row is asked again for each candidate header above it."""
+    return looks_like_number(text) or is_qpv_code(text)
+
+
+def _coded_columns(rows: list[list[Cell]]) -> int:
+    """Columns whose cells in `rows` (the first under a candidate header) hold QPV codes."""
+    width = max((len(r) for r in rows), default=0)
+    return sum(1 for c in range(width) if any(c < len(r) and is_qpv_code(r[c]) for r in rows))
+
+
+def _fits_its_columns(header: _Header, row: list[Cell]) -> bool:
+    """In a table without a header, a row whose typed cells (codes, numbers,
+    dates, yes/no) do not read as their types is a title or a header in
+    words no anchor knows, not data."""
+    typed = [f for f in header.spec.fields if f.kind not in ("text", "commune", "practice", "ignore")
+             and f.name in header.columns and not is_null(row[header.columns[f.name]])]
+    unreadable = [f for f in typed if _typed_value(f.kind, row[header.columns[f.name]], False) is None]
+    return len(unreadable) < max(1, len(typed) / 2)
 
 
 def _header_texts(row: list[Cell], above: list[Cell] | None, below: list[Cell] | None) -> list[list[str]]:
@@ -369,145 +405,6 @@ def _header_texts(row: list[Cell], above: list[Cell] | None, below: list[Cell] |
     return texts
 
 
-def map_columns(
-    spec: AnnexSpec, header_texts: list[list[str]], data: Sequence[Sequence[Cell]] = ()
-) -> tuple[dict[str, int], float]:
-    """Assign columns to fields by header similarity, confirmed by the values'
-    types; each column to one field at most. Returns field -> column and the
-    total score."""
-    return _map_similar_columns(spec, [_column_similarities(v) for v in header_texts], data)
-
-
-def _map_similar_columns(
-    spec: AnnexSpec, similarities: list[tuple[float, ...] | None], data: Sequence[Sequence[Cell]]
-) -> tuple[dict[str, int], float]:
-    """`map_columns` from each column's similarities to every field (see
-    `_column_similarities`)."""
-    candidates: list[tuple[float, str, int]] = []
-    offset = _FIELD_OFFSETS[spec.number]
-    for column, column_similarities in enumerate(similarities):
-        if column_similarities is None:
-            continue
-        values: list[Cell] | None = None  # read only for a column that resembles a field
-        for position, spec_field in enumerate(spec.fields):
-            similarity = column_similarities[offset + position]
-            if similarity < MIN_HEADER_SIMILARITY:
-                continue
-            if values is None:
-                values = [row[column] for row in data if column < len(row) and not is_null(row[column])]
-            fit = type_fit(spec_field.kind, values)
-            if fit is not None and fit < 0.5 and spec_field.kind != "ignore":
-                continue  # the values say it is another kind of column
-            score = similarity / 100 * 0.75 + (0.5 if fit is None else fit) * 0.25
-            candidates.append((score, spec_field.name, column))
-    columns: dict[str, int] = {}
-    total = 0.0
-    for score, name, column in sorted(candidates, key=lambda c: (-c[0], c[2])):
-        if name in columns or column in columns.values():
-            continue
-        columns[name] = column
-        total += score
-    return columns, total
-
-
-def _column_similarities(variants: list[str]) -> tuple[float, ...] | None:
-    """For one column, the best similarity of any way its header reads to
-    each field of every annex (`_ALL_FIELDS` order); None for a column with no
-    header text."""
-    if not variants:
-        return None
-    per_core = [_core_similarities(header_core(text)) for text in variants if len(text) <= MAX_HEADER_LENGTH]
-    if not per_core:
-        return (0.0,) * len(_ALL_FIELDS)
-    return tuple(max(values) for values in zip(*per_core))
-
-
-#: Every field of every annex, in order; a spec's fields start at its offset.
-_ALL_FIELDS: tuple[FieldSpec, ...] = tuple(f for spec in SPECS for f in spec.fields)
-_FIELD_OFFSETS: dict[int, int] = {
-    spec.number: sum(len(s.fields) for s in SPECS[:position]) for position, spec in enumerate(SPECS)
-}
-
-
-@lru_cache(maxsize=1)
-def _synonym_cores() -> tuple[list[str], list[str], list[int]]:
-    """The synonyms' cores, the same without spaces, and where each field's
-    synonyms start in these lists."""
-    cores: list[str] = []
-    starts: list[int] = []
-    for spec_field in _ALL_FIELDS:
-        starts.append(len(cores))
-        cores.extend(header_core(synonym) for synonym in spec_field.headers)
-    return cores, [c.replace(" ", "") for c in cores], starts
-
-
-@lru_cache(maxsize=65536)
-def _core_similarities(core: str) -> tuple[float, ...]:
-    """How much a header core reads like each field (`_ALL_FIELDS` order):
-    the best `_core_similarity` to any of its synonyms, cached per core: a
-    table repeats the same few header texts over many candidate rows and
-    messages. (Plain scorer calls, not `process.cdist`: for one text against
-    a hundred synonyms they are as fast, and they keep the GIL, which cdist
-    releases and must then wait for while the parse threads run.)"""
-    cores, compact, starts = _synonym_cores()
-    if not core:
-        return (0.0,) * len(_ALL_FIELDS)
-    core_compact = core.replace(" ", "")
-    scores = [
-        max(fuzz.ratio(core, synonym), fuzz.token_sort_ratio(core, synonym), fuzz.ratio(core_compact, synonym_compact))
-        if synonym else 0.0  # as `_core_similarity`: an empty core matches nothing
-        for synonym, synonym_compact in zip(cores, compact)
-    ]
-    ends = [*starts[1:], len(scores)]
-    return tuple(max(scores[start:end]) for start, end in zip(starts, ends))
-
-
-def header_similarity(header: str, synonym: str) -> float:
-    """0-100: how much a header cell reads like a synonym of a field, ignoring
-    accents, case, hints in parentheses, abbreviations and stray spaces
-    (PDF extraction breaks words: "Commu ne")."""
-    return _core_similarity(header_core(header), header_core(synonym))
-
-
-@lru_cache(maxsize=65536)
-def _core_similarity(left: str, right: str) -> float:
-    if not left or not right:
-        return 0.0
-    return max(
-        fuzz.ratio(left, right),
-        fuzz.token_sort_ratio(left, right),
-        fuzz.ratio(left.replace(" ", ""), right.replace(" ", "")),
-    )
-
-
-@lru_cache(maxsize=65536)
-def header_core(text: str) -> str:
-    text = re.sub(r"\([^)]*\)", " ", text)  # hints: (oui/non), (mm/aaaa), (€), (le cas échéant)
-    words = re.sub(r"[^a-z0-9 ]", " ", fold(text)).split()
-    expanded = []
-    for word in words:
-        expanded.extend(ABBREVIATIONS.get(word, word).split())
-    return " ".join(w for w in expanded if w not in {"de", "du", "des", "la", "le", "les", "d", "l", "en", "par", "aux", "au", "a"})
-
-
-def type_fit(kind: str, values: list[Cell]) -> float | None:
-    """Share of a column's values that fit a field kind (None: nothing to judge)."""
-    if not values or kind in ("ignore",):
-        return None
-    checks = {
-        "text": lambda v: not looks_like_number(v) and not looks_like_bool(v) and not _is_qpv_code(v),
-        "practice": lambda v: not looks_like_number(v) and not _is_qpv_code(v),
-        "qpv": _is_qpv_code,
-        "bool": lambda v: looks_like_bool(v) or is_tick(v),
-        "month": looks_like_date,
-        "int": lambda v: looks_like_number(v),
-        "amount": lambda v: looks_like_number(v),
-        "year": lambda v: looks_like_year(v) or looks_like_date(v),
-    }
-    check = checks[kind]
-    return sum(1 for v in values if check(v)) / len(values)
-
-
 # -- data rows -------------------------------------------------------------------------------
 
 
@@ -526,26 +423,81 @@ def _typed_rows(
     ticks = any(is_tick(row[c]) for _, row in kept for c in bool_columns)
     typed: list[AnnexRow] = []
     for index, row in kept:
-        values = {
-            f.name: _typed_value(f.kind, row[columns[f.name]], ticks) if f.name in columns else None
-            for f in spec.fields
-            if f.kind != "ignore"
-        }
+        values: dict[str, Any] = {}
+        confidence: dict[str, float] = {}
+        for spec_field in spec.fields:
+            if spec_field.kind == "ignore":
+                continue
+            if spec_field.name not in columns:
+                values[spec_field.name] = None
+                confidence[spec_field.name] = UNMAPPED_CONFIDENCE
+                continue
+            cell = row[columns[spec_field.name]]
+            value = _typed_value(spec_field.kind, cell, ticks)
+            values[spec_field.name] = value
+            confidence[spec_field.name] = _cell_confidence(
+                spec_field.kind, cell, value, header.confidence.get(spec_field.name, UNMAPPED_CONFIDENCE))
         if not any(values.get(name) is not None for name in spec.identifying):
             continue
         if spec is ANNEXE1 and values.get("conseil_constitue") is False:
             # No conseil citoyen: nothing else can be said of it.
             for name in ANNEXE1_FIELDS[4:]:
                 values[name] = None
+                confidence[name] = confidence["conseil_constitue"]
         source = RowSource(
             file=provenance.file,
             sheet=provenance.sheet,
             page=provenance.page,
             row=_source_row(index, provenance, transposed),
             attachment=attachment,
+            cells=_cell_references(columns, index, provenance, transposed),
         )
-        typed.append(AnnexRow(spec.number, values, source))
+        typed.append(AnnexRow(spec.number, values, source, confidence))
     return typed
+
+
+def _cell_confidence(kind: str, cell: Cell, value: Any, column: float) -> float:
+    """How sure the reader is of one value: as sure as of its column, less
+    when the cell's text fits its type badly or not at all."""
+    if is_null(cell) or (kind == "bool" and value is not None):
+        return round(column, 3)
+    if value is None:
+        return round(column * UNREADABLE_CONFIDENCE, 3)
+    fit = value_fit(kind, cell)
+    return round(column * max(fit, 0.5), 3)
+
+
+def _cell_references(columns: dict[str, int], index: int, provenance: Provenance, transposed: bool) -> dict[str, str]:
+    """Field -> where its cell is: "C5" in a sheet read from a known
+    range, else the column's number in the table ("col 3")."""
+    match = re.match(r"([A-Z]+)(\d+)", provenance.cell_range or "")
+    references = {}
+    for name, column in columns.items():
+        if name.startswith("_"):
+            continue
+        if match and not transposed:
+            letters = _column_letters(_column_number(match.group(1)) + column)
+            references[name] = f"{letters}{_source_row(index, provenance, False)}"
+        else:
+            references[name] = f"col {column + 1}" if not transposed else f"row {column + 1}"
+    return references
+
+
+def _column_number(letters: str) -> int:
+    """`A` -> 0, `AA` -> 26."""
+    number = 0
+    for letter in letters:
+        number = number * 26 + ord(letter) - ord("A") + 1
+    return number - 1
+
+
+def _column_letters(number: int) -> str:
+    letters = ""
+    number += 1
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
 
 
 def _is_data_row(row: list[Cell], header_row: list[Cell]) -> bool:
@@ -592,20 +544,6 @@ def _source_row(index: int, provenance: Provenance, transposed: bool) -> int:
 # -- value helpers ---------------------------------------------------------------------------
 
 
-def normalise_qpv_code(cell: Cell) -> str | None:
-    """`qn 093 01m` -> `QN09301M`; null markers and non-codes give None."""
-    text = parse_text(cell)
-    if text is None:
-        return None
-    compact = re.sub(r"[\s._\-]", "", text.upper())
-    match = re.search(r"QN(\d{3}|02[AB])\d{2}[A-Z]?(?![A-Z0-9])", compact)
-    return match.group() if match else None
-
-
-def _is_qpv_code(cell: Cell) -> bool:
-    return normalise_qpv_code(cell) is not None
-
-
 def department_of_qpv(code: str | None) -> str | None:
     """QPV codes are `QN` + the department on three characters + a number:
     `QN09301` is in 93, `QN02A01` in 2A, `QN97401` in 974."""
@@ -618,20 +556,6 @@ def department_of_qpv(code: str | None) -> str | None:
     if department.startswith("97"):
         return department
     return department[1:]
-
-
-def practice_type(cell: Cell) -> str | None:
-    """Annexe 2's kind of practice; anything else named is `autre`."""
-    text = parse_text(cell)
-    if text is None:
-        return None
-    folded = fold(text)
-    if folded.startswith("autre"):
-        return "autre"
-    for cue, kind in PRACTICE_TYPES:
-        if re.search(rf"\b{cue}\b", folded):
-            return kind
-    return "autre"
 
 
 def _department_labels(rows: Iterable[list[Cell]]) -> list[str]:
