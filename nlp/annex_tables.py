@@ -71,7 +71,7 @@ SPAN_GAIN = 0.05
 MAX_HEADER_SEARCH = 25
 #: A pair score a header-less table's column needs (values only, no header to add to it).
 HEADERLESS_MIN_PAIR = 0.3
-#: A value of a column the reader is unsure of: a field no column was found for.
+#: A field no column was found for, while a column with values was left unassigned.
 UNMAPPED_CONFIDENCE = 0.5
 #: A cell whose text does not parse as its column's type (its value is then null).
 UNREADABLE_CONFIDENCE = 0.3
@@ -421,6 +421,9 @@ def _typed_rows(
     bool_columns = [columns[f.name] for f in spec.fields if f.kind == "bool" and f.name in columns]
     # In a table that marks "yes" with a tick, a blank box means "no".
     ticks = any(is_tick(row[c]) for _, row in kept for c in bool_columns)
+    # A field with no column is doubtful only when a column with values was
+    # left unassigned (it may be that field); otherwise the table lacks it.
+    unassigned = _unassigned_columns(columns, header_row, [row for _, row in kept])
     typed: list[AnnexRow] = []
     for index, row in kept:
         values: dict[str, Any] = {}
@@ -430,7 +433,8 @@ def _typed_rows(
                 continue
             if spec_field.name not in columns:
                 values[spec_field.name] = None
-                confidence[spec_field.name] = UNMAPPED_CONFIDENCE
+                if unassigned:
+                    confidence[spec_field.name] = UNMAPPED_CONFIDENCE
                 continue
             cell = row[columns[spec_field.name]]
             value = _typed_value(spec_field.kind, cell, ticks)
@@ -454,6 +458,15 @@ def _typed_rows(
         )
         typed.append(AnnexRow(spec.number, values, source, confidence))
     return typed
+
+
+def _unassigned_columns(columns: dict[str, int], header_row: list[Cell], rows: list[list[Cell]]) -> list[int]:
+    """Columns that hold values but were given to no field (comment columns count as given)."""
+    assigned = set(columns.values())
+    return [
+        column for column in range(len(header_row))
+        if column not in assigned and any(column < len(row) and not is_null(row[column]) for row in rows)
+    ]
 
 
 def _cell_confidence(kind: str, cell: Cell, value: Any, column: float) -> float:

@@ -197,3 +197,15 @@ def test_a_questionnaire_of_long_questions_is_no_annex():
         ["Quelles suggestions feriez-vous ?", "Avoir un local et un petit budget."],
     ]
     assert [t.rows for t in tables_in_block(_block(rows))] in ([], [[]])
+
+
+def test_a_field_the_table_lacks_is_not_doubtful_unless_a_column_was_left_over():
+    header = ["Type de démarche", "Commune", "Code QPV", "Structure porteuse", "Année de création",
+              "Nombre d'habitants mobilisés en 2021"]
+    complete = [header, *[row[:6] for row in ANNEXE2_ROWS]]
+    (table,) = tables_in_block(_block([[c for i, c in enumerate(r) if i != 3] for r in complete]))
+    assert all(row.values["porteur"] is None and "porteur" not in row.cell_confidence for row in table.rows)
+    # The same table with an extra column of values nobody could place: the missing field may be there.
+    odd = [[*r[:3], "Zorglub" if i == 0 else f"xq{i}", *r[4:]] for i, r in enumerate(complete)]
+    (table,) = tables_in_block(_block(odd))
+    assert all(row.cell_confidence.get("porteur", 1.0) < 0.6 for row in table.rows)

@@ -139,7 +139,7 @@ def test_confidences_are_stored_and_shown_in_the_views(warehouse):
     # What the kind, role, annex and recommendation readers report about their values.
     extraction.confidence.update(kind=0.97, sender_role=0.8)
     (row,) = extraction.annexe1_rows
-    row.cell_confidence.update(commune=0.95, qpv_code=0.99, budget_annuel_eur=0.7)
+    row.cell_confidence = {"commune": 0.95, "qpv_code": 0.99, "budget_annuel_eur": 0.7}
     extraction.recommendations = [_recommendation("Former les membres des conseils citoyens.", 0.88, 0.77)]
     extraction.needs_review, extraction.review_reason = False, None
     review_uncertain_values(extraction, SURE)  # judged again on the values set above
