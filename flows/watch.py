@@ -21,10 +21,12 @@ lock and the sha256 key make the extra ones harmless.
 
 The session: IDLE re-issued before the server's timeout (RFC 2177 allows
 the server to drop it after 30 minutes; `BILAN_IMAP_IDLE_SECONDS`, 25 min by
-default), a cycle after each IDLE ends so that nothing announced during
-ingestion is missed, polling every `BILAN_IMAP_POLL_SECONDS` when the server
-has no IDLE or refuses it, and reconnection with exponential backoff and
-jitter, each attempt logged. Wrong TLS certificates and refused plaintext are
+default), cycles after each IDLE ends until one finds nothing new (a message
+that arrived during ingestion is taken at once), polling every
+`BILAN_IMAP_POLL_SECONDS` when the server has no IDLE or refuses it, and
+reconnection with exponential backoff and jitter, each attempt logged (in
+one line while the same failure repeats; the backoff starts again only once
+a cycle went through). Wrong TLS certificates and refused plaintext are
 configuration errors: the watcher stops with the message instead of
 retrying forever.
 """
@@ -102,6 +104,8 @@ class Watcher:
         self.cycles = 0
         self._stop = threading.Event()
         self._announced: tuple[int, int] | None = None  # (uidvalidity, last UID) in dispatch mode
+        #: The reason of the last failure, while failures follow one another.
+        self._failure: str | None = None
 
     def stop(self) -> None:
         self._stop.set()
@@ -122,7 +126,6 @@ class Watcher:
         while not self.stopped:
             try:
                 with open_folder(self.account, self.options) as source:
-                    self.backoff.reset()
                     self._watch(source)
             except FATAL_ERRORS:
                 raise
@@ -131,14 +134,14 @@ class Watcher:
             except CONNECTION_ERRORS as exc:
                 self._pause(f"connection to {self.account.name} failed or was lost: {exc or type(exc).__name__}")
             except Exception as exc:  # a database outage, a bug: log it, keep watching
-                log.exception("watch cycle failed")
-                self._pause(f"{type(exc).__name__}: {exc}", level=logging.ERROR)
+                first_line = (str(exc).strip().splitlines() or [""])[0]
+                self._pause(f"watch cycle failed: {type(exc).__name__}: {first_line}", level=logging.ERROR, error=exc)
         return self.total
 
     # -- one session --
 
     def _watch(self, source: ImapSource) -> None:
-        self._cycle(source)
+        self._catch_up(source)
         idle = source.can_idle and not self.force_poll
         mode = "IDLE" if idle else f"polling every {self.settings.imap_poll_seconds:g} s"
         log.info("watching %s of %s (%s)", self.account.folder, self.account.name, mode)
@@ -156,13 +159,23 @@ class Watcher:
                     break
                 source.client.noop()
             if not self.stopped:
-                self._cycle(source)
+                self._catch_up(source)
 
-    def _cycle(self, source: ImapSource) -> None:
+    def _catch_up(self, source: ImapSource) -> None:
+        """Cycles until one finds nothing above the last committed UID: a
+        message that arrived while the previous one was being processed is
+        taken now, not when the next one wakes the watcher up. A cycle that
+        went through ends any run of failures (the backoff starts again)."""
+        while self._cycle(source) and not self.stopped:
+            pass
+        self.backoff.reset()
+        self._failure = None
+
+    def _cycle(self, source: ImapSource) -> bool:
+        """One ingestion cycle; whether it found any message."""
         self.cycles += 1
         if self.dispatch:
-            self._announce(source)
-            return
+            return self._announce(source)
         summary = ingest_folder(
             self.warehouse, source, self.options, processing=self.processing, on_ingested=announce_ingested
         )
@@ -171,8 +184,9 @@ class Watcher:
         if summary.processed and self.settings.acknowledge:
             log.info(acknowledge_contributions(self.warehouse, self.settings, utcnow()).describe())
         self.total.add(summary)
+        return bool(summary.new or summary.already_known)
 
-    def _announce(self, source: ImapSource) -> None:
+    def _announce(self, source: ImapSource) -> bool:
         """Dispatch mode: one event per batch of UIDs not yet announced."""
         account = self.account
         assert source.uidvalidity is not None
@@ -182,8 +196,10 @@ class Watcher:
         if uids and announce_new_mail(account.name, account.folder, source.uidvalidity, uids):
             log.info("announced %d new message(s) in %s (UID %d-%d)", len(uids), account.folder, uids[0], uids[-1])
             self._announced = (source.uidvalidity, uids[-1])
-        elif uids:
+            return True
+        if uids:
             log.error("--dispatch needs a Prefect server (PREFECT_API_URL): %d message(s) not announced", len(uids))
+        return False
 
     # -- helpers --
 
@@ -197,7 +213,13 @@ class Watcher:
         extract(parse_message(_WARM_UP))
         log.info("language pipeline loaded in %.1f s", time.perf_counter() - started)
 
-    def _pause(self, reason: str, level: int = logging.WARNING) -> None:
+    def _pause(self, reason: str, level: int = logging.WARNING, error: Exception | None = None) -> None:
+        """Wait before trying again, longer at each failure in a row. An
+        unexpected error is logged with its traceback the first time, then
+        in one line while it repeats."""
         delay = self.backoff.next_delay()
-        log.log(level, "%s; reconnection attempt %d in %.1f s", reason, self.backoff.attempt, delay)
+        repeated = reason == self._failure
+        self._failure = reason
+        log.log(level, "%s; reconnection attempt %d in %.1f s", reason, self.backoff.attempt, delay,
+                exc_info=error if error is not None and not repeated else None)  # fmt: skip
         self._stop.wait(delay)
