@@ -56,10 +56,44 @@ from bilan.storage.warehouse import utcnow
 
 log = logging.getLogger(__name__)
 
-_WARM_UP = (
-    b"From: warm-up@bilan.invalid\r\nSubject: Contribution\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
-    b"Bonjour, veuillez trouver notre contribution pour le Nord.\r\n"
-)
+_WARM_UP_TEXT = "Bonjour, veuillez trouver notre contribution pour le Nord."
+
+
+def _tiny_pdf(text: str) -> bytes:
+    """A one-page PDF saying `text` (ASCII), written by hand: enough for the
+    parser workers to open their PDF libraries once."""
+    content = f"BT /F1 12 Tf 20 50 Td ({text}) Tj ET".encode("ascii")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 400 100] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    pdf, offsets = b"%PDF-1.4\n", []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(pdf))
+        pdf += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(pdf)
+    pdf += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    pdf += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    pdf += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return pdf
+
+
+def _warm_up_message(workers: int) -> bytes:
+    """A contribution with one small PDF per parser worker (each different,
+    so that each worker gets one)."""
+    from email.message import EmailMessage
+
+    mail = EmailMessage()
+    mail["From"] = "warm-up@bilan.invalid"
+    mail["Subject"] = "Contribution"
+    mail.set_content(_WARM_UP_TEXT)
+    for n in range(workers):
+        mail.add_attachment(_tiny_pdf(f"Contribution {n}"), "application", "pdf", filename=f"warm-up-{n}.pdf")
+    return mail.as_bytes()
 
 #: Errors a retry cannot fix: the watcher stops with their message.
 FATAL_ERRORS = (TlsVerificationFailed, InsecureConnectionRefused)
@@ -204,13 +238,15 @@ class Watcher:
     # -- helpers --
 
     def _load_pipeline(self) -> None:
-        """Pay the load time of the language pipeline now, not at the first
-        message: one small message goes through parsing and extraction."""
+        """Pay the load time of the language pipeline and of the parser
+        workers now, not at the first messages: one small message with a PDF
+        per worker goes through parsing and extraction."""
         from bilan.nlp.extraction import extract
         from bilan.parsers.message import parse_message
+        from bilan.parsers.pool import shared_pool
 
         started = time.perf_counter()
-        extract(parse_message(_WARM_UP))
+        extract(parse_message(_warm_up_message(shared_pool().size)))
         log.info("language pipeline loaded in %.1f s", time.perf_counter() - started)
 
     def _pause(self, reason: str, level: int = logging.WARNING, error: Exception | None = None) -> None:
