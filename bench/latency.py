@@ -9,7 +9,15 @@ a short random pause, as separate arrivals. Prints the median, 95th
 percentile and maximum. Dovecot announces new mail about 0.5 s after it
 arrives (a fixed delay in its IDLE code): that is the floor.
 
+With `--max-gap SECONDS`, messages arrive on their own schedule instead: one
+APPEND at a time, each after a random pause of 0 to SECONDS (seeded by
+`--seed`), whether or not the watcher is done with the previous ones, so
+that some arrive while it is busy (the case where a wake-up could be
+missed). Latency is then measured per message by a reader that polls every
+committed row.
+
     .venv/bin/python bench/latency.py [--messages 60] [--database-url postgresql://...]
+    .venv/bin/python bench/latency.py --messages 200 --max-gap 2 --seed 1
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -76,7 +85,7 @@ def wait_for_line(log: Path, text_: str, process: subprocess.Popen, timeout: flo
         time.sleep(0.1)
 
 
-def measure(count: int, database_url: str | None, workdir: Path) -> list[float]:
+def measure(count: int, database_url: str | None, workdir: Path, max_gap: float | None = None, seed: int = 1) -> list[float]:
     url = database_url or f"sqlite:///{workdir / 'bilan.db'}"
     messages = [contribution(n) for n in range(count)]
     with DovecotServer(workdir / "dovecot") as server:
@@ -100,6 +109,9 @@ def measure(count: int, database_url: str | None, workdir: Path) -> list[float]:
             wait_for_line(log, "watching INBOX", watch)
             engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
             query = text("SELECT processed_at IS NOT NULL FROM message WHERE message_id = :m")
+            if max_gap is not None:
+                with server.client() as imap:
+                    return arrivals(imap, engine, messages, max_gap, random.Random(seed), log)
             latencies = []
             with server.client() as imap:
                 for message_id, raw in messages:
@@ -121,16 +133,56 @@ def measure(count: int, database_url: str | None, workdir: Path) -> list[float]:
     return latencies
 
 
+def arrivals(imap, engine, messages: list[tuple[str, bytes]], max_gap: float, rng: random.Random, log: Path) -> list[float]:
+    """APPEND each message after a random pause, in a thread of its own; the
+    caller's thread notes when each one's row is committed."""
+    appended: dict[str, float] = {}
+    committed: dict[str, float] = {}
+    failure: list[BaseException] = []
+
+    def append_all() -> None:
+        try:
+            for message_id, raw in messages:
+                time.sleep(rng.uniform(0, max_gap))
+                appended[message_id] = time.perf_counter()
+                imap.append("INBOX", raw)
+        except BaseException as exc:  # reported by the caller
+            failure.append(exc)
+
+    appender = threading.Thread(target=append_all, daemon=True)
+    appender.start()
+    query = text("SELECT message_id FROM message WHERE processed_at IS NOT NULL")
+    last_progress = time.perf_counter()
+    while len(committed) < len(messages) and not failure:
+        with engine.connect() as connection:
+            done = set(connection.scalars(query))
+        now = time.perf_counter()
+        for message_id in done - committed.keys():
+            committed[message_id] = now
+            last_progress = now
+        if now - last_progress > 60:
+            raise SystemExit(f"no message committed for 60 s:\n{log.read_text()}")
+        time.sleep(0.005)
+    appender.join()
+    if failure:
+        raise failure[0]
+    return [committed[m] - appended[m] for m, _ in messages]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=60)
     parser.add_argument("--database-url", help="default: a fresh SQLite file; a PostgreSQL URL must name an empty database")
+    parser.add_argument("--max-gap", type=float, help="messages arrive on their own, 0 to this many seconds apart")
+    parser.add_argument("--seed", type=int, default=1, help="of the pauses between messages")
     args = parser.parse_args()
+    random.seed(args.seed)
     with tempfile.TemporaryDirectory(prefix="bilan-latency-") as workdir:
-        latencies = measure(args.messages, args.database_url, Path(workdir))
+        latencies = measure(args.messages, args.database_url, Path(workdir), args.max_gap, args.seed)
     latencies.sort()
     p95 = latencies[max(0, round(0.95 * len(latencies)) - 1)]
-    print(f"messages: {len(latencies)} (one PDF attachment each)")
+    arrival = f"0-{args.max_gap:g} s apart, seed {args.seed}" if args.max_gap is not None else "one after the other"
+    print(f"messages: {len(latencies)} (one PDF attachment each; {arrival})")
     print(f"database: {'postgresql' if args.database_url else 'sqlite'}")
     print(f"latency_median_seconds: {statistics.median(latencies):.3f}")
     print(f"latency_p95_seconds: {p95:.3f}")

@@ -318,6 +318,12 @@ class ImapSource:
                 raise ImapUnavailable(f"{self.account.host}:{self.account.port} closed the connection") from None
             raise IdleRefused(f"{self.account.name} refused IDLE: {exc}") from None
         news = False
+        if self._buffered():
+            # The server answered IDLE and announced the message in one go:
+            # the announcement already sits in the client's read buffer,
+            # where waiting on the socket would never see it.
+            _, responses = client.idle_done()
+            return _announces_mail(responses, self.account)
         deadline = time.monotonic() + timeout
         while not news and not should_stop():
             left = deadline - time.monotonic()
@@ -333,6 +339,23 @@ class ImapSource:
                 break
         _, responses = client.idle_done()
         return _announces_mail(responses, self.account) or news
+
+    def _buffered(self) -> bool:
+        """Whether the server sent something that imaplib has read from the
+        socket but not handed over yet (it reads the socket by blocks, so a
+        response that followed the IDLE continuation in the same block is
+        there). Looked at without blocking."""
+        assert self.client is not None
+        sock = self.client.socket()
+        if isinstance(sock, ssl.SSLSocket) and sock.pending():
+            return True
+        sock.setblocking(False)
+        try:
+            return bool(self.client._imap.file.peek(1))
+        except (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
+            return False
+        finally:
+            self.client._set_read_timeout()
 
     def _announced_meanwhile(self) -> bool:
         """Whether the server announced a message while we were busy with

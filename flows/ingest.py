@@ -56,8 +56,9 @@ def import_path_task(path: str) -> IngestSummary:
 
 
 @task(name="process-backlog", retries=1, retry_delay_seconds=5, cache_policy=NO_CACHE)
-def process_backlog_task() -> IngestSummary:
-    return backlog(get_settings(), LogProgress(get_run_logger()))
+def process_backlog_task(tried: list[str]) -> IngestSummary:
+    """`tried`: messages the run failed on already, not tried twice."""
+    return backlog(get_settings(), LogProgress(get_run_logger()), tried=set(tried))
 
 
 @task(name="acknowledge-contributions", cache_policy=NO_CACHE)
@@ -72,7 +73,7 @@ def ingest_mailbox(from_dir: str | None = None) -> IngestSummary:
     """Ingest the IMAP folder of the settings, or a local mailbox (`from_dir`:
     a folder of `.eml` files, an `.eml`, an mbox file or a Maildir)."""
     summary = import_path_task(from_dir) if from_dir else ingest_imap_task()
-    summary.add(process_backlog_task())
+    summary.add(process_backlog_task(sorted(summary.failures)))
     if get_settings().acknowledge:
         acknowledge()
     get_run_logger().info(summary.describe())

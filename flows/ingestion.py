@@ -58,14 +58,16 @@ def run_ingestion(settings: Settings, path: Path | None = None, progress: Progre
     """What `bilan ingest` does without Prefect: the source, then whatever an
     earlier run left archived but unprocessed."""
     summary = import_path(settings, path, progress) if path is not None else fetch_imap(settings, progress)
-    summary.add(backlog(settings, progress))
+    summary.add(backlog(settings, progress, tried=summary.failures))
     if settings.acknowledge:
         log.info(acknowledge_new_contributions(settings).describe())
     return summary
 
 
-def backlog(settings: Settings, progress: Progress | None = None) -> IngestSummary:
-    return process_backlog(open_warehouse(settings), processing=processing_for(settings), progress=progress)
+def backlog(settings: Settings, progress: Progress | None = None, tried: set[str] = frozenset()) -> IngestSummary:
+    return process_backlog(
+        open_warehouse(settings), processing=processing_for(settings), progress=progress, tried=tried
+    )
 
 
 def acknowledge_new_contributions(settings: Settings) -> AcknowledgementRun:

@@ -5,7 +5,6 @@ benchmarks call exactly what the flows call."""
 from __future__ import annotations
 
 import contextlib
-import email.policy
 import logging
 import time
 import traceback
@@ -23,7 +22,8 @@ from bilan.flows.sources import RawMessage
 from bilan.nlp.extraction import extract, warm_up_in_background
 from bilan.parsers.cache import ParseCache
 from bilan.parsers.limits import Limits
-from bilan.parsers.message import ParsedMessage, parse_message, read_envelope
+from bilan.parsers.headers import LENIENT
+from bilan.parsers.message import Envelope, ParsedMessage, parse_message, read_envelope
 from bilan.parsers.pool import shared_pool
 from bilan.storage.warehouse import ArchivedMessage, Warehouse
 
@@ -92,20 +92,31 @@ class StageClock:
 
 @dataclass
 class IngestSummary:
+    """What a run did, counted in messages (a message that fails twice in
+    one run counts once)."""
+
     new: int = 0
     already_known: int = 0
     processed: int = 0
-    failed: int = 0
     attachments: Counter = field(default_factory=Counter)
     seconds: dict[str, float] = field(default_factory=dict)
     #: Messages processed by this run, in order (for events and logs).
     ingested: list[IngestedMessage] = field(default_factory=list)
+    #: sha256 of the messages this run could not process (their error is on their row).
+    failures: set[str] = field(default_factory=set)
+    #: Messages archived with headers the e-mail parser could not read (kept as written).
+    unreadable_headers: int = 0
+
+    @property
+    def failed(self) -> int:
+        return len(self.failures)
 
     def add(self, other: IngestSummary) -> None:
         self.new += other.new
         self.already_known += other.already_known
         self.processed += other.processed
-        self.failed += other.failed
+        self.failures |= other.failures
+        self.unreadable_headers += other.unreadable_headers
         self.attachments.update(other.attachments)
         self.ingested.extend(other.ingested)
         for stage, seconds in other.seconds.items():
@@ -117,6 +128,7 @@ class IngestSummary:
             "already_known": self.already_known,
             "processed": self.processed,
             "failed": self.failed,
+            "unreadable_headers": self.unreadable_headers,
             "attachments": dict(self.attachments),
             "seconds": {stage: round(seconds, 3) for stage, seconds in self.seconds.items()},
         }
@@ -125,18 +137,33 @@ class IngestSummary:
         statuses = ", ".join(f"{status} {count}" for status, count in sorted(self.attachments.items()))
         return (
             f"messages: {self.new} new, {self.already_known} already known, {self.processed} processed, "
-            f"{self.failed} failed; attachments: {statuses or 'none'}"
+            f"{self.failed} failed{self._unreadable_note()}; attachments: {statuses or 'none'}"
         )
 
+    def _unreadable_note(self) -> str:
+        if not self.unreadable_headers:
+            return ""
+        return f" ({self.unreadable_headers} with headers kept as written)"
 
-def archive_raw(warehouse: Warehouse, message: RawMessage) -> ArchivedMessage:
+
+def archive_raw(warehouse: Warehouse, message: RawMessage, envelope: Envelope | None = None) -> ArchivedMessage:
     """Keep the message before anything else: raw file, then its row. Only the
     headers are read here, so a message whose body breaks every parser is
-    still archived."""
-    headers = BytesHeaderParser(policy=email.policy.default).parsebytes(message.raw)
-    envelope = read_envelope(headers)
+    still archived; so is one whose headers cannot be read at all (with an
+    empty envelope), since a message lost or a folder stuck behind it is
+    worse than a row with no sender. `envelope`: when the caller has read it."""
+    envelope = envelope or read_headers(message.raw)
     received_at = message.received_at or envelope.received_at
     return warehouse.archive_message(message.raw, envelope, message.source, received_at)
+
+
+def read_headers(raw: bytes) -> Envelope:
+    """The envelope of a raw message, whatever its headers hold (see `parsers/headers.py`)."""
+    try:
+        return read_envelope(BytesHeaderParser(policy=LENIENT).parsebytes(raw))
+    except Exception as exc:  # the lenient policy failed too: a defect of its own, never a lost message
+        log.warning("headers of a message could not be read (%s: %s); archived without them", type(exc).__name__, exc)
+        return Envelope.unread()
 
 
 def process_archived(
@@ -172,7 +199,7 @@ def process_archived(
     except Exception as exc:
         log.error("message %s could not be processed: %s", sha256[:12], exc)
         warehouse.record_failure(sha256, "".join(traceback.format_exception_only(exc)).strip())
-        summary.failed += 1
+        summary.failures.add(sha256)
         return summary
     if stored:
         summary.processed += 1
@@ -261,7 +288,12 @@ def archive_batch(
     pending: list[str] = []
     for message in messages:
         with clock.stage("archive"):
-            archived = archive_raw(warehouse, message)
+            envelope = read_headers(message.raw)
+            archived = archive_raw(warehouse, message, envelope)
+        if envelope.unreadable_headers:
+            summary.unreadable_headers += 1
+            log.warning("%s: header(s) %s unreadable by the e-mail parser, kept as written", message.source,
+                        ", ".join(envelope.unreadable_headers))  # fmt: skip
         summary.new += archived.new
         summary.already_known += not archived.new
         if not archived.processed:
@@ -272,11 +304,16 @@ def archive_batch(
 
 
 def process_backlog(
-    warehouse: Warehouse, *, processing: Processing = Processing(), progress: Progress | None = None
+    warehouse: Warehouse,
+    *,
+    processing: Processing = Processing(),
+    progress: Progress | None = None,
+    tried: set[str] = frozenset(),
 ) -> IngestSummary:
     """Process what earlier runs archived but did not finish (a crash) or
-    could not process (their error is kept; they are tried again)."""
-    shas = warehouse.unprocessed()
+    could not process (their error is kept; they are tried again). `tried`:
+    messages this run already failed on, not tried twice."""
+    shas = [sha256 for sha256 in warehouse.unprocessed() if sha256 not in tried]
     if not shas:
         return IngestSummary()
     log.info("%d archived message(s) left to process by an earlier run", len(shas))

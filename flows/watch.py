@@ -21,10 +21,12 @@ lock and the sha256 key make the extra ones harmless.
 
 The session: IDLE re-issued before the server's timeout (RFC 2177 allows
 the server to drop it after 30 minutes; `BILAN_IMAP_IDLE_SECONDS`, 25 min by
-default), a cycle after each IDLE ends so that nothing announced during
-ingestion is missed, polling every `BILAN_IMAP_POLL_SECONDS` when the server
-has no IDLE or refuses it, and reconnection with exponential backoff and
-jitter, each attempt logged. Wrong TLS certificates and refused plaintext are
+default), cycles after each IDLE ends until one finds nothing new (a message
+that arrived during ingestion is taken at once), polling every
+`BILAN_IMAP_POLL_SECONDS` when the server has no IDLE or refuses it, and
+reconnection with exponential backoff and jitter, each attempt logged (in
+one line while the same failure repeats; the backoff starts again only once
+a cycle went through). Wrong TLS certificates and refused plaintext are
 configuration errors: the watcher stops with the message instead of
 retrying forever.
 """
@@ -54,10 +56,44 @@ from bilan.storage.warehouse import utcnow
 
 log = logging.getLogger(__name__)
 
-_WARM_UP = (
-    b"From: warm-up@bilan.invalid\r\nSubject: Contribution\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
-    b"Bonjour, veuillez trouver notre contribution pour le Nord.\r\n"
-)
+_WARM_UP_TEXT = "Bonjour, veuillez trouver notre contribution pour le Nord."
+
+
+def _tiny_pdf(text: str) -> bytes:
+    """A one-page PDF saying `text` (ASCII), written by hand: enough for the
+    parser workers to open their PDF libraries once."""
+    content = f"BT /F1 12 Tf 20 50 Td ({text}) Tj ET".encode("ascii")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 400 100] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    pdf, offsets = b"%PDF-1.4\n", []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(pdf))
+        pdf += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(pdf)
+    pdf += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    pdf += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    pdf += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return pdf
+
+
+def _warm_up_message(workers: int) -> bytes:
+    """A contribution with one small PDF per parser worker (each different,
+    so that each worker gets one)."""
+    from email.message import EmailMessage
+
+    mail = EmailMessage()
+    mail["From"] = "warm-up@bilan.invalid"
+    mail["Subject"] = "Contribution"
+    mail.set_content(_WARM_UP_TEXT)
+    for n in range(workers):
+        mail.add_attachment(_tiny_pdf(f"Contribution {n}"), "application", "pdf", filename=f"warm-up-{n}.pdf")
+    return mail.as_bytes()
 
 #: Errors a retry cannot fix: the watcher stops with their message.
 FATAL_ERRORS = (TlsVerificationFailed, InsecureConnectionRefused)
@@ -102,6 +138,8 @@ class Watcher:
         self.cycles = 0
         self._stop = threading.Event()
         self._announced: tuple[int, int] | None = None  # (uidvalidity, last UID) in dispatch mode
+        #: The reason of the last failure, while failures follow one another.
+        self._failure: str | None = None
 
     def stop(self) -> None:
         self._stop.set()
@@ -122,7 +160,6 @@ class Watcher:
         while not self.stopped:
             try:
                 with open_folder(self.account, self.options) as source:
-                    self.backoff.reset()
                     self._watch(source)
             except FATAL_ERRORS:
                 raise
@@ -131,14 +168,14 @@ class Watcher:
             except CONNECTION_ERRORS as exc:
                 self._pause(f"connection to {self.account.name} failed or was lost: {exc or type(exc).__name__}")
             except Exception as exc:  # a database outage, a bug: log it, keep watching
-                log.exception("watch cycle failed")
-                self._pause(f"{type(exc).__name__}: {exc}", level=logging.ERROR)
+                first_line = (str(exc).strip().splitlines() or [""])[0]
+                self._pause(f"watch cycle failed: {type(exc).__name__}: {first_line}", level=logging.ERROR, error=exc)
         return self.total
 
     # -- one session --
 
     def _watch(self, source: ImapSource) -> None:
-        self._cycle(source)
+        self._catch_up(source)
         idle = source.can_idle and not self.force_poll
         mode = "IDLE" if idle else f"polling every {self.settings.imap_poll_seconds:g} s"
         log.info("watching %s of %s (%s)", self.account.folder, self.account.name, mode)
@@ -156,13 +193,23 @@ class Watcher:
                     break
                 source.client.noop()
             if not self.stopped:
-                self._cycle(source)
+                self._catch_up(source)
 
-    def _cycle(self, source: ImapSource) -> None:
+    def _catch_up(self, source: ImapSource) -> None:
+        """Cycles until one finds nothing above the last committed UID: a
+        message that arrived while the previous one was being processed is
+        taken now, not when the next one wakes the watcher up. A cycle that
+        went through ends any run of failures (the backoff starts again)."""
+        while self._cycle(source) and not self.stopped:
+            pass
+        self.backoff.reset()
+        self._failure = None
+
+    def _cycle(self, source: ImapSource) -> bool:
+        """One ingestion cycle; whether it found any message."""
         self.cycles += 1
         if self.dispatch:
-            self._announce(source)
-            return
+            return self._announce(source)
         summary = ingest_folder(
             self.warehouse, source, self.options, processing=self.processing, on_ingested=announce_ingested
         )
@@ -171,8 +218,9 @@ class Watcher:
         if summary.processed and self.settings.acknowledge:
             log.info(acknowledge_contributions(self.warehouse, self.settings, utcnow()).describe())
         self.total.add(summary)
+        return bool(summary.new or summary.already_known)
 
-    def _announce(self, source: ImapSource) -> None:
+    def _announce(self, source: ImapSource) -> bool:
         """Dispatch mode: one event per batch of UIDs not yet announced."""
         account = self.account
         assert source.uidvalidity is not None
@@ -182,22 +230,32 @@ class Watcher:
         if uids and announce_new_mail(account.name, account.folder, source.uidvalidity, uids):
             log.info("announced %d new message(s) in %s (UID %d-%d)", len(uids), account.folder, uids[0], uids[-1])
             self._announced = (source.uidvalidity, uids[-1])
-        elif uids:
+            return True
+        if uids:
             log.error("--dispatch needs a Prefect server (PREFECT_API_URL): %d message(s) not announced", len(uids))
+        return False
 
     # -- helpers --
 
     def _load_pipeline(self) -> None:
-        """Pay the load time of the language pipeline now, not at the first
-        message: one small message goes through parsing and extraction."""
+        """Pay the load time of the language pipeline and of the parser
+        workers now, not at the first messages: one small message with a PDF
+        per worker goes through parsing and extraction."""
         from bilan.nlp.extraction import extract
         from bilan.parsers.message import parse_message
+        from bilan.parsers.pool import shared_pool
 
         started = time.perf_counter()
-        extract(parse_message(_WARM_UP))
+        extract(parse_message(_warm_up_message(shared_pool().size)))
         log.info("language pipeline loaded in %.1f s", time.perf_counter() - started)
 
-    def _pause(self, reason: str, level: int = logging.WARNING) -> None:
+    def _pause(self, reason: str, level: int = logging.WARNING, error: Exception | None = None) -> None:
+        """Wait before trying again, longer at each failure in a row. An
+        unexpected error is logged with its traceback the first time, then
+        in one line while it repeats."""
         delay = self.backoff.next_delay()
-        log.log(level, "%s; reconnection attempt %d in %.1f s", reason, self.backoff.attempt, delay)
+        repeated = reason == self._failure
+        self._failure = reason
+        log.log(level, "%s; reconnection attempt %d in %.1f s", reason, self.backoff.attempt, delay,
+                exc_info=error if error is not None and not repeated else None)  # fmt: skip
         self._stop.wait(delay)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import email
-import email.policy
 import email.utils
 import hashlib
 import re
@@ -19,6 +18,7 @@ from email.message import EmailMessage
 
 from bilan.parsers.cache import ParseCache
 from bilan.parsers.document import Document, EmbeddedFile, ParseError, ParseStatus
+from bilan.parsers.headers import LENIENT, LENIENT_SMTP, unreadable_headers
 from bilan.parsers.images import image_facts, is_small
 from bilan.parsers.limits import Limits
 from bilan.parsers.pool import ParseJob, ParserPool, shared_pool
@@ -56,6 +56,14 @@ class Envelope:
     headers: dict[str, str] = field(default_factory=dict)
     #: For a delivery or read report: the Message-ID of the message it is about.
     reported_message_id: str | None = None
+    #: Headers the e-mail parser could not read, kept as written (lower-case names).
+    unreadable_headers: list[str] = field(default_factory=list)
+
+    @classmethod
+    def unread(cls) -> Envelope:
+        """For a message whose headers could not be read at all: it is archived all the same."""
+        return cls(message_id=None, sender_address=None, sender_name=None, subject="", date=None,
+                   received_at=None, unreadable_headers=["*"])  # fmt: skip
 
 
 @dataclass
@@ -102,7 +110,7 @@ def parse_message(
     """Read a whole e-mail. The files it carries are parsed by `pool` (the
     process's shared pool of worker processes by default), side by side,
     through `cache` when one is given."""
-    message = email.message_from_bytes(raw, policy=email.policy.default)
+    message = email.message_from_bytes(raw, policy=LENIENT)
     envelope = read_envelope(message)
     envelope.reported_message_id = reported_message_id(message)
     body, files = split_message(message)
@@ -253,7 +261,7 @@ def _picture_in_body(file: EmbeddedFile, fmt: str) -> Document:
 
 def parse_attached_message(data: bytes, filename: str) -> Document:
     """A forwarded message (`message/rfc822`, `.eml`): its body as blocks, its files as children."""
-    message = email.message_from_bytes(data, policy=email.policy.default)
+    message = email.message_from_bytes(data, policy=LENIENT)
     body, files = split_message(message, filename=filename)
     envelope = read_envelope(message)
     body.metadata.update(
@@ -302,7 +310,7 @@ def _collect(part: EmailMessage, plain: list, html: list, files: list[EmbeddedFi
     if content_type == "message/rfc822":
         attached = part.get_payload()
         inner = attached[0] if isinstance(attached, list) else attached
-        data = inner.as_bytes(policy=email.policy.SMTP) if hasattr(inner, "as_bytes") else bytes(inner)
+        data = inner.as_bytes(policy=LENIENT_SMTP) if hasattr(inner, "as_bytes") else bytes(inner)
         name = _filename(part) or f"{_decoded(inner, 'subject') or 'message'}.eml"
         files.append(EmbeddedFile(filename=name, data=data, content_type=content_type))
         return
@@ -353,10 +361,7 @@ def _default_name(content_type: str, position: int) -> str:
 
 
 def _decoded(message: EmailMessage, name: str) -> str:
-    try:
-        value = message.get(name)
-    except (ValueError, TypeError, LookupError, IndexError):
-        value = message.get_all(name, failobj=[None])[0] if hasattr(message, "get_all") else None
+    value = message.get(name)
     return " ".join(str(value).split()) if value is not None else ""
 
 
@@ -377,6 +382,7 @@ def read_envelope(message: EmailMessage) -> Envelope:
         content_type=content_type,
         report_type=message.get_param("report-type") if content_type == "multipart/report" else None,
         headers={k.lower(): _decoded(message, k) for k in set(message.keys())},
+        unreadable_headers=unreadable_headers(message),
     )
 
 
@@ -409,12 +415,16 @@ def _address(message: EmailMessage, name: str) -> tuple[str | None, str | None]:
 
 
 def _addresses(message: EmailMessage, name: str) -> list[tuple[str | None, str]]:
+    values = [str(v) for v in message.get_all(name) or []]
     try:
-        values = message.get_all(name) or []
-        pairs = email.utils.getaddresses([str(v) for v in values])
-    except (ValueError, TypeError, IndexError):
-        return []
+        pairs = email.utils.getaddresses(values)
+    except Exception:  # RecursionError on deeply nested comments, IndexError...
+        pairs = [("", address) for value in values for address in _ADDRESS.findall(value)]
     return [(n or None, a.lower()) for n, a in pairs if a and "@" in a]
+
+
+#: What an address looks like, for a header the address parser cannot read.
+_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 
 
 __all__ = [

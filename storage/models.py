@@ -19,10 +19,10 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    String,
-    Text,
     UniqueConstraint,
 )
+from sqlalchemy import String as _String
+from sqlalchemy import Text as _Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -50,8 +50,34 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(dt.timezone.utc)
 
 
+class _StorableText(TypeDecorator):
+    """Text as every database can keep it: without NUL characters, which
+    PostgreSQL refuses in text columns (SQLite would keep them, and the two
+    must hold the same data). Every text column of the warehouse is of this
+    type, so this is the one place where text is made storable, whoever
+    writes it (headers, extracted text, error messages). The raw archive
+    keeps the original bytes."""
+
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect) -> str | None:
+        if not isinstance(value, str) or "\x00" not in value:
+            return value
+        return value.replace("\x00", "")
+
+
+class Text(_StorableText):
+    impl = _Text
+    cache_ok = True
+
+
+class String(_StorableText):
+    impl = _String
+    cache_ok = True
+
+
 class Base(DeclarativeBase):
-    type_annotation_map = {dt.datetime: UTCDateTime, dict: JSON, list: JSON}
+    type_annotation_map = {dt.datetime: UTCDateTime, dict: JSON, list: JSON, str: String()}
 
 
 class Department(Base):

@@ -5,9 +5,10 @@ is measured by bench/latency.py)."""
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select
 
 from bilan.flows.watch import Backoff, Watcher
 from bilan.storage.models import ImapProgress, Message
@@ -20,7 +21,11 @@ WITHIN = 60.0
 
 def processed(warehouse) -> int:
     with warehouse.engine.connect() as connection:
-        return connection.scalar(select(func.count()).where(Message.processed_at.is_not(None)))
+        return processed_with(connection)
+
+
+def processed_with(connection) -> int:
+    return connection.scalar(select(func.count()).where(Message.processed_at.is_not(None)))
 
 
 def assert_each_once(warehouse, expected: int) -> None:
@@ -70,6 +75,86 @@ def test_a_message_appended_while_watching_is_ingested_within_seconds(imap_env, 
         imap.select_folder("INBOX", readonly=True)
         flags = imap.get_flags(imap.search("ALL"))
     assert all(b"$BilanIngested" in f and b"\\Seen" not in f for f in flags.values()), flags
+
+
+def test_a_message_appended_while_the_previous_one_is_processed_is_taken_at_once(
+    imap_env, warehouse, watcher_thread, monkeypatch
+):
+    """The second message arrives while the first is being processed, after
+    the watcher's last command to the server: no keyword to set (a read-only
+    folder), so the server announces it only in answer to the next IDLE, in
+    the same packet as IDLE's continuation. It is taken without waiting for
+    a third message."""
+    monkeypatch.setenv("BILAN_IMAP_KEYWORD", "")
+    watcher = watcher_thread()
+    assert watcher.ready.wait(WITHIN)
+    first, second = numbered_messages(2, "busy")
+    paragraph = "La rencontre territoriale a réuni les conseillers citoyens et les associations du quartier. "
+    long_first = first.replace(b"Veuillez trouver", (paragraph * 300).encode() + b"\r\nVeuillez trouver")
+    imap_env.append_many([long_first])
+
+    reader = create_engine(warehouse.engine.url)  # plain reads: never queued behind the watcher's writes
+
+    def counts() -> tuple[int, int]:
+        with reader.connect() as connection:
+            return connection.scalar(select(func.count()).select_from(Message)), processed_with(connection)
+
+    wait_until(lambda: counts() == (1, 0), WITHIN, interval=0.01, message="first message archived, not processed")
+    imap_env.append_many([second])
+    assert counts()[1] == 0, "the first message was processed before the second arrived; nothing tested"
+    wait_until(lambda: counts() == (2, 2), 20, message="message appended during processing committed")
+    reader.dispose()
+    assert_each_once(warehouse, 2)
+
+
+def test_idle_hears_a_message_that_arrived_just_before_it(imap_env, settings_env):
+    """Dovecot answers IDLE with its continuation and the news of a message
+    that arrived since the last command in one packet; the client reads both
+    at once, and the news must not stay unread in its buffer."""
+    from bilan.flows.imap import ImapSource
+    from bilan.flows.imap_ingestion import account_from_settings
+
+    with ImapSource(account_from_settings(settings_env)) as source:
+        assert source.uids_after(0) == []
+        source.wait_for_new_mail(0.5)  # what SELECT said is read: only news from now on
+        imap_env.append_many(numbered_messages(1, "before-idle"))
+        time.sleep(1.0)  # the time of processing a message: the server's own notice of it is past
+        started = time.monotonic()
+        assert source.wait_for_new_mail(10.0)
+        assert time.monotonic() - started < 5.0
+
+
+def test_a_cycle_failing_again_backs_off_longer_and_logs_one_line(imap_env, warehouse, tmp_path, monkeypatch):
+    """A cycle that fails the same way each time (here the database refuses
+    every new message row) waits longer at each attempt, and says so in one
+    line after the first traceback."""
+    _refuse_new_messages(warehouse)
+    imap_env.append_many(numbered_messages(1, "refused"))
+    monkeypatch.setenv("BILAN_IMAP_RECONNECT_MAX_SECONDS", "4")
+    watch = BilanProcess(["watch"], tmp_path / "watch.log")
+    try:
+        watch.wait_for_output("reconnection attempt 3", timeout=WITHIN * 2)
+    finally:
+        watch.stop()
+    output = watch.output
+    assert "message rows refused" in output and "reconnection attempt 2" in output, output
+    first, _, rest = output.partition("reconnection attempt 2")
+    assert "Traceback" in first and "Traceback" not in rest, output
+
+
+def _refuse_new_messages(warehouse) -> None:
+    """A trigger that makes the database refuse every new `message` row."""
+    with warehouse.engine.begin() as connection:
+        if warehouse.engine.dialect.name == "sqlite":
+            connection.exec_driver_sql(
+                "CREATE TRIGGER refuse BEFORE INSERT ON message BEGIN SELECT RAISE(ABORT, 'message rows refused'); END"
+            )
+            return
+        connection.exec_driver_sql(
+            "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'message rows refused'; END $$ "
+            "LANGUAGE plpgsql"
+        )
+        connection.exec_driver_sql("CREATE TRIGGER refuse BEFORE INSERT ON message FOR EACH ROW EXECUTE FUNCTION refuse()")
 
 
 def test_dovecot_restarted_in_the_middle_of_a_batch_loses_and_doubles_nothing(
