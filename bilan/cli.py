@@ -28,7 +28,7 @@ STATUS_LABELS = {"on_time": "on time", "late": "late", "missing": "missing"}
 STATUS_STYLES = {"on_time": "green", "late": "yellow", "missing": "red"}
 
 
-NUMBER_COLUMNS = {"Messages", "Unreadable files", "To review", "Reminders", "Modality"}
+NUMBER_COLUMNS = {"Messages", "Unreadable files", "To review", "Reminders", "Modality", "Doubtful senders"}
 
 
 def _nonzero(count: int) -> str:
@@ -204,7 +204,7 @@ def status(
         if (only is None or r.status == only.value) and (region is None or r.region.casefold() == region.casefold())
     ]
     table = Table(title=f"{warehouse.campaign.name} — deadline {warehouse.campaign.deadline:%d/%m/%Y}")
-    columns = ["Code", "Department", "Region", "Status", "First contribution (Paris)", "Annexes", "Messages"]
+    columns = ["Code", "Department", "Region", "Status", "First contribution (Paris)", "Annexes", "Messages", "Doubtful senders"]
     if details:
         columns += ["Modality", "Unreadable files", "To review", "Reminders"]
     for column in columns:
@@ -216,7 +216,8 @@ def status(
         first = r.first_contribution_at.astimezone(paris).strftime("%Y-%m-%d %H:%M") if r.first_contribution_at else ""
         style = STATUS_STYLES[r.status]
         annexes = " ".join(str(n) if n in r.annexes else "·" for n in (1, 2, 3))
-        cells = [r.code, r.name, r.region, f"[{style}]{STATUS_LABELS[r.status]}[/]", first, annexes, str(r.messages)]
+        doubtful = f"[red]{r.doubtful_senders}[/]" if r.doubtful_senders else ""
+        cells = [r.code, r.name, r.region, f"[{style}]{STATUS_LABELS[r.status]}[/]", first, annexes, str(r.messages), doubtful]
         if details:
             cells += [
                 str(r.modality or ""), _nonzero(r.unreadable_files), _nonzero(r.flagged_for_review),
@@ -228,6 +229,12 @@ def status(
     console.print(
         f"{len(rows)} departments: {counts['on_time']} on time, {counts['late']} late, {counts['missing']} missing"
     )
+    doubtful = sum(r.doubtful_senders for r in rows)
+    if doubtful:
+        console.print(
+            f"[red]{doubtful} contribution(s) from a doubtful sender[/] (authentication failed, or not the "
+            "department's mail domain): counted, and listed in review_queue with the reason", soft_wrap=True,
+        )
 
 
 class ExportFormat(str, Enum):

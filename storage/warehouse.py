@@ -43,6 +43,7 @@ from bilan.storage.reference import seed_reference
 
 if TYPE_CHECKING:
     from bilan.nlp.extraction import Extraction
+    from bilan.parsers.authentication import SenderAuthentication
     from bilan.parsers.message import Envelope, ParsedMessage
     from bilan.settings import Settings
 
@@ -183,6 +184,7 @@ class Warehouse:
             message.pii = extraction.pii
             message.needs_review = extraction.needs_review
             message.review_reason = extraction.review_reason
+            _record_authentication(message, parsed.envelope.authentication, extraction.sender_check)
             message.process_error = None
             message.processed_at = utcnow()
             _link_original(session, message, extraction.original_message_id)
@@ -342,6 +344,18 @@ class Warehouse:
                     error=error[:4000] if error else None,
                 )
             )
+
+
+def _record_authentication(
+    message: Message, authentication: SenderAuthentication | None, sender_check: str | None
+) -> None:
+    """The receiving server's verdicts on the sender, kept as they were read
+    (strings cut to their columns: a sender writes the header's words)."""
+    message.auth_server = authentication.server[:255] if authentication and authentication.server else None
+    for method in ("dkim", "spf", "dmarc", "arc"):
+        result = getattr(authentication, method) if authentication else None
+        setattr(message, f"{method}_result", result[:16] if result else None)
+    message.sender_check = sender_check
 
 
 def _link_original(session, message: Message, original_message_id: str | None) -> None:
