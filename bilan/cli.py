@@ -244,17 +244,26 @@ class ExportFormat(str, Enum):
     parquet = "parquet"
 
 
+class CsvDialectName(str, Enum):
+    excel_fr = "excel-fr"
+    rfc4180 = "rfc4180"
+
+
 @app.command()
 def export(
     out: Annotated[Path, typer.Option("--out", help="File to write (json, xlsx) or folder (csv, parquet: one file per view).")],
     format: Annotated[ExportFormat, typer.Option("--format", help="Output format.")] = ExportFormat.json,
+    csv_dialect: Annotated[
+        CsvDialectName,
+        typer.Option("--csv-dialect", help="excel-fr: UTF-8 with BOM and `;`, opens in French Excel; rfc4180: UTF-8 and commas, for tools."),
+    ] = CsvDialectName.excel_fr,
 ) -> None:
     """Write the warehouse: json = the export contract; xlsx, csv, parquet = the analyst views (see the README)."""
     if format is not ExportFormat.json:
         from bilan.storage.view_export import export_views
 
         warehouse = _warehouse()
-        written = export_views(warehouse.engine, format.value, out, warehouse.campaign.timezone)
+        written = export_views(warehouse.engine, format.value, out, warehouse.campaign.timezone, csv_dialect.value)
         console.print(f"{len(written)} file(s) written: " + ", ".join(str(path) for path in written), soft_wrap=True)
         return
     from bilan.storage.export import export_contract
