@@ -202,5 +202,14 @@ class Settings(BaseSettings):
 
 
 def get_settings() -> Settings:
-    """Read the settings afresh (cheap; lets tests change the environment)."""
-    return Settings()
+    """Read the settings afresh (cheap; lets tests change the environment).
+    A value that does not parse raises `SettingsError`, which names the
+    variable and what it must be."""
+    from pydantic import ValidationError
+
+    from bilan.errors import settings_error
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise settings_error(exc) from exc

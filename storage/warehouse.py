@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bilan.storage.archive import RawArchive
-from bilan.storage.db import get_engine, transaction, upgrade_schema
+from bilan.storage.db import open_database, transaction
 from bilan.storage.lock import hold_for_transaction, named_lock
 from bilan.storage.followups import FOLLOW_UPS_LOCK, resolve_follow_ups
 from bilan.storage.models import (
@@ -70,8 +70,7 @@ class Warehouse:
     @classmethod
     def open(cls, settings: Settings) -> Warehouse:
         """Connect, migrate to the latest schema and make sure reference data is there."""
-        engine = get_engine(settings.database_url)
-        upgrade_schema(engine)
+        engine = open_database(settings.database_url)
         with transaction(engine) as session:
             campaign = seed_reference(
                 session, settings.campaign_name, settings.campaign_deadline, settings.campaign_timezone
