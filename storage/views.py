@@ -91,6 +91,26 @@ AUTH_RESULT_LABELS = {
     "permerror": "erreur permanente",
     "policy": "refusé par la politique",
 }
+#: What to do about a file that could not be read (French, for the analysts).
+PARSE_STATUS_ADVICE = {
+    "encrypted": "Fichier protégé : demander au département de le renvoyer sans mot de passe.",
+    "corrupt": "Fichier endommagé ou incomplet : demander au département de le renvoyer.",
+    "too_large": "Fichier trop volumineux pour être lu : l'ouvrir à la main, ou relever la limite (BILAN_MAX_ATTACHMENT_BYTES).",
+    "unsupported": "Format non pris en charge : l'ouvrir à la main, ou demander un PDF, un document Word ou un tableur.",
+    "scanned": "Image sans texte lisible : l'ouvrir à la main, ou demander le document d'origine.",
+    "timeout": "Lecture interrompue car trop longue : l'ouvrir à la main.",
+}
+ATTACHMENT_ROLE_LABELS = {
+    "contribution": "contribution écrite",
+    "compte_rendu": "compte rendu de rencontre",
+    "annexe1": "Annexe 1",
+    "annexe2": "Annexe 2",
+    "annexe3": "Annexe 3 (questionnaire)",
+    "signature_image": "image de signature",
+    "other": "autre",
+}
+#: Where a recommendation or finding was read, when it is not a file.
+SOURCE_FILE_LABELS = {"body": "corps du message"}
 PROBLEM_LABELS = {
     "processing_failed": "échec du traitement",
     "not_processed": "pas encore traité",
@@ -359,9 +379,10 @@ UNREADABLE_FILE = AnalystView(
         Column("inside", "Contenu dans"),
         Column("format", "Format"),
         Column("size", "Taille (octets)", "int"),
-        Column("role", "Rôle"),
+        Column("role", "Rôle", labels=ATTACHMENT_ROLE_LABELS),
         Column("parse_status", "Problème", labels=PARSE_STATUS_LABELS),
-        Column("parse_error", "Détail"),
+        Column("advice", "Que faire", labels=PARSE_STATUS_ADVICE),
+        Column("parse_error", "Détail technique (message du lecteur, en anglais)"),
     ),
     sql="""
 SELECT
@@ -379,6 +400,7 @@ SELECT
     a.size AS size,
     a.role AS role,
     a.parse_status AS parse_status,
+    a.parse_status AS advice,
     a.parse_error AS parse_error
 FROM attachment a
 JOIN message m ON m.id = a.message_id
@@ -585,7 +607,7 @@ RECOMMENDATIONS = AnalystView(
         Column("received_at", "Reçu le", "datetime"),
         Column("theme", "Thème", labels=THEME_LABELS),
         Column("text", "Préconisation"),
-        Column("file", "Fichier source"),
+        Column("file", "Fichier source", labels=SOURCE_FILE_LABELS),
         Column("page", "Page", "int"),
         Column("sheet", "Feuille"),
         Column("paragraph", "Paragraphe", "int"),
@@ -637,7 +659,7 @@ STRENGTHS_WEAKNESSES = AnalystView(
         Column("region", "Région"),
         Column("received_at", "Reçu le", "datetime"),
         Column("text", "Texte"),
-        Column("file", "Fichier source"),
+        Column("file", "Fichier source", labels=SOURCE_FILE_LABELS),
         Column("page", "Page", "int"),
         Column("paragraph", "Paragraphe", "int"),
     ),
