@@ -5,6 +5,7 @@ checked against the reference; help shows no `<bool>` for flags."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -145,3 +146,16 @@ def test_a_refused_login_shows_the_server_words_not_bytes(dovecot):
         connect(wrong)
     assert "b'" not in str(raised.value) and 'b"' not in str(raised.value)
     assert "AUTHENTICATIONFAILED" in str(raised.value) or "failed" in str(raised.value).lower()
+
+
+def test_log_lines_carry_their_time(tmp_path):
+    """`bilan watch` and `ingest` log through the same set-up: every line starts with the time."""
+    bilan = REPO / ".venv" / "bin" / "bilan"
+    command = [str(bilan)] if bilan.exists() else [sys.executable, "-m", "bilan.cli"]
+    done = subprocess.run(
+        [*command, "-v", "status"], capture_output=True, text=True, timeout=120,
+        env={"PATH": "/usr/bin:/bin", "BILAN_DATABASE_URL": f"sqlite:///{tmp_path / 'b.db'}", "HOME": str(tmp_path)},
+    )
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert lines and all(re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (DEBUG|INFO|WARNING|ERROR) ", line) for line in lines[:5])
