@@ -73,6 +73,7 @@ def test_arc_vouches_for_forwarded_mail_and_an_unreadable_header_is_no_verdict()
     assert forwarded.arc == "pass" and forwarded.failures() == []
     assert parse_authentication_results("garbage ;; = ") is None
     assert parse_authentication_results("mx.example; none").reported is False
+    assert parse_authentication_results("mx.example; dkim=pass" + " x=y" * 5000) is None  # crafted: not read
 
 
 def test_a_contribution_failing_authentication_is_counted_but_flagged(warehouse):
