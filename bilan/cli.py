@@ -206,7 +206,8 @@ def reprocess(
 
     settings = get_settings()
     selection = Selection(
-        departments=_known_departments(department), since=since.date() if since else None, until=until.date() if until else None,
+        departments=_known_departments(department),
+        since=since.date() if since else None, until=until.date() if until else None,
         kinds=tuple(kind), only_failed=only_failed, timezone=settings.campaign_timezone,
     )
     try:
@@ -267,7 +268,9 @@ def _output_file(out: Path, example: str) -> Path:
 
 def _output_folder(out: Path) -> Path:
     if out.exists() and not out.is_dir():
-        raise BadInput(f"--out {out} is a file: this format writes one file per view into a folder, e.g. --out exports/")
+        raise BadInput(
+            f"--out {out} is a file: this format writes one file per view into a folder, e.g. --out exports/"
+        )
     return out
 
 
@@ -293,7 +296,10 @@ def status(
     rows = department_statuses(warehouse.engine, warehouse.campaign)
     shown = [r for r in rows if (only is None or r.status == only.value) and (region is None or r.region == region)]
     table = Table(title=f"{warehouse.campaign.name} — deadline {warehouse.campaign.deadline:%d/%m/%Y}")
-    columns = ["Code", "Department", "Region", "Status", "First contribution (Paris)", "Annexes", "Messages", "Doubtful senders"]
+    columns = [
+        "Code", "Department", "Region", "Status", "First contribution (Paris)", "Annexes", "Messages",
+        "Doubtful senders",
+    ]
     if details:
         columns += ["Modality", "Unreadable files", "To review", "Reminders"]
     for column in columns:
@@ -306,7 +312,10 @@ def status(
         style = STATUS_STYLES[r.status]
         annexes = " ".join(str(n) if n in r.annexes else "·" for n in (1, 2, 3))
         doubtful = f"[red]{r.doubtful_senders}[/]" if r.doubtful_senders else ""
-        cells = [r.code, r.name, r.region, f"[{style}]{STATUS_LABELS[r.status]}[/]", first, annexes, str(r.messages), doubtful]
+        cells = [
+            r.code, r.name, r.region, f"[{style}]{STATUS_LABELS[r.status]}[/]", first, annexes, str(r.messages),
+            doubtful,
+        ]
         if details:
             cells += [
                 str(r.modality or ""), _nonzero(r.unreadable_files), _nonzero(r.flagged_for_review),
@@ -344,7 +353,10 @@ def export(
     format: Annotated[ExportFormat, typer.Option("--format", help="Output format.")] = ExportFormat.json,
     csv_dialect: Annotated[
         CsvDialectName,
-        typer.Option("--csv-dialect", help="excel-fr: UTF-8 with BOM and `;`, opens in French Excel; rfc4180: UTF-8 and commas, for tools."),
+        typer.Option(
+            "--csv-dialect",
+            help="excel-fr: UTF-8 with BOM and `;`, opens in French Excel; rfc4180: UTF-8 and commas, for tools.",
+        ),
     ] = CsvDialectName.excel_fr,
 ) -> None:
     """Write the warehouse: json = the export contract; xlsx, csv, parquet = the analyst views (see the README)."""

@@ -149,7 +149,8 @@ def connect(account: ImapAccount, timeout: float = 60.0) -> IMAPClient:
         ) from None
     except ssl.SSLError as exc:
         _close(client)
-        raise ImapUnavailable(f"TLS handshake with {where} failed: {exc.reason or exc}{_tls_hint(exc, account)}") from None
+        hint = _tls_hint(exc, account)
+        raise ImapUnavailable(f"TLS handshake with {where} failed: {exc.reason or exc}{hint}") from None
     except ImapError:
         _close(client)
         raise

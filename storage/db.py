@@ -55,7 +55,7 @@ def database_unavailable(url: str, error: Exception) -> DatabaseUnavailable:
     example = "sqlite:////absolute/path/bilan.db or postgresql://user@host:5432/database"
     if isinstance(error, (exc.ArgumentError, exc.NoSuchModuleError)):
         return DatabaseUnavailable(f"BILAN_DATABASE_URL={shown} is not a database URL: use {example}")
-    detail = str(getattr(error, "orig", None) or error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    detail = _first_line(getattr(error, "orig", None) or error)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         return DatabaseUnavailable(
@@ -71,6 +71,12 @@ def database_unavailable(url: str, error: Exception) -> DatabaseUnavailable:
     return DatabaseUnavailable(
         f"cannot reach the database at {shown} ({detail}): is the server running, are the host and port right?"
     )
+
+
+def _first_line(error: BaseException) -> str:
+    """The driver's message without SQLAlchemy's SQL and background link."""
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
 
 
 def _safe_url(url: str) -> str:
