@@ -53,6 +53,9 @@ class ReviewThresholds:
     annex_cell: float
     recommendation: float
     theme: float
+    #: authserv-ids of the receiving server whose `Authentication-Results`
+    #: count; empty: the topmost header (the last server's).
+    trusted_auth_servers: tuple[str, ...] = ()
 
 
 def configured_thresholds() -> ReviewThresholds:
@@ -73,15 +76,21 @@ def review_uncertain_values(extraction: Extraction, thresholds: ReviewThresholds
     extraction.review_reason = "; ".join(filter(None, [extraction.review_reason, *reasons]))
 
 
-def review_sender(extraction: Extraction, envelope: Envelope) -> None:
-    """Check who sent a contribution (`extraction.sender_check`), and flag it
-    with the reasons when the server's verdicts fail or its domain is not the
-    department's. Other kinds of message are not checked: a question or a
-    survey answer may come from anyone."""
+def review_sender(extraction: Extraction, envelope: Envelope, trusted_servers: tuple[str, ...] = ()) -> None:
+    """Keep the receiving server's verdicts (`extraction.authentication`:
+    those of a trusted server when some are named), check who sent a
+    contribution (`extraction.sender_check`), and flag it with the reasons
+    when the verdicts fail or its domain is not the department's. Other kinds
+    of message are not checked: a question or a survey answer may come from
+    anyone."""
+    authentication = envelope.authentication
+    trusted = {server.lower() for server in trusted_servers}
+    if authentication is not None and trusted and (authentication.server or "").lower() not in trusted:
+        authentication = None  # written by someone else than our server: not a verdict
+    extraction.authentication = authentication
     if extraction.kind != "contribution":
         return
     reasons = list(sender_doubts(extraction, envelope))
-    authentication = envelope.authentication
     if authentication is not None and authentication.failures():
         extraction.sender_check = SENDER_FAILED
     elif reasons:
@@ -102,7 +111,7 @@ def sender_doubts(extraction: Extraction, envelope: Envelope) -> Iterator[str]:
     from bilan.nlp.departments import domain_expected_for, expected_domains
     from bilan.nlp.mailtext import sender_address
 
-    authentication = envelope.authentication
+    authentication = extraction.authentication
     if authentication is not None and authentication.failures():
         server = f" by {authentication.server}" if authentication.server else ""
         yield f"sender not authenticated{server}: {', '.join(authentication.failures())}"

@@ -183,7 +183,7 @@ class Warehouse:
             message.pii = extraction.pii
             message.needs_review = extraction.needs_review
             message.review_reason = extraction.review_reason
-            _record_authentication(message, parsed.envelope.authentication, extraction.sender_check)
+            _record_authentication(message, extraction.authentication, extraction.sender_check)
             message.process_error = None
             message.processed_at = utcnow()
             _link_original(session, message, extraction.original_message_id)

@@ -116,3 +116,13 @@ def test_status_and_dashboard_show_the_doubtful_sender(warehouse):
     assert "1 contribution(s) from a doubtful sender" in result.output
     html = build_report(warehouse)
     assert "expéditeur douteux" in html and "Hérault" in html
+
+
+def test_with_trusted_servers_a_verdict_from_another_server_does_not_count(warehouse, monkeypatch):
+    monkeypatch.setenv("BILAN_AUTH_SERVERS", "mx.other.example, mx2.other.example")
+    stored = _message(warehouse, load_raw(warehouse, _contribution(FAILING)))
+    assert stored.dmarc_result is None and stored.auth_server is None
+    assert stored.sender_check == "expected_domain" and "not authenticated" not in (stored.review_reason or "")
+    monkeypatch.setenv("BILAN_AUTH_SERVERS", "MX.anct.gouv.fr")
+    stored = _message(warehouse, load_raw(warehouse, _contribution(FAILING, "C. Fontanel <cf@herault.gouv.fr>")))
+    assert stored.dmarc_result == "fail" and stored.sender_check == "authentication_failed"
