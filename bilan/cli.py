@@ -208,7 +208,7 @@ def reprocess(
     selection = Selection(
         departments=_known_departments(department),
         since=since.date() if since else None, until=until.date() if until else None,
-        kinds=tuple(kind), only_failed=only_failed, timezone=settings.campaign_timezone,
+        kinds=_known_kinds(kind), only_failed=only_failed, timezone=settings.campaign_timezone,
     )
     try:
         part = Shard.parse(shard) if shard else Shard()
@@ -257,6 +257,16 @@ def _known_departments(codes: list[str]) -> tuple[str, ...]:
             raise BadInput(f"unknown department code {code!r}: use an INSEE code such as 01, 2A, 75 or 974")
         normalised.append(value)
     return tuple(normalised)
+
+
+def _known_kinds(kinds: list[str]) -> tuple[str, ...]:
+    """Kinds of message the warehouse knows, or a BadInput that lists them."""
+    from bilan.storage.views import KIND_LABELS
+
+    for kind in kinds:
+        if kind not in KIND_LABELS:
+            raise BadInput(f"unknown kind of message {kind!r}: use one of {', '.join(KIND_LABELS)}")
+    return tuple(kinds)
 
 
 def _output_file(out: Path, example: str) -> Path:

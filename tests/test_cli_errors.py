@@ -86,6 +86,7 @@ def test_a_bad_choice_reads_plainly(sqlite_env):
 def test_unknown_region_and_department_codes_are_refused(sqlite_env):
     assert "unknown region 'Atlantis': use one of" in _error_line(["status", "--region", "Atlantis"])
     assert "unknown department code '999'" in _error_line(["reprocess", "-d", "999", "--dry-run"])
+    assert "unknown kind of message 'contrib'" in _error_line(["reprocess", "-k", "contrib", "--dry-run"])
     result = CliRunner().invoke(app, ["status", "--region", "occitanie"])
     assert result.exit_code == 0 and "Hérault" in result.output
     result = CliRunner().invoke(app, ["reprocess", "-d", "1", "-d", "2a", "--dry-run"])
