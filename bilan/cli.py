@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import logging
@@ -14,21 +13,83 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 from rich.table import Table
+from typer.core import TyperGroup
 
+try:  # typer 0.2x carries its own copy of click (its Exit and Abort are typer's)
+    from typer._click.exceptions import ClickException, UsageError
+except ImportError:  # earlier typer: click itself
+    from click.exceptions import ClickException, UsageError
+
+from bilan.errors import BadInput, UserError
 from bilan.settings import get_settings
 
+console = Console()
+
+
+class BilanGroup(TyperGroup):
+    """The one place where an error becomes what a user reads: one line on
+    stderr that says what to do, and a non-zero exit; the traceback only
+    with `bilan --debug`."""
+
+    def invoke(self, ctx: typer.Context):
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort):
+            raise
+        except UsageError as exc:
+            if ctx.params.get("debug"):
+                raise
+            where = exc.ctx.command_path if exc.ctx is not None else "bilan"
+            _fail(f"{_plain(exc.format_message())} (see `{where} --help`)", exc.exit_code)
+        except ClickException as exc:
+            _fail(_plain(exc.format_message()), exc.exit_code)
+        except KeyboardInterrupt:
+            _fail("interrupted", 130)
+        except Exception as exc:
+            if ctx.params.get("debug"):
+                raise
+            _fail(describe_error(exc), 1)
+
+
+def describe_error(exc: Exception) -> str:
+    """What the user reads for an error: the message of a known problem, or,
+    for a bug, its type and message with the way to see more."""
+    from bilan.flows.imap import ImapError
+    from bilan.flows.sources import SourceError
+    from bilan.storage.lock import LockTimeout
+
+    if isinstance(exc, (UserError, ImapError, SourceError, LockTimeout)):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.filename:
+        return f"{exc.filename}: {exc.strerror or exc}"
+    first_line = (str(exc).strip().splitlines() or [""])[0]
+    return f"unexpected error ({type(exc).__name__}: {first_line}); run `bilan --debug ...` for the details"
+
+
+def _plain(message: str) -> str:
+    """A parser's message without the validation library's prefix."""
+    return message.replace("Value error, ", "")
+
+
+def _fail(message: str, code: int) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
 app = typer.Typer(
+    cls=BilanGroup,
     help="Turn the ANCT contribution mailbox into a clean, queryable warehouse.",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
 )
-console = Console()
 
 STATUS_LABELS = {"on_time": "on time", "late": "late", "missing": "missing"}
 STATUS_STYLES = {"on_time": "green", "late": "yellow", "missing": "red"}
 
 
-NUMBER_COLUMNS = {"Messages", "Unreadable files", "To review", "Reminders", "Modality"}
+NUMBER_COLUMNS = {"Messages", "Unreadable files", "To review", "Reminders", "Modality", "Doubtful senders"}
 
 
 def _nonzero(count: int) -> str:
@@ -45,8 +106,15 @@ def _warehouse():
 
 
 @app.callback()
-def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show debug logs.")] = False) -> None:
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+def main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show debug logs.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="On an error, show the Python traceback.")] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%Y-%m-%d %H:%M:%S",
+    )
 
 
 @app.command()
@@ -83,16 +151,15 @@ def _run_ingestion(path: Optional[Path], report: Optional[Path]) -> None:
     from bilan.flows.events import prefect_api_configured
 
     _show_progress_logs()
-    with _user_errors():
-        if prefect_api_configured():
-            from bilan.flows.ingest import ingest_mailbox
+    if prefect_api_configured():
+        from bilan.flows.ingest import ingest_mailbox
 
-            summary = ingest_mailbox(from_dir=str(path) if path else None)
-        else:
-            from bilan.flows.ingestion import run_ingestion
-            from bilan.flows.progress import progress_for
+        summary = ingest_mailbox(from_dir=str(path) if path else None)
+    else:
+        from bilan.flows.ingestion import run_ingestion
+        from bilan.flows.progress import progress_for
 
-            summary = run_ingestion(get_settings(), path, progress_for(console))
+        summary = run_ingestion(get_settings(), path, progress_for(console))
     console.print(summary.describe(), soft_wrap=True)
     if report is not None:
         report.write_text(json.dumps(summary.to_json(), indent=1), encoding="utf-8")
@@ -113,12 +180,11 @@ def watch(
     _show_progress_logs()
     watcher = Watcher(get_settings(), dispatch=dispatch, poll=poll)
     signal.signal(signal.SIGTERM, lambda *_: watcher.stop())
-    with _user_errors():
-        try:
-            total = watcher.run()
-        except KeyboardInterrupt:
-            watcher.stop()
-            total = watcher.total
+    try:
+        total = watcher.run()
+    except KeyboardInterrupt:
+        watcher.stop()
+        total = watcher.total
     console.print(f"stopped; {total.describe()}", soft_wrap=True)
 
 
@@ -140,8 +206,9 @@ def reprocess(
 
     settings = get_settings()
     selection = Selection(
-        departments=tuple(department), since=since.date() if since else None, until=until.date() if until else None,
-        kinds=tuple(kind), only_failed=only_failed, timezone=settings.campaign_timezone,
+        departments=_known_departments(department),
+        since=since.date() if since else None, until=until.date() if until else None,
+        kinds=_known_kinds(kind), only_failed=only_failed, timezone=settings.campaign_timezone,
     )
     try:
         part = Shard.parse(shard) if shard else Shard()
@@ -166,18 +233,55 @@ def _show_progress_logs() -> None:
         logger.setLevel(logging.INFO)
 
 
-@contextlib.contextmanager
-def _user_errors():
-    """A mailbox, path or lock problem ends the command with its message, not a traceback."""
-    from bilan.flows.imap import ImapError
-    from bilan.flows.sources import SourceError
-    from bilan.storage.lock import LockTimeout
+def _known_region(region: str) -> str:
+    """A region of the reference list (case-insensitive), or a BadInput that lists them."""
+    from bilan.storage.reference import departments
 
-    try:
-        yield
-    except (ImapError, SourceError, LockTimeout) as exc:
-        console.print(f"[red]error:[/] {exc}", soft_wrap=True)
-        raise typer.Exit(1) from None
+    regions = sorted({d.region for d in departments()})
+    for known in regions:
+        if known.casefold() == region.strip().casefold():
+            return known
+    raise BadInput(f"unknown region {region!r}: use one of {', '.join(regions)}")
+
+
+def _known_departments(codes: list[str]) -> tuple[str, ...]:
+    """Department codes of the reference list (`1` is `01`, `2a` is `2A`), or a BadInput."""
+    from bilan.storage.reference import departments
+
+    known = {d.code for d in departments()}
+    normalised = []
+    for code in codes:
+        value = code.strip().upper()
+        value = value.zfill(2) if value.isdigit() and len(value) < 2 else value
+        if value not in known:
+            raise BadInput(f"unknown department code {code!r}: use an INSEE code such as 01, 2A, 75 or 974")
+        normalised.append(value)
+    return tuple(normalised)
+
+
+def _known_kinds(kinds: list[str]) -> tuple[str, ...]:
+    """Kinds of message the warehouse knows, or a BadInput that lists them."""
+    from bilan.storage.views import KIND_LABELS
+
+    for kind in kinds:
+        if kind not in KIND_LABELS:
+            raise BadInput(f"unknown kind of message {kind!r}: use one of {', '.join(KIND_LABELS)}")
+    return tuple(kinds)
+
+
+def _output_file(out: Path, example: str) -> Path:
+    """`--out` must name a file, in a folder that can be created."""
+    if out.is_dir():
+        raise BadInput(f"--out {out} is a folder: give a file name, e.g. --out {out / example}")
+    return out
+
+
+def _output_folder(out: Path) -> Path:
+    if out.exists() and not out.is_dir():
+        raise BadInput(
+            f"--out {out} is a file: this format writes one file per view into a folder, e.g. --out exports/"
+        )
+    return out
 
 
 class StatusFilter(str, Enum):
@@ -197,14 +301,15 @@ def status(
     """Print the 101 departments: status, first contribution, annexes received (1 2 3) and messages."""
     from bilan.storage.status import department_statuses
 
+    region = _known_region(region) if region is not None else None
     warehouse = _warehouse()
     rows = department_statuses(warehouse.engine, warehouse.campaign)
-    shown = [
-        r for r in rows
-        if (only is None or r.status == only.value) and (region is None or r.region.casefold() == region.casefold())
-    ]
+    shown = [r for r in rows if (only is None or r.status == only.value) and (region is None or r.region == region)]
     table = Table(title=f"{warehouse.campaign.name} — deadline {warehouse.campaign.deadline:%d/%m/%Y}")
-    columns = ["Code", "Department", "Region", "Status", "First contribution (Paris)", "Annexes", "Messages"]
+    columns = [
+        "Code", "Department", "Region", "Status", "First contribution (Paris)", "Annexes", "Messages",
+        "Doubtful senders",
+    ]
     if details:
         columns += ["Modality", "Unreadable files", "To review", "Reminders"]
     for column in columns:
@@ -216,7 +321,11 @@ def status(
         first = r.first_contribution_at.astimezone(paris).strftime("%Y-%m-%d %H:%M") if r.first_contribution_at else ""
         style = STATUS_STYLES[r.status]
         annexes = " ".join(str(n) if n in r.annexes else "·" for n in (1, 2, 3))
-        cells = [r.code, r.name, r.region, f"[{style}]{STATUS_LABELS[r.status]}[/]", first, annexes, str(r.messages)]
+        doubtful = f"[red]{r.doubtful_senders}[/]" if r.doubtful_senders else ""
+        cells = [
+            r.code, r.name, r.region, f"[{style}]{STATUS_LABELS[r.status]}[/]", first, annexes, str(r.messages),
+            doubtful,
+        ]
         if details:
             cells += [
                 str(r.modality or ""), _nonzero(r.unreadable_files), _nonzero(r.flagged_for_review),
@@ -228,6 +337,12 @@ def status(
     console.print(
         f"{len(rows)} departments: {counts['on_time']} on time, {counts['late']} late, {counts['missing']} missing"
     )
+    doubtful = sum(r.doubtful_senders for r in rows)
+    if doubtful:
+        console.print(
+            f"[red]{doubtful} contribution(s) from a doubtful sender[/] (authentication failed, or not the "
+            "department's mail domain): counted, and listed in review_queue with the reason", soft_wrap=True,
+        )
 
 
 class ExportFormat(str, Enum):
@@ -237,17 +352,33 @@ class ExportFormat(str, Enum):
     parquet = "parquet"
 
 
+class CsvDialectName(str, Enum):
+    excel_fr = "excel-fr"
+    rfc4180 = "rfc4180"
+
+
 @app.command()
 def export(
     out: Annotated[Path, typer.Option("--out", help="File to write (json, xlsx) or folder (csv, parquet: one file per view).")],
     format: Annotated[ExportFormat, typer.Option("--format", help="Output format.")] = ExportFormat.json,
+    csv_dialect: Annotated[
+        CsvDialectName,
+        typer.Option(
+            "--csv-dialect",
+            help="excel-fr: UTF-8 with BOM and `;`, opens in French Excel; rfc4180: UTF-8 and commas, for tools.",
+        ),
+    ] = CsvDialectName.excel_fr,
 ) -> None:
     """Write the warehouse: json = the export contract; xlsx, csv, parquet = the analyst views (see the README)."""
+    if format in (ExportFormat.json, ExportFormat.xlsx):
+        _output_file(out, f"bilan.{format.value}")
+    else:
+        _output_folder(out)
     if format is not ExportFormat.json:
         from bilan.storage.view_export import export_views
 
         warehouse = _warehouse()
-        written = export_views(warehouse.engine, format.value, out, warehouse.campaign.timezone)
+        written = export_views(warehouse.engine, format.value, out, warehouse.campaign.timezone, csv_dialect.value)
         console.print(f"{len(written)} file(s) written: " + ", ".join(str(path) for path in written), soft_wrap=True)
         return
     from bilan.storage.export import export_contract
@@ -313,7 +444,7 @@ def report(
     """Write the dashboard: one self-contained HTML file (map, progress, recommendations, late and missing)."""
     from bilan.report import write_report
 
-    path = write_report(_warehouse(), out)
+    path = write_report(_warehouse(), _output_file(out, "rapport.html"))
     console.print(f"dashboard written to {path.resolve()}", soft_wrap=True)
 
 
@@ -325,7 +456,17 @@ def evaluate(
     """Compare an export with labelled data and print the quality metrics, one per line."""
     from bilan.evaluate import evaluate as compute, format_metrics
 
-    metrics = compute(truth, json.loads(export_file.read_text(encoding="utf-8")))
+    if not (truth / "departments.json").is_file() or not (truth / "truth").is_dir():
+        raise BadInput(f"--truth {truth} is not a labelled folder: it must hold departments.json and truth/")
+    try:
+        export = json.loads(export_file.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise BadInput(
+            f"--export {export_file} is not a JSON export: write one with `bilan export --format json --out FILE`"
+        ) from None
+    if not isinstance(export, dict) or "messages" not in export:
+        raise BadInput(f"--export {export_file} is JSON but not a `bilan export --format json` file (no messages)")
+    metrics = compute(truth, export)
     typer.echo(format_metrics(metrics))
 
 

@@ -36,7 +36,7 @@ from bilan.storage.status import (
     contributions_by_day,
     department_statuses,
 )
-from bilan.storage.views import STATUS_LABELS, counts_by
+from bilan.storage.views import STATUS_LABELS, THEME_LABELS, counts_by
 from bilan.storage.warehouse import Warehouse
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -132,7 +132,8 @@ def build_report(warehouse: Warehouse, now: dt.datetime | None = None) -> str:
     series = contributions_by_day(warehouse.engine, campaign)
     closes = closes_at(campaign)
     with warehouse.engine.connect() as connection:
-        recommendations = counts_by(connection, "recommendations", ("theme", "region"))
+        recommendations = counts_by(connection, "recommendations", ("theme", "region"), "recommendation_id")
+        theme_totals = counts_by(connection, "recommendations", ("theme",), "recommendation_id")
     by_code = {s.code: s for s in statuses}
     viewbox, groups = department_shapes()
     regions: dict[str, Counter] = {}
@@ -140,6 +141,7 @@ def build_report(warehouse: Warehouse, now: dt.datetime | None = None) -> str:
         regions.setdefault(s.region, Counter())[s.status] += 1
     late = sorted((s for s in statuses if s.status == LATE), key=lambda s: s.first_contribution_at)
     missing = [s for s in statuses if s.status == MISSING]
+    doubtful = [s for s in statuses if s.doubtful_senders]
     environment = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     environment.filters["paris"] = lambda moment: french_datetime(moment, campaign.timezone) if moment else ""
     return environment.from_string(TEMPLATE.read_text(encoding="utf-8")).render(
@@ -160,7 +162,8 @@ def build_report(warehouse: Warehouse, now: dt.datetime | None = None) -> str:
         late=late,
         delay=lambda s: (s.first_contribution_at - closes).days + 1,
         missing=missing,
-        recommendations=_pivot(recommendations) if recommendations is not None else None,
+        doubtful=doubtful,
+        recommendations=_pivot(recommendations, theme_totals) if recommendations is not None else None,
     )
 
 
@@ -171,17 +174,31 @@ def _tooltip(status: DepartmentStatus, timezone: str) -> str:
     return text
 
 
-def _pivot(rows: list[tuple]) -> dict:
-    """Theme × region counts, for the recommendations table."""
-    themes = sorted({theme or "sans thème" for theme, _, _ in rows})
+NO_THEME = "sans thème"
+
+
+def theme_label(theme: str | None) -> str:
+    """A theme as the analysts read it (the XLSX's labels), not its code."""
+    return THEME_LABELS.get(theme, theme) if theme else NO_THEME
+
+
+def _pivot(rows: list[tuple], theme_totals: list[tuple] | None = None) -> dict:
+    """Theme × region counts, for the recommendations table. Each
+    recommendation counts once per region, and once in its theme's total,
+    however many departments it was sent for (`theme_totals`)."""
     regions = sorted({region or "inconnue" for _, region, _ in rows})
     cells = Counter()
     for theme, region, count in rows:
-        cells[(theme or "sans thème", region or "inconnue")] += count
+        cells[(theme_label(theme), region or "inconnue")] += count
     totals = Counter()
-    for (theme, _), count in cells.items():
-        totals[theme] += count
-    return {"themes": sorted(themes, key=lambda t: -totals[t]), "regions": regions, "cells": cells, "totals": totals}
+    if theme_totals is None:  # no separate totals: sum the regions
+        for (theme, _), count in cells.items():
+            totals[theme] += count
+    else:
+        for theme, count in theme_totals:
+            totals[theme_label(theme)] += count
+    themes = sorted({theme for theme, _ in cells} | set(totals))
+    return {"themes": sorted(themes, key=lambda t: (-totals[t], t)), "regions": regions, "cells": cells, "totals": totals}
 
 
 def write_report(warehouse: Warehouse, out: Path, now: dt.datetime | None = None) -> Path:

@@ -143,6 +143,11 @@ class Settings(BaseSettings):
         default=0.6, ge=0, le=1, description="Confidence that a sentence is a recommendation."
     )
     review_below_theme: float = Field(default=0.5, ge=0, le=1, description="Confidence of a recommendation's theme.")
+    auth_servers: str = Field(
+        default="",
+        description="authserv-id(s) of the receiving mail server, comma-separated: only their "
+        "Authentication-Results count; empty: the topmost header.",
+    )
 
     def review_thresholds(self) -> ReviewThresholds:
         """The thresholds of the review rule (`nlp/review.py`)."""
@@ -156,6 +161,7 @@ class Settings(BaseSettings):
             annex_cell=self.review_below_annex_cell,
             recommendation=self.review_below_recommendation,
             theme=self.review_below_theme,
+            trusted_auth_servers=tuple(s.strip() for s in self.auth_servers.split(",") if s.strip()),
         )
 
     @property
@@ -204,5 +210,14 @@ class Settings(BaseSettings):
 
 
 def get_settings() -> Settings:
-    """Read the settings afresh (cheap; lets tests change the environment)."""
-    return Settings()
+    """Read the settings afresh (cheap; lets tests change the environment).
+    A value that does not parse raises `SettingsError`, which names the
+    variable and what it must be."""
+    from pydantic import ValidationError
+
+    from bilan.errors import settings_error
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise settings_error(exc) from exc

@@ -149,7 +149,8 @@ def connect(account: ImapAccount, timeout: float = 60.0) -> IMAPClient:
         ) from None
     except ssl.SSLError as exc:
         _close(client)
-        raise ImapUnavailable(f"TLS handshake with {where} failed: {exc.reason or exc}") from None
+        hint = _tls_hint(exc, account)
+        raise ImapUnavailable(f"TLS handshake with {where} failed: {exc.reason or exc}{hint}") from None
     except ImapError:
         _close(client)
         raise
@@ -175,9 +176,27 @@ def _login(client: IMAPClient, account: ImapAccount) -> None:
         client.login(account.user, secret)
 
 
+def _tls_hint(exc: ssl.SSLError, account: ImapAccount) -> str:
+    """What to change when the other end does not speak TLS at once: a
+    plain port (143) reached with IMAPS, the commonest mistake."""
+    if exc.reason not in ("WRONG_VERSION_NUMBER", "UNEXPECTED_EOF_WHILE_READING", "RECORD_LAYER_FAILURE"):
+        return ""
+    if account.security == "ssl":
+        return (
+            f" — port {account.port} does not speak TLS from the start: use the IMAPS port (993), or set "
+            "BILAN_IMAP_SSL=false and BILAN_IMAP_STARTTLS=true for the plain port (143)"
+        )
+    return " — the server may not support STARTTLS on this port: check BILAN_IMAP_PORT"
+
+
 def _server_words(exc: Exception) -> str:
-    """The server's answer to a failed login (which never echoes the secret)."""
-    return str(exc).strip() or "no reason given"
+    """The server's answer to a failed login (which never echoes the secret),
+    as text: imaplib hands it over as bytes."""
+    words = [a.decode("utf-8", "replace") if isinstance(a, bytes) else str(a) for a in exc.args]
+    text = " ".join(w.strip() for w in words if w.strip())
+    if text.startswith(("b'", 'b"')):  # IMAPClient's LoginError carries the repr of the bytes
+        text = text[2:-1]
+    return text or "no reason given"
 
 
 def _close(client: IMAPClient | None) -> None:

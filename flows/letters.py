@@ -39,6 +39,22 @@ def french_datetime(moment: dt.datetime, timezone: str) -> str:
     return f"{french_date(local.date())} à {local.hour} h {local.minute:02d}"
 
 
+def department_values(code: str, name: str, region: str) -> dict[str, str]:
+    """What a template may say of a department: `nom`, `code`, `region`, and
+    the name as French grammar wants it after "de" (`de_nom`: "de l'Isère",
+    "du Nord", "de Paris") or in a sentence (`le_nom`: "l'Isère", "le Nord")."""
+    from bilan.storage.reference import department_info
+
+    info = department_info(code)
+    return {
+        "code": code,
+        "nom": name,
+        "region": region,
+        "le_nom": info.with_article if info else name,
+        "de_nom": info.of_name if info else f"du département {name}",
+    }
+
+
 def render(template: Path, **values) -> tuple[str, str]:
     """Subject and body of a letter. Unknown variables are an error, so that a
     typo in an edited template is caught before anything is sent."""

@@ -19,7 +19,15 @@ from email.message import EmailMessage
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bilan.flows.letters import TEMPLATES, address_of, french_date, french_datetime, letter, render
+from bilan.flows.letters import (
+    TEMPLATES,
+    address_of,
+    department_values,
+    french_date,
+    french_datetime,
+    letter,
+    render,
+)
 from bilan.flows.mailer import Mailer, MailerError
 from bilan.nlp.text import fold
 from bilan.settings import Settings
@@ -145,7 +153,7 @@ def draft_reminders(
         subject, body = render(
             template,
             campagne=campaign.name,
-            departement={"code": status.code, "nom": status.name, "region": status.region},
+            departement=department_values(status.code, status.name, status.region),
             motif=reason,
             echeance_passee=now >= closes,
             date_limite=french_date(campaign.deadline),

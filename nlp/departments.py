@@ -25,6 +25,7 @@ from functools import lru_cache
 from bilan.nlp.gazetteer import CommuneGazetteer, CommuneMention, DepartmentFinder, DepartmentMention
 from bilan.nlp.kind import Kind
 from bilan.nlp.mailtext import own_text, sender_address, signature_block
+from bilan.nlp.text import fold
 from bilan.parsers.message import ParsedMessage
 from bilan.storage.reference import departments
 
@@ -95,6 +96,32 @@ def department_of_domain(address: str | None) -> str | None:
         if code:
             return code
     return None
+
+
+def expected_domains(code: str) -> tuple[str, ...]:
+    """The mail domains a department's state services write from, by the
+    reference data: its prefecture's domains (`herault.gouv.fr`,
+    `herault.pref.gouv.fr`; their sub-domains too, such as a DDETS's), then
+    those of its region's prefectures, since the SGAR writes for every
+    department of its region from the regional prefecture (which is one of
+    them: Nantes for the Pays de la Loire) or from the region's own domain
+    (`occitanie.gouv.fr`)."""
+    info = next((d for d in departments() if d.code == code), None)
+    if info is None:
+        return ()
+    neighbours = [d for d in departments() if d.region == info.region and d.code != code]
+    region = re.sub(r"[^a-z0-9]+", "-", fold(info.region)).strip("-")
+    domains = [info.domain, info.other_domain, f"{region}.gouv.fr"]
+    domains += [domain for d in neighbours for domain in (d.domain, d.other_domain)]
+    return tuple(dict.fromkeys(d.lower() for d in domains if d))
+
+
+def domain_expected_for(address: str | None, code: str) -> bool:
+    """Whether `address` is on one of the department's expected domains (or a sub-domain)."""
+    if not address or "@" not in address:
+        return False
+    domain = address.rsplit("@", 1)[1].lower()
+    return any(domain == expected or domain.endswith("." + expected) for expected in expected_domains(code))
 
 
 def decide_departments(

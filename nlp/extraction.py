@@ -16,9 +16,10 @@ from bilan.nlp.gazetteer import get_commune_gazetteer, get_department_finder, ge
 from bilan.nlp.kind import ContentClues, Kind, judge_kind
 from bilan.nlp.modality import find_meeting, read_modality
 from bilan.nlp.original import original_message_id
-from bilan.nlp.review import ReviewThresholds, configured_thresholds, review_uncertain_values
+from bilan.nlp.review import ReviewThresholds, configured_thresholds, review_sender, review_uncertain_values
 from bilan.nlp.sender import sender_role
 from bilan.nlp.survey import SurveyResponse, extract_survey_responses
+from bilan.parsers.authentication import SenderAuthentication
 from bilan.parsers.message import ParsedMessage
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,10 @@ class Extraction:
     pii: bool = False
     needs_review: bool = False
     review_reason: str | None = None
+    #: Contributions: what the sender check found (`nlp/review.py`, SENDER_*).
+    sender_check: str | None = None
+    #: The receiving server's verdicts on the sender that count (`nlp/review.py`).
+    authentication: SenderAuthentication | None = None
     #: How sure extraction is of each message-level value, 0-1, by field name
     #: ("kind", "sender_role", "modality"); a missing key means "not judged".
     #: Departments carry their own (`DepartmentGuess.confidence`).
@@ -118,7 +123,9 @@ def extract(parsed: ParsedMessage, thresholds: ReviewThresholds | None = None) -
     )
     _add_structure(extraction, parsed, kind, annexes, surveys)
     add_findings(extraction, parsed)
-    review_uncertain_values(extraction, thresholds or configured_thresholds())
+    thresholds = thresholds or configured_thresholds()
+    review_uncertain_values(extraction, thresholds)
+    review_sender(extraction, parsed.envelope, thresholds.trusted_auth_servers)
     return extraction
 
 

@@ -10,6 +10,13 @@ threshold, so that the review queue says what to look at. A value that was
 not judged (no confidence) is never a reason.
 
 The thresholds are settings (`BILAN_REVIEW_BELOW_*`, see `bilan/settings.py`).
+
+The same rule flags a contribution whose sender is not who it seems
+(`review_sender`): the receiving server's DKIM, SPF or DMARC check failed
+(`Authentication-Results`, see `parsers/authentication.py`), or the sender's
+domain is not one the reference data gives for the department it speaks for.
+Such a contribution still counts (a prefecture may write from a webmail on a
+bad day); a person checks it.
 """
 
 from __future__ import annotations
@@ -21,6 +28,15 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from bilan.nlp.annex_tables import AnnexRow
     from bilan.nlp.extraction import Extraction
+    from bilan.parsers.message import Envelope
+
+#: `Extraction.sender_check`: what the sender check of a contribution found.
+SENDER_VERIFIED = "verified"  # the server authenticated it and the domain is the department's
+SENDER_EXPECTED_DOMAIN = "expected_domain"  # the domain is the department's; no verdict from the server
+SENDER_UNEXPECTED_DOMAIN = "unexpected_domain"
+SENDER_FAILED = "authentication_failed"
+#: The checks that send a contribution to review.
+SENDER_DOUBTFUL = (SENDER_FAILED, SENDER_UNEXPECTED_DOMAIN)
 
 #: Message-level values, in the order reasons are written.
 MESSAGE_VALUES = ("kind", "sender_role", "modality")
@@ -37,6 +53,9 @@ class ReviewThresholds:
     annex_cell: float
     recommendation: float
     theme: float
+    #: authserv-ids of the receiving server whose `Authentication-Results`
+    #: count; empty: the topmost header (the last server's).
+    trusted_auth_servers: tuple[str, ...] = ()
 
 
 def configured_thresholds() -> ReviewThresholds:
@@ -55,6 +74,53 @@ def review_uncertain_values(extraction: Extraction, thresholds: ReviewThresholds
         return
     extraction.needs_review = True
     extraction.review_reason = "; ".join(filter(None, [extraction.review_reason, *reasons]))
+
+
+def review_sender(extraction: Extraction, envelope: Envelope, trusted_servers: tuple[str, ...] = ()) -> None:
+    """Keep the receiving server's verdicts (`extraction.authentication`:
+    those of a trusted server when some are named), check who sent a
+    contribution (`extraction.sender_check`), and flag it with the reasons
+    when the verdicts fail or its domain is not the department's. Other kinds
+    of message are not checked: a question or a survey answer may come from
+    anyone."""
+    authentication = envelope.authentication
+    trusted = {server.lower() for server in trusted_servers}
+    if authentication is not None and trusted and (authentication.server or "").lower() not in trusted:
+        authentication = None  # written by someone else than our server: not a verdict
+    extraction.authentication = authentication
+    if extraction.kind != "contribution":
+        return
+    reasons = list(sender_doubts(extraction, envelope))
+    if authentication is not None and authentication.failures():
+        extraction.sender_check = SENDER_FAILED
+    elif reasons:
+        extraction.sender_check = SENDER_UNEXPECTED_DOMAIN
+    elif authentication is not None and authentication.dmarc == "pass":
+        extraction.sender_check = SENDER_VERIFIED
+    else:
+        extraction.sender_check = SENDER_EXPECTED_DOMAIN if extraction.departments else None
+    if reasons:
+        extraction.needs_review = True
+        extraction.review_reason = "; ".join(filter(None, [extraction.review_reason, *reasons]))
+
+
+def sender_doubts(extraction: Extraction, envelope: Envelope) -> Iterator[str]:
+    """The reasons, e.g. "sender not authenticated by mx.example: dkim=fail,
+    spf=fail, dmarc=fail" or "sender domain gmail.com is not the department
+    34's (herault.gouv.fr, herault.pref.gouv.fr, occitanie.gouv.fr)"."""
+    from bilan.nlp.departments import domain_expected_for, expected_domains
+    from bilan.nlp.mailtext import sender_address
+
+    authentication = extraction.authentication
+    if authentication is not None and authentication.failures():
+        server = f" by {authentication.server}" if authentication.server else ""
+        yield f"sender not authenticated{server}: {', '.join(authentication.failures())}"
+    address = sender_address(envelope)
+    domain = address.rsplit("@", 1)[1] if address and "@" in address else "(none)"
+    for guess in extraction.departments:
+        if not domain_expected_for(address, guess.code):
+            own = ", ".join(expected_domains(guess.code)[:2])
+            yield f"sender domain {domain} is not one of the department {guess.code}'s or its region's ({own}...)"
 
 
 def uncertain_values(extraction: Extraction, thresholds: ReviewThresholds) -> Iterator[str]:

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 
+from bilan.parsers.authentication import SenderAuthentication, read_authentication
 from bilan.parsers.cache import ParseCache
 from bilan.parsers.document import Document, EmbeddedFile, ParseError, ParseStatus
 from bilan.parsers.headers import LENIENT, LENIENT_SMTP, unreadable_headers
@@ -56,6 +57,9 @@ class Envelope:
     headers: dict[str, str] = field(default_factory=dict)
     #: For a delivery or read report: the Message-ID of the message it is about.
     reported_message_id: str | None = None
+    #: The receiving server's DKIM/SPF/DMARC/ARC verdicts (None: no readable
+    #: `Authentication-Results`).
+    authentication: SenderAuthentication | None = None
     #: Headers the e-mail parser could not read, kept as written (lower-case names).
     unreadable_headers: list[str] = field(default_factory=list)
 
@@ -113,6 +117,7 @@ def parse_message(
     message = email.message_from_bytes(raw, policy=LENIENT)
     envelope = read_envelope(message)
     envelope.reported_message_id = reported_message_id(message)
+    envelope.authentication = read_authentication(message)
     body, files = split_message(message)
     parsed = ParsedMessage(envelope=envelope, body=body)
     walker = _FileWalker(limits, pool if pool is not None else shared_pool(), cache)

@@ -12,8 +12,10 @@ from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, exc, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
+
+from bilan.errors import DatabaseUnavailable
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 #: Key of the PostgreSQL advisory lock taken while migrating.
@@ -32,6 +34,56 @@ def get_engine(url: str) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     return create_engine(url, pool_pre_ping=True)
+
+
+def open_database(url: str) -> Engine:
+    """The engine of `url`, connected and migrated to the latest schema; a
+    URL that is not a database's, or a database that cannot be reached or
+    written, raises `DatabaseUnavailable` with what to do."""
+    try:
+        engine = get_engine(url)
+        upgrade_schema(engine)
+    except (exc.ArgumentError, exc.NoSuchModuleError, exc.OperationalError, exc.InterfaceError, OSError) as error:
+        get_engine.cache_clear()
+        raise database_unavailable(url, error) from error
+    return engine
+
+
+def database_unavailable(url: str, error: Exception) -> DatabaseUnavailable:
+    """One sentence for a database that cannot be used (the password never shown)."""
+    shown = _safe_url(url)
+    example = "sqlite:////absolute/path/bilan.db or postgresql://user@host:5432/database"
+    if isinstance(error, (exc.ArgumentError, exc.NoSuchModuleError)):
+        return DatabaseUnavailable(f"BILAN_DATABASE_URL={shown} is not a database URL: use {example}")
+    detail = _first_line(getattr(error, "orig", None) or error)
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        return DatabaseUnavailable(
+            f"cannot open the SQLite warehouse {path} ({detail}): check that its folder exists and is writable, "
+            "or set BILAN_DATABASE_URL"
+        )
+    if "does not exist" in detail:
+        name = make_url(url).database
+        return DatabaseUnavailable(
+            f"the PostgreSQL database {name!r} does not exist at {shown}: create it (`createdb {name}`) "
+            "or fix BILAN_DATABASE_URL"
+        )
+    return DatabaseUnavailable(
+        f"cannot reach the database at {shown} ({detail}): is the server running, are the host and port right?"
+    )
+
+
+def _first_line(error: BaseException) -> str:
+    """The driver's message without SQLAlchemy's SQL and background link."""
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
+def _safe_url(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not even a URL: show it as given, it holds no password that parses
+        return repr(url)
 
 
 def _ensure_parent_folder(url: str) -> None:

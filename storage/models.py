@@ -134,6 +134,16 @@ class Message(Base):
     pii: Mapped[bool] = mapped_column(Boolean, default=False)
     needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
     review_reason: Mapped[str | None] = mapped_column(Text)
+    # What the receiving server said of the sender (its topmost
+    # Authentication-Results): pass, fail, softfail, none...; null: not reported.
+    auth_server: Mapped[str | None] = mapped_column(String(255), comment="authserv-id of the verdicts")
+    dkim_result: Mapped[str | None] = mapped_column(String(16))
+    spf_result: Mapped[str | None] = mapped_column(String(16))
+    dmarc_result: Mapped[str | None] = mapped_column(String(16))
+    arc_result: Mapped[str | None] = mapped_column(String(16))
+    sender_check: Mapped[str | None] = mapped_column(
+        String(24), comment="contributions: verified | expected_domain | unexpected_domain | authentication_failed"
+    )
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("message.id", ondelete="SET NULL"))
     complements_id: Mapped[int | None] = mapped_column(ForeignKey("message.id", ondelete="SET NULL"))
     original_message_id: Mapped[str | None] = mapped_column(

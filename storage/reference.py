@@ -20,6 +20,19 @@ DEPARTMENTS_CSV = Path(__file__).parent / "data" / "departments.csv"
 COMMUNES_CSV = Path(__file__).parent / "data" / "communes.csv.gz"
 
 
+#: INSEE's "type de nom en clair" (TNCC) of a name: the article it takes,
+#: and how "de" joins it (0: de Paris, 1: d'Eure-et-Loir, 2: du Nord,
+#: 3: de la Seine-Saint-Denis, 4: des Hautes-Alpes, 5: de l'Ain).
+NAME_TYPES = {
+    "0": ("", "de "),
+    "1": ("", "d'"),
+    "2": ("le ", "du "),
+    "3": ("la ", "de la "),
+    "4": ("les ", "des "),
+    "5": ("l'", "de l'"),
+}
+
+
 @dataclass(frozen=True)
 class DepartmentInfo:
     code: str
@@ -28,6 +41,23 @@ class DepartmentInfo:
     prefecture: str
     domain: str
     other_domain: str
+    #: INSEE TNCC (see NAME_TYPES), from the Code officiel géographique.
+    name_type: str = "0"
+
+    @property
+    def with_article(self) -> str:
+        """The name as a sentence uses it: "l'Ain", "le Nord", "les Hautes-Alpes", "Paris"."""
+        return NAME_TYPES.get(self.name_type, NAME_TYPES["0"])[0] + self.name
+
+    @property
+    def of_name(self) -> str:
+        """"de" and the name, elided or contracted: "de l'Ain", "du Nord",
+        "de la Seine-Saint-Denis", "des Hautes-Alpes", "de Paris", "de La Réunion"."""
+        return NAME_TYPES.get(self.name_type, NAME_TYPES["0"])[1] + self.name
+
+
+def department_info(code: str) -> DepartmentInfo | None:
+    return next((d for d in departments() if d.code == code), None)
 
 
 @lru_cache(maxsize=1)

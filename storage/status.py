@@ -41,6 +41,9 @@ class DepartmentStatus:
     flagged_for_review: int = 0
     reminders_sent: int = 0
     last_reminder_at: dt.datetime | None = None
+    #: Contributions whose sender failed authentication or wrote from a
+    #: domain that is not the department's (flagged for review).
+    doubtful_senders: int = 0
 
     def missing_annexes(self, required: tuple[int, ...]) -> list[int]:
         return [number for number in required if number not in self.annexes]
@@ -100,6 +103,7 @@ def department_statuses(engine: Engine, campaign: Campaign) -> list[DepartmentSt
                 flagged_for_review=values["flagged_for_review"],
                 reminders_sent=values["reminders_sent"],
                 last_reminder_at=values["last_reminder_at"],
+                doubtful_senders=values["doubtful_senders"],
             )
         )
     return rows

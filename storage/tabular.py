@@ -7,6 +7,11 @@ columns"; this module is where such a table becomes a file. Column names
 spreadsheets are read by the ANCT team. In XLSX, times are shown in the
 campaign's time zone (Excel has no time zones) and the header says so; CSV
 and Parquet keep UTC.
+
+Text comes from senders (a subject, a display name, a file name): a cell
+that a spreadsheet would read as a formula (`=HYPERLINK(...)`, `+`, `-`, `@`,
+a tab or a carriage return first) is written as text, in one place per
+format (`_excel_value`, `_csv_value`).
 """
 
 from __future__ import annotations
@@ -21,6 +26,14 @@ from zoneinfo import ZoneInfo
 
 UTC = dt.timezone.utc
 KINDS = ("text", "int", "float", "bool", "date", "datetime")
+#: What makes Excel, LibreOffice or Google Sheets read a cell as a formula
+#: (OWASP "CSV injection"): these first characters.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def is_formula_like(value: Any) -> bool:
+    """A text a spreadsheet would evaluate rather than show."""
+    return isinstance(value, str) and value.startswith(FORMULA_TRIGGERS)
 
 
 @dataclass(frozen=True)
@@ -102,6 +115,7 @@ def write_xlsx(path: Path, sheets: Sequence[Sheet], timezone: str = "Europe/Pari
             cell.alignment = Alignment(vertical="center", wrap_text=True)
         for row in sheet.rows:
             worksheet.append([_excel_value(value, column, zone) for value, column in zip(row, sheet.columns)])
+            _keep_text_as_text(worksheet[worksheet.max_row])
         for index, column in enumerate(sheet.columns, start=1):
             letter = get_column_letter(index)
             number_format = {"datetime": DATETIME_FORMAT, "date": DATE_FORMAT}.get(column.kind)
@@ -125,6 +139,16 @@ def _sheet_title(title: str) -> str:
     for forbidden in "[]:*?/\\":
         title = title.replace(forbidden, "-")
     return title[:31]
+
+
+def _keep_text_as_text(cells: Sequence[Any]) -> None:
+    """openpyxl stores a string that starts with `=` as a formula: such a
+    cell (and any other formula-like text) becomes a plain string, shown as
+    typed ("quote prefix", as when a person types `'=...` in Excel)."""
+    for cell in cells:
+        if is_formula_like(cell.value):
+            cell.data_type = "s"
+            cell.quotePrefix = True
 
 
 def _excel_value(value: Any, column: Column, zone: ZoneInfo) -> Any:
@@ -155,11 +179,32 @@ def _width(sheet: Sheet, index: int) -> float:
 # -- CSV ---------------------------------------------------------------------
 
 
-def write_csv(path: Path, sheet: Sheet) -> Path:
-    """UTF-8, comma-separated, SQL column names; times in ISO 8601 UTC."""
+@dataclass(frozen=True)
+class CsvDialect:
+    """How a CSV file is written. French Excel opens a file by double-click
+    only when it starts with a byte order mark and is separated by `;` (the
+    comma is the decimal separator in French): that is the default; `rfc4180`
+    (UTF-8 without BOM, commas) is for tools."""
+
+    name: str
+    encoding: str
+    delimiter: str
+
+
+CSV_DIALECTS = {
+    "excel-fr": CsvDialect("excel-fr", "utf-8-sig", ";"),
+    "rfc4180": CsvDialect("rfc4180", "utf-8", ","),
+}
+DEFAULT_CSV_DIALECT = "excel-fr"
+
+
+def write_csv(path: Path, sheet: Sheet, dialect: str = DEFAULT_CSV_DIALECT) -> Path:
+    """SQL column names; times in ISO 8601 UTC; flags 0/1 (as in the views);
+    `dialect` from `CSV_DIALECTS`."""
+    chosen = CSV_DIALECTS[dialect]
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
+    with path.open("w", encoding=chosen.encoding, newline="") as handle:
+        writer = csv.writer(handle, delimiter=chosen.delimiter)
         writer.writerow([column.name for column in sheet.columns])
         for row in sheet.rows:
             writer.writerow([_csv_value(value, column) for value, column in zip(row, sheet.columns)])
@@ -174,7 +219,9 @@ def _csv_value(value: Any, column: Column) -> Any:
     if column.kind == "date":
         return value.isoformat()
     if column.kind == "bool":
-        return "true" if value else "false"
+        return 1 if value else 0
+    if is_formula_like(value):
+        return "'" + value  # shown as typed; a spreadsheet does not evaluate it
     return value
 
 

@@ -11,7 +11,9 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from bilan.storage.tabular import Sheet, write_csv, write_parquet, write_xlsx
+from functools import partial
+
+from bilan.storage.tabular import DEFAULT_CSV_DIALECT, Sheet, write_csv, write_parquet, write_xlsx
 from bilan.storage.views import VIEWS, read_view
 
 TABLE_FORMATS = ("xlsx", "csv", "parquet")
@@ -23,7 +25,9 @@ def read_views(engine: Engine) -> list[Sheet]:
         return [read_view(connection, view) for view in VIEWS]
 
 
-def export_views(engine: Engine, format: str, out: Path, timezone: str = "Europe/Paris") -> list[Path]:
+def export_views(
+    engine: Engine, format: str, out: Path, timezone: str = "Europe/Paris", csv_dialect: str = DEFAULT_CSV_DIALECT
+) -> list[Path]:
     """Write the views; `out` is a file for XLSX, a folder for CSV and Parquet
     (one `<view>.csv` / `<view>.parquet` per view). Returns the files written."""
     if format not in TABLE_FORMATS:
@@ -31,5 +35,5 @@ def export_views(engine: Engine, format: str, out: Path, timezone: str = "Europe
     sheets = read_views(engine)
     if format == "xlsx":
         return [write_xlsx(out, sheets, timezone)]
-    writer = write_csv if format == "csv" else write_parquet
+    writer = partial(write_csv, dialect=csv_dialect) if format == "csv" else write_parquet
     return [writer(out / f"{sheet.name}.{format}", sheet) for sheet in sheets]

@@ -42,6 +42,9 @@ MESSAGE_COLUMNS = (
 #: The confidence columns of `message` (migration 0006), for `requires`.
 MESSAGE_CONFIDENCE = ("message.kind_confidence", "message.sender_role_confidence", "message.modality_confidence")
 
+#: The sender check of `message` (migration 0007), for `requires`.
+MESSAGE_SENDER_CHECK = ("message.sender_check", "message.dmarc_result")
+
 #: How coded values read in the spreadsheets.
 STATUS_LABELS = {"on_time": "à l'heure", "late": "en retard", "missing": "sans réponse"}
 KIND_LABELS = {
@@ -61,6 +64,53 @@ PARSE_STATUS_LABELS = {
     "scanned": "image sans texte (scan)",
     "timeout": "lecture trop longue",
 }
+ROLE_LABELS = {
+    "prefecture": "préfecture",
+    "sous_prefecture": "sous-préfecture",
+    "ddets": "DDETS",
+    "sgar": "SGAR (préfecture de région)",
+    "delegue_prefet": "délégué du préfet",
+    "conseil_citoyen_member": "membre d'un conseil citoyen",
+    "association": "association",
+    "other": "autre",
+}
+SENDER_CHECK_LABELS = {
+    "verified": "authentifié",
+    "expected_domain": "domaine attendu (non authentifié)",
+    "unexpected_domain": "domaine inattendu",
+    "authentication_failed": "authentification en échec",
+}
+#: Results of Authentication-Results (RFC 8601) as they read in French.
+AUTH_RESULT_LABELS = {
+    "pass": "réussi",
+    "fail": "échec",
+    "softfail": "échec partiel",
+    "neutral": "neutre",
+    "none": "absent",
+    "temperror": "erreur temporaire",
+    "permerror": "erreur permanente",
+    "policy": "refusé par la politique",
+}
+#: What to do about a file that could not be read (French, for the analysts).
+PARSE_STATUS_ADVICE = {
+    "encrypted": "Fichier protégé : demander au département de le renvoyer sans mot de passe.",
+    "corrupt": "Fichier endommagé ou incomplet : demander au département de le renvoyer.",
+    "too_large": "Fichier trop volumineux pour être lu : l'ouvrir à la main, ou relever la limite (BILAN_MAX_ATTACHMENT_BYTES).",
+    "unsupported": "Format non pris en charge : l'ouvrir à la main, ou demander un PDF, un document Word ou un tableur.",
+    "scanned": "Image sans texte lisible : l'ouvrir à la main, ou demander le document d'origine.",
+    "timeout": "Lecture interrompue car trop longue : l'ouvrir à la main.",
+}
+ATTACHMENT_ROLE_LABELS = {
+    "contribution": "contribution écrite",
+    "compte_rendu": "compte rendu de rencontre",
+    "annexe1": "Annexe 1",
+    "annexe2": "Annexe 2",
+    "annexe3": "Annexe 3 (questionnaire)",
+    "signature_image": "image de signature",
+    "other": "autre",
+}
+#: Where a recommendation or finding was read, when it is not a file.
+SOURCE_FILE_LABELS = {"body": "corps du message"}
 PROBLEM_LABELS = {
     "processing_failed": "échec du traitement",
     "not_processed": "pas encore traité",
@@ -92,7 +142,7 @@ DEPARTMENT_STATUS = AnalystView(
     title="Départements",
     description="one row per department and campaign: status (on_time, late, missing), first "
     "contribution, modality, annexes received, messages, errors, review flags, reminders sent",
-    requires=("campaign", "department", "message", "message_department", "attachment", "reminder"),
+    requires=("campaign", "department", "message", "message_department", "attachment", "reminder", *MESSAGE_SENDER_CHECK),
     order_by="campaign_id, department_code",
     columns=(
         Column("campaign_id", "Campagne (n°)", "int"),
@@ -113,6 +163,7 @@ DEPARTMENT_STATUS = AnalystView(
         Column("flagged_for_review", "Messages à vérifier", "int"),
         Column("reminders_sent", "Relances envoyées", "int"),
         Column("last_reminder_at", "Dernière relance", "datetime"),
+        Column("doubtful_senders", "Contributions d'expéditeur douteux", "int"),
     ),
     sql="""
 SELECT
@@ -160,11 +211,14 @@ SELECT
     COALESCE(files.unreadable_files, 0) AS unreadable_files,
     COALESCE(mail.flagged_for_review, 0) AS flagged_for_review,
     COALESCE(reminded.reminders_sent, 0) AS reminders_sent,
-    reminded.last_reminder_at AS last_reminder_at
+    reminded.last_reminder_at AS last_reminder_at,
+    COALESCE(firsts.doubtful_senders, 0) AS doubtful_senders
 FROM campaign c
 CROSS JOIN department d
 LEFT JOIN (
-    SELECT md.department_code, min(m.received_at) AS first_at, count(*) AS contributions
+    SELECT md.department_code, min(m.received_at) AS first_at, count(*) AS contributions,
+        count(CASE WHEN m.sender_check IN ('unexpected_domain', 'authentication_failed') THEN 1 END)
+            AS doubtful_senders
     FROM message_department md JOIN message m ON m.id = md.message_id
     WHERE m.kind = 'contribution'
     GROUP BY md.department_code
@@ -244,7 +298,7 @@ CURRENT_CONTRIBUTION = AnalystView(
     title="Contributions",
     description="one row per contribution and department, current versions only: a message "
     "superseded by another (corrected version, re-sent file) is left out; complements stay",
-    requires=("message", "message_department", "department", "attachment", *MESSAGE_CONFIDENCE),
+    requires=("message", "message_department", "department", "attachment", *MESSAGE_CONFIDENCE, *MESSAGE_SENDER_CHECK),
     order_by="received_at NULLS LAST, message_id, department_code NULLS LAST",
     columns=(
         Column("message_id", "Message (n°)", "int"),
@@ -253,7 +307,7 @@ CURRENT_CONTRIBUTION = AnalystView(
         Column("region", "Région"),
         Column("received_at", "Reçu le", "datetime"),
         Column("sender", "Expéditeur"),
-        Column("sender_role", "Rôle de l'expéditeur"),
+        Column("sender_role", "Rôle de l'expéditeur", labels=ROLE_LABELS),
         Column("subject", "Objet"),
         Column("modality", "Modalité", "int"),
         Column("meeting_date", "Date de la rencontre", "date"),
@@ -267,6 +321,11 @@ CURRENT_CONTRIBUTION = AnalystView(
         Column("department_confidence", "Confiance (département)", "float"),
         Column("sender_role_confidence", "Confiance (rôle)", "float"),
         Column("modality_confidence", "Confiance (modalité)", "float"),
+        Column("sender_check", "Contrôle de l'expéditeur", labels=SENDER_CHECK_LABELS),
+        Column("dkim_result", "DKIM", labels=AUTH_RESULT_LABELS),
+        Column("spf_result", "SPF", labels=AUTH_RESULT_LABELS),
+        Column("dmarc_result", "DMARC", labels=AUTH_RESULT_LABELS),
+        Column("arc_result", "ARC (transfert)", labels=AUTH_RESULT_LABELS),
     ),
     sql="""
 SELECT
@@ -289,7 +348,12 @@ SELECT
     m.review_reason AS review_reason,
     md.confidence AS department_confidence,
     m.sender_role_confidence AS sender_role_confidence,
-    m.modality_confidence AS modality_confidence
+    m.modality_confidence AS modality_confidence,
+    m.sender_check AS sender_check,
+    m.dkim_result AS dkim_result,
+    m.spf_result AS spf_result,
+    m.dmarc_result AS dmarc_result,
+    m.arc_result AS arc_result
 FROM message m
 LEFT JOIN message_department md ON md.message_id = m.id
 LEFT JOIN department d ON d.code = md.department_code
@@ -315,9 +379,10 @@ UNREADABLE_FILE = AnalystView(
         Column("inside", "Contenu dans"),
         Column("format", "Format"),
         Column("size", "Taille (octets)", "int"),
-        Column("role", "Rôle"),
+        Column("role", "Rôle", labels=ATTACHMENT_ROLE_LABELS),
         Column("parse_status", "Problème", labels=PARSE_STATUS_LABELS),
-        Column("parse_error", "Détail"),
+        Column("advice", "Que faire", labels=PARSE_STATUS_ADVICE),
+        Column("parse_error", "Détail technique (message du lecteur, en anglais)"),
     ),
     sql="""
 SELECT
@@ -335,6 +400,7 @@ SELECT
     a.size AS size,
     a.role AS role,
     a.parse_status AS parse_status,
+    a.parse_status AS advice,
     a.parse_error AS parse_error
 FROM attachment a
 JOIN message m ON m.id = a.message_id
@@ -541,7 +607,7 @@ RECOMMENDATIONS = AnalystView(
         Column("received_at", "Reçu le", "datetime"),
         Column("theme", "Thème", labels=THEME_LABELS),
         Column("text", "Préconisation"),
-        Column("file", "Fichier source"),
+        Column("file", "Fichier source", labels=SOURCE_FILE_LABELS),
         Column("page", "Page", "int"),
         Column("sheet", "Feuille"),
         Column("paragraph", "Paragraphe", "int"),
@@ -593,7 +659,7 @@ STRENGTHS_WEAKNESSES = AnalystView(
         Column("region", "Région"),
         Column("received_at", "Reçu le", "datetime"),
         Column("text", "Texte"),
-        Column("file", "Fichier source"),
+        Column("file", "Fichier source", labels=SOURCE_FILE_LABELS),
         Column("page", "Page", "int"),
         Column("paragraph", "Paragraphe", "int"),
     ),
@@ -672,10 +738,17 @@ def read_view(connection: Connection, view: AnalystView) -> Sheet:
     return Sheet(view.name, view.title, view.columns, typed_rows(rows, view.columns))
 
 
-def counts_by(connection: Connection, view_name: str, columns: Sequence[str]) -> list[tuple] | None:
+def counts_by(
+    connection: Connection, view_name: str, columns: Sequence[str], distinct: str | None = None
+) -> list[tuple] | None:
     """`SELECT columns, count(*) FROM view GROUP BY columns`, or None while
-    that view is not in this warehouse (views over tables of later stages)."""
+    that view is not in this warehouse (views over tables of later stages).
+    `distinct` counts each value of that column once per group: a view with
+    one row per item *and department* counts an item sent for two
+    departments once (`distinct="recommendation_id"`)."""
     if view_name not in {view.name for view in VIEWS} or view_name not in inspect(connection).get_view_names():
         return None
     names = ", ".join(columns)
-    return [tuple(row) for row in connection.execute(text(f"SELECT {names}, count(*) FROM {view_name} GROUP BY {names}"))]
+    counted = f"count(DISTINCT {distinct})" if distinct else "count(*)"
+    query = f"SELECT {names}, {counted} FROM {view_name} GROUP BY {names}" if columns else f"SELECT {counted} FROM {view_name}"
+    return [tuple(row) for row in connection.execute(text(query))]

@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bilan.storage.archive import RawArchive
-from bilan.storage.db import get_engine, transaction, upgrade_schema
+from bilan.storage.db import open_database, transaction
 from bilan.storage.lock import hold_for_transaction, named_lock
 from bilan.storage.followups import FOLLOW_UPS_LOCK, resolve_follow_ups
 from bilan.storage.models import (
@@ -43,6 +43,7 @@ from bilan.storage.reference import seed_reference
 
 if TYPE_CHECKING:
     from bilan.nlp.extraction import Extraction
+    from bilan.parsers.authentication import SenderAuthentication
     from bilan.parsers.message import Envelope, ParsedMessage
     from bilan.settings import Settings
 
@@ -69,8 +70,7 @@ class Warehouse:
     @classmethod
     def open(cls, settings: Settings) -> Warehouse:
         """Connect, migrate to the latest schema and make sure reference data is there."""
-        engine = get_engine(settings.database_url)
-        upgrade_schema(engine)
+        engine = open_database(settings.database_url)
         with transaction(engine) as session:
             campaign = seed_reference(
                 session, settings.campaign_name, settings.campaign_deadline, settings.campaign_timezone
@@ -182,6 +182,7 @@ class Warehouse:
             message.meeting_participants = extraction.meeting_participants
             message.pii = extraction.pii
             message.needs_review, message.review_reason = _review(extraction, parsed.envelope)
+            _record_authentication(message, extraction.authentication, extraction.sender_check)
             message.process_error = None
             message.processed_at = utcnow()
             _link_original(session, message, extraction.original_message_id)
@@ -351,6 +352,18 @@ def _review(extraction: Extraction, envelope: Envelope) -> tuple[bool, str | Non
     if envelope.unreadable_headers:
         reasons.append("headers unreadable, kept as written: " + ", ".join(envelope.unreadable_headers))
     return extraction.needs_review or bool(envelope.unreadable_headers), "; ".join(reasons) or None
+
+
+def _record_authentication(
+    message: Message, authentication: SenderAuthentication | None, sender_check: str | None
+) -> None:
+    """The receiving server's verdicts on the sender, kept as they were read
+    (strings cut to their columns: a sender writes the header's words)."""
+    message.auth_server = authentication.server[:255] if authentication and authentication.server else None
+    for method in ("dkim", "spf", "dmarc", "arc"):
+        result = getattr(authentication, method) if authentication else None
+        setattr(message, f"{method}_result", result[:16] if result else None)
+    message.sender_check = sender_check
 
 
 def _link_original(session, message: Message, original_message_id: str | None) -> None:

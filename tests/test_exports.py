@@ -59,15 +59,28 @@ def test_xlsx_has_one_formatted_sheet_per_view(loaded, tmp_path):
     assert departments.column_dimensions["C"].width >= len("Bouches-du-Rhône")
 
 
-def test_csv_writes_one_file_per_view_with_sql_names(loaded, tmp_path):
+def test_csv_writes_one_file_per_view_with_sql_names_for_french_excel(loaded, tmp_path):
     _export("csv", tmp_path / "csv")
     for view in VIEWS:
-        with (tmp_path / "csv" / f"{view.name}.csv").open(encoding="utf-8", newline="") as handle:
-            rows = list(csv.reader(handle))
+        data = (tmp_path / "csv" / f"{view.name}.csv").read_bytes()
+        assert data.startswith("\ufeff".encode()), view.name  # French Excel reads UTF-8 only with a BOM
+        rows = list(csv.reader(data.decode("utf-8-sig").splitlines(), delimiter=";"))
         assert rows[0] == [column.name for column in view.columns]
-    with (tmp_path / "csv" / "department_status.csv").open(encoding="utf-8", newline="") as handle:
-        nord = next(row for row in csv.DictReader(handle) if row["department_code"] == "59")
+    with (tmp_path / "csv" / "department_status.csv").open(encoding="utf-8-sig", newline="") as handle:
+        nord = next(row for row in csv.DictReader(handle, delimiter=";") if row["department_code"] == "59")
     assert nord["status"] == "on_time" and nord["first_contribution_at"] == "2021-12-06T14:32:08Z"
+    assert nord["annexe3_received"] in ("0", "1")  # flags are 0/1, as in the views
+
+
+def test_csv_for_tools_is_comma_separated_without_bom(loaded, tmp_path):
+    result = CliRunner().invoke(
+        app, ["export", "--format", "csv", "--csv-dialect", "rfc4180", "--out", str(tmp_path / "csv")],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    data = (tmp_path / "csv" / "department_status.csv").read_bytes()
+    assert not data.startswith("\ufeff".encode())
+    assert next(csv.reader(data.decode("utf-8").splitlines()))[:2] == ["campaign_id", "department_code"]
 
 
 def test_parquet_keeps_types(loaded, tmp_path):

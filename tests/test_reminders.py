@@ -91,9 +91,12 @@ def test_drafts_and_list_are_written_in_french(samples, settings_env, tmp_path):
     by_code = {d.department.code: d for d in drafts}
     assert by_code["01"].reason == "missing" and by_code["01"].recipients == ["pref-ain@ain.gouv.fr"]
     assert "10 décembre 2021" in by_code["01"].body and "n'avons pas encore reçu" in by_code["01"].body
+    assert "la contribution de l'Ain (01)" in by_code["01"].body and "département Ain" not in by_code["01"].body
+    assert "la contribution du Nord (59)" in by_code["59"].body  # incomplete: no annex
     # Isère answered late with a truncated PDF: incomplete, and the file is named.
     isere = by_code["38"]
     assert isere.reason == "incomplete" and "endommagé ou incomplet" in isere.body
+    assert "pour la contribution de l'Isère (38)" in isere.body
     assert "Contribution Isère - bilan participation.pdf" in isere.body
     assert isere.recipients and all(r.endswith(".gouv.fr") for r in isere.recipients)
     # Survey answers come from residents: never a contact.
@@ -102,7 +105,7 @@ def test_drafts_and_list_are_written_in_french(samples, settings_env, tmp_path):
     sheet = openpyxl.load_workbook(tmp_path / "relances" / "relances.xlsx")["Relances"]
     assert [c.value for c in sheet[1]][:4] == ["Code", "Département", "Région", "Motif"]
     assert sheet.max_row == len(drafts) + 1 and sheet.freeze_panes == "A2"
-    assert (tmp_path / "relances" / "relances.csv").read_text(encoding="utf-8").startswith("department_code,")
+    assert (tmp_path / "relances" / "relances.csv").read_text(encoding="utf-8-sig").startswith("department_code;")
     draft = email.message_from_bytes((tmp_path / "relances" / "relance-38-isere.eml").read_bytes(), policy=email.policy.default)
     assert draft["X-Unsent"] == "1" and "Isère (38)" in draft["Subject"]
     assert len([f for f in files if f.suffix == ".eml"]) == len(drafts)
