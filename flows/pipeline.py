@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from bilan.flows.sources import RawMessage
 from bilan.nlp.extraction import extract, warm_up_in_background
 from bilan.parsers.cache import ParseCache
+from bilan.parsers.header_block import bound_header_block
 from bilan.parsers.limits import Limits
 from bilan.parsers.message import ParsedMessage, parse_message, read_envelope
 from bilan.parsers.pool import shared_pool
@@ -133,7 +134,8 @@ def archive_raw(warehouse: Warehouse, message: RawMessage) -> ArchivedMessage:
     """Keep the message before anything else: raw file, then its row. Only the
     headers are read here, so a message whose body breaks every parser is
     still archived."""
-    headers = BytesHeaderParser(policy=email.policy.default).parsebytes(message.raw)
+    bounded, _ = bound_header_block(message.raw, Limits())  # the parse stage says which limit was hit
+    headers = BytesHeaderParser(policy=email.policy.default).parsebytes(bounded)
     envelope = read_envelope(headers)
     received_at = message.received_at or envelope.received_at
     return warehouse.archive_message(message.raw, envelope, message.source, received_at)

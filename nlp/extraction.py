@@ -16,7 +16,7 @@ from bilan.nlp.gazetteer import get_commune_gazetteer, get_department_finder
 from bilan.nlp.kind import ContentClues, Kind, classify_kind
 from bilan.nlp.modality import find_meeting, read_modality
 from bilan.nlp.original import original_message_id
-from bilan.nlp.review import ReviewThresholds, configured_thresholds, review_uncertain_values
+from bilan.nlp.review import ReviewThresholds, configured_thresholds, review_limits_hit, review_uncertain_values
 from bilan.nlp.sender import sender_role
 from bilan.nlp.survey import SurveyResponse, extract_survey_responses
 from bilan.parsers.message import ParsedMessage
@@ -116,6 +116,7 @@ def extract(parsed: ParsedMessage, thresholds: ReviewThresholds | None = None) -
     _add_structure(extraction, parsed, kind, annexes, surveys)
     add_findings(extraction, parsed)
     review_uncertain_values(extraction, thresholds or configured_thresholds())
+    review_limits_hit(extraction, parsed)
     return extraction
 
 

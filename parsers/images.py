@@ -24,9 +24,6 @@ from bilan.parsers.ocr import ocr_available, ocr_lines
 #: an icon (signature logos are typically 180 x 70).
 SMALL_SIDE = 400
 SMALL_AREA = 100_000
-#: Above this many pixels an image is refused before it is decoded (a
-#: decompression bomb can declare a gigapixel canvas in a few bytes).
-MAX_PIXELS = 60_000_000
 #: OCR must find at least this many words, read with this mean confidence,
 #: for an image to count as a document.
 _MIN_WORDS = 8
@@ -56,8 +53,11 @@ def parse_image(data: bytes, filename: str, limits: Limits = Limits()) -> Docume
 
     facts = image_facts(data)
     document = Document(metadata=dict(facts))
-    if facts["width"] * facts["height"] > MAX_PIXELS:
-        raise ParseError(ParseStatus.TOO_LARGE, f"image has {facts['width'] * facts['height'] / 1e6:.0f} million pixels")
+    # Refused before it is decoded: a decompression bomb can declare a gigapixel canvas in a few bytes.
+    pixels = facts["width"] * facts["height"]  # of each frame (OCR decodes one at a time)
+    if pixels > limits.max_page_pixels:
+        raise ParseError(ParseStatus.TOO_LARGE, f"image of {pixels / 1e6:,.0f} million pixels: over the limit of "
+                         f"{limits.max_page_pixels / 1e6:,.0f} million; not decoded")  # fmt: skip
     if is_small(facts):
         document.metadata["small"] = True  # a logo or an icon: nothing to read
         return document
