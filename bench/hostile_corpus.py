@@ -140,6 +140,7 @@ def _zeros_deflated(size: int) -> bytes:
     compressor = zlib.compressobj(9)
     chunk = bytes(1 << 20)
     out = [compressor.compress(chunk) for _ in range(size >> 20)]
+    out.append(compressor.compress(bytes(size % (1 << 20))))
     return b"".join(out) + compressor.flush()
 
 
@@ -252,7 +253,7 @@ def xlsx_250k() -> bytes:
     return _with_files("xlsx-250k", [("annexe1.xlsx", _XLSX, xlsx_rows(250_000))])
 
 
-def _png(width: int, height: int) -> bytes:
+def png_of(width: int, height: int) -> bytes:
     """A grey PNG of `width` x `height` pixels, all zero: a few hundred KB per gigapixel."""
     compressor = zlib.compressobj(9)
     row = bytes(width + 1)
@@ -266,11 +267,16 @@ def _png(width: int, height: int) -> bytes:
 
 
 def pixel_bomb_png() -> bytes:
-    return _with_files("pixel-png", [("scan.png", "image/png", _png(30_000, 30_000))])
+    return _with_files("pixel-png", [("scan.png", "image/png", png_of(30_000, 30_000))])
 
 
 def pixel_bomb_pdf(side: int = 25_000) -> bytes:
     """A one-page PDF whose page is one grey image of side x side pixels (625 million)."""
+    return _with_files("pixel-pdf", [("contribution.pdf", "application/pdf", pdf_of_image(side))])
+
+
+def pdf_of_image(side: int) -> bytes:
+    """A one-page PDF showing one grey image of `side` x `side` pixels, written by hand."""
     image = _zeros_deflated(side * side)
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
@@ -292,7 +298,7 @@ def pixel_bomb_pdf(side: int = 25_000) -> bytes:
     out.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
     out.write(b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets))
     out.write(f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode())
-    return _with_files("pixel-pdf", [("contribution.pdf", "application/pdf", out.getvalue())])
+    return out.getvalue()
 
 
 # Encodings and injection ---------------------------------------------------

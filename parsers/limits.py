@@ -51,10 +51,11 @@ class Limits:
     #: Header fields of one message read; beyond, only the fields the
     #: envelope reads are kept (a mail loop leaves thousands of Received).
     max_header_fields: int = 300
-    #: HTML larger than this, or whose containers (table, div, blockquote,
-    #: list) nest deeper, is read as plain text, without BeautifulSoup (its
-    #: cost grows with the nesting faster than with the size).
-    max_html_bytes: int = 2_000_000
+    #: HTML longer than this (its first characters only), or whose containers
+    #: (table, div, blockquote, list) nest deeper, is read as plain text,
+    #: without BeautifulSoup (its cost grows with the nesting faster than
+    #: with the size).
+    max_html_chars: int = 2_000_000
     max_html_depth: int = 40
     #: Characters of a message's body kept for reading (about 60 pages).
     max_body_chars: int = 200_000
@@ -69,6 +70,6 @@ class Limits:
         such statuses are not cached.)"""
         shaping = (
             self.max_zip_ratio, self.max_pages, self.max_ocr_pages, self.max_table_rows, self.max_table_columns,
-            self.max_html_bytes, self.max_html_depth, self.max_page_pixels,
+            self.max_html_chars, self.max_html_depth, self.max_page_pixels,
         )  # fmt: skip
         return "-".join(str(value) for value in shaping)

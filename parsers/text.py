@@ -91,7 +91,7 @@ def parse_html(
     html = data if isinstance(data, str) else decode_text(data, charset)
     over = html_over_limits(html, limits)
     if over is not None:
-        document = html_as_text(html[: limits.max_html_bytes], filename, max_chars)
+        document = html_as_text(html[: limits.max_html_chars], filename, max_chars)
         document.reason = "; ".join(filter(None, [over, document.reason]))
         return document
     document = _parse_html_structure(html, filename)
@@ -115,9 +115,9 @@ _CONTAINER_TAG = re.compile(r"<(/?)(?:table|div|blockquote|ul|ol)\b", re.IGNOREC
 def html_over_limits(html: str, limits: Limits) -> str | None:
     """Why `html` is not to be parsed as a tree (too large, or nested too
     deep), in a sentence; None when it may be. One regular-expression pass."""
-    if len(html) > limits.max_html_bytes:
-        return (f"HTML of {len(html) / 1e6:.1f} MB: over the limit of {limits.max_html_bytes / 1e6:.1f} MB; "
-                "read as plain text")  # fmt: skip
+    if len(html) > limits.max_html_chars:
+        return (f"HTML of {len(html):,} characters: over the limit of {limits.max_html_chars:,}; "
+                f"its first {limits.max_html_chars:,} read as plain text")  # fmt: skip
     depth = deepest = 0
     for match in _CONTAINER_TAG.finditer(html):
         depth = max(depth - 1, 0) if match.group(1) else depth + 1
