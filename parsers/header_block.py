@@ -48,7 +48,7 @@ def bound_header_block(raw: bytes, limits: Limits) -> tuple[bytes, list[str]]:
     kept, dropped = _select(fields, limits)
     if dropped:
         notes.append(
-            f"{len(fields):,} header fields: over the limit of {limits.max_header_fields:,}; "
+            f"{len(fields):,} header fields: over the limit of {limits.max_header_fields:,}, "
             f"{dropped:,} not read (those of the envelope kept)"
         )
     cut: list[str] = []

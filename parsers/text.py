@@ -116,14 +116,14 @@ def html_over_limits(html: str, limits: Limits) -> str | None:
     """Why `html` is not to be parsed as a tree (too large, or nested too
     deep), in a sentence; None when it may be. One regular-expression pass."""
     if len(html) > limits.max_html_chars:
-        return (f"HTML of {len(html):,} characters: over the limit of {limits.max_html_chars:,}; "
+        return (f"HTML of {len(html):,} characters: over the limit of {limits.max_html_chars:,}, "
                 f"its first {limits.max_html_chars:,} read as plain text")  # fmt: skip
     depth = deepest = 0
     for match in _CONTAINER_TAG.finditer(html):
         depth = max(depth - 1, 0) if match.group(1) else depth + 1
         deepest = max(deepest, depth)
     if deepest > limits.max_html_depth:
-        return f"HTML nested {deepest:,} deep: over the limit of {limits.max_html_depth}; read as plain text"
+        return f"HTML nested {deepest:,} deep: over the limit of {limits.max_html_depth}, read as plain text"
     return None
 
 

@@ -100,7 +100,7 @@ def html_message(html: str, *files) -> bytes:
 def test_html_nested_deeper_than_the_limit_is_read_as_text_without_its_tree():
     parsed = parse_message(html_message(nested_tables(60), a_docx()), Limits(max_html_depth=20))
     assert parsed.body.text.count("cellule") == 60
-    assert parsed.limits_hit == ["HTML nested 60 deep: over the limit of 20; read as plain text"]
+    assert parsed.limits_hit == ["HTML nested 60 deep: over the limit of 20, read as plain text"]
     assert statuses(parsed)["contribution.docx"][0] is ParseStatus.OK
 
 
@@ -117,14 +117,14 @@ def test_html_longer_than_the_limit_is_read_as_text_up_to_it():
     assert "alert" not in parsed.body.text
     assert 100 < parsed.body.text.count("Les habitants participent.") < 5_000 / 33
     assert parsed.limits_hit == [
-        f"HTML of {len(html) + 1:,} characters: over the limit of 5,000; its first 5,000 read as plain text"
+        f"HTML of {len(html) + 1:,} characters: over the limit of 5,000, its first 5,000 read as plain text"
     ]
 
 
 def test_an_html_attachment_nested_too_deep_is_read_as_text_with_the_reason():
     outcome = parse_outcome(nested_tables(60).encode(), "tableau.html", "html", Limits(max_html_depth=20))
     assert outcome.status is ParseStatus.OK
-    assert outcome.reason == "HTML nested 60 deep: over the limit of 20; read as plain text"
+    assert outcome.reason == "HTML nested 60 deep: over the limit of 20, read as plain text"
     assert outcome.document.text.count("cellule") == 60
 
 
@@ -207,9 +207,16 @@ def test_an_image_over_the_pixel_limit_is_refused_before_it_is_decoded():
     raw = with_files(message(), ("scan.png", ("image", "png"), png_of(2_000, 1_500)), a_docx())
     parsed = parse_message(raw, Limits(max_page_pixels=1_000_000))
     assert statuses(parsed)["scan.png"] == (
-        ParseStatus.TOO_LARGE, "image of 3 million pixels: over the limit of 1 million; not decoded"
+        ParseStatus.TOO_LARGE, "image of 3 million pixels: over the limit of 1 million, not decoded"
     )
     assert statuses(parsed)["contribution.docx"][0] is ParseStatus.OK
+
+
+def test_an_image_over_pillows_own_limit_is_too_large_with_ours():
+    outcome = parse_outcome(png_of(15_000, 15_000), "scan.png", "png", Limits(max_page_pixels=1_000_000))
+    assert (outcome.status, outcome.reason) == (
+        ParseStatus.TOO_LARGE, "image of 225 million pixels: over the limit of 1 million, not decoded"
+    )
 
 
 def test_a_pdf_page_whose_images_are_over_the_pixel_limit_is_not_rendered():
