@@ -19,8 +19,8 @@ main process within 200 MiB of the plain contribution's peak.
 "wall s" counts the process start and the loading of the language model
 (on a busy machine, most of it); "stages s" only the message's parse,
 extract and load stages (extract still waits for the model's loading in
-the background to finish: compare with the plain contribution's). `--together` also ingests the whole folder in one run (as a mailbox would
-be), and prints that run's wall time and peaks.
+the background to finish: compare with the plain contribution's). `--together` instead ingests the whole folder in one run (as a mailbox
+would be), and prints that run's wall time, peaks and rows.
 """
 
 from __future__ import annotations
@@ -178,7 +178,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="+", choices=sorted(FAMILIES), help="these families only (plain is always run)")
     parser.add_argument("--postgres", action="store_true", help="a fresh database on the local PostgreSQL")
-    parser.add_argument("--together", action="store_true", help="also ingest the whole folder in one run")
+    parser.add_argument("--together", action="store_true", help="ingest the whole folder in one run instead")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it (corpus, warehouse, logs)")
     args = parser.parse_args()
     names = list(FAMILIES) if not args.only else ["plain", *[n for n in args.only if n != "plain"]]
@@ -188,10 +188,11 @@ def main() -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     try:
         paths = build_corpus(workdir / "corpus", names)
-        outcomes = [ingest_alone(name, path, workdir / name, args.postgres) for name, path in paths.items()]
-        missed = print_table(outcomes, workdir)
         if args.together:
             run_together(paths, workdir)
+            return
+        outcomes = [ingest_alone(name, path, workdir / name, args.postgres) for name, path in paths.items()]
+        missed = print_table(outcomes, workdir)
         print()
         print("targets: all met" if not missed else "targets missed:\n  " + "\n  ".join(missed))
     finally:
@@ -229,12 +230,15 @@ def run_together(paths: dict[str, Path], workdir: Path) -> None:
            "BILAN_ARCHIVE_DIR": str(workdir / "together-archive")}  # fmt: skip
     env.pop("PREFECT_API_URL", None)
     usage, code, traceback = ingest(folder, env, workdir / "together.log")
-    print()
-    if usage is None:
-        print(f"whole folder in one run: exit code {code}, traceback {'yes' if traceback else 'no'}")
-        return
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(env["BILAN_DATABASE_URL"])
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT count(*), count(processed_at) FROM message")).one()
+    engine.dispose()
     print(f"whole folder in one run ({len(paths)} messages): {usage.wall_seconds:.1f} s, main process "
-          f"{usage.peak_main_rss_mib:.0f} MiB, tree {usage.peak_tree_rss_mib:.0f} MiB, exit code {code}")  # fmt: skip
+          f"{usage.peak_main_rss_mib:.0f} MiB, tree {usage.peak_tree_rss_mib:.0f} MiB, exit code {code}, "
+          f"traceback {'yes' if traceback else 'no'}; {rows[0]} rows, {rows[1]} processed")  # fmt: skip
 
 
 if __name__ == "__main__":
