@@ -31,6 +31,7 @@ class TreeUsage:
     peak_tree_pss_mib: float = 0.0
     #: Most processes alive at once in the tree (main included).
     peak_processes: int = 0
+    exit_code: int = 0
     cpu_main_seconds: float = 0.0
     cpu_children_seconds: float = 0.0
     #: Last CPU seconds seen per child pid (a child that exits keeps its last sample).
@@ -42,9 +43,12 @@ def _cpu(process: psutil.Process) -> float:
     return times.user + times.system
 
 
-def run_sampled(command: list[str], *, env: dict[str, str] | None = None, interval: float = 0.1, **popen) -> TreeUsage:
+def run_sampled(
+    command: list[str], *, env: dict[str, str] | None = None, interval: float = 0.1, check: bool = True, **popen
+) -> TreeUsage:
     """Run `command` to its end, sampling its tree every `interval` seconds;
-    raises CalledProcessError as `subprocess.run(check=True)` would."""
+    raises CalledProcessError as `subprocess.run(check=True)` would (unless
+    `check` is false: then the exit code is `usage.exit_code`)."""
     usage = TreeUsage()
     start = time.perf_counter()
     process = subprocess.Popen(command, env=env, **popen)
@@ -54,7 +58,8 @@ def run_sampled(command: list[str], *, env: dict[str, str] | None = None, interv
         time.sleep(interval)
     usage.wall_seconds = time.perf_counter() - start
     usage.cpu_children_seconds = sum(usage._children_cpu.values())
-    if process.returncode:
+    usage.exit_code = process.returncode
+    if process.returncode and check:
         raise subprocess.CalledProcessError(process.returncode, command)
     return usage
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from bilan.flows.sources import RawMessage
 from bilan.nlp.extraction import extract, warm_up_in_background
 from bilan.parsers.cache import ParseCache
+from bilan.parsers.header_block import bound_header_block
 from bilan.parsers.limits import Limits
 from bilan.parsers.headers import LENIENT
 from bilan.parsers.message import Envelope, ParsedMessage, parse_message, read_envelope
@@ -160,7 +161,8 @@ def archive_raw(warehouse: Warehouse, message: RawMessage, envelope: Envelope | 
 def read_headers(raw: bytes) -> Envelope:
     """The envelope of a raw message, whatever its headers hold (see `parsers/headers.py`)."""
     try:
-        return read_envelope(BytesHeaderParser(policy=LENIENT).parsebytes(raw))
+        bounded, _ = bound_header_block(raw, Limits())  # the parse stage says which limit was hit
+        return read_envelope(BytesHeaderParser(policy=LENIENT).parsebytes(bounded))
     except Exception as exc:  # the lenient policy failed too: a defect of its own, never a lost message
         log.warning("headers of a message could not be read (%s: %s); archived without them", type(exc).__name__, exc)
         return Envelope.unread()

@@ -16,7 +16,7 @@ from bilan.nlp.gazetteer import get_commune_gazetteer, get_department_finder, ge
 from bilan.nlp.kind import ContentClues, Kind, judge_kind
 from bilan.nlp.modality import find_meeting, read_modality
 from bilan.nlp.original import original_message_id
-from bilan.nlp.review import ReviewThresholds, configured_thresholds, review_sender, review_uncertain_values
+from bilan.nlp.review import ReviewThresholds, configured_thresholds, review_limits_hit, review_sender, review_uncertain_values
 from bilan.nlp.sender import sender_role
 from bilan.nlp.survey import SurveyResponse, extract_survey_responses
 from bilan.parsers.authentication import SenderAuthentication
@@ -126,6 +126,7 @@ def extract(parsed: ParsedMessage, thresholds: ReviewThresholds | None = None) -
     thresholds = thresholds or configured_thresholds()
     review_uncertain_values(extraction, thresholds)
     review_sender(extraction, parsed.envelope, thresholds.trusted_auth_servers)
+    review_limits_hit(extraction, parsed)
     return extraction
 
 

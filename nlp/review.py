@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from bilan.nlp.annex_tables import AnnexRow
     from bilan.nlp.extraction import Extraction
-    from bilan.parsers.message import Envelope
+    from bilan.parsers.message import Envelope, ParsedMessage
 
 #: `Extraction.sender_check`: what the sender check of a contribution found.
 SENDER_VERIFIED = "verified"  # the server authenticated it and the domain is the department's
@@ -173,3 +173,14 @@ def _weakest(what: str, scores: list[tuple[int, float]], threshold: float) -> It
 def _reason(what: str, confidence: float, threshold: float, evidence: str | None = None) -> str:
     reason = f"low confidence: {what} ({confidence:.2f} < {threshold:.2f})"
     return f"{reason}: {evidence}" if evidence else reason
+
+
+def review_limits_hit(extraction: Extraction, parsed: ParsedMessage) -> None:
+    """Flag a message whose headers or body hit a safety limit (cut, or read
+    as plain text): what was read may miss something, and the reason says
+    which limit (`parsers/limits.py`)."""
+    if not parsed.limits_hit:
+        return
+    extraction.needs_review = True
+    reasons = [f"limit hit: {sentence}" for sentence in parsed.limits_hit]
+    extraction.review_reason = "; ".join(filter(None, [extraction.review_reason, *reasons]))

@@ -13,6 +13,7 @@ picture is `scanned`: it may show a document that nothing can read.
 from __future__ import annotations
 
 import io
+import re
 import warnings
 
 from bilan.parsers.document import Block, Document, ParseError, ParseStatus, Provenance
@@ -24,9 +25,6 @@ from bilan.parsers.ocr import ocr_available, ocr_page
 #: an icon (signature logos are typically 180 x 70).
 SMALL_SIDE = 400
 SMALL_AREA = 100_000
-#: Above this many pixels an image is refused before it is decoded (a
-#: decompression bomb can declare a gigapixel canvas in a few bytes).
-MAX_PIXELS = 60_000_000
 #: OCR must find at least this many words, read with this mean confidence,
 #: for an image to count as a document.
 _MIN_WORDS = 8
@@ -43,8 +41,16 @@ def image_facts(data: bytes) -> dict:
             with Image.open(io.BytesIO(data)) as image:
                 return {"image": (image.format or "").lower(), "width": image.width, "height": image.height,
                         "frames": getattr(image, "n_frames", 1)}
+    except Image.DecompressionBombError as exc:  # Pillow's own limit, far above ours
+        pixels = re.search(r"\((\d+) pixels\)", str(exc))
+        size = f"{int(pixels[1]) / 1e6:,.0f} million pixels" if pixels else "too many pixels"
+        raise ParseError(ParseStatus.TOO_LARGE, f"image of {size}: not decoded") from exc
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise ParseError(ParseStatus.CORRUPT, f"image cannot be read: {exc}") from exc
+
+
+def _over(limits: Limits) -> str:
+    return f": over the limit of {limits.max_page_pixels / 1e6:,.0f} million, not decoded"
 
 
 def is_small(facts: dict) -> bool:
@@ -54,10 +60,17 @@ def is_small(facts: dict) -> bool:
 def parse_image(data: bytes, filename: str, limits: Limits = Limits()) -> Document:
     from PIL import Image, ImageSequence
 
-    facts = image_facts(data)
+    try:
+        facts = image_facts(data)
+    except ParseError as exc:
+        if exc.status is ParseStatus.TOO_LARGE:  # said with our limit, as below
+            raise ParseError(exc.status, exc.reason.replace(": not decoded", _over(limits))) from exc
+        raise
     document = Document(metadata=dict(facts))
-    if facts["width"] * facts["height"] > MAX_PIXELS:
-        raise ParseError(ParseStatus.TOO_LARGE, f"image has {facts['width'] * facts['height'] / 1e6:.0f} million pixels")
+    # Refused before it is decoded: a decompression bomb can declare a gigapixel canvas in a few bytes.
+    pixels = facts["width"] * facts["height"]  # of each frame (OCR decodes one at a time)
+    if pixels > limits.max_page_pixels:
+        raise ParseError(ParseStatus.TOO_LARGE, f"image of {pixels / 1e6:,.0f} million pixels{_over(limits)}")
     if is_small(facts):
         document.metadata["small"] = True  # a logo or an icon: nothing to read
         return document

@@ -19,6 +19,7 @@ from email.message import EmailMessage
 from bilan.parsers.authentication import SenderAuthentication, read_authentication
 from bilan.parsers.cache import ParseCache
 from bilan.parsers.document import Document, EmbeddedFile, ParseError, ParseStatus
+from bilan.parsers.header_block import bound_header_block
 from bilan.parsers.headers import LENIENT, LENIENT_SMTP, unreadable_headers
 from bilan.parsers.images import image_facts, is_small
 from bilan.parsers.limits import Limits
@@ -96,6 +97,9 @@ class ParsedMessage:
     envelope: Envelope
     body: Document
     attachments: list[ParsedAttachment] = field(default_factory=list)
+    #: Limits the message itself hit (its headers, its body), one sentence
+    #: each; those of its files are on the files (`ParsedAttachment.error`).
+    limits_hit: list[str] = field(default_factory=list)
 
     def documents(self) -> list[tuple[ParsedAttachment | None, Document]]:
         """The body, then every parsed file, for the extraction stage."""
@@ -114,12 +118,14 @@ def parse_message(
     """Read a whole e-mail. The files it carries are parsed by `pool` (the
     process's shared pool of worker processes by default), side by side,
     through `cache` when one is given."""
+    raw, limits_hit = bound_header_block(raw, limits)  # before the header parser, whose cost it bounds
     message = email.message_from_bytes(raw, policy=LENIENT)
     envelope = read_envelope(message)
     envelope.reported_message_id = reported_message_id(message)
     envelope.authentication = read_authentication(message)
-    body, files = split_message(message)
-    parsed = ParsedMessage(envelope=envelope, body=body)
+    body, files = split_message(message, limits=limits)
+    limits_hit += [body.reason] if body.reason else []
+    parsed = ParsedMessage(envelope=envelope, body=body, limits_hit=limits_hit)
     walker = _FileWalker(limits, pool if pool is not None else shared_pool(), cache)
     parsed.attachments = walker.walk(files)
     return parsed
@@ -264,10 +270,12 @@ def _picture_in_body(file: EmbeddedFile, fmt: str) -> Document:
     return Document(metadata=metadata)
 
 
-def parse_attached_message(data: bytes, filename: str) -> Document:
+def parse_attached_message(data: bytes, filename: str, limits: Limits = Limits()) -> Document:
     """A forwarded message (`message/rfc822`, `.eml`): its body as blocks, its files as children."""
+    data, limits_hit = bound_header_block(data, limits)
     message = email.message_from_bytes(data, policy=LENIENT)
-    body, files = split_message(message, filename=filename)
+    body, files = split_message(message, filename=filename, limits=limits)
+    body.reason = "; ".join(filter(None, [*limits_hit, body.reason])) or None
     envelope = read_envelope(message)
     body.metadata.update(
         {"subject": envelope.subject, "from": envelope.sender_address, "message_id": envelope.message_id}
@@ -276,26 +284,47 @@ def parse_attached_message(data: bytes, filename: str) -> Document:
     return body
 
 
-def split_message(message: EmailMessage, filename: str = "body") -> tuple[Document, list[EmbeddedFile]]:
-    """Separate the readable body (plain text preferred over HTML) from the files."""
+def split_message(
+    message: EmailMessage, filename: str = "body", limits: Limits = Limits()
+) -> tuple[Document, list[EmbeddedFile]]:
+    """Separate the readable body (plain text preferred over HTML) from the
+    files. The body is read within `limits` (HTML size and depth, characters
+    kept), which its `reason` names when one was hit."""
     plain: list[EmailMessage] = []
     html: list[EmailMessage] = []
     files: list[EmbeddedFile] = []
     _collect(message, plain, html, files)
     if plain:
-        document = Document()
-        for part in plain:
-            document.blocks.extend(parse_text(_payload(part), filename, part.get_content_charset()).blocks)
+        document = _body(plain, lambda part, budget: parse_text(_payload(part), filename, part.get_content_charset(),
+                                                                 max_chars=budget), limits)  # fmt: skip
     elif html:
-        document = Document(metadata={"html": True})
-        for part in html:
-            document.blocks.extend(parse_html(_payload(part), filename, part.get_content_charset()).blocks)
+        document = _body(html, lambda part, budget: parse_html(_payload(part), filename, part.get_content_charset(),
+                                                                limits=limits, max_chars=budget), limits)  # fmt: skip
+        document.metadata["html"] = True
     else:
         document = Document()
     referenced = _content_ids_in(html)
     for file in files:
         file.referenced_in_body = file.content_id is not None and file.content_id.lower() in referenced
     return document, files
+
+
+def _body(parts: list[EmailMessage], read, limits: Limits) -> Document:
+    """The body parts read one after the other, within `max_body_chars` in all;
+    the reasons of the limits they hit joined on the document."""
+    document = Document()
+    reasons: list[str] = []
+    budget = limits.max_body_chars
+    for part in parts:
+        if budget <= 0:
+            reasons.append(f"body over the limit of {limits.max_body_chars:,} characters: later parts not read")
+            break
+        read_part = read(part, budget)
+        document.blocks.extend(read_part.blocks)
+        budget -= sum(len(block.text) for block in read_part.blocks)
+        reasons += [read_part.reason] if read_part.reason else []
+    document.reason = "; ".join(dict.fromkeys(reasons)) or None
+    return document
 
 
 _CID = re.compile(r"""cid:([^"'\s>)]+)""", re.IGNORECASE)

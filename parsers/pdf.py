@@ -66,6 +66,7 @@ def _read(pdf: pdfium.PdfDocument, filename: str, limits: Limits) -> Document:
         document.metadata["pages_not_read"] = total - limits.max_pages
     text_pages: list[Page] = []
     scans: list[tuple[int, float]] = []  # (page number, OCR resolution)
+    too_large: list[str] = []  # pages over the pixel limit, not rendered
     ruled: list[int] = []
     for number in range(1, min(total, limits.max_pages) + 1):
         page = pdf[number - 1]
@@ -77,7 +78,10 @@ def _read(pdf: pdfium.PdfDocument, filename: str, limits: Limits) -> Document:
                     ruled.append(number)
             else:
                 dpi = _scan_resolution(page)
-                if dpi is not None:
+                pixels = _image_pixels(page) if dpi is not None else 0
+                if pixels > limits.max_page_pixels:  # decoding it to render the page would cost that much memory
+                    too_large.append(f"page {number} holds images of {pixels / 1e6:,.0f} million pixels")
+                elif dpi is not None:
                     scans.append((number, dpi))
         finally:
             page.close()
@@ -92,6 +96,8 @@ def _read(pdf: pdfium.PdfDocument, filename: str, limits: Limits) -> Document:
     if scans:
         blocks = _merge_by_page(blocks, _ocr_pages(pdf, scans, filename, limits, document))
     document.blocks = blocks
+    if too_large:
+        _pixel_limit_hit(document, too_large, limits, read_something=bool(text_pages or scans))
     if not text_pages:
         if not scans:
             raise ParseError(ParseStatus.CORRUPT, "PDF has no readable content (no text, no images)")
@@ -163,6 +169,28 @@ def _has_rulings(page: pdfium.PdfPage) -> bool:
         if segments >= _RULING_SEGMENTS:
             return True
     return False
+
+
+def _image_pixels(page: pdfium.PdfPage) -> int:
+    """Pixels of the images of a page, from their declared sizes (nothing is decoded)."""
+    total = 0
+    for item in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE]):
+        try:
+            width, height = item.get_px_size()
+        except (pdfium.PdfiumError, AttributeError, ValueError):
+            continue
+        total += max(width, 0) * max(height, 0)
+    return total
+
+
+def _pixel_limit_hit(document: Document, pages: list[str], limits: Limits, read_something: bool) -> None:
+    """Say which pages were not rendered for OCR; with nothing else read, the
+    whole file is too large."""
+    reason = f"{'; '.join(pages[:3])}: over the limit of {limits.max_page_pixels / 1e6:,.0f} million; not read"
+    if not read_something:
+        raise ParseError(ParseStatus.TOO_LARGE, reason)
+    document.metadata["pages_over_pixel_limit"] = len(pages)
+    document.reason = reason
 
 
 def _scan_resolution(page: pdfium.PdfPage) -> float | None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from dataclasses import dataclass
 
 from bilan.parsers.document import ParseError, ParseStatus
 from bilan.parsers.limits import Limits
@@ -86,6 +87,76 @@ def _declares_dtd(head: bytes) -> bool:
     prolog = head[: root.start()] if root else head
     # No root element within the first 64 KB: a prolog that long is itself an attack.
     return b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog or (root is None and len(head) >= _PROLOG_BYTES)
+
+
+#: In a worksheet's XML: the start of a row, or a cell's value (`<v>`,
+#: inline text `<is>`), namespace prefix or not: what is counted before a
+#: workbook is loaded.
+_SHEET_TOKEN = re.compile(rb"<(?:\w+:)?(row\b)|<(?:\w+:)?(?:v|is)[ >]")
+_CHUNK = 1 << 20
+
+
+def check_sheet_sizes(archive: zipfile.ZipFile, limits: Limits, sheet_names: dict[str, str] | None = None) -> None:
+    """Refuse a workbook with a sheet of more filled rows or cells than the
+    limits, counted in the worksheet XML as it streams out of the ZIP, a MB
+    at a time: loading it would cost a gigabyte first. Rows formatted but
+    empty are not counted, so a sheet formatted down to its last row is
+    still read."""
+    for info in archive.infolist():
+        if not (info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")):
+            continue
+        count = _count_sheet(archive, info, limits)
+        name = (sheet_names or {}).get(info.filename, info.filename.rsplit("/", 1)[-1])
+        if count.filled_rows > limits.max_sheet_rows:
+            raise ParseError(ParseStatus.TOO_LARGE, f"sheet {name!r} has {count.rows:,} rows, more than "
+                             f"{limits.max_sheet_rows:,} of them filled: over the limit of {limits.max_sheet_rows:,} "
+                             "filled rows; workbook not read")  # fmt: skip
+        if count.cells > limits.max_sheet_cells:
+            raise ParseError(ParseStatus.TOO_LARGE, f"sheet {name!r} has {count.cells:,} filled cells: over the "
+                             f"limit of {limits.max_sheet_cells:,}; workbook not read")  # fmt: skip
+
+
+@dataclass
+class _SheetCount:
+    #: Row elements, filled or not.
+    rows: int = 0
+    #: Rows holding at least one value: counted exactly up to one past the limit only.
+    filled_rows: int = 0
+    #: Values (`<v>`, `<is>`).
+    cells: int = 0
+
+
+def _count_sheet(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) -> _SheetCount:
+    """Count one worksheet. Filled rows need a token-by-token walk (slow in
+    Python), done only until their limit is passed; rows and values are
+    then counted at C speed (`bytes.count`) to the end."""
+    count = _SheetCount()
+    row = counted_row = 0
+    tail = b""
+    try:
+        with archive.open(info) as stream:
+            while chunk := stream.read(_CHUNK):
+                data = tail + chunk
+                # A token may straddle two chunks: what follows the last "<" waits for the next one.
+                cut = data.rfind(b"<") if len(chunk) == _CHUNK else -1
+                cut = len(data) if cut <= 0 else cut
+                if count.filled_rows > limits.max_sheet_rows:
+                    count.rows += data.count(b"<row", 0, cut)
+                    count.cells += sum(data.count(token, 0, cut) for token in (b"<v>", b"<v ", b"<is>"))
+                else:
+                    for match in _SHEET_TOKEN.finditer(data, 0, cut):
+                        if match.group(1) is not None:
+                            row += 1
+                            continue
+                        count.cells += 1
+                        if counted_row != row:
+                            count.filled_rows += 1
+                            counted_row = row
+                    count.rows = row
+                tail = data[cut:]
+    except Exception:
+        return _SheetCount()  # damage is for the workbook's own parser to report
+    return count
 
 
 def open_office_zip(data: bytes, limits: Limits, what: str) -> zipfile.ZipFile:

@@ -23,14 +23,15 @@ from openpyxl.utils import get_column_letter
 
 from bilan.parsers.document import Block, Cell, Document, ParseError, ParseStatus, Provenance
 from bilan.parsers.limits import Limits
-from bilan.parsers.safety import open_office_zip
+from bilan.parsers.safety import check_sheet_sizes, open_office_zip
 from bilan.parsers.text import decode_text
 
 
 def parse_xlsx(data: bytes, filename: str, limits: Limits = Limits()) -> Document:
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise ParseError(ParseStatus.ENCRYPTED, "workbook is password-protected (encrypted OOXML)")
-    open_office_zip(data, limits, "workbook").close()
+    with open_office_zip(data, limits, "workbook") as archive:
+        check_sheet_sizes(archive, limits, _sheet_names(archive))  # before openpyxl loads every cell
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), data_only=True, read_only=False, keep_links=False)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, AttributeError, IndexError) as exc:
@@ -51,6 +52,26 @@ def parse_xlsx(data: bytes, filename: str, limits: Limits = Limits()) -> Documen
         }
         document.blocks.append(_sheet_table(rows, filename, sheet.title, attributes))
     return document
+
+
+def _sheet_names(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Worksheet part names ("xl/worksheets/sheet1.xml") to the names their
+    tabs show, for the reason of a limit; empty when the workbook is damaged
+    (its own parser reports that)."""
+    from defusedxml.ElementTree import fromstring
+
+    try:
+        workbook = fromstring(archive.read("xl/workbook.xml"))
+        relations = fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    except Exception:
+        return {}
+    targets = {r.get("Id"): r.get("Target", "") for r in relations}
+    names: dict[str, str] = {}
+    for sheet in workbook.iter("{http://schemas.openxmlformats.org/spreadsheetml/2006/main}sheet"):
+        relation = sheet.get("{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id")
+        target = targets.get(relation, "").lstrip("/")
+        names[target if target.startswith("xl/") else f"xl/{target}"] = sheet.get("name", "")
+    return names
 
 
 def _xlsx_rows(sheet, limits: Limits) -> list[list[Cell]]:
@@ -102,6 +123,7 @@ def parse_xls(data: bytes, filename: str, limits: Limits = Limits()) -> Document
                 continue
             document.metadata["sheets"] += 1
             rows = _xls_rows(book, sheet, limits)
+            check_table_size(rows, sheet.name, limits)
             if not rows:
                 continue
             rowinfo = getattr(sheet, "rowinfo_map", {})
@@ -154,6 +176,23 @@ def _xls_rows(book, sheet, limits: Limits) -> list[list[Cell]]:
     return trim(rows)
 
 
+def check_table_size(rows: list[list[Cell]], sheet: str | None, limits: Limits) -> None:
+    """Refuse a sheet read by a format that cannot be counted before it is
+    read (XLS, ODS, CSV: already bounded by `max_table_rows` in the parser
+    worker) when it is over the sheet limits, so that the main process never
+    receives more than an annex's worth of rows."""
+    filled = [row for row in rows if any(value is not None for value in row)]
+    cells = sum(1 for row in filled for value in row if value is not None)
+    what = f"sheet {sheet!r}" if sheet else "table"
+    at_least = "at least " if len(rows) >= limits.max_table_rows else ""
+    if len(filled) > limits.max_sheet_rows:
+        raise ParseError(ParseStatus.TOO_LARGE, f"{what} has {at_least}{len(filled):,} filled rows: over the limit "
+                         f"of {limits.max_sheet_rows:,}; file not read")  # fmt: skip
+    if cells > limits.max_sheet_cells:
+        raise ParseError(ParseStatus.TOO_LARGE, f"{what} has {at_least}{cells:,} filled cells: over the limit "
+                         f"of {limits.max_sheet_cells:,}; file not read")  # fmt: skip
+
+
 def _range_name(r0: int, r1: int, c0: int, c1: int) -> str:
     return f"{get_column_letter(c0 + 1)}{r0 + 1}:{get_column_letter(c1)}{r1}"
 
@@ -176,6 +215,7 @@ def parse_csv(data: bytes, filename: str, limits: Limits = Limits()) -> Document
     except csv.Error as exc:
         raise ParseError(ParseStatus.CORRUPT, f"CSV cannot be read: {exc}") from exc
     rows = trim(rows)
+    check_table_size(rows, None, limits)
     document = Document(metadata={"delimiter": delimiter})
     if rows:
         document.blocks.append(_sheet_table(rows, filename, None, {}))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import html as html_entities
 import re
 
 from bs4 import BeautifulSoup
 
 from bilan.parsers.document import Block, BlockKind, Document, Provenance
+from bilan.parsers.limits import Limits
 
 #: A bullet or a number that opens a list item ("- ", "• ", "1. ", "a) ").
 LIST_MARKER = re.compile(r"^\s*(?:[-•*▪◦–—·●○■□➢➤►▸✓✔→⇒➔➜❯]|\d{1,2}[.)]|[a-z][.)])\s+")
@@ -48,8 +50,17 @@ def _paragraph(lines: list[str], provenance: Provenance, index: int) -> Block:
     return Block(BlockKind.PARAGRAPH, _at(provenance, index), text=" ".join(lines))
 
 
-def parse_text(data: bytes, filename: str, charset: str | None = None) -> Document:
-    return Document(blocks=paragraphs_to_blocks(decode_text(data, charset), Provenance(file=filename)))
+def parse_text(data: bytes, filename: str, charset: str | None = None, max_chars: int | None = None) -> Document:
+    """Plain text as paragraphs; beyond `max_chars` characters (if given) it is
+    cut, before it is split, and the document's `reason` says so."""
+    text, reason = _cut_text(decode_text(data, charset), max_chars)
+    return Document(blocks=paragraphs_to_blocks(text, Provenance(file=filename)), reason=reason)
+
+
+def _cut_text(text: str, max_chars: int | None) -> tuple[str, str | None]:
+    if max_chars is None or len(text) <= max_chars:
+        return text, None
+    return text[:max_chars], f"text of {len(text):,} characters: cut to the limit of {max_chars:,}"
 
 
 def decode_text(data: bytes, charset: str | None = None) -> str:
@@ -67,8 +78,91 @@ def decode_text(data: bytes, charset: str | None = None) -> str:
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
 
 
-def parse_html(data: bytes | str, filename: str, charset: str | None = None) -> Document:
+def parse_html(
+    data: bytes | str,
+    filename: str,
+    charset: str | None = None,
+    limits: Limits = Limits(),
+    max_chars: int | None = None,
+) -> Document:
+    """HTML as headings, paragraphs, list items and tables; within `limits`
+    (size and depth, see `html_over_limits`) or else as plain text, and cut
+    to `max_chars` characters of text when given."""
     html = data if isinstance(data, str) else decode_text(data, charset)
+    over = html_over_limits(html, limits)
+    if over is not None:
+        document = html_as_text(html[: limits.max_html_chars], filename, max_chars)
+        document.reason = "; ".join(filter(None, [over, document.reason]))
+        return document
+    document = _parse_html_structure(html, filename)
+    if max_chars is not None and len(document.text) > max_chars:
+        kept, used = [], 0
+        for block in document.blocks:
+            if used >= max_chars:
+                break
+            kept.append(block)
+            used += len(block.text)
+        document.blocks = kept
+        document.reason = f"text of {len(document.text):,} characters and more: cut to the limit of {max_chars:,}"
+    return document
+
+
+#: Elements that nest (and that HTML writers close): their depth is what
+#: makes BeautifulSoup and the table walk below slow.
+_CONTAINER_TAG = re.compile(r"<(/?)(?:table|div|blockquote|ul|ol)\b", re.IGNORECASE)
+
+
+def html_over_limits(html: str, limits: Limits) -> str | None:
+    """Why `html` is not to be parsed as a tree (too large, or nested too
+    deep), in a sentence; None when it may be. One regular-expression pass."""
+    if len(html) > limits.max_html_chars:
+        return (f"HTML of {len(html):,} characters: over the limit of {limits.max_html_chars:,}, "
+                f"its first {limits.max_html_chars:,} read as plain text")  # fmt: skip
+    depth = deepest = 0
+    for match in _CONTAINER_TAG.finditer(html):
+        depth = max(depth - 1, 0) if match.group(1) else depth + 1
+        deepest = max(deepest, depth)
+    if deepest > limits.max_html_depth:
+        return f"HTML nested {deepest:,} deep: over the limit of {limits.max_html_depth}, read as plain text"
+    return None
+
+
+_INVISIBLE_START = re.compile(r"<(script|style|head|title)\b", re.IGNORECASE)
+_LINE_BREAKING = re.compile(r"<(?:br|/?p|/?div|/?tr|/?li|/?h[1-6]|/?table|/?blockquote)\b[^>]*>", re.IGNORECASE)
+_TAG = re.compile(r"<[^>]*>")
+
+
+def html_as_text(html: str, filename: str, max_chars: int | None = None) -> Document:
+    """The text of HTML without building its tree: tags removed, lines kept
+    where elements break them. Linear in the size, whatever the nesting."""
+    text = _without_invisible(html)
+    text = _LINE_BREAKING.sub("\n", text)
+    text = html_entities.unescape(_TAG.sub(" ", text))
+    text = re.sub(r"\n[ \t]*(?:\n[ \t]*)+", "\n\n", re.sub(r"[ \t]+", " ", text))
+    text, reason = _cut_text(text, max_chars)
+    return Document(blocks=paragraphs_to_blocks(text, Provenance(file=filename)), reason=reason)
+
+
+def _without_invisible(html: str) -> str:
+    """`html` without its script, style, head and title elements (an unclosed
+    one runs to the end), in one pass: a lazy regular expression would go
+    back over the text once per unclosed element."""
+    kept: list[str] = []
+    lowered = html.lower()
+    position = 0
+    while (match := _INVISIBLE_START.search(html, position)) is not None:
+        kept.append(html[position : match.start()])
+        end = lowered.find(f"</{match.group(1).lower()}", match.end())
+        if end < 0:
+            return " ".join(kept)
+        position = lowered.find(">", end)
+        position = len(html) if position < 0 else position + 1
+        kept.append(" ")
+    kept.append(html[position:])
+    return "".join(kept)
+
+
+def _parse_html_structure(html: str, filename: str) -> Document:
     soup = BeautifulSoup(html, "html.parser")
     for tag in soup(["script", "style", "head", "title"]):
         tag.decompose()
