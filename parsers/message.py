@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 
 from bilan.parsers.cache import ParseCache
+from bilan.parsers.charset import decode_header_text, decode_text
 from bilan.parsers.document import Document, EmbeddedFile, ParseError, ParseStatus
 from bilan.parsers.images import image_facts, is_small
 from bilan.parsers.limits import Limits
@@ -292,7 +293,7 @@ def _content_ids_in(parts: list[EmailMessage]) -> set[str]:
     """Content-IDs the HTML body shows (`<img src="cid:...">`): pictures of the body, not documents."""
     found: set[str] = set()
     for part in parts:
-        text = _payload(part).decode(part.get_content_charset() or "utf-8", "replace")
+        text = decode_text(_payload(part), part.get_content_charset())
         found.update(cid.strip("<>").lower() for cid in _CID.findall(text))
     return found
 
@@ -335,15 +336,53 @@ def _payload(part: EmailMessage) -> bytes:
 
 
 def _filename(part: EmailMessage) -> str | None:
-    """The decoded file name (RFC 2231 or RFC 2047), without any folder part."""
-    try:
-        name = part.get_filename()
-    except (ValueError, TypeError, LookupError):
-        name = None
+    """The decoded file name, without any folder part. RFC 2231 names
+    (`filename*=`) are the email package's; other names are read from the
+    raw header, leniently, as mail readers do: an encoded word left unquoted
+    (`filename==?utf-8?B?...?=`), spaces left unquoted (`name=a b.txt`),
+    8-bit bytes of an undeclared charset."""
+    raw = _raw_filename(part)
+    if raw is not None:
+        name = decode_header_text(raw)
+    else:
+        try:
+            name = part.get_filename()
+        except (ValueError, TypeError, LookupError, IndexError):
+            name = None
     if not name:
         return None
-    name = str(email.header.make_header(email.header.decode_header(name))) if "=?" in name else name
     return name.replace("\\", "/").rsplit("/", 1)[-1].strip() or None
+
+
+_NAME_PARAMETER = re.compile(
+    r"""(?:^|;)\s*(filename|name)(\*)?\s*=\s*("(?:[^"\\]|\\.)*"?|[^;]*)""", re.IGNORECASE
+)
+
+
+def _raw_filename(part: EmailMessage) -> str | None:
+    """The `filename` (else `name`) parameter as written, or None when it is
+    absent or written the RFC 2231 way."""
+    for header in ("content-disposition", "content-type"):
+        value = raw_header(part, header)
+        if value is None:
+            continue
+        for match in _NAME_PARAMETER.finditer(" ".join(value.split())):
+            if match.group(2):
+                return None  # filename*=: the email package reads RFC 2231
+            quoted = match.group(3).strip()
+            if quoted.startswith('"'):
+                quoted = re.sub(r"\\(.)", r"\1", quoted[1:].removesuffix('"'))
+            if quoted.strip():
+                return quoted.strip()
+    return None
+
+
+def raw_header(message: EmailMessage, name: str) -> str | None:
+    """The first value of a header as received (8-bit bytes as surrogates)."""
+    for key, value in message.raw_items():
+        if key.lower() == name:
+            return value if isinstance(value, str) else str(value)
+    return None
 
 
 def _default_name(content_type: str, position: int) -> str:
@@ -353,6 +392,9 @@ def _default_name(content_type: str, position: int) -> str:
 
 
 def _decoded(message: EmailMessage, name: str) -> str:
+    raw = raw_header(message, name)
+    if raw is not None and (not raw.isascii() or "=?" in raw):
+        return " ".join(decode_header_text(raw).split())
     try:
         value = message.get(name)
     except (ValueError, TypeError, LookupError, IndexError):
@@ -410,11 +452,24 @@ def _address(message: EmailMessage, name: str) -> tuple[str | None, str | None]:
 
 def _addresses(message: EmailMessage, name: str) -> list[tuple[str | None, str]]:
     try:
-        values = message.get_all(name) or []
-        pairs = email.utils.getaddresses([str(v) for v in values])
+        values = [_address_header(message, name, v) for v in message.get_all(name) or []]
+        pairs = email.utils.getaddresses(values)
     except (ValueError, TypeError, IndexError):
         return []
-    return [(n or None, a.lower()) for n, a in pairs if a and "@" in a]
+    return [(_display_name(n), a.lower()) for n, a in pairs if a and "@" in a]
+
+
+def _address_header(message: EmailMessage, name: str, parsed) -> str:
+    """An address header as text; raw 8-bit names are decoded here, encoded
+    words are kept for `_display_name` (a decoded comma would split a name)."""
+    raw = raw_header(message, name)
+    if raw is not None and not raw.isascii():
+        return decode_text(raw.encode("utf-8", "surrogateescape"))
+    return str(parsed)
+
+
+def _display_name(name: str) -> str | None:
+    return " ".join(decode_header_text(name).split()) or None if name else None
 
 
 __all__ = [

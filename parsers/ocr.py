@@ -68,21 +68,37 @@ def ocr_lines(image) -> tuple[list[Line], float]:
 
     api = _engine()
     api.SetImage(image.convert("L"))
-    api.Recognize()
     lines: list[Line] = []
-    iterator = api.GetIterator()
-    level = tesserocr.RIL.TEXTLINE
-    for item in tesserocr.iterate_level(iterator, level) if iterator is not None else ():
+    try:
+        api.Recognize()
+        iterator = api.GetIterator()
+        level = tesserocr.RIL.TEXTLINE
+        for item in tesserocr.iterate_level(iterator, level) if iterator is not None else ():
+            line = _line(item, level)
+            if line is not None:
+                lines.append(line)
+        confidence = float(api.MeanTextConf())
+    except RuntimeError:
+        # Tesseract's "No text returned": a blank or unreadable picture has no text, it is not damaged.
+        confidence = 0.0
+    finally:
+        api.Clear()
+    return lines, confidence
+
+
+def _line(item, level) -> Line | None:
+    """One recognised line, or None when it is empty or read with too little confidence."""
+    try:
         text = (item.GetUTF8Text(level) or "").strip()
         box = item.BoundingBox(level)
-        if not text or box is None or item.Confidence(level) < _MIN_CONFIDENCE:
-            continue
-        x0, top, x1, bottom = box
-        try:
-            row_height = item.RowAttributes()["row_height"]
-        except (RuntimeError, KeyError, TypeError):
-            row_height = bottom - top
-        lines.append(Line(text=text, x0=x0, x1=x1, top=top, bottom=bottom, size=float(row_height)))
-    confidence = float(api.MeanTextConf())
-    api.Clear()
-    return lines, confidence
+        confident = item.Confidence(level) >= _MIN_CONFIDENCE
+    except RuntimeError:  # "No text returned" for this line
+        return None
+    if not text or box is None or not confident:
+        return None
+    x0, top, x1, bottom = box
+    try:
+        row_height = item.RowAttributes()["row_height"]
+    except (RuntimeError, KeyError, TypeError):
+        row_height = bottom - top
+    return Line(text=text, x0=x0, x1=x1, top=top, bottom=bottom, size=float(row_height))

@@ -24,7 +24,7 @@ from openpyxl.utils import get_column_letter
 from bilan.parsers.document import Block, Cell, Document, ParseError, ParseStatus, Provenance
 from bilan.parsers.limits import Limits
 from bilan.parsers.safety import open_office_zip
-from bilan.parsers.text import decode_text
+from bilan.parsers.charset import decode_text
 
 
 def parse_xlsx(data: bytes, filename: str, limits: Limits = Limits()) -> Document:
@@ -152,6 +152,120 @@ def _xls_rows(book, sheet, limits: Limits) -> list[list[Cell]]:
             for c in range(c0, min(c1, ncols)):
                 rows[r][c] = value
     return trim(rows)
+
+
+def parse_xlsb(data: bytes, filename: str, limits: Limits = Limits()) -> Document:
+    """Excel binary workbooks (.xlsb), with pyxlsb: values only (dates stay serial numbers)."""
+    from pyxlsb import Workbook
+
+    archive = open_office_zip(data, limits, "workbook")
+    try:
+        book = Workbook(archive)
+    except (KeyError, ValueError, OSError, TypeError, IndexError, AttributeError) as exc:
+        archive.close()
+        raise ParseError(ParseStatus.CORRUPT, f"workbook cannot be read: {type(exc).__name__}: {exc}") from exc
+    document = Document(metadata={"sheets": 0, "hidden_sheets": []})
+    try:
+        for name in book.sheets:
+            document.metadata["sheets"] += 1
+            rows: list[list[Cell]] = []
+            with book.get_sheet(name) as sheet:
+                for row in sheet.rows(sparse=True):
+                    if not row:
+                        continue
+                    index = row[0].r
+                    if index >= limits.max_table_rows:
+                        _note_rows_cut(document, limits)
+                        break
+                    rows.extend([] for _ in range(index + 1 - len(rows)))
+                    rows[index] = _placed((cell.c, cell_value(cell.v)) for cell in row if cell.c < limits.max_table_columns)
+            rows = trim(rows)
+            if rows:
+                document.blocks.append(_sheet_table(rows, filename, name, {}))
+    except (KeyError, ValueError, OSError, TypeError, IndexError, AttributeError, EOFError) as exc:
+        raise ParseError(ParseStatus.CORRUPT, f"workbook is damaged: {type(exc).__name__}: {exc}") from exc
+    finally:
+        book.close()
+    return document
+
+
+_SS = "{urn:schemas-microsoft-com:office:spreadsheet}"
+_X = "{urn:schemas-microsoft-com:office:excel}"
+
+
+def parse_spreadsheetml(data: bytes, filename: str, limits: Limits = Limits()) -> Document:
+    """Excel 2003 XML workbooks (SpreadsheetML, often named .xls): plain XML, one table per sheet."""
+    from defusedxml import ElementTree
+    from defusedxml.common import DefusedXmlException
+
+    try:
+        root = ElementTree.fromstring(data)
+    except (ElementTree.ParseError, DefusedXmlException, ValueError) as exc:
+        raise ParseError(ParseStatus.CORRUPT, f"workbook (XML) cannot be read: {exc}") from exc
+    document = Document(metadata={"sheets": 0, "hidden_sheets": []})
+    for worksheet in root.iter(f"{_SS}Worksheet"):
+        name = worksheet.get(f"{_SS}Name") or f"Sheet{document.metadata['sheets'] + 1}"
+        visible = worksheet.find(f"{_X}WorksheetOptions/{_X}Visible")
+        if visible is not None and (visible.text or "").strip().lower().startswith("sheethidden"):
+            document.metadata["hidden_sheets"].append(name)
+            continue
+        document.metadata["sheets"] += 1
+        rows = trim(_xml_rows(worksheet, limits, document))
+        if rows:
+            document.blocks.append(_sheet_table(rows, filename, name, {}))
+    return document
+
+
+def _xml_rows(worksheet, limits: Limits, document: Document) -> list[list[Cell]]:
+    rows: list[list[Cell]] = []
+    table = worksheet.find(f"{_SS}Table")
+    for row in table.iter(f"{_SS}Row") if table is not None else ():
+        index = int(row.get(f"{_SS}Index") or len(rows) + 1) - 1
+        if index >= limits.max_table_rows:
+            _note_rows_cut(document, limits)
+            break
+        rows.extend([] for _ in range(index + 1 - len(rows)))
+        cells: list[tuple[int, Cell]] = []
+        next_column = 0
+        for cell in row.iter(f"{_SS}Cell"):
+            column = int(cell.get(f"{_SS}Index") or next_column + 1) - 1
+            data = cell.find(f"{_SS}Data")
+            if column < limits.max_table_columns and data is not None:
+                cells.append((column, _xml_value("".join(data.itertext()), data.get(f"{_SS}Type"))))
+            next_column = column + int(cell.get(f"{_SS}MergeAcross") or 0) + 1
+        rows[index] = _placed(cells)
+    return rows
+
+
+def _xml_value(text: str, kind: str | None) -> Cell:
+    if kind == "Number":
+        try:
+            return cell_value(float(text))
+        except ValueError:
+            return cell_value(text)
+    if kind == "Boolean":
+        return text.strip() in ("1", "true", "TRUE")
+    if kind == "DateTime":
+        try:
+            return cell_value(dt.datetime.fromisoformat(text.strip()))
+        except ValueError:
+            return cell_value(text)
+    return cell_value(text)
+
+
+def _placed(cells) -> list[Cell]:
+    """A row from (column, value) pairs, empty cells filled with None."""
+    row: list[Cell] = []
+    for column, value in cells:
+        row.extend([None] * (column + 1 - len(row)))
+        row[column] = value
+    return row
+
+
+def _note_rows_cut(document: Document, limits: Limits) -> None:
+    """A sheet longer than the row limit: said on the document (and so on the attachment)."""
+    document.metadata["rows_cut_at"] = limits.max_table_rows
+    document.reason = f"truncated: only the first {limits.max_table_rows} rows of a sheet were read (limit)"
 
 
 def _range_name(r0: int, r1: int, c0: int, c1: int) -> str:

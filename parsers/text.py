@@ -6,6 +6,7 @@ import re
 
 from bs4 import BeautifulSoup
 
+from bilan.parsers.charset import decode_text
 from bilan.parsers.document import Block, BlockKind, Document, Provenance
 
 #: A bullet or a number that opens a list item ("- ", "• ", "1. ", "a) ").
@@ -50,18 +51,6 @@ def _paragraph(lines: list[str], provenance: Provenance, index: int) -> Block:
 
 def parse_text(data: bytes, filename: str, charset: str | None = None) -> Document:
     return Document(blocks=paragraphs_to_blocks(decode_text(data, charset), Provenance(file=filename)))
-
-
-def decode_text(data: bytes, charset: str | None = None) -> str:
-    """Decode with the declared charset, then UTF-8, then Windows-1252 (never fails)."""
-    for encoding in (charset, "utf-8", "cp1252"):
-        if not encoding:
-            continue
-        try:
-            return data.decode(encoding)
-        except (UnicodeDecodeError, LookupError):
-            continue
-    return data.decode("latin-1")
 
 
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}

@@ -60,6 +60,7 @@ PARSE_STATUS_LABELS = {
     "unsupported": "format non pris en charge",
     "scanned": "image sans texte (scan)",
     "timeout": "lecture trop longue",
+    "empty": "fichier vide",
 }
 PROBLEM_LABELS = {
     "processing_failed": "échec du traitement",
@@ -302,7 +303,7 @@ UNREADABLE_FILE = AnalystView(
     name="unreadable_file",
     title="Fichiers illisibles",
     description="one row per file that could not be read (and department of its message): "
-    "encrypted, corrupt, too large, unsupported, scanned without text, timed out",
+    "encrypted, corrupt, too large, unsupported, scanned without text, timed out, empty",
     requires=("attachment", "message", "message_department", "department"),
     order_by="received_at NULLS LAST, message_id, attachment_id, department_code NULLS LAST",
     columns=(
