@@ -30,10 +30,9 @@ _SUPERSETS = {
     "shift_jis": "cp932",
     "big5": "big5hkscs",
 }
-_BOMS = (
+_WIDE_BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
     (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF8, "utf-8-sig"),
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
@@ -64,14 +63,31 @@ def canonical_charset(charset: str | None) -> str | None:
     return _SUPERSETS.get(name, name)
 
 
+def wide_encoding(data: bytes) -> str | None:
+    """UTF-16 or UTF-32 when the bytes say so: a byte order mark, or, without
+    one, ASCII text with a NUL in every other byte (Windows "Unicode" text)."""
+    for bom, encoding in _WIDE_BOMS:
+        if data.startswith(bom):
+            return encoding
+    head = data[:2048]
+    even, odd = head[0::2], head[1::2]
+    if len(head) < 8:
+        return None
+    if odd.count(0) >= 0.9 * len(odd) and 0 not in even:
+        return "utf-16-le"
+    if even.count(0) >= 0.9 * len(even) and 0 not in odd:
+        return "utf-16-be"
+    return None
+
+
 def decode_text(data: bytes, charset: str | None = None) -> str:
     """Decode bytes of a declared or unknown charset; never fails."""
-    for bom, encoding in _BOMS:
-        if data.startswith(bom):
-            try:
-                return data.decode(encoding)
-            except UnicodeDecodeError:
-                break
+    wide = wide_encoding(data) if b"\x00" in data[:2048] else None
+    if wide is not None:
+        width = 4 if "32" in wide else 2
+        return data[: len(data) // width * width].decode(wide, "replace").lstrip("\ufeff")
+    if data.startswith(codecs.BOM_UTF8):
+        return data[3:].decode("utf-8", "replace")  # a UTF-8 byte order mark settles it
     declared = canonical_charset(charset)
     for encoding in (declared, "utf-8"):
         if encoding:

@@ -269,7 +269,8 @@ def split_message(message: EmailMessage, filename: str = "body") -> tuple[Docume
     plain: list[EmailMessage] = []
     html: list[EmailMessage] = []
     files: list[EmbeddedFile] = []
-    _collect(message, plain, html, files)
+    repaired: list[str] = []
+    _collect(message, plain, html, files, repaired)
     if plain:
         document = Document()
         for part in plain:
@@ -280,6 +281,8 @@ def split_message(message: EmailMessage, filename: str = "body") -> tuple[Docume
             document.blocks.extend(parse_html(_payload(part), filename, part.get_content_charset()).blocks)
     else:
         document = Document()
+    if repaired:
+        document.metadata["mime_repaired"] = repaired
     referenced = _content_ids_in(html)
     for file in files:
         file.referenced_in_body = file.content_id is not None and file.content_id.lower() in referenced
@@ -298,8 +301,16 @@ def _content_ids_in(parts: list[EmailMessage]) -> set[str]:
     return found
 
 
-def _collect(part: EmailMessage, plain: list, html: list, files: list[EmbeddedFile]) -> None:
+def _collect(
+    part: EmailMessage, plain: list, html: list, files: list[EmbeddedFile], repaired: list[str] | None = None
+) -> None:
     content_type = part.get_content_type()
+    if content_type.startswith("multipart/") and not part.is_multipart():
+        rebuilt = _with_boundary_found(part)
+        if rebuilt is not None:
+            if repaired is not None:
+                repaired.append(f"{content_type}: declared boundary absent, parts split on the one found")
+            part = rebuilt
     if content_type == "message/rfc822":
         attached = part.get_payload()
         inner = attached[0] if isinstance(attached, list) else attached
@@ -309,7 +320,7 @@ def _collect(part: EmailMessage, plain: list, html: list, files: list[EmbeddedFi
         return
     if part.is_multipart():
         for child in part.iter_parts():
-            _collect(child, plain, html, files)
+            _collect(child, plain, html, files, repaired)
         return
     if content_type in _REPORT_PARTS:
         return
@@ -328,6 +339,34 @@ def _collect(part: EmailMessage, plain: list, html: list, files: list[EmbeddedFi
             content_id=(part.get("Content-ID") or "").strip("<> ") or None,
         )
     )
+
+
+#: A delimiter line of a multipart body (RFC 2046: up to 70 characters).
+_DELIMITER = re.compile(rb"^--([0-9A-Za-z'()+_,./:=?-][0-9A-Za-z'()+_,./:=? -]{0,69})\r?$", re.MULTILINE)
+
+
+def _with_boundary_found(part: EmailMessage) -> EmailMessage | None:
+    """A multipart part whose declared boundary is nowhere in its body (a
+    client that rewrote one but not the other) keeps its parts behind another
+    delimiter: the one that opens a line followed by part headers, and closes
+    the body with `--`. The part is parsed again with that boundary, as
+    mail readers do; None when no such delimiter is found."""
+    body = part.get_payload()
+    if not isinstance(body, str):
+        return None
+    data = body.encode("utf-8", "surrogateescape")
+    counts: dict[bytes, int] = {}
+    for match in _DELIMITER.finditer(data):
+        candidate = match.group(1).rstrip()
+        following = data[match.end() : match.end() + 200].lstrip(b"\r\n")
+        if re.match(rb"[A-Za-z-]+:", following):
+            counts[candidate] = counts.get(candidate, 0) + 1
+    if not counts:
+        return None
+    boundary = max(counts, key=counts.get)
+    header = f"Content-Type: {part.get_content_type()}; boundary=\"{boundary.decode('ascii', 'replace')}\"\r\n\r\n"
+    rebuilt = email.message_from_bytes(header.encode("ascii") + data, policy=email.policy.default)
+    return rebuilt if rebuilt.is_multipart() else None
 
 
 def _payload(part: EmailMessage) -> bytes:

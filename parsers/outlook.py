@@ -7,6 +7,7 @@ becomes blocks, their attachments child files (an embedded message included).
 from __future__ import annotations
 
 import logging
+from html import escape as html_escape
 
 from bilan.parsers.document import Document, EmbeddedFile, ParseError, ParseStatus
 from bilan.parsers.limits import Limits
@@ -60,9 +61,13 @@ def parse_tnef(data: bytes, filename: str, limits: Limits = Limits()) -> Documen
     except Exception as exc:
         raise ParseError(ParseStatus.CORRUPT, f"winmail.dat (TNEF) cannot be read: {type(exc).__name__}: {exc}") from exc
     html = tnef.htmlbody
+    rtf = None
     if html is None and tnef.body is None and tnef.has_body():
-        html = _rtf_to_html(_safe(lambda: tnef.rtfbody))
+        rtf = _safe(lambda: tnef.rtfbody)
+        html = _rtf_to_html(rtf)
     body = _body(filename, plain=tnef.body, html=html)
+    if not body.blocks and isinstance(rtf, bytes) and rtf.strip():
+        body = _rtf_body(rtf, filename, limits)
     for position, attachment in enumerate(tnef.attachments):
         name = _safe(attachment.long_filename) or _safe(lambda: attachment.name)
         if getattr(attachment, "embed", None) is not None:
@@ -85,7 +90,9 @@ def _body(filename: str, plain, html) -> Document:
 
 
 def _rtf_to_html(rtf) -> str | None:
-    """Outlook stores HTML mail inside RTF; RTFDE (a dependency of extract-msg) unwraps it."""
+    """Outlook stores HTML or plain-text mail inside RTF (`\\fromhtml1`,
+    `\\fromtext`); RTFDE (a dependency of extract-msg) unwraps it. None for
+    RTF that wraps nothing: that is read as a document (`_rtf_body`)."""
     if not isinstance(rtf, bytes):
         return None
     try:
@@ -93,9 +100,26 @@ def _rtf_to_html(rtf) -> str | None:
 
         unwrapped = DeEncapsulator(rtf)
         unwrapped.deencapsulate()
-        return unwrapped.html or (f"<pre>{unwrapped.text}</pre>" if unwrapped.text else None)
-    except Exception:
+    except Exception:  # RTFDE raises NotEncapsulatedRtf and parser errors
         return None
+    content = getattr(unwrapped, "content", None)
+    if isinstance(content, bytes):
+        content = content.decode("utf-8", "replace")
+    if not content:
+        return None
+    if getattr(unwrapped, "content_type", "html") == "text":
+        return "<pre>" + html_escape(content) + "</pre>"
+    return content
+
+
+def _rtf_body(rtf: bytes, filename: str, limits: Limits) -> Document:
+    """A body held only as RTF of its own: read like an attached .rtf file."""
+    from bilan.parsers.wordprocessing import parse_rtf
+
+    try:
+        return parse_rtf(rtf, filename, limits)
+    except ParseError as exc:
+        return Document(metadata={"body_not_read": exc.reason})
 
 
 def _plain_name(name, position: int) -> str:

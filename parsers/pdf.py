@@ -123,9 +123,10 @@ def _text_lines(page: pdfium.PdfPage) -> list[Line]:
         text = textpage.get_text_range()
         height = page.get_height()
         aligned = len(text) == count  # one index per character: positions can be asked
+        words = _words(text)
         lines: list[Line] = []
         for match in re.finditer(r"[^\r\n]+", text):
-            raw = _CONTROL.sub("", match.group().replace("\x02", "-"))
+            raw = _CONTROL.sub("", _line_end_hyphens(match.group().replace("\x02", "-"), words))
             if not raw.strip():
                 continue
             first = match.start() + (len(match.group()) - len(match.group().lstrip()))
@@ -138,6 +139,27 @@ def _text_lines(page: pdfium.PdfPage) -> list[Line]:
         return lines
     finally:
         textpage.close()
+
+
+#: PDFium joins a word broken at a line end and marks the hyphen it removed with U+FFFE.
+_BROKEN_WORD = re.compile(r"(\w+)\ufffe(\w+)")
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"\w+", text.replace("\ufffe", " ").lower()))
+
+
+def _line_end_hyphens(text: str, words: set[str]) -> str:
+    """A hyphen at a line end stays (French compounds break at their hyphen:
+    porte-parole, Saint-Denis), unless the page writes the word whole
+    elsewhere: then it was a hyphenation and the halves are joined."""
+    def restored(match: re.Match[str]) -> str:
+        left, right = match.group(1), match.group(2)
+        if right[:1].islower() and (left + right).lower() in words:
+            return left + right
+        return f"{left}-{right}"
+
+    return _BROKEN_WORD.sub(restored, text).replace("\ufffe", "-")
 
 
 def _positioned(textpage: pdfium.PdfTextPage, text: str, first: int, last: int, height: float) -> Line:
@@ -273,6 +295,8 @@ def _page_chars(textpage: pdfium.PdfTextPage, height: float) -> list[_Char]:
         code = pdfium_c.FPDFText_GetUnicode(textpage.raw, index)
         if code in (0x0A, 0x0D) or code == 0:
             continue
+        if code in (0x02, 0xFFFE):  # a hyphen at a line end: kept, as in the text (see _line_end_hyphens)
+            code = 0x2D
         left, bottom, right, top = textpage.get_charbox(index)
         chars.append((index, chr(code), (left + right) / 2, height - (top + bottom) / 2))
     return chars
@@ -289,12 +313,11 @@ def _cell_text(chars: list[_Char], box: tuple[float, float, float, float]) -> st
     for index, char, x, y in chars:
         if not (x0 <= x <= x1 and top <= y <= bottom):
             continue
-        if previous is not None and index != previous + 1 and text and text[-1] != "\x02":
+        if previous is not None and index != previous + 1 and text and text[-1] != "-":
             text.append(" ")
         text.append(char)
         previous = index
-    joined = "".join(text).replace("\x02 ", "-").replace("\x02", "-")
-    return _clean(joined)
+    return _clean("".join(text))
 
 
 def _edges(page: pdfium.PdfPage, height: float) -> list[dict]:

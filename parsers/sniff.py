@@ -14,16 +14,12 @@ from pathlib import PurePosixPath
 
 import olefile
 
+from bilan.parsers.charset import wide_encoding
+
 #: The BOF record that opens a BIFF2, BIFF3 or BIFF4 worksheet or workbook.
 _BIFF_BOF = re.compile(rb"^\x09[\x00\x02\x04]\x04\x00|^\x09[\x02\x04]\x06\x00")
 #: Excel 2003's XML format (SpreadsheetML): a workbook that is plain XML.
 _SPREADSHEET_ML = b"urn:schemas-microsoft-com:office:spreadsheet"
-_WIDE_ENCODINGS = (
-    (b"\xff\xfe\x00\x00", "utf-32-le"),
-    (b"\x00\x00\xfe\xff", "utf-32-be"),
-    (b"\xff\xfe", "utf-16-le"),
-    (b"\xfe\xff", "utf-16-be"),
-)
 _EMAIL_HEADER = re.compile(
     rb"^(Received|Return-Path|From|To|Subject|Date|Message-ID|MIME-Version|Delivered-To|X-[\w-]+):",
     re.IGNORECASE | re.MULTILINE,
@@ -132,18 +128,11 @@ def _sniff_text(head: bytes, ext: str, content_type: str) -> str:
 
 
 def _wide_text(head: bytes) -> bytes | None:
-    """The start of a UTF-16 or UTF-32 text file, as ASCII-compatible bytes
-    so that it can be sniffed like any text; None for binary data."""
-    encoding = next((name for bom, name in _WIDE_ENCODINGS if head.startswith(bom)), None)
+    """The start of a UTF-16 or UTF-32 text file, as UTF-8 so that it can be
+    sniffed like any text; None for binary data."""
+    encoding = wide_encoding(head)
     if encoding is None:
-        # No byte order mark: ASCII text in UTF-16 has a NUL in every other byte.
-        even, odd = head[0::2], head[1::2]
-        if len(head) >= 8 and odd.count(0) >= 0.9 * len(odd) and 0 not in even:
-            encoding = "utf-16-le"
-        elif len(head) >= 8 and even.count(0) >= 0.9 * len(even) and 0 not in odd:
-            encoding = "utf-16-be"
-        else:
-            return None
+        return None
     width = 4 if "32" in encoding else 2
     text = head[: len(head) // width * width].decode(encoding, "replace").lstrip("\ufeff")
     if any(ord(c) < 9 for c in text):

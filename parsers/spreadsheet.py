@@ -42,6 +42,8 @@ def parse_xlsx(data: bytes, filename: str, limits: Limits = Limits()) -> Documen
             continue
         document.metadata["sheets"] += 1
         rows = _xlsx_rows(sheet, limits)
+        if _xlsx_cut(sheet, limits):
+            _note_rows_cut(document, limits)
         if not rows:
             continue
         attributes = {
@@ -68,6 +70,18 @@ def _xlsx_rows(sheet, limits: Limits) -> list[list[Cell]]:
     return trim(rows)
 
 
+def _xlsx_cut(sheet, limits: Limits) -> bool:
+    """True when a value lies beyond the row or column limit (formatting alone
+    down to row 1,048,576 is not content)."""
+    if sheet.max_row <= limits.max_table_rows and sheet.max_column <= limits.max_table_columns:
+        return False
+    cells = getattr(sheet, "_cells", {})
+    return any(
+        (row > limits.max_table_rows or column > limits.max_table_columns) and cell.value is not None
+        for (row, column), cell in cells.items()
+    )
+
+
 def _hidden_columns(sheet, width: int) -> list[str]:
     hidden: list[str] = []
     for dimension in sheet.column_dimensions.values():
@@ -77,15 +91,28 @@ def _hidden_columns(sheet, width: int) -> list[str]:
     return sorted(set(hidden), key=lambda letter: (len(letter), letter))
 
 
+class _Quiet:
+    """xlrd writes its notes ("No CODEPAGE record...") to stdout unless given a log file."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+_QUIET = _Quiet()
+
+
 def parse_xls(data: bytes, filename: str, limits: Limits = Limits()) -> Document:
     """Legacy Excel 97-2003 workbooks, with xlrd (which reads nothing else since 2.0)."""
     import xlrd
 
     try:
         try:
-            book = xlrd.open_workbook(file_contents=data, formatting_info=True, on_demand=True)
+            book = xlrd.open_workbook(file_contents=data, formatting_info=True, on_demand=True, logfile=_QUIET)
         except NotImplementedError:  # formatting not supported for this BIFF version
-            book = xlrd.open_workbook(file_contents=data, on_demand=True)
+            book = xlrd.open_workbook(file_contents=data, on_demand=True, logfile=_QUIET)
     except xlrd.XLRDError as exc:
         if "encrypt" in str(exc).lower():
             raise ParseError(ParseStatus.ENCRYPTED, "workbook is password-protected") from exc
@@ -102,6 +129,8 @@ def parse_xls(data: bytes, filename: str, limits: Limits = Limits()) -> Document
                 continue
             document.metadata["sheets"] += 1
             rows = _xls_rows(book, sheet, limits)
+            if sheet.nrows > limits.max_table_rows or sheet.ncols > limits.max_table_columns:
+                _note_rows_cut(document, limits)
             if not rows:
                 continue
             rowinfo = getattr(sheet, "rowinfo_map", {})
@@ -265,7 +294,10 @@ def _placed(cells) -> list[Cell]:
 def _note_rows_cut(document: Document, limits: Limits) -> None:
     """A sheet longer than the row limit: said on the document (and so on the attachment)."""
     document.metadata["rows_cut_at"] = limits.max_table_rows
-    document.reason = f"truncated: only the first {limits.max_table_rows} rows of a sheet were read (limit)"
+    document.reason = (
+        f"truncated: only the first {limits.max_table_rows} rows and {limits.max_table_columns} columns"
+        " of a sheet were read (limit)"
+    )
 
 
 def _range_name(r0: int, r1: int, c0: int, c1: int) -> str:
@@ -282,15 +314,19 @@ def parse_csv(data: bytes, filename: str, limits: Limits = Limits()) -> Document
     except csv.Error:
         delimiter = ";" if sample.count(";") >= sample.count(",") else ","
     rows: list[list[Cell]] = []
+    cut = False
     try:
         for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
             if len(rows) >= limits.max_table_rows:
+                cut = True
                 break
             rows.append([(cell.strip() or None) for cell in row[: limits.max_table_columns]])
     except csv.Error as exc:
         raise ParseError(ParseStatus.CORRUPT, f"CSV cannot be read: {exc}") from exc
     rows = trim(rows)
     document = Document(metadata={"delimiter": delimiter})
+    if cut:
+        _note_rows_cut(document, limits)
     if rows:
         document.blocks.append(_sheet_table(rows, filename, None, {}))
     return document
