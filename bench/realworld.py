@@ -8,7 +8,9 @@ message. Each folder is imported into a fresh warehouse on SQLite and on
 PostgreSQL, by `bilan import` in its own process, and the bench prints per
 folder and database:
 
-- files (inputs) and rows (messages stored: one per input);
+- files (inputs), distinct (inputs whose bytes differ once line ends are
+  made CRLF, as every source delivers them: identical messages are one
+  message) and rows (messages stored: one per distinct input);
 - statuses of the attached files (top level) and processing errors;
 - wall time and peak RSS of the import's process tree;
 - text agreement with the plain library (word-set Jaccard of what the
@@ -46,6 +48,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.proctree import run_sampled  # noqa: E402
+from bilan.flows.sources import canonical_form  # noqa: E402
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432"
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -210,6 +213,7 @@ def measure(folder: Path, kind: str, bilan: Path, references: dict[str, str | No
     with tempfile.TemporaryDirectory(prefix="bilan-realworld-") as tmp:
         workdir = Path(tmp)
         sources = wrap_documents(folder, workdir / "messages")
+        distinct = len({canonical_form(p.read_bytes()) for p in (workdir / "messages").glob("*.eml")})
         with database(kind, workdir) as url:
             run = run_import(bilan, workdir / "messages", url, workdir)
             try:
@@ -247,6 +251,7 @@ def measure(folder: Path, kind: str, bilan: Path, references: dict[str, str | No
         "folder": folder.name,
         "db": kind,
         "files": len(sources),
+        "distinct": distinct,
         "rows": len(rows),
         "statuses": dict(sorted(statuses.items())),
         "process_errors": sum(1 for r in rows if r["process_error"]),
@@ -258,7 +263,7 @@ def measure(folder: Path, kind: str, bilan: Path, references: dict[str, str | No
         "bad_characters": sorted(bad)[:8],
         "bad_count": len(bad),
         "errors": sorted({(r["process_error"] or "")[:120] for r in rows if r["process_error"]})[:4],
-        "log_tail": run["log_tail"] if len(rows) < len(sources) else "",
+        "log_tail": run["log_tail"] if len(rows) < distinct else "",
     }
 
 
@@ -270,7 +275,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write every figure as JSON")
     args = parser.parse_args()
     results = []
-    header = f"{'folder':<15}{'db':<11}{'files':>6}{'rows':>6}{'errors':>7}{'secs':>7}{'RSS MiB':>8}{'agree':>7}{'bad':>5}  statuses"
+    header = f"{'folder':<15}{'db':<11}{'files':>6}{'dist':>6}{'rows':>6}{'errors':>7}{'secs':>7}{'RSS MiB':>8}{'agree':>7}{'bad':>5}  statuses"
     print(header)
     for folder in args.folders:
         references = {str(p): reference_text(p) for p in sorted(folder.rglob("*")) if p.is_file()}
@@ -279,7 +284,7 @@ def main() -> None:
             results.append(result)
             agreement = "-" if result["agreement"] is None else f"{result['agreement']:.3f}"
             statuses = " ".join(f"{k}={v}" for k, v in result["statuses"].items())
-            print(f"{result['folder']:<15}{result['db']:<11}{result['files']:>6}{result['rows']:>6}"
+            print(f"{result['folder']:<15}{result['db']:<11}{result['files']:>6}{result['distinct']:>6}{result['rows']:>6}"
                   f"{result['process_errors']:>7}{result['wall_seconds']:>7}{result['peak_rss_mib']:>8}"
                   f"{agreement:>7}{result['bad_count']:>5}  {statuses}", flush=True)  # fmt: skip
             for label in ("low_agreement", "bad_characters", "errors"):

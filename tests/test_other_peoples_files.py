@@ -202,15 +202,19 @@ def test_a_file_cut_by_a_limit_says_so_in_its_department_status(warehouse):
     assert aisne.files_read_in_part == 1 and aisne.unreadable_files == 0
 
 
-def test_parts_behind_an_undeclared_boundary_are_read_and_flagged():
+def test_parts_behind_an_undeclared_boundary_are_read_and_flagged(warehouse):
     raw = _raw([b"Subject: Envoi", b'Content-Type: multipart/mixed; boundary="declared"'], body=(
         b"--actual\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nVoici le bilan.\r\n"
         b"--actual\r\nContent-Type: application/pdf; name=\"bilan.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
         + base64.b64encode(pdf_bytes()) + b"\r\n--actual--\r\n"))  # fmt: skip
     parsed = parse_message(raw)
     assert [(a.filename, a.format, a.status) for a in parsed.attachments] == [("bilan.pdf", "pdf", ParseStatus.OK)]
-    assert parsed.body.text == "Voici le bilan." and parsed.body.metadata["mime_repaired"]
+    assert parsed.body.text == "Voici le bilan."
     assert any(b.kind is BlockKind.TABLE for b in parsed.attachments[0].document.blocks)
+    load_raw(warehouse, raw)
+    with warehouse.engine.connect() as connection:
+        flagged, reason = connection.execute(select(Message.needs_review, Message.review_reason)).one()
+    assert flagged and "structure repaired" in reason
 
 
 @pytest.mark.parametrize("content", [b"", b"  \r\nFrom: x@aisne.gouv.fr\r\nSubject: Bilan\r\n\r\nTexte."])
