@@ -410,7 +410,8 @@ def _raw_filename(part: EmailMessage) -> str | None:
                 return None  # filename*=: the email package reads RFC 2231
             quoted = match.group(3).strip()
             if quoted.startswith('"'):
-                quoted = re.sub(r"\\(.)", r"\1", quoted[1:].removesuffix('"'))
+                # Only \" and \\ are escapes: Windows paths keep their backslashes as folders.
+                quoted = re.sub(r'\\(["\\])', r"\1", quoted[1:].removesuffix('"'))
             if quoted.strip():
                 return quoted.strip()
     return None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from html import escape as html_escape
 
+from bilan.parsers.charset import decode_text
 from bilan.parsers.document import Document, EmbeddedFile, ParseError, ParseStatus
 from bilan.parsers.limits import Limits
 from bilan.parsers.text import parse_html, parse_text
@@ -65,7 +66,7 @@ def parse_tnef(data: bytes, filename: str, limits: Limits = Limits()) -> Documen
     if html is None and tnef.body is None and tnef.has_body():
         rtf = _safe(lambda: tnef.rtfbody)
         html = _rtf_to_html(rtf)
-    body = _body(filename, plain=tnef.body, html=html)
+    body = _body(filename, plain=tnef.body, html=html, charset=getattr(tnef, "codepage", None))
     if not body.blocks and isinstance(rtf, bytes) and rtf.strip():
         body = _rtf_body(rtf, filename, limits)
     for position, attachment in enumerate(tnef.attachments):
@@ -76,10 +77,13 @@ def parse_tnef(data: bytes, filename: str, limits: Limits = Limits()) -> Documen
     return body
 
 
-def _body(filename: str, plain, html) -> Document:
-    """The message text, plain preferred over HTML as for e-mails."""
+def _body(filename: str, plain, html, charset: str | None = None) -> Document:
+    """The message text, plain preferred over HTML as for e-mails. Bytes are
+    in the message's code page (TNEF's attOemCodepage), read by `decode_text`."""
     if isinstance(plain, bytes):
-        plain = plain.decode("utf-8", "replace")
+        plain = decode_text(plain, charset)
+    if isinstance(html, bytes):
+        html = decode_text(html, charset)
     if isinstance(plain, str) and plain.strip():
         return parse_text(plain.encode("utf-8"), filename, "utf-8")
     if isinstance(html, (bytes, str)) and (html.strip() if isinstance(html, str) else html.strip()):

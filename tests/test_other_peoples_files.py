@@ -73,8 +73,8 @@ def test_raw_8bit_headers_and_names_are_stored_readable(warehouse):
         [b"Subject: R\xe9ponse \xe0 l'enqu\xeate - Aisne (02)", b"Date: Wed, 01 Dec 2021 10:00:00 +0100"],
         parts=[
             (b"Content-Type: text/plain; charset=iso-8859-1", b"Veuillez trouver notre synth\xe8se."),
-            (b'Content-Type: application/pdf\r\nContent-Disposition: attachment; filename="Synth\xe8se pr\xe9conisations.pdf"\r\n'
-             b"Content-Transfer-Encoding: base64", base64.b64encode(pdf_bytes())),
+            ((b'Content-Type: application/pdf\r\nContent-Disposition: attachment; filename="Synth\xe8se pr\xe9conisations.pdf"\r\n'
+              b"Content-Transfer-Encoding: base64"), base64.b64encode(pdf_bytes())),
         ],
     ).replace(b"From: x@aisne.gouv.fr", b"From: Ingo L\xfctkebohle <ingo@aisne.gouv.fr>")
     load_raw(warehouse, raw)
