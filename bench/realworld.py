@@ -172,8 +172,9 @@ def reference_text(path: Path) -> str | None:
             import docx
             from docx.oxml.ns import qn
 
+            # Every paragraph of the body, nested ones included; runs joined as Word shows them.
             body = docx.Document(io.BytesIO(data)).element.body
-            return " ".join(t.text or "" for t in body.iter(qn("w:t")))
+            return "\n".join("".join(t.text or "" for t in p.iter(qn("w:t"))) for p in body.iter(qn("w:p")))
         if suffix in (".xlsx", ".xlsm"):
             import openpyxl
 

@@ -28,7 +28,7 @@ STATUS_LABELS = {"on_time": "on time", "late": "late", "missing": "missing"}
 STATUS_STYLES = {"on_time": "green", "late": "yellow", "missing": "red"}
 
 
-NUMBER_COLUMNS = {"Messages", "Unreadable files", "To review", "Reminders", "Modality"}
+NUMBER_COLUMNS = {"Messages", "Unreadable files", "Files read in part", "To review", "Reminders", "Modality"}
 
 
 def _nonzero(count: int) -> str:
@@ -206,7 +206,7 @@ def status(
     table = Table(title=f"{warehouse.campaign.name} — deadline {warehouse.campaign.deadline:%d/%m/%Y}")
     columns = ["Code", "Department", "Region", "Status", "First contribution (Paris)", "Annexes", "Messages"]
     if details:
-        columns += ["Modality", "Unreadable files", "To review", "Reminders"]
+        columns += ["Modality", "Unreadable files", "Files read in part", "To review", "Reminders"]
     for column in columns:
         table.add_column(column, justify="right" if column in NUMBER_COLUMNS else "left")
     from zoneinfo import ZoneInfo
@@ -219,7 +219,8 @@ def status(
         cells = [r.code, r.name, r.region, f"[{style}]{STATUS_LABELS[r.status]}[/]", first, annexes, str(r.messages)]
         if details:
             cells += [
-                str(r.modality or ""), _nonzero(r.unreadable_files), _nonzero(r.flagged_for_review),
+                str(r.modality or ""), _nonzero(r.unreadable_files), _nonzero(r.files_read_in_part),
+                _nonzero(r.flagged_for_review),
                 _nonzero(r.reminders_sent),
             ]
         table.add_row(*cells)
