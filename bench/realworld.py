@@ -205,6 +205,10 @@ def reference_text(path: Path) -> str | list[str] | None:
             body = tnef.body or tnef.htmlbody
             if isinstance(body, bytes):
                 body = body.decode("cp1252", "replace")
+            if body and not tnef.body:
+                from bs4 import BeautifulSoup
+
+                body = BeautifulSoup(body, "html.parser").get_text(" ")
             return body
     except Exception:  # the plain library cannot read it: no reference
         return None
