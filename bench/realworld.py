@@ -175,7 +175,9 @@ def reference_text(path: Path) -> str | list[str] | None:
 
             # Every paragraph of the body, nested ones included; runs joined as Word shows them.
             body = docx.Document(io.BytesIO(data)).element.body
-            return "\n".join("".join(t.text or "" for t in p.iter(qn("w:t"))) for p in body.iter(qn("w:p")))
+            pieces = {qn("w:t"): None, qn("w:tab"): "\t", qn("w:br"): "\n", qn("w:cr"): "\n"}
+            return "\n".join("".join(e.text or "" if pieces[e.tag] is None else pieces[e.tag]
+                                      for e in p.iter(*pieces)) for p in body.iter(qn("w:p")))  # fmt: skip
         if suffix in (".xlsx", ".xlsm"):
             import openpyxl
 
@@ -272,7 +274,8 @@ def measure(folder: Path, kind: str, bilan: Path, references: dict[str, str | No
         reference = references.get(str(source)) if source is not None else None
         if reference is not None:
             candidates = [reference] if isinstance(reference, str) else reference
-            found = [j for j in (jaccard(words(stored), words(text)) for text in candidates) if j is not None]
+            # Where the plain library reads no word at all, there is nothing to lose (an OCR'd scan).
+            found = [jaccard(words(stored), words(text)) for text in candidates if words(text)]
             score = max(found, default=None)
             if score is not None:
                 scores.append(score)
