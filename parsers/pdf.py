@@ -290,11 +290,16 @@ _Char = tuple[int, str, float, float]
 
 
 def _page_chars(textpage: pdfium.PdfTextPage, height: float) -> list[_Char]:
+    """The page's characters as its text reads them (`get_text_range` maps
+    symbol fonts that the per-character call leaves as raw codes)."""
     chars: list[_Char] = []
-    for index in range(textpage.count_chars()):
-        code = pdfium_c.FPDFText_GetUnicode(textpage.raw, index)
-        if code in (0x0A, 0x0D) or code == 0:
-            continue
+    count = textpage.count_chars()
+    text = textpage.get_text_range()
+    aligned = len(text) == count
+    for index in range(count):
+        code = ord(text[index]) if aligned else pdfium_c.FPDFText_GetUnicode(textpage.raw, index)
+        if code in (0x0A, 0x0D) or code == 0 or 0x80 <= code <= 0x9F:
+            continue  # line ends, and C1 codes: a symbol font's raw glyph codes, no text
         if code in (0x02, 0xFFFE):  # a hyphen at a line end: kept, as in the text (see _line_end_hyphens)
             code = 0x2D
         left, bottom, right, top = textpage.get_charbox(index)
