@@ -89,7 +89,8 @@ STATUS_LABELS = {"on_time": "on time", "late": "late", "missing": "missing"}
 STATUS_STYLES = {"on_time": "green", "late": "yellow", "missing": "red"}
 
 
-NUMBER_COLUMNS = {"Messages", "Unreadable files", "To review", "Reminders", "Modality", "Doubtful senders"}
+NUMBER_COLUMNS = {"Messages", "Unreadable files", "Files read in part", "To review", "Reminders", "Modality",
+                  "Doubtful senders"}
 
 
 def _nonzero(count: int) -> str:
@@ -311,7 +312,7 @@ def status(
         "Doubtful senders",
     ]
     if details:
-        columns += ["Modality", "Unreadable files", "To review", "Reminders"]
+        columns += ["Modality", "Unreadable files", "Files read in part", "To review", "Reminders"]
     for column in columns:
         table.add_column(column, justify="right" if column in NUMBER_COLUMNS else "left")
     from zoneinfo import ZoneInfo
@@ -328,7 +329,8 @@ def status(
         ]
         if details:
             cells += [
-                str(r.modality or ""), _nonzero(r.unreadable_files), _nonzero(r.flagged_for_review),
+                str(r.modality or ""), _nonzero(r.unreadable_files), _nonzero(r.files_read_in_part),
+                _nonzero(r.flagged_for_review),
                 _nonzero(r.reminders_sent),
             ]
         table.add_row(*cells)

@@ -180,7 +180,8 @@ LocalSource = DirectorySource | EmlFileSource | MboxSource | MaildirSource
 def open_local_source(path: Path) -> LocalSource:
     """Tell the format by looking: a Maildir has `cur/` and `new/`, any other
     folder is read for `.eml` files, a file starting with "From " is an mbox,
-    any other file is one message."""
+    an `.eml` file is one message (accepted as a folder import accepts it),
+    any other file is one message when it starts like one."""
     path = Path(path)
     if path.is_dir():
         if (path / "cur").is_dir() and (path / "new").is_dir():
@@ -193,10 +194,12 @@ def open_local_source(path: Path) -> LocalSource:
         raise SourceError(f"{path}: no such file or folder")
     with path.open("rb") as handle:
         start = handle.read(4096)
-    if not start.strip():
-        raise SourceError(f"{path}: empty file")
     if start.startswith(b"From "):
         return MboxSource(path)
-    if not _HEADER_NAME.match(start.lstrip(b"\r\n")):
+    if path.suffix.lower() == ".eml":
+        return EmlFileSource(path)  # as in a folder: an .eml is a message, however odd
+    if not start.strip():
+        raise SourceError(f"{path}: empty file")
+    if not _HEADER_NAME.match(start.lstrip()):
         raise SourceError(f"{path}: neither an e-mail (.eml), an mbox file nor a Maildir")
     return EmlFileSource(path)

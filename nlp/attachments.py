@@ -22,7 +22,9 @@ from bilan.parsers.message import ParsedAttachment, ParsedMessage
 ROLES = ("annexe1", "annexe2", "annexe3", "contribution", "compte_rendu", "signature_image", "other")
 IMAGES = ("png", "jpg", "gif", "tiff", "bmp")
 CONTAINERS = ("zip", "eml", "msg", "rar", "7z")
-DOCUMENTS = ("pdf", "docx", "doc", "odt", "rtf", "txt", "html")
+DOCUMENTS = ("pdf", "docx", "doc", "odt", "rtf", "txt", "html", "pptx")
+#: The sniffer's format for a file with nothing in it (0 bytes, blanks, an empty archive).
+EMPTY = "empty"
 #: Signature logos are small; photos of a meeting are not.
 SIGNATURE_IMAGE_MAX_BYTES = 200_000
 
@@ -48,8 +50,8 @@ def attachment_roles(
 def attachment_role(attachment: ParsedAttachment, kind: Kind, annexes: set[int], questionnaire: bool) -> str:
     fmt = attachment.format
     name = _name(attachment.filename)
-    if fmt in CONTAINERS:
-        return "other"
+    if fmt in CONTAINERS or fmt == EMPTY:
+        return "other"  # an empty file is no annex, whatever its name says
     if fmt in IMAGES:
         small = attachment.size <= SIGNATURE_IMAGE_MAX_BYTES
         if (attachment.inline or attachment.content_id or re.match(r"image\d+", name)) and small:
@@ -67,7 +69,7 @@ def attachment_role(attachment: ParsedAttachment, kind: Kind, annexes: set[int],
         return named
     if kind is Kind.SURVEY_RESPONSE:
         return "annexe3"
-    if fmt in DOCUMENTS or fmt in ("xlsx", "xls", "ods"):
+    if fmt in DOCUMENTS or fmt in ("xlsx", "xlsm", "xlsb", "xls", "spreadsheetml", "ods"):
         return "contribution" if kind is Kind.CONTRIBUTION else "other"
     return "other"
 

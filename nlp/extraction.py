@@ -123,11 +123,22 @@ def extract(parsed: ParsedMessage, thresholds: ReviewThresholds | None = None) -
     )
     _add_structure(extraction, parsed, kind, annexes, surveys)
     add_findings(extraction, parsed)
+    _flag_repaired_structure(extraction, parsed)
     thresholds = thresholds or configured_thresholds()
     review_uncertain_values(extraction, thresholds)
     review_sender(extraction, parsed.envelope, thresholds.trusted_auth_servers)
     review_limits_hit(extraction, parsed)
     return extraction
+
+
+def _flag_repaired_structure(extraction: Extraction, parsed: ParsedMessage) -> None:
+    """A message whose MIME structure the parser had to repair (its declared
+    boundary absent) is read, but a person should check what was read."""
+    repaired = parsed.body.metadata.get("mime_repaired")
+    if repaired:
+        extraction.needs_review = True
+        reason = "message structure repaired: " + "; ".join(repaired)
+        extraction.review_reason = "; ".join(filter(None, [extraction.review_reason, reason]))
 
 
 def _add_structure(

@@ -33,6 +33,8 @@ class ParseStatus(str, enum.Enum):
     UNSUPPORTED = "unsupported"
     SCANNED = "scanned"
     TIMEOUT = "timeout"
+    #: Nothing inside (0 bytes, blanks, an empty archive): never a document received.
+    EMPTY = "empty"
 
     @property
     def parseable(self) -> bool:

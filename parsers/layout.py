@@ -63,7 +63,8 @@ class Page:
 def remove_running_lines(pages: Sequence[Page]) -> int:
     """Drop headers, footers and page numbers from every page; return how many
     lines went. A line counts as running when its text (digits ignored) sits in
-    the page margin on at least half of the pages, two at least."""
+    the page margin on at least half of the pages, two at least; when nothing
+    else is on the pages, nothing is dropped."""
     def key(line: Line) -> str:
         return re.sub(r"\d+", "#", " ".join(line.text.split()).casefold())
 
@@ -75,15 +76,20 @@ def remove_running_lines(pages: Sequence[Page]) -> int:
         counts.update({key(line) for line in page.lines if in_margin(line, page)})
     needed = max(2, (len(pages) + 1) // 2)
     running = {text for text, n in counts.items() if n >= needed}
-    removed = 0
+    kept_by_page = []
     for page in pages:
         kept = []
         for line in page.lines:
             margin = in_margin(line, page) and line.table is None
             if margin and (key(line) in running or (len(pages) > 1 and _PAGE_NUMBER.match(line.text.strip()))):
-                removed += 1
                 continue
             kept.append(line)
+        kept_by_page.append(kept)
+    if not any(kept_by_page):
+        return 0  # nothing but "running" lines: they are the document (a label on every page), not its frame
+    removed = 0
+    for page, kept in zip(pages, kept_by_page):
+        removed += len(page.lines) - len(kept)
         page.lines = kept
     return removed
 

@@ -18,6 +18,7 @@ from email.message import EmailMessage
 
 from bilan.parsers.authentication import SenderAuthentication, read_authentication
 from bilan.parsers.cache import ParseCache
+from bilan.parsers.charset import decode_header_text, decode_text
 from bilan.parsers.document import Document, EmbeddedFile, ParseError, ParseStatus
 from bilan.parsers.header_block import bound_header_block
 from bilan.parsers.headers import LENIENT, LENIENT_SMTP, unreadable_headers
@@ -293,7 +294,8 @@ def split_message(
     plain: list[EmailMessage] = []
     html: list[EmailMessage] = []
     files: list[EmbeddedFile] = []
-    _collect(message, plain, html, files)
+    repaired: list[str] = []
+    _collect(message, plain, html, files, repaired)
     if plain:
         document = _body(plain, lambda part, budget: parse_text(_payload(part), filename, part.get_content_charset(),
                                                                  max_chars=budget), limits)  # fmt: skip
@@ -303,6 +305,8 @@ def split_message(
         document.metadata["html"] = True
     else:
         document = Document()
+    if repaired:
+        document.metadata["mime_repaired"] = repaired
     referenced = _content_ids_in(html)
     for file in files:
         file.referenced_in_body = file.content_id is not None and file.content_id.lower() in referenced
@@ -334,13 +338,21 @@ def _content_ids_in(parts: list[EmailMessage]) -> set[str]:
     """Content-IDs the HTML body shows (`<img src="cid:...">`): pictures of the body, not documents."""
     found: set[str] = set()
     for part in parts:
-        text = _payload(part).decode(part.get_content_charset() or "utf-8", "replace")
+        text = decode_text(_payload(part), part.get_content_charset())
         found.update(cid.strip("<>").lower() for cid in _CID.findall(text))
     return found
 
 
-def _collect(part: EmailMessage, plain: list, html: list, files: list[EmbeddedFile]) -> None:
+def _collect(
+    part: EmailMessage, plain: list, html: list, files: list[EmbeddedFile], repaired: list[str] | None = None
+) -> None:
     content_type = part.get_content_type()
+    if content_type.startswith("multipart/") and not part.is_multipart():
+        rebuilt = _with_boundary_found(part)
+        if rebuilt is not None:
+            if repaired is not None:
+                repaired.append(f"{content_type}: declared boundary absent, parts split on the one found")
+            part = rebuilt
     if content_type == "message/rfc822":
         attached = part.get_payload()
         inner = attached[0] if isinstance(attached, list) else attached
@@ -350,7 +362,7 @@ def _collect(part: EmailMessage, plain: list, html: list, files: list[EmbeddedFi
         return
     if part.is_multipart():
         for child in part.iter_parts():
-            _collect(child, plain, html, files)
+            _collect(child, plain, html, files, repaired)
         return
     if content_type in _REPORT_PARTS:
         return
@@ -371,21 +383,88 @@ def _collect(part: EmailMessage, plain: list, html: list, files: list[EmbeddedFi
     )
 
 
+#: A delimiter line of a multipart body (RFC 2046: up to 70 characters).
+_DELIMITER = re.compile(rb"^--([0-9A-Za-z'()+_,./:=?-][0-9A-Za-z'()+_,./:=? -]{0,69})\r?$", re.MULTILINE)
+
+
+def _with_boundary_found(part: EmailMessage) -> EmailMessage | None:
+    """A multipart part whose declared boundary is nowhere in its body (a
+    client that rewrote one but not the other) keeps its parts behind another
+    delimiter: the one that opens a line followed by part headers, and closes
+    the body with `--`. The part is parsed again with that boundary, as
+    mail readers do; None when no such delimiter is found."""
+    body = part.get_payload()
+    if not isinstance(body, str):
+        return None
+    data = body.encode("utf-8", "surrogateescape")
+    counts: dict[bytes, int] = {}
+    for match in _DELIMITER.finditer(data):
+        candidate = match.group(1).rstrip()
+        following = data[match.end() : match.end() + 200].lstrip(b"\r\n")
+        if re.match(rb"[A-Za-z-]+:", following):
+            counts[candidate] = counts.get(candidate, 0) + 1
+    if not counts:
+        return None
+    boundary = max(counts, key=counts.get)
+    header = f"Content-Type: {part.get_content_type()}; boundary=\"{boundary.decode('ascii', 'replace')}\"\r\n\r\n"
+    rebuilt = email.message_from_bytes(header.encode("ascii") + data, policy=email.policy.default)
+    return rebuilt if rebuilt.is_multipart() else None
+
+
 def _payload(part: EmailMessage) -> bytes:
     payload = part.get_payload(decode=True)
     return payload if isinstance(payload, bytes) else b""
 
 
 def _filename(part: EmailMessage) -> str | None:
-    """The decoded file name (RFC 2231 or RFC 2047), without any folder part."""
-    try:
-        name = part.get_filename()
-    except (ValueError, TypeError, LookupError):
-        name = None
+    """The decoded file name, without any folder part. RFC 2231 names
+    (`filename*=`) are the email package's; other names are read from the
+    raw header, leniently, as mail readers do: an encoded word left unquoted
+    (`filename==?utf-8?B?...?=`), spaces left unquoted (`name=a b.txt`),
+    8-bit bytes of an undeclared charset."""
+    raw = _raw_filename(part)
+    if raw is not None:
+        name = decode_header_text(raw)
+    else:
+        try:
+            name = part.get_filename()
+        except (ValueError, TypeError, LookupError, IndexError):
+            name = None
     if not name:
         return None
-    name = str(email.header.make_header(email.header.decode_header(name))) if "=?" in name else name
     return name.replace("\\", "/").rsplit("/", 1)[-1].strip() or None
+
+
+_NAME_PARAMETER = re.compile(
+    r"""(?:^|;)\s*(filename|name)(\*)?\s*=\s*("(?:[^"\\]|\\.)*"?|[^;]*)""", re.IGNORECASE
+)
+
+
+def _raw_filename(part: EmailMessage) -> str | None:
+    """The `filename` (else `name`) parameter as written, or None when it is
+    absent or written the RFC 2231 way."""
+    for header in ("content-disposition", "content-type"):
+        value = raw_header(part, header)
+        if value is None:
+            continue
+        for match in _NAME_PARAMETER.finditer(" ".join(value.split())):
+            if match.group(2):
+                return None  # filename*=: the email package reads RFC 2231
+            quoted = match.group(3).strip()
+            if quoted.startswith('"'):
+                # Only \" and \\ are escapes: Windows paths keep their backslashes as folders.
+                quoted = re.sub(r'\\(["\\])', r"\1", quoted[1:].removesuffix('"'))
+            if quoted.strip():
+                return quoted.strip()
+    return None
+
+
+def raw_header(message: EmailMessage, name: str) -> str | None:
+    """The first value of a header as received (8-bit bytes as surrogates)."""
+    for key, value in message.raw_items():
+        if key.lower() == name:
+            return value if isinstance(value, str) else str(value)
+    return None
 
 
 def _default_name(content_type: str, position: int) -> str:
@@ -395,7 +474,13 @@ def _default_name(content_type: str, position: int) -> str:
 
 
 def _decoded(message: EmailMessage, name: str) -> str:
-    value = message.get(name)
+    raw = raw_header(message, name)
+    if raw is not None and (not raw.isascii() or "=?" in raw):
+        return " ".join(decode_header_text(raw).split())
+    try:
+        value = message.get(name)
+    except (ValueError, TypeError, LookupError, IndexError):
+        value = message.get_all(name, failobj=[None])[0] if hasattr(message, "get_all") else None
     return " ".join(str(value).split()) if value is not None else ""
 
 
@@ -451,10 +536,24 @@ def _address(message: EmailMessage, name: str) -> tuple[str | None, str | None]:
 def _addresses(message: EmailMessage, name: str) -> list[tuple[str | None, str]]:
     values = [str(v) for v in message.get_all(name) or []]
     try:
+        values = [_address_header(message, name, v) for v in message.get_all(name) or []]
         pairs = email.utils.getaddresses(values)
     except Exception:  # RecursionError on deeply nested comments, IndexError...
         pairs = [("", address) for value in values for address in _ADDRESS.findall(value)]
-    return [(n or None, a.lower()) for n, a in pairs if a and "@" in a]
+    return [(_display_name(n), a.lower()) for n, a in pairs if a and "@" in a]
+
+
+def _address_header(message: EmailMessage, name: str, parsed) -> str:
+    """An address header as text; raw 8-bit names are decoded here, encoded
+    words are kept for `_display_name` (a decoded comma would split a name)."""
+    raw = raw_header(message, name)
+    if raw is not None and not raw.isascii():
+        return decode_text(raw.encode("utf-8", "surrogateescape"))
+    return str(parsed)
+
+
+def _display_name(name: str) -> str | None:
+    return " ".join(decode_header_text(name).split()) or None if name else None
 
 
 #: What an address looks like, for a header the address parser cannot read.

@@ -93,7 +93,25 @@ def ocr_page(image) -> OcrPage:
 
     api = _engine()
     api.SetImage(image.convert("L"))
-    api.Recognize()
+    try:
+        api.Recognize()
+        lines, words = _lines_and_words(api, tesserocr)
+        confidence = float(api.MeanTextConf())
+    except RuntimeError:
+        # Tesseract's "No text returned": a blank or unreadable picture has no text, it is not damaged.
+        lines, words, confidence = [], [], 0.0
+    finally:
+        api.Clear()
+    kept = [(line, mend_misread_il(w)) for line, w in zip(lines, words) if any(not word.rule for word in w)]
+    for line, w in kept:
+        line.text = " ".join(word.text for word in sorted(w, key=lambda word: word.x0) if not word.rule)
+    lines, words = [line for line, _ in kept], [w for _, w in kept]
+    lines, tables = read_tables(lines, words)
+    return OcrPage(lines, tables, confidence)
+
+
+def _lines_and_words(api, tesserocr) -> tuple[list[Line], list[list[Word]]]:
+    """Tesseract's text lines (boxes only) and, per line, its words with their boxes."""
     lines: list[Line] = []
     words: list[list[Word]] = []
     iterator = api.GetIterator()
@@ -106,18 +124,14 @@ def ocr_page(image) -> OcrPage:
             if keep:
                 lines.append(line)
                 words.append([])
-        text = (item.GetUTF8Text(word_level) or "").strip()
-        box = item.BoundingBox(word_level)
+        try:
+            text = (item.GetUTF8Text(word_level) or "").strip()
+            box = item.BoundingBox(word_level)
+        except RuntimeError:  # "No text returned" for this word
+            continue
         if keep and box is not None and text:
             words[-1].extend(_words(text, float(box[0]), float(box[2])))
-    kept = [(line, mend_misread_il(w)) for line, w in zip(lines, words) if any(not word.rule for word in w)]
-    for line, w in kept:
-        line.text = " ".join(word.text for word in sorted(w, key=lambda word: word.x0) if not word.rule)
-    lines, words = [line for line, _ in kept], [w for _, w in kept]
-    lines, tables = read_tables(lines, words)
-    confidence = float(api.MeanTextConf())
-    api.Clear()
-    return OcrPage(lines, tables, confidence)
+    return lines, words
 
 
 def _words(text: str, x0: float, x1: float) -> list[Word]:
@@ -154,8 +168,12 @@ def mend_misread_il(words: list[Word]) -> list[Word]:
 
 def _line(item, level) -> Line | None:
     """A text line's box and type size, or None when it is noise (see `_MIN_CONFIDENCE`)."""
-    box = item.BoundingBox(level)
-    if box is None or item.Confidence(level) < _MIN_CONFIDENCE:
+    try:
+        box = item.BoundingBox(level)
+        confident = item.Confidence(level) >= _MIN_CONFIDENCE
+    except RuntimeError:  # "No text returned" for this line
+        return None
+    if box is None or not confident:
         return None
     x0, top, x1, bottom = box
     try:

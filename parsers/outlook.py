@@ -7,7 +7,9 @@ becomes blocks, their attachments child files (an embedded message included).
 from __future__ import annotations
 
 import logging
+from html import escape as html_escape
 
+from bilan.parsers.charset import decode_text
 from bilan.parsers.document import Document, EmbeddedFile, ParseError, ParseStatus
 from bilan.parsers.limits import Limits
 from bilan.parsers.text import parse_html, parse_text
@@ -60,9 +62,13 @@ def parse_tnef(data: bytes, filename: str, limits: Limits = Limits()) -> Documen
     except Exception as exc:
         raise ParseError(ParseStatus.CORRUPT, f"winmail.dat (TNEF) cannot be read: {type(exc).__name__}: {exc}") from exc
     html = tnef.htmlbody
+    rtf = None
     if html is None and tnef.body is None and tnef.has_body():
-        html = _rtf_to_html(_safe(lambda: tnef.rtfbody))
-    body = _body(filename, plain=tnef.body, html=html)
+        rtf = _safe(lambda: tnef.rtfbody)
+        html = _rtf_to_html(rtf)
+    body = _body(filename, plain=tnef.body, html=html, charset=getattr(tnef, "codepage", None))
+    if not body.blocks and isinstance(rtf, bytes) and rtf.strip():
+        body = _rtf_body(rtf, filename, limits)
     for position, attachment in enumerate(tnef.attachments):
         name = _safe(attachment.long_filename) or _safe(lambda: attachment.name)
         if getattr(attachment, "embed", None) is not None:
@@ -71,10 +77,13 @@ def parse_tnef(data: bytes, filename: str, limits: Limits = Limits()) -> Documen
     return body
 
 
-def _body(filename: str, plain, html) -> Document:
-    """The message text, plain preferred over HTML as for e-mails."""
+def _body(filename: str, plain, html, charset: str | None = None) -> Document:
+    """The message text, plain preferred over HTML as for e-mails. Bytes are
+    in the message's code page (TNEF's attOemCodepage), read by `decode_text`."""
     if isinstance(plain, bytes):
-        plain = plain.decode("utf-8", "replace")
+        plain = decode_text(plain, charset)
+    if isinstance(html, bytes):
+        html = decode_text(html, charset)
     if isinstance(plain, str) and plain.strip():
         return parse_text(plain.encode("utf-8"), filename, "utf-8")
     if isinstance(html, (bytes, str)) and (html.strip() if isinstance(html, str) else html.strip()):
@@ -85,7 +94,9 @@ def _body(filename: str, plain, html) -> Document:
 
 
 def _rtf_to_html(rtf) -> str | None:
-    """Outlook stores HTML mail inside RTF; RTFDE (a dependency of extract-msg) unwraps it."""
+    """Outlook stores HTML or plain-text mail inside RTF (`\\fromhtml1`,
+    `\\fromtext`); RTFDE (a dependency of extract-msg) unwraps it. None for
+    RTF that wraps nothing: that is read as a document (`_rtf_body`)."""
     if not isinstance(rtf, bytes):
         return None
     try:
@@ -93,9 +104,26 @@ def _rtf_to_html(rtf) -> str | None:
 
         unwrapped = DeEncapsulator(rtf)
         unwrapped.deencapsulate()
-        return unwrapped.html or (f"<pre>{unwrapped.text}</pre>" if unwrapped.text else None)
-    except Exception:
+    except Exception:  # RTFDE raises NotEncapsulatedRtf and parser errors
         return None
+    content = getattr(unwrapped, "content", None)
+    if isinstance(content, bytes):
+        content = content.decode("utf-8", "replace")
+    if not content:
+        return None
+    if getattr(unwrapped, "content_type", "html") == "text":
+        return "<pre>" + html_escape(content) + "</pre>"
+    return content
+
+
+def _rtf_body(rtf: bytes, filename: str, limits: Limits) -> Document:
+    """A body held only as RTF of its own: read like an attached .rtf file."""
+    from bilan.parsers.wordprocessing import parse_rtf
+
+    try:
+        return parse_rtf(rtf, filename, limits)
+    except ParseError as exc:
+        return Document(metadata={"body_not_read": exc.reason})
 
 
 def _plain_name(name, position: int) -> str:

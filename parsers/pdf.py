@@ -41,13 +41,23 @@ _OCR_MAX_PIXELS = 5000
 
 
 def parse_pdf(data: bytes, filename: str, limits: Limits = Limits()) -> Document:
-    if _EOF_MARKER not in data[-_TAIL_BYTES:]:
-        raise ParseError(ParseStatus.CORRUPT, "PDF is truncated: its end-of-file marker is missing")
-    pdf = _open(data)
+    """A PDF without its end-of-file marker is still read when PDFium can (it
+    rebuilds a lost cross-reference table, as viewers do); the missing marker
+    is noted. Only a PDF that PDFium cannot open is corrupt."""
+    unterminated = _EOF_MARKER not in data[-_TAIL_BYTES:]
     try:
-        return _read(pdf, filename, limits)
+        pdf = _open(data)
+    except ParseError as exc:
+        if unterminated and exc.status is ParseStatus.CORRUPT:
+            raise ParseError(ParseStatus.CORRUPT, f"PDF is truncated (no end-of-file marker): {exc.reason}") from exc
+        raise
+    try:
+        document = _read(pdf, filename, limits)
     finally:
         pdf.close()
+    if unterminated:
+        document.metadata["eof_marker_missing"] = True
+    return document
 
 
 def _open(data: bytes) -> pdfium.PdfDocument:
@@ -64,6 +74,7 @@ def _read(pdf: pdfium.PdfDocument, filename: str, limits: Limits) -> Document:
     document = Document(metadata={"pages": total})
     if total > limits.max_pages:
         document.metadata["pages_not_read"] = total - limits.max_pages
+        document.reason = f"truncated: only the first {limits.max_pages} of {total} pages were read (limit)"
     text_pages: list[Page] = []
     scans: list[tuple[int, float]] = []  # (page number, OCR resolution)
     too_large: list[str] = []  # pages over the pixel limit, not rendered
@@ -118,9 +129,10 @@ def _text_lines(page: pdfium.PdfPage) -> list[Line]:
         text = textpage.get_text_range()
         height = page.get_height()
         aligned = len(text) == count  # one index per character: positions can be asked
+        words = _words(text)
         lines: list[Line] = []
         for match in re.finditer(r"[^\r\n]+", text):
-            raw = _CONTROL.sub("", match.group().replace("\x02", "-"))
+            raw = _CONTROL.sub("", _line_end_hyphens(match.group().replace("\x02", "-"), words))
             if not raw.strip():
                 continue
             first = match.start() + (len(match.group()) - len(match.group().lstrip()))
@@ -133,6 +145,27 @@ def _text_lines(page: pdfium.PdfPage) -> list[Line]:
         return lines
     finally:
         textpage.close()
+
+
+#: PDFium joins a word broken at a line end and marks the hyphen it removed with U+FFFE.
+_BROKEN_WORD = re.compile(r"(\w+)\ufffe(\w+)")
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"\w+", text.replace("\ufffe", " ").lower()))
+
+
+def _line_end_hyphens(text: str, words: set[str]) -> str:
+    """A hyphen at a line end stays (French compounds break at their hyphen:
+    porte-parole, Saint-Denis), unless the page writes the word whole
+    elsewhere: then it was a hyphenation and the halves are joined."""
+    def restored(match: re.Match[str]) -> str:
+        left, right = match.group(1), match.group(2)
+        if right[:1].islower() and (left + right).lower() in words:
+            return left + right
+        return f"{left}-{right}"
+
+    return _BROKEN_WORD.sub(restored, text).replace("\ufffe", "-")
 
 
 def _positioned(textpage: pdfium.PdfTextPage, text: str, first: int, last: int, height: float) -> Line:
@@ -261,6 +294,7 @@ def _page_tables(page: pdfium.PdfPage) -> list[tuple[tuple[float, float, float, 
     finder = TableFinder(_Rulings(_edges(page, height), (0, 0, width, height)), {})
     textpage = page.get_textpage()
     try:
+        chars = _page_chars(textpage, height)
         tables = []
         for table in finder.tables:
             rows = []
@@ -270,13 +304,53 @@ def _page_tables(page: pdfium.PdfPage) -> list[tuple[tuple[float, float, float, 
                     if cell is None:
                         cells.append(None)  # covered by a merged cell
                         continue
-                    x0, top, x1, bottom = cell
-                    cells.append(_clean(textpage.get_text_bounded(left=x0, bottom=height - bottom, right=x1, top=height - top)))
+                    cells.append(_cell_text(chars, cell))
                 rows.append(cells)
             tables.append((table.bbox, rows))
         return tables
     finally:
         textpage.close()
+
+
+#: One character of a page: its index in the page's text, the character, and
+#: the centre of its box in pdfplumber's coordinates (y from the top).
+_Char = tuple[int, str, float, float]
+
+
+def _page_chars(textpage: pdfium.PdfTextPage, height: float) -> list[_Char]:
+    """The page's characters as its text reads them (`get_text_range` maps
+    symbol fonts that the per-character call leaves as raw codes)."""
+    chars: list[_Char] = []
+    count = textpage.count_chars()
+    text = textpage.get_text_range()
+    aligned = len(text) == count
+    for index in range(count):
+        code = ord(text[index]) if aligned else pdfium_c.FPDFText_GetUnicode(textpage.raw, index)
+        if code in (0x0A, 0x0D) or code == 0 or 0x80 <= code <= 0x9F:
+            continue  # line ends, and C1 codes: a symbol font's raw glyph codes, no text
+        if code in (0x02, 0xFFFE):  # a hyphen at a line end: kept, as in the text (see _line_end_hyphens)
+            code = 0x2D
+        left, bottom, right, top = textpage.get_charbox(index)
+        chars.append((index, chr(code), (left + right) / 2, height - (top + bottom) / 2))
+    return chars
+
+
+def _cell_text(chars: list[_Char], box: tuple[float, float, float, float]) -> str | None:
+    """The text of a table cell from the characters whose centre it holds, in
+    the page's text order. Characters that do not follow each other in that
+    order (a line break inside the cell, a neighbouring cell in between) are
+    separated by a space, so that two lines of a cell never glue into one word."""
+    x0, top, x1, bottom = box
+    text: list[str] = []
+    previous = None
+    for index, char, x, y in chars:
+        if not (x0 <= x <= x1 and top <= y <= bottom):
+            continue
+        if previous is not None and index != previous + 1 and text and text[-1] != "-":
+            text.append(" ")
+        text.append(char)
+        previous = index
+    return _clean("".join(text))
 
 
 def _edges(page: pdfium.PdfPage, height: float) -> list[dict]:

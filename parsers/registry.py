@@ -26,7 +26,8 @@ def _parsers() -> dict[str, Parser]:
     from bilan.parsers.opendocument import parse_odt, parse_ods
     from bilan.parsers.outlook import parse_msg, parse_tnef
     from bilan.parsers.pdf import parse_pdf
-    from bilan.parsers.spreadsheet import parse_csv, parse_xls, parse_xlsx
+    from bilan.parsers.presentation import parse_pptx
+    from bilan.parsers.spreadsheet import parse_csv, parse_spreadsheetml, parse_xls, parse_xlsb, parse_xlsx
     from bilan.parsers.text import parse_html, parse_text
     from bilan.parsers.wordprocessing import parse_doc, parse_docx, parse_rtf
 
@@ -35,6 +36,9 @@ def _parsers() -> dict[str, Parser]:
         "xlsx": parse_xlsx,
         "xlsm": parse_xlsx,
         "xls": parse_xls,
+        "xlsb": parse_xlsb,
+        "spreadsheetml": parse_spreadsheetml,
+        "pptx": parse_pptx,
         "ods": parse_ods,
         "csv": parse_csv,
         "docx": parse_docx,
@@ -48,6 +52,7 @@ def _parsers() -> dict[str, Parser]:
         "tnef": parse_tnef,
         "zip": parse_zip,
         "ooxml-encrypted": _encrypted_office_file,
+        "empty": _empty_file,
         **{fmt: parse_image for fmt in IMAGE_FORMATS},
     }
 
@@ -56,8 +61,13 @@ def _encrypted_office_file(data: bytes, filename: str, limits: Limits) -> Docume
     raise ParseError(ParseStatus.ENCRYPTED, "Office file is password-protected (encrypted package)")
 
 
+def _empty_file(data: bytes, filename: str, limits: Limits) -> Document:
+    what = "0 bytes" if not data else "no content" if data.strip(b" \t\r\n\x00") else "only blanks"
+    raise ParseError(ParseStatus.EMPTY, f"file is empty ({what})")
+
+
 def supported_formats() -> set[str]:
-    return set(_parsers()) - {"ooxml-encrypted"}
+    return set(_parsers()) - {"ooxml-encrypted", "empty"}
 
 
 def parse_file(data: bytes, filename: str, fmt: str, limits: Limits = Limits()) -> Document:

@@ -14,6 +14,12 @@ from pathlib import PurePosixPath
 
 import olefile
 
+from bilan.parsers.charset import wide_encoding
+
+#: The BOF record that opens a BIFF2, BIFF3 or BIFF4 worksheet or workbook.
+_BIFF_BOF = re.compile(rb"^\x09[\x00\x02\x04]\x04\x00|^\x09[\x02\x04]\x06\x00")
+#: Excel 2003's XML format (SpreadsheetML): a workbook that is plain XML.
+_SPREADSHEET_ML = b"urn:schemas-microsoft-com:office:spreadsheet"
 _EMAIL_HEADER = re.compile(
     rb"^(Received|Return-Path|From|To|Subject|Date|Message-ID|MIME-Version|Delivered-To|X-[\w-]+):",
     re.IGNORECASE | re.MULTILINE,
@@ -21,10 +27,13 @@ _EMAIL_HEADER = re.compile(
 
 
 def sniff_format(data: bytes, filename: str = "", content_type: str = "") -> str:
-    """Return a short format name: pdf, docx, xlsx, xlsm, odt, ods, xls, doc, msg, zip,
-    png, jpg, gif, tiff, rtf, tnef, eml, html, csv, txt, or `unknown`."""
+    """Return a short format name: pdf, docx, xlsx, xlsm, xlsb, pptx, odt, ods, xls,
+    spreadsheetml, doc, msg, zip, png, jpg, gif, tiff, rtf, tnef, eml, html, csv, txt,
+    `empty` (no content at all, whatever its name says) or `unknown`."""
     head = data[:2048]
     ext = PurePosixPath(filename.lower()).suffix.lstrip(".")
+    if not data.strip(b" \t\r\n\x00"):
+        return "empty"
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
         return _sniff_zip(data, ext)
     if b"%PDF-" in head[:1024]:  # some generators put junk before the signature
@@ -43,6 +52,8 @@ def sniff_format(data: bytes, filename: str = "", content_type: str = "") -> str
         return "tnef"
     if head.lstrip().startswith(b"{\\rtf"):
         return "rtf"
+    if _BIFF_BOF.match(head):
+        return "xls"  # Excel 2.x-4.0: a bare BIFF stream, without the OLE2 wrapper
     return _sniff_text(head, ext, content_type)
 
 
@@ -50,6 +61,8 @@ def _sniff_zip(data: bytes, ext: str) -> str:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             names = set(zf.namelist())
+            if not names:
+                return "empty"  # an empty archive, whatever its extension promises
             if "mimetype" in names:
                 mimetype = zf.read("mimetype")[:100].decode("ascii", "replace")
                 if "opendocument.text" in mimetype:
@@ -59,8 +72,12 @@ def _sniff_zip(data: bytes, ext: str) -> str:
             if "[Content_Types].xml" in names:
                 if any(n.startswith("word/") for n in names):
                     return "docx"
+                if "xl/workbook.bin" in names:
+                    return "xlsb"
                 if any(n.startswith("xl/") for n in names):
                     return "xlsm" if "xl/vbaProject.bin" in names else "xlsx"
+                if any(n.startswith("ppt/") for n in names):
+                    return "pptx"
     except Exception:  # damaged in any way (sniffing must never fail)
         # A truncated Office file still starts like a ZIP; trust its extension
         # so that it is reported as a corrupt document of that kind.
@@ -93,8 +110,12 @@ def _sniff_ole(data: bytes, ext: str) -> str:
 
 def _sniff_text(head: bytes, ext: str, content_type: str) -> str:
     if b"\x00" in head:
-        return "unknown"
+        head = _wide_text(head)
+        if head is None:
+            return "unknown"
     lowered = head.lower().lstrip()
+    if lowered.startswith(b"<?xml") and _SPREADSHEET_ML in lowered:
+        return "spreadsheetml"
     if lowered.startswith((b"<!doctype html", b"<html")) or b"<body" in lowered:
         return "html"
     if len(_EMAIL_HEADER.findall(head)) >= 2:
@@ -104,3 +125,16 @@ def _sniff_text(head: bytes, ext: str, content_type: str) -> str:
     if ext in {"htm", "html"} or content_type == "text/html":
         return "html"
     return "txt"
+
+
+def _wide_text(head: bytes) -> bytes | None:
+    """The start of a UTF-16 or UTF-32 text file, as UTF-8 so that it can be
+    sniffed like any text; None for binary data."""
+    encoding = wide_encoding(head)
+    if encoding is None:
+        return None
+    width = 4 if "32" in encoding else 2
+    text = head[: len(head) // width * width].decode(encoding, "replace").lstrip("\ufeff")
+    if any(ord(c) < 9 for c in text):
+        return None
+    return text.encode("utf-8", "replace")

@@ -23,8 +23,8 @@ from openpyxl.utils import get_column_letter
 
 from bilan.parsers.document import Block, Cell, Document, ParseError, ParseStatus, Provenance
 from bilan.parsers.limits import Limits
+from bilan.parsers.charset import decode_text
 from bilan.parsers.safety import check_sheet_sizes, open_office_zip
-from bilan.parsers.text import decode_text
 
 
 def parse_xlsx(data: bytes, filename: str, limits: Limits = Limits()) -> Document:
@@ -43,6 +43,8 @@ def parse_xlsx(data: bytes, filename: str, limits: Limits = Limits()) -> Documen
             continue
         document.metadata["sheets"] += 1
         rows = _xlsx_rows(sheet, limits)
+        if _xlsx_cut(sheet, limits):
+            _note_rows_cut(document, limits)
         if not rows:
             continue
         attributes = {
@@ -89,6 +91,18 @@ def _xlsx_rows(sheet, limits: Limits) -> list[list[Cell]]:
     return trim(rows)
 
 
+def _xlsx_cut(sheet, limits: Limits) -> bool:
+    """True when a value lies beyond the row or column limit (formatting alone
+    down to row 1,048,576 is not content)."""
+    if sheet.max_row <= limits.max_table_rows and sheet.max_column <= limits.max_table_columns:
+        return False
+    cells = getattr(sheet, "_cells", {})
+    return any(
+        (row > limits.max_table_rows or column > limits.max_table_columns) and cell.value is not None
+        for (row, column), cell in cells.items()
+    )
+
+
 def _hidden_columns(sheet, width: int) -> list[str]:
     hidden: list[str] = []
     for dimension in sheet.column_dimensions.values():
@@ -98,15 +112,28 @@ def _hidden_columns(sheet, width: int) -> list[str]:
     return sorted(set(hidden), key=lambda letter: (len(letter), letter))
 
 
+class _Quiet:
+    """xlrd writes its notes ("No CODEPAGE record...") to stdout unless given a log file."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+_QUIET = _Quiet()
+
+
 def parse_xls(data: bytes, filename: str, limits: Limits = Limits()) -> Document:
     """Legacy Excel 97-2003 workbooks, with xlrd (which reads nothing else since 2.0)."""
     import xlrd
 
     try:
         try:
-            book = xlrd.open_workbook(file_contents=data, formatting_info=True, on_demand=True)
+            book = xlrd.open_workbook(file_contents=data, formatting_info=True, on_demand=True, logfile=_QUIET)
         except NotImplementedError:  # formatting not supported for this BIFF version
-            book = xlrd.open_workbook(file_contents=data, on_demand=True)
+            book = xlrd.open_workbook(file_contents=data, on_demand=True, logfile=_QUIET)
     except xlrd.XLRDError as exc:
         if "encrypt" in str(exc).lower():
             raise ParseError(ParseStatus.ENCRYPTED, "workbook is password-protected") from exc
@@ -124,6 +151,8 @@ def parse_xls(data: bytes, filename: str, limits: Limits = Limits()) -> Document
             document.metadata["sheets"] += 1
             rows = _xls_rows(book, sheet, limits)
             check_table_size(rows, sheet.name, limits)
+            if sheet.nrows > limits.max_table_rows or sheet.ncols > limits.max_table_columns:
+                _note_rows_cut(document, limits)
             if not rows:
                 continue
             rowinfo = getattr(sheet, "rowinfo_map", {})
@@ -191,6 +220,121 @@ def check_table_size(rows: list[list[Cell]], sheet: str | None, limits: Limits) 
     if cells > limits.max_sheet_cells:
         raise ParseError(ParseStatus.TOO_LARGE, f"{what} has {at_least}{cells:,} filled cells: over the limit "
                          f"of {limits.max_sheet_cells:,}; file not read")  # fmt: skip
+def parse_xlsb(data: bytes, filename: str, limits: Limits = Limits()) -> Document:
+    """Excel binary workbooks (.xlsb), with pyxlsb: values only (dates stay serial numbers)."""
+    from pyxlsb import Workbook
+
+    archive = open_office_zip(data, limits, "workbook")
+    try:
+        book = Workbook(archive)
+    except (KeyError, ValueError, OSError, TypeError, IndexError, AttributeError) as exc:
+        archive.close()
+        raise ParseError(ParseStatus.CORRUPT, f"workbook cannot be read: {type(exc).__name__}: {exc}") from exc
+    document = Document(metadata={"sheets": 0, "hidden_sheets": []})
+    try:
+        for name in book.sheets:
+            document.metadata["sheets"] += 1
+            rows: list[list[Cell]] = []
+            with book.get_sheet(name) as sheet:
+                for row in sheet.rows(sparse=True):
+                    if not row:
+                        continue
+                    index = row[0].r
+                    if index >= limits.max_table_rows:
+                        _note_rows_cut(document, limits)
+                        break
+                    rows.extend([] for _ in range(index + 1 - len(rows)))
+                    rows[index] = _placed((cell.c, cell_value(cell.v)) for cell in row if cell.c < limits.max_table_columns)
+            rows = trim(rows)
+            if rows:
+                document.blocks.append(_sheet_table(rows, filename, name, {}))
+    except (KeyError, ValueError, OSError, TypeError, IndexError, AttributeError, EOFError) as exc:
+        raise ParseError(ParseStatus.CORRUPT, f"workbook is damaged: {type(exc).__name__}: {exc}") from exc
+    finally:
+        book.close()
+    return document
+
+
+_SS = "{urn:schemas-microsoft-com:office:spreadsheet}"
+_X = "{urn:schemas-microsoft-com:office:excel}"
+
+
+def parse_spreadsheetml(data: bytes, filename: str, limits: Limits = Limits()) -> Document:
+    """Excel 2003 XML workbooks (SpreadsheetML, often named .xls): plain XML, one table per sheet."""
+    from defusedxml import ElementTree
+    from defusedxml.common import DefusedXmlException
+
+    try:
+        root = ElementTree.fromstring(data)
+    except (ElementTree.ParseError, DefusedXmlException, ValueError) as exc:
+        raise ParseError(ParseStatus.CORRUPT, f"workbook (XML) cannot be read: {exc}") from exc
+    document = Document(metadata={"sheets": 0, "hidden_sheets": []})
+    for worksheet in root.iter(f"{_SS}Worksheet"):
+        name = worksheet.get(f"{_SS}Name") or f"Sheet{document.metadata['sheets'] + 1}"
+        visible = worksheet.find(f"{_X}WorksheetOptions/{_X}Visible")
+        if visible is not None and (visible.text or "").strip().lower().startswith("sheethidden"):
+            document.metadata["hidden_sheets"].append(name)
+            continue
+        document.metadata["sheets"] += 1
+        rows = trim(_xml_rows(worksheet, limits, document))
+        if rows:
+            document.blocks.append(_sheet_table(rows, filename, name, {}))
+    return document
+
+
+def _xml_rows(worksheet, limits: Limits, document: Document) -> list[list[Cell]]:
+    rows: list[list[Cell]] = []
+    table = worksheet.find(f"{_SS}Table")
+    for row in table.iter(f"{_SS}Row") if table is not None else ():
+        index = int(row.get(f"{_SS}Index") or len(rows) + 1) - 1
+        if index >= limits.max_table_rows:
+            _note_rows_cut(document, limits)
+            break
+        rows.extend([] for _ in range(index + 1 - len(rows)))
+        cells: list[tuple[int, Cell]] = []
+        next_column = 0
+        for cell in row.iter(f"{_SS}Cell"):
+            column = int(cell.get(f"{_SS}Index") or next_column + 1) - 1
+            data = cell.find(f"{_SS}Data")
+            if column < limits.max_table_columns and data is not None:
+                cells.append((column, _xml_value("".join(data.itertext()), data.get(f"{_SS}Type"))))
+            next_column = column + int(cell.get(f"{_SS}MergeAcross") or 0) + 1
+        rows[index] = _placed(cells)
+    return rows
+
+
+def _xml_value(text: str, kind: str | None) -> Cell:
+    if kind == "Number":
+        try:
+            return cell_value(float(text))
+        except ValueError:
+            return cell_value(text)
+    if kind == "Boolean":
+        return text.strip() in ("1", "true", "TRUE")
+    if kind == "DateTime":
+        try:
+            return cell_value(dt.datetime.fromisoformat(text.strip()))
+        except ValueError:
+            return cell_value(text)
+    return cell_value(text)
+
+
+def _placed(cells) -> list[Cell]:
+    """A row from (column, value) pairs, empty cells filled with None."""
+    row: list[Cell] = []
+    for column, value in cells:
+        row.extend([None] * (column + 1 - len(row)))
+        row[column] = value
+    return row
+
+
+def _note_rows_cut(document: Document, limits: Limits) -> None:
+    """A sheet longer than the row limit: said on the document (and so on the attachment)."""
+    document.metadata["rows_cut_at"] = limits.max_table_rows
+    document.reason = (
+        f"truncated: only the first {limits.max_table_rows} rows and {limits.max_table_columns} columns"
+        " of a sheet were read (limit)"
+    )
 
 
 def _range_name(r0: int, r1: int, c0: int, c1: int) -> str:
@@ -207,9 +351,11 @@ def parse_csv(data: bytes, filename: str, limits: Limits = Limits()) -> Document
     except csv.Error:
         delimiter = ";" if sample.count(";") >= sample.count(",") else ","
     rows: list[list[Cell]] = []
+    cut = False
     try:
         for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
             if len(rows) >= limits.max_table_rows:
+                cut = True
                 break
             rows.append([(cell.strip() or None) for cell in row[: limits.max_table_columns]])
     except csv.Error as exc:
@@ -217,6 +363,8 @@ def parse_csv(data: bytes, filename: str, limits: Limits = Limits()) -> Document
     rows = trim(rows)
     check_table_size(rows, None, limits)
     document = Document(metadata={"delimiter": delimiter})
+    if cut:
+        _note_rows_cut(document, limits)
     if rows:
         document.blocks.append(_sheet_table(rows, filename, None, {}))
     return document

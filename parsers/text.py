@@ -7,6 +7,7 @@ import re
 
 from bs4 import BeautifulSoup
 
+from bilan.parsers.charset import decode_text
 from bilan.parsers.document import Block, BlockKind, Document, Provenance
 from bilan.parsers.limits import Limits
 
@@ -61,18 +62,6 @@ def _cut_text(text: str, max_chars: int | None) -> tuple[str, str | None]:
     if max_chars is None or len(text) <= max_chars:
         return text, None
     return text[:max_chars], f"text of {len(text):,} characters: cut to the limit of {max_chars:,}"
-
-
-def decode_text(data: bytes, charset: str | None = None) -> str:
-    """Decode with the declared charset, then UTF-8, then Windows-1252 (never fails)."""
-    for encoding in (charset, "utf-8", "cp1252"):
-        if not encoding:
-            continue
-        try:
-            return data.decode(encoding)
-        except (UnicodeDecodeError, LookupError):
-            continue
-    return data.decode("latin-1")
 
 
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}

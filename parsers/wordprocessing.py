@@ -167,5 +167,22 @@ def _table_rows(table: Table) -> list[list[str | None]]:
     for row in table.rows:
         # python-docx repeats a horizontally merged cell once per grid column,
         # which is what we want: every column keeps its header.
-        rows.append([(" ".join(cell.text.split()) or None) for cell in row.cells])
+        rows.append([_cell_text(cell) for cell in row.cells])
     return rows
+
+
+def _cell_text(cell) -> str | None:
+    """A cell's paragraphs and the text of any table nested in it (python-docx's
+    `cell.text` leaves nested tables out)."""
+    parts: list[str] = []
+    for item in cell.iter_inner_content():
+        if isinstance(item, Table):
+            for row in item.rows:
+                seen: set[int] = set()
+                for inner in row.cells:
+                    if id(inner._tc) not in seen:  # a merged cell is repeated per grid column
+                        seen.add(id(inner._tc))
+                        parts.append(_cell_text(inner) or "")
+        else:
+            parts.append(item.text)
+    return " ".join(" ".join(parts).split()) or None

@@ -38,6 +38,8 @@ class DepartmentStatus:
     survey_answers: int = 0
     messages_with_errors: int = 0
     unreadable_files: int = 0
+    #: Files read but cut by a limit (pages, rows): what they hold beyond it is not in the warehouse.
+    files_read_in_part: int = 0
     flagged_for_review: int = 0
     reminders_sent: int = 0
     last_reminder_at: dt.datetime | None = None
@@ -100,6 +102,7 @@ def department_statuses(engine: Engine, campaign: Campaign) -> list[DepartmentSt
                 survey_answers=values["survey_answers"],
                 messages_with_errors=values["messages_with_errors"],
                 unreadable_files=values["unreadable_files"],
+                files_read_in_part=values["files_read_in_part"],
                 flagged_for_review=values["flagged_for_review"],
                 reminders_sent=values["reminders_sent"],
                 last_reminder_at=values["last_reminder_at"],

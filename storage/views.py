@@ -63,6 +63,7 @@ PARSE_STATUS_LABELS = {
     "unsupported": "format non pris en charge",
     "scanned": "image sans texte (scan)",
     "timeout": "lecture trop longue",
+    "empty": "fichier vide",
 }
 ROLE_LABELS = {
     "prefecture": "préfecture",
@@ -141,7 +142,8 @@ DEPARTMENT_STATUS = AnalystView(
     name="department_status",
     title="Départements",
     description="one row per department and campaign: status (on_time, late, missing), first "
-    "contribution, modality, annexes received, messages, errors, review flags, reminders sent",
+    "contribution, modality, annexes received, messages, errors, files read only in part (a limit "
+    "of pages or rows cut them), review flags, reminders sent",
     requires=("campaign", "department", "message", "message_department", "attachment", "reminder", *MESSAGE_SENDER_CHECK),
     order_by="campaign_id, department_code",
     columns=(
@@ -160,6 +162,7 @@ DEPARTMENT_STATUS = AnalystView(
         Column("survey_answers", "Réponses au questionnaire", "int"),
         Column("messages_with_errors", "Messages avec erreur", "int"),
         Column("unreadable_files", "Fichiers illisibles", "int"),
+        Column("files_read_in_part", "Fichiers lus en partie", "int"),
         Column("flagged_for_review", "Messages à vérifier", "int"),
         Column("reminders_sent", "Relances envoyées", "int"),
         Column("last_reminder_at", "Dernière relance", "datetime"),
@@ -209,6 +212,7 @@ SELECT
     COALESCE(mail.survey_answers, 0) AS survey_answers,
     COALESCE(mail.messages_with_errors, 0) AS messages_with_errors,
     COALESCE(files.unreadable_files, 0) AS unreadable_files,
+    COALESCE(files.files_read_in_part, 0) AS files_read_in_part,
     COALESCE(mail.flagged_for_review, 0) AS flagged_for_review,
     COALESCE(reminded.reminders_sent, 0) AS reminders_sent,
     reminded.last_reminder_at AS last_reminder_at,
@@ -236,9 +240,11 @@ LEFT JOIN (
     GROUP BY md.department_code
 ) mail ON mail.department_code = d.code
 LEFT JOIN (
-    SELECT md.department_code, count(*) AS unreadable_files
+    SELECT
+        md.department_code,
+        count(CASE WHEN a.parse_status <> 'ok' THEN 1 END) AS unreadable_files,
+        count(CASE WHEN a.parse_status = 'ok' AND a.parse_error IS NOT NULL THEN 1 END) AS files_read_in_part
     FROM message_department md JOIN attachment a ON a.message_id = md.message_id
-    WHERE a.parse_status <> 'ok'
     GROUP BY md.department_code
 ) files ON files.department_code = d.code
 LEFT JOIN (
@@ -366,7 +372,7 @@ UNREADABLE_FILE = AnalystView(
     name="unreadable_file",
     title="Fichiers illisibles",
     description="one row per file that could not be read (and department of its message): "
-    "encrypted, corrupt, too large, unsupported, scanned without text, timed out",
+    "encrypted, corrupt, too large, unsupported, scanned without text, timed out, empty",
     requires=("attachment", "message", "message_department", "department"),
     order_by="received_at NULLS LAST, message_id, attachment_id, department_code NULLS LAST",
     columns=(

@@ -465,3 +465,179 @@ def scanned_recommendation_table_pdf_bytes() -> bytes:
     pdf.add_page()
     pdf.image(image, x=10, y=10, w=190)
     return bytes(pdf.output())
+
+
+def tnef_rtf_bytes(rtf: bytes) -> bytes:
+    """A winmail.dat whose body is held only as compressed RTF (PR_RTF_COMPRESSED
+    among the message's MAPI properties), as Outlook sends "rich text" mail."""
+    from compressed_rtf import compress
+
+    def attribute(level: int, identifier: int, data: bytes) -> bytes:
+        return struct.pack("<BII", level, identifier, len(data)) + data + struct.pack("<H", sum(data) & 0xFFFF)
+
+    packed = compress(rtf)
+    prop = struct.pack("<HHII", 0x0102, 0x1009, 1, len(packed)) + packed + b"\0" * (-len(packed) % 4)
+    out = struct.pack("<IH", 0x223E9F78, 1)
+    out += attribute(1, 0x00089006, struct.pack("<I", 0x00010000))  # attTnefVersion
+    out += attribute(1, 0x00069007, struct.pack("<II", 1252, 0))  # attOemCodepage
+    out += attribute(1, 0x00078008, b"IPM.Microsoft Mail.Note\0")  # attMessageClass
+    out += attribute(1, 0x00069003, struct.pack("<I", 1) + prop)  # attMsgProps
+    return out
+
+
+# --- Other people's formats ---------------------------------------------------------
+
+def pptx_bytes(title: str, items: list[str]) -> bytes:
+    """A two-slide deck: a title slide, then a title and bullets."""
+    from pptx import Presentation
+
+    deck = Presentation()
+    first = deck.slides.add_slide(deck.slide_layouts[0])
+    first.shapes.title.text = title
+    second = deck.slides.add_slide(deck.slide_layouts[1])
+    second.shapes.title.text = "Préconisations"
+    frame = second.placeholders[1].text_frame
+    frame.text = items[0]
+    for item in items[1:]:
+        frame.add_paragraph().text = item
+    buffer = io.BytesIO()
+    deck.save(buffer)
+    return buffer.getvalue()
+
+
+def spreadsheetml_bytes(rows: list[list[object]], sheet: str = "Annexe 1") -> bytes:
+    """An Excel 2003 XML workbook (SpreadsheetML), as old exports save `.xls`."""
+    from xml.sax.saxutils import escape
+
+    def cell(value: object) -> str:
+        kind = "Number" if isinstance(value, (int, float)) else "String"
+        return f'<Cell><Data ss:Type="{kind}">{escape(str(value))}</Data></Cell>'
+
+    body = "".join("<Row>" + "".join(cell(v) for v in row) + "</Row>" for row in rows)
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<?mso-application progid="Excel.Sheet"?>\n'
+        '<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet" '
+        'xmlns:ss="urn:schemas-microsoft-com:office:spreadsheet">'
+        f'<Worksheet ss:Name="{escape(sheet)}"><Table>{body}</Table></Worksheet></Workbook>'
+    ).encode("utf-8")
+
+
+def biff4_xls_bytes(rows: list[list[object]]) -> bytes:
+    """An Excel 4.0 worksheet: a bare BIFF4 record stream (no OLE2 wrapper)."""
+    def record(kind: int, data: bytes) -> bytes:
+        return struct.pack("<HH", kind, len(data)) + data
+
+    out = record(0x0409, struct.pack("<HHH", 0, 0x0010, 0))  # BOF, worksheet
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if isinstance(value, str):
+                text = value.encode("cp1252")
+                out += record(0x0204, struct.pack("<HHHH", r, c, 0, len(text)) + text)  # LABEL
+            else:
+                out += record(0x0203, struct.pack("<HHHd", r, c, 0, float(value)))  # NUMBER
+    return out + record(0x000A, b"")  # EOF
+
+
+def nested_table_docx_bytes(outer: str, inner: list[str]) -> bytes:
+    """A Word table whose cell holds another table (a layout common in forms)."""
+    import docx
+
+    document = docx.Document()
+    table = document.add_table(rows=1, cols=2)
+    table.cell(0, 0).text = outer
+    nested = table.cell(0, 1).add_table(rows=len(inner), cols=1)
+    for row, text in zip(nested.rows, inner):
+        row.cells[0].text = text
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def lines_pdf_bytes(lines: list[str]) -> bytes:
+    """A PDF page with exactly these lines, one under the other (line ends as given)."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=11)
+    for line in lines:
+        pdf.cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+def wrapped_table_pdf_bytes(rows: list[list[list[str]]]) -> bytes:
+    """A ruled table whose cells hold several lines, each word placed on its
+    own (as report generators write them: no space characters in the page,
+    the reader infers them from the gaps)."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=10)
+    left, top, width, height = 20, 30, 60, 20
+    columns = max(len(row) for row in rows)
+    for r in range(len(rows) + 1):
+        pdf.line(left, top + r * height, left + columns * width, top + r * height)
+    for c in range(columns + 1):
+        pdf.line(left + c * width, top, left + c * width, top + len(rows) * height)
+    for r, row in enumerate(rows):
+        for c, lines in enumerate(row):
+            for n, line in enumerate(lines):
+                x = left + c * width + 2
+                for word in line.split():
+                    pdf.text(x, top + r * height + 6 + n * 5, word)
+                    x += pdf.get_string_width(word) + pdf.get_string_width(" ")
+    return bytes(pdf.output())
+
+
+def blank_scan_pdf_bytes() -> bytes:
+    """A scanned page with nothing on it: a white picture."""
+    image = Image.new("L", (1240, 1754), 255)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PDF", resolution=150)
+    return buffer.getvalue()
+
+
+def xlsb_bytes(rows: list[list[object]], sheet: str = "Annexe 1") -> bytes:
+    """An Excel binary workbook (.xlsb): the BIFF12 records of [MS-XLSB] that
+    a reader needs (sheet list, dimension, rows, number and text cells);
+    LibreOffice reads this format but does not write it."""
+    import zipfile
+
+    def record(kind: int, data: bytes = b"") -> bytes:
+        head = bytes([kind]) if kind < 0x80 else bytes([kind & 0xFF, kind >> 8])
+        size, length = len(data), b""
+        while True:
+            length += bytes([(size & 0x7F) | (0x80 if size > 0x7F else 0)])
+            size >>= 7
+            if not size:
+                break
+        return head + length + data
+
+    def text(value: str) -> bytes:
+        return struct.pack("<I", len(value)) + value.encode("utf-16-le")
+
+    book = record(0x018F) + record(0x019C, struct.pack("<II", 0, 1) + text("rId1") + text(sheet)) + record(0x0190)
+    cells = record(0x0194, struct.pack("<IIII", 0, len(rows) - 1, 0, max(len(r) for r in rows) - 1))
+    cells += record(0x0191)
+    for r, row in enumerate(rows):
+        cells += record(0x0000, struct.pack("<I", r))
+        for c, value in enumerate(row):
+            if isinstance(value, str):
+                cells += record(0x0008, struct.pack("<II", c, 0) + text(value))  # text cell (formula result)
+            else:
+                cells += record(0x0005, struct.pack("<IId", c, 0, float(value)))  # number cell
+    cells += record(0x0192)
+    content_types = ('<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/'
+                     'package/2006/content-types"><Default Extension="bin" ContentType="application/'
+                     'vnd.ms-excel.sheet.binary.macroEnabled.main"/></Types>')  # fmt: skip
+    rels = ('<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+            'package/2006/relationships"><Relationship Id="rId1" Target="worksheets/sheet1.bin" Type="http://'
+            'schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"/></Relationships>')  # fmt: skip
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", content_types)
+        archive.writestr("xl/workbook.bin", book)
+        archive.writestr("xl/_rels/workbook.bin.rels", rels)
+        archive.writestr("xl/worksheets/sheet1.bin", cells)
+    return buffer.getvalue()
