@@ -12,7 +12,8 @@ import zipfile
 import pytest
 from sqlalchemy import select
 
-from bilan.flows.sources import EmlFileSource, open_local_source
+from bilan.flows.pipeline import archive_raw, process_archived
+from bilan.flows.sources import EmlFileSource, RawMessage, open_local_source
 from bilan.parsers import parse_message
 from bilan.parsers.document import BlockKind, ParseStatus
 from bilan.parsers.limits import Limits
@@ -191,10 +192,10 @@ def test_a_hyphen_at_a_line_end_stays_in_compounds():
 def test_a_file_cut_by_a_limit_says_so_in_its_department_status(warehouse):
     pages = parse_outcome(pdf_bytes(pages=3), "long.pdf", "pdf", Limits(max_pages=2))
     assert pages.status is ParseStatus.OK and "2 of 3 pages" in pages.reason
-    long_csv = "Commune;Habitants\r\n" + "".join(f"Commune {n};{n}\r\n" for n in range(Limits().max_table_rows + 5))
     mail = message(**AISNE)
-    mail.add_attachment(long_csv.encode(), "text", "csv", filename="liste.csv")
-    load_raw(warehouse, mail.as_bytes())
+    mail.add_attachment(pdf_bytes(pages=3), "application", "pdf", filename="long.pdf")
+    archived = archive_raw(warehouse, RawMessage(raw=mail.as_bytes(), source="test"))
+    process_archived(warehouse, archived.sha256, limits=Limits(max_pages=2))
     with warehouse.engine.connect() as connection:
         status, error = connection.execute(select(Attachment.parse_status, Attachment.parse_error)).one()
     assert status == "ok" and "truncated" in error
