@@ -66,6 +66,10 @@ class LogProgress:
             self.logger.info("%s: done=%d", self.label, self.done)
 
 
+#: Shown beside a bar until its first step: what the wait is for.
+LOADING_NOTE = "(the first one waits for the French language model to load)"
+
+
 class TerminalProgress:
     """A rich progress bar, one stage at a time; it stays on screen when
     finished, followed by the run's summary line."""
@@ -86,11 +90,14 @@ class TerminalProgress:
             self.bar.remove_task(self.task)
         else:
             self.bar.start()
-        self.task = self.bar.add_task(label, total=total)
+        # The first message waits for the French language model (seconds):
+        # say so, rather than a bar that sits at 0 for no reason given.
+        self.task = self.bar.add_task(f"{label} {LOADING_NOTE}", total=total)
+        self.label = label
 
     def advance(self, count: int = 1) -> None:
         if self.task is not None:
-            self.bar.advance(self.task, count)
+            self.bar.update(self.task, advance=count, description=self.label)
 
     def finish(self) -> None:
         if self.task is not None:
