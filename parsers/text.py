@@ -7,9 +7,10 @@ import re
 from bs4 import BeautifulSoup
 
 from bilan.parsers.document import Block, BlockKind, Document, Provenance
+from bilan.parsers.listmarkers import LIST_LINE
 
-#: A bullet or a number that opens a list item ("- ", "• ", "1. ", "a) ").
-LIST_MARKER = re.compile(r"^\s*(?:[-•*▪◦–—·●○■□➢➤►▸✓✔→⇒➔➜❯]|\d{1,2}[.)]|[a-z][.)])\s+")
+#: A bullet, a dash or an enumerator that opens a list item ("- ", "• ", "1. ", "a) ").
+LIST_MARKER = LIST_LINE
 _LIST_MARKER = LIST_MARKER
 
 
