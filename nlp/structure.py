@@ -97,9 +97,9 @@ LIST_MARKER = re.compile(
     r"^\s*(?:" + BULLET + r"|(?:" + DASH + r"|[*>])+(?=\s)|\(?\d{1,3}\s*[.)°](?!\d)|\d{1,3}\s*[-–—/](?=\s)|\(?[a-zA-Z]\)|[a-zA-Z]\.(?=\s)"
     r"|\(?[ivxIVX]{1,4}\)|[ivxIVX]{1,4}\.(?=\s))\s*"
 )
-#: Heading numbering: "6.", "6.1", "II -", "B)", "3 -", "a)".
+#: Heading numbering: "6.", "6.1", "II -", "B)", "3 -", "a)", "ii.".
 _NUMBERING = re.compile(
-    r"^\s*(?P<number>\d{1,2}(?:\.\d{1,2})*|[IVX]{1,5}|[A-H]|[a-h](?=[.)]))\s*(?:[.)°:\-–—]\s*|(?<=\d)\s+(?=[A-ZÀ-Ý]))"
+    r"^\s*(?P<number>\d{1,2}(?:\.\d{1,2})*|[IVX]{1,5}|[A-H]|[ivx]{1,4}(?=[.)])|[a-h](?=[.)]))\s*(?:[.)°:\-–—]\s*|(?<=\d)\s+(?=[A-ZÀ-Ý]))"
 )
 #: A label before the text of an item: "Proposition :", "Préconisation n°2 :",
 #: "Recommandation 3 -", "Piste d'action 1 :". Cue phrases are not labels.
@@ -232,7 +232,7 @@ def block_heading(block: Block) -> Heading | None:
     if sections:
         return Heading(sections, numbering_depth(number), number)
     # "a) Mobilisation des habitants" is as often an item as a title: a
-    # lower-case letter makes a heading only of a title that names a section.
+    # lower-case letter or numeral makes a heading only of a title that names a section.
     if number is not None and not number.islower() and not starts_with_verb(core):
         return Heading(frozenset({Section.OTHER}), numbering_depth(number), number)
     return None
