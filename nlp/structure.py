@@ -89,7 +89,7 @@ _THEME_COLUMN = re.compile(r"^(?:themes?|thematiques?|axes?|domaines?|categories
 BULLET = _BULLET
 _INLINE_BULLET = re.compile(r"\s+" + BULLET + r"\s+")
 _LEADING_BULLET = re.compile(r"^\s*" + BULLET + r"\s*")
-#: A bullet or a dash before a title ("– Atouts et réussites", "→ Fragilités"):
+#: A bullet or a dash before a title ("– Points forts", "→ Fragilités"):
 #: Word list numbering written out as text.
 _LEADING_MARK = re.compile(r"^\s*(?:" + BULLET + r"|" + DASH + r"+(?=\s))\s*")
 #: List markers an author types or a parser leaves: dashes, bullets, "1.", "1 -", "a)", "iv.".
@@ -231,7 +231,7 @@ def block_heading(block: Block) -> Heading | None:
     sections = title_sections(core)
     if sections:
         return Heading(sections, numbering_depth(number), number)
-    # "a) Mobilisation des habitants" is as often an item as a title: a
+    # "a) Réunions trimestrielles" is as often an item as a title: a
     # lower-case letter or numeral makes a heading only of a title that names a section.
     if number is not None and not number.islower() and not starts_with_verb(core):
         return Heading(frozenset({Section.OTHER}), numbering_depth(number), number)
