@@ -92,9 +92,10 @@ _LEADING_BULLET = re.compile(r"^\s*" + BULLET + r"\s*")
 #: A bullet or a dash before a title ("– Points forts", "→ Fragilités"):
 #: Word list numbering written out as text.
 _LEADING_MARK = re.compile(r"^\s*(?:" + BULLET + r"|" + DASH + r"+(?=\s))\s*")
-#: List markers an author types or a parser leaves: dashes, bullets, "1.", "1 -", "a)", "iv.".
+#: List markers an author types or a parser leaves: dashes, bullets, "1.", "1 -", "a)", "iv.",
+#: "B." (not "M.", which is Monsieur: "M. le maire propose …").
 LIST_MARKER = re.compile(
-    r"^\s*(?:" + BULLET + r"|(?:" + DASH + r"|[*>])+(?=\s)|\(?\d{1,3}\s*[.)°](?!\d)|\d{1,3}\s*[-–—/](?=\s)|\(?[a-zA-Z]\)|[a-zA-Z]\.(?=\s)"
+    r"^\s*(?:" + BULLET + r"|(?:" + DASH + r"|[*>])+(?=\s)|\(?\d{1,3}\s*[.)°](?!\d)|\d{1,3}\s*[-–—/](?=\s)|\(?[a-zA-Z]\)|[a-zA-LN-Z]\.(?=\s)"
     r"|\(?[ivxIVX]{1,4}\)|[ivxIVX]{1,4}\.(?=\s))\s*"
 )
 #: Heading numbering: "6.", "6.1", "II -", "B)", "3 -", "a)", "ii.".

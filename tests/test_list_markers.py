@@ -10,6 +10,7 @@ import io
 import pytest
 
 from bilan.nlp.findings import findings_from_documents
+from bilan.nlp.recommendations import clean_item_text
 from bilan.parsers.listmarkers import LIST_LINE
 from bilan.parsers.text import parse_text
 from bilan.parsers.wordprocessing import parse_docx
@@ -31,7 +32,7 @@ SECTIONS = [("Atouts et réussites", STRENGTHS), ("Fragilités", WEAKNESSES),
 
 #: Bullets, dashes and arrows beyond the usual "•" and "-", and enumerators.
 GLYPHS = ["–", "→", "✓", "▪", "•", "⁃", "‣", "➔", "◆", "👉", "\uf0a7"]
-ENUMERATORS = ["1)", "a)", "1.", "i.", "A."]
+ENUMERATORS = ["1)", "a)", "1.", "i.", "A)"]
 
 
 def _marker(style: str, number: int) -> str:
@@ -63,9 +64,15 @@ def test_every_marker_opens_a_list_line(style):
     assert LIST_LINE.match(f"{_marker(style, 2)} Un élément de liste")
 
 
-@pytest.mark.parametrize("text", ["+ 3 % en un an", "= total", "© ANCT 2021", "≥ 30 participants", "Bonjour"])
+@pytest.mark.parametrize("text", ["+ 3 % en un an", "= total", "© ANCT 2021", "≥ 30 participants", "Bonjour",
+                                  "M. Dupont, délégué du préfet", "J. Martin"])
 def test_prose_is_not_a_list_line(text):
     assert not LIST_LINE.match(text)
+
+
+def test_monsieur_is_not_a_marker():
+    assert clean_item_text("M. le maire propose de réunir le conseil chaque trimestre.")[0].startswith("M. le maire")
+    assert clean_item_text("B. Réunir le conseil chaque trimestre.")[0] == "Réunir le conseil chaque trimestre."
 
 
 # --------------------------------------------------------------------------- #
@@ -110,7 +117,7 @@ def _literal_docx(style: str) -> bytes:
     return buffer.getvalue()
 
 
-@pytest.mark.parametrize("style", GLYPHS + ENUMERATORS)
+@pytest.mark.parametrize("style", GLYPHS + ENUMERATORS + ["A."])
 def test_docx_literal_markers_on_headings_and_items(style):
     _assert_all_found(parse_docx(_literal_docx(style), "bilan.docx"))
 
