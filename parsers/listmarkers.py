@@ -46,10 +46,10 @@ _PLANES = ((0x20, 0x3000), (0xE000, 0xF900), (0x1F000, 0x1FC00))
 BULLET = r"(?:\(cid:\d+\)|" + _char_class(is_bullet_glyph, _PLANES) + ")"
 #: One dash (a marker only when a space follows it).
 DASH = _char_class(is_dash, _PLANES)
-#: "1)", "12.", "a)", "B)", "iv.", "(3)": the enumerators of an ordered list.
-#: A capital and a full stop opens a line as often as an initial ("J. Dupont")
-#: or "M." (Monsieur), so a line opened by one stays in its paragraph.
-ENUMERATOR = r"(?:\(?(?:\d{1,3}|[a-z]|[ivxIVX]{1,4})[.)]|\(?[A-Z]\))"
+#: "1)", "12.", "a)", "B)", "iv.", "IV)", "(3)": the enumerators of an ordered list.
+#: One capital and a full stop opens a line as often as an initial ("J. Dupont",
+#: "V. Hugo") or "M." (Monsieur), so a line opened by one stays in its paragraph.
+ENUMERATOR = r"(?:\(?(?:\d{1,3}|[a-z]|[ivx]{1,4})[.)]|\(?(?:[A-Z]|[IVX]{1,4})\)|[IVX]{2,4}\.)"
 
-#: A line that opens a list item: a marker, then a space.
-LIST_LINE = re.compile(r"^\s*(?:" + BULLET + r"|" + DASH + r"+|[*>]|" + ENUMERATOR + r")\s+(?=\S)")
+#: A line that opens a list item: a marker, then a space. (Not ">": a quoted reply.)
+LIST_LINE = re.compile(r"^\s*(?:" + BULLET + r"|" + DASH + r"+|\*|" + ENUMERATOR + r")\s+(?=\S)")

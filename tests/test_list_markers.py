@@ -65,7 +65,7 @@ def test_every_marker_opens_a_list_line(style):
 
 
 @pytest.mark.parametrize("text", ["+ 3 % en un an", "= total", "© ANCT 2021", "≥ 30 participants", "Bonjour",
-                                  "M. Dupont, délégué du préfet", "J. Martin"])
+                                  "M. Dupont, délégué du préfet", "J. Martin", "V. Hugo", "> Bonjour"])
 def test_prose_is_not_a_list_line(text):
     assert not LIST_LINE.match(text)
 
