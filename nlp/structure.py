@@ -27,6 +27,8 @@ from openpyxl.utils import get_column_letter
 
 from bilan.nlp.text import fold
 from bilan.parsers.document import Block, BlockKind, Document, Provenance
+from bilan.parsers.listmarkers import BULLET as _BULLET
+from bilan.parsers.listmarkers import DASH
 
 
 class Section(str, enum.Enum):
@@ -83,20 +85,22 @@ _TITLE_NOUNS = {"demandes", "attentes", "principales", "principaux"}
 #: Column headers naming the theme an author gave to each row.
 _THEME_COLUMN = re.compile(r"^(?:themes?|thematiques?|axes?|domaines?|categories?|champs?)\b")
 
-#: Glyphs that stand for a bullet (dots, squares, triangles, arrows, check
-#: marks); `(cid:N)` is what pdfminer writes for a bullet drawn with a symbol
-#: font, U+F0xx the private-use bullets of Word.
-BULLET = r"(?:\(cid:\d+\)|[•●○◦▪▫■□‣⁃∙·⦁➢➣➤►▻▸▹▶✓✔✗✘☐☑☒❖◆◇◊⬥❯→⇒⇨➔➙➜➝➞⟶⮕↳\uf000-\uf0ff])"
+#: A bullet glyph, by its Unicode category (see `parsers/listmarkers.py`).
+BULLET = _BULLET
 _INLINE_BULLET = re.compile(r"\s+" + BULLET + r"\s+")
 _LEADING_BULLET = re.compile(r"^\s*" + BULLET + r"\s*")
-#: List markers an author types or a parser leaves: dashes, bullets, "1.", "1 -", "a)", "iv.".
+#: A bullet or a dash before a title ("– Points forts", "→ Fragilités"):
+#: Word list numbering written out as text.
+_LEADING_MARK = re.compile(r"^\s*(?:" + BULLET + r"|" + DASH + r"+(?=\s))\s*")
+#: List markers an author types or a parser leaves: dashes, bullets, "1.", "1 -", "a)", "iv.",
+#: "B." (not "M.", which is Monsieur: "M. le maire propose …").
 LIST_MARKER = re.compile(
-    r"^\s*(?:" + BULLET + r"|[-–—*>]+(?=\s)|\(?\d{1,3}\s*[.)°](?!\d)|\d{1,3}\s*[-–—/](?=\s)|\(?[a-zA-Z]\)|[a-z]\.(?=\s)"
+    r"^\s*(?:" + BULLET + r"|(?:" + DASH + r"|[*>])+(?=\s)|\(?\d{1,3}\s*[.)°](?!\d)|\d{1,3}\s*[-–—/](?=\s)|\(?[a-zA-Z]\)|[a-zA-LN-Z]\.(?=\s)"
     r"|\(?[ivxIVX]{1,4}\)|[ivxIVX]{1,4}\.(?=\s))\s*"
 )
-#: Heading numbering: "6.", "6.1", "II -", "B)", "3 -".
+#: Heading numbering: "6.", "6.1", "II -", "B)", "3 -", "a)", "ii.".
 _NUMBERING = re.compile(
-    r"^\s*(?P<number>\d{1,2}(?:\.\d{1,2})*|[IVX]{1,5}|[A-H])\s*(?:[.)°:\-–—]\s*|(?<=\d)\s+(?=[A-ZÀ-Ý]))"
+    r"^\s*(?P<number>\d{1,2}(?:\.\d{1,2})*|[IVX]{1,5}|[A-H]|[ivx]{1,4}(?=[.)])|[a-h](?=[.)]))\s*(?:[.)°:\-–—]\s*|(?<=\d)\s+(?=[A-ZÀ-Ý]))"
 )
 #: A label before the text of an item: "Proposition :", "Préconisation n°2 :",
 #: "Recommandation 3 -", "Piste d'action 1 :". Cue phrases are not labels.
@@ -217,7 +221,7 @@ def block_heading(block: Block) -> Heading | None:
     a title and either names a known section or carries a heading number."""
     if block.kind is BlockKind.TABLE:
         return None
-    text = _LEADING_BULLET.sub("", block.text).strip()
+    text = _LEADING_MARK.sub("", block.text).strip()
     number, core = split_numbering(text)
     if block.kind is BlockKind.HEADING:
         sections = title_sections(core) if is_title_like(core) else frozenset()
@@ -228,7 +232,9 @@ def block_heading(block: Block) -> Heading | None:
     sections = title_sections(core)
     if sections:
         return Heading(sections, numbering_depth(number), number)
-    if number is not None and not starts_with_verb(core):
+    # "a) Réunions trimestrielles" is as often an item as a title: a
+    # lower-case letter or numeral makes a heading only of a title that names a section.
+    if number is not None and not number.islower() and not starts_with_verb(core):
         return Heading(frozenset({Section.OTHER}), numbering_depth(number), number)
     return None
 
@@ -419,7 +425,7 @@ def document_passages(document: Document, attachment: int | None = None) -> list
         heading = _heading_in_context(block, context)
         if heading is not None:
             if heading.sections == {Section.OTHER} and _is_subheading(heading, block, context):
-                label = split_numbering(_LEADING_BULLET.sub("", text))[1]
+                label = split_numbering(_LEADING_MARK.sub("", text))[1]
                 context.theme_label = label if theme_from_label(label) else context.theme_label
                 continue
             context.open(heading)
@@ -466,7 +472,7 @@ def _is_subheading(heading: Heading, block: Block, context: _Context) -> bool:
         return False
     if heading.level is not None and context.level is not None and heading.level > context.level:
         return True
-    label = split_numbering(_LEADING_BULLET.sub("", block.text))[1]
+    label = split_numbering(_LEADING_MARK.sub("", block.text))[1]
     return Section.RECOMMENDATIONS in context.sections and theme_from_label(label) is not None
 
 

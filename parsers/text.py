@@ -10,9 +10,10 @@ from bs4 import BeautifulSoup
 from bilan.parsers.charset import decode_text
 from bilan.parsers.document import Block, BlockKind, Document, Provenance
 from bilan.parsers.limits import Limits
+from bilan.parsers.listmarkers import LIST_LINE
 
-#: A bullet or a number that opens a list item ("- ", "• ", "1. ", "a) ").
-LIST_MARKER = re.compile(r"^\s*(?:[-•*▪◦–—·●○■□➢➤►▸✓✔→⇒➔➜❯]|\d{1,2}[.)]|[a-z][.)])\s+")
+#: A bullet, a dash or an enumerator that opens a list item ("- ", "• ", "1. ", "a) ").
+LIST_MARKER = LIST_LINE
 _LIST_MARKER = LIST_MARKER
 
 
