@@ -16,10 +16,12 @@ from __future__ import annotations
 import functools
 import os
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from bilan.parsers.layout import Line
+from bilan.parsers.ruled_grid import BoxWord, find_grids, grid_rows
 from bilan.parsers.word_tables import Word, read_tables
 
 #: Where Debian's packages put the models (the folder name is the Tesseract
@@ -96,6 +98,7 @@ def ocr_page(image) -> OcrPage:
     api.Recognize()
     lines: list[Line] = []
     words: list[list[Word]] = []
+    boxed: list[list[BoxWord]] = []
     iterator = api.GetIterator()
     line_level, word_level = tesserocr.RIL.TEXTLINE, tesserocr.RIL.WORD
     keep = False
@@ -106,18 +109,68 @@ def ocr_page(image) -> OcrPage:
             if keep:
                 lines.append(line)
                 words.append([])
+                boxed.append([])
         text = (item.GetUTF8Text(word_level) or "").strip()
         box = item.BoundingBox(word_level)
         if keep and box is not None and text:
             words[-1].extend(_words(text, float(box[0]), float(box[2])))
-    kept = [(line, mend_misread_il(w)) for line, w in zip(lines, words) if any(not word.rule for word in w)]
-    for line, w in kept:
+            boxed[-1].extend(_boxed(words[-1], box))
+    kept = [
+        (line, mend_misread_il(w), b) for line, w, b in zip(lines, words, boxed) if any(not word.rule for word in w)
+    ]
+    for line, w, _ in kept:
         line.text = " ".join(word.text for word in sorted(w, key=lambda word: word.x0) if not word.rule)
-    lines, words = [line for line, _ in kept], [w for _, w in kept]
-    lines, tables = read_tables(lines, words)
+    lines, words = [line for line, _, _ in kept], [w for _, w, _ in kept]
+    lines, tables = _read_tables(image, lines, words, [b for _, _, b in kept])
     confidence = float(api.MeanTextConf())
     api.Clear()
     return OcrPage(lines, tables, confidence)
+
+
+def _boxed(line_words: list[Word], box) -> list[BoxWord]:
+    """The words just read (the last of `line_words` that fall in `box`), with
+    the box's height, rules left out: what a ruled grid's cells are filled with."""
+    found = []
+    for word in reversed(line_words):
+        if word.x0 < box[0] - 1:
+            break
+        if not word.rule:
+            found.append(BoxWord(word.text, word.x0, float(box[1]), word.x1, float(box[3])))
+    return found[::-1]
+
+
+def _read_tables(
+    image, lines: list[Line], words: list[list[Word]], boxed: list[list[BoxWord]]
+) -> tuple[list[Line], list[list[list[str | None]]]]:
+    """The page's tables: first those drawn with rules (`ruled_grid`), whose
+    words go to the cell they stand in, then, among the lines outside them,
+    those the words' geometry shows (`word_tables`). Returns the lines in
+    reading order, table lines marked, and each table's rows."""
+    tables: list[list[list[str | None]]] = []
+    in_grid: dict[int, int] = {}  # line index -> table number
+    for grid in find_grids(image):
+        flat = [word for line_words in boxed for word in line_words]
+        owner = [k for k, line_words in enumerate(boxed) for _ in line_words]
+        rows, used = grid_rows(grid, flat)
+        if len(rows) < 2:
+            continue
+        tables.append(rows)
+        inside = Counter(owner[i] for i in used)
+        for k, count in inside.items():
+            if k not in in_grid and 2 * count >= len(boxed[k]):
+                in_grid[k] = len(tables) - 1
+    free = [k for k in range(len(lines)) if k not in in_grid]
+    rest, more = read_tables([lines[k] for k in free], [words[k] for k in free])
+    for line in rest:
+        if line.table is not None:
+            line.table += len(tables)
+    tables.extend(more)
+    result = list(rest)
+    for k in sorted(in_grid, key=lambda k: (in_grid[k], lines[k].top)):
+        lines[k].table = in_grid[k]
+        at = next((n for n, line in enumerate(result) if line.table is None and line.top > lines[k].top), len(result))
+        result.insert(at, lines[k])
+    return result, tables
 
 
 def _words(text: str, x0: float, x1: float) -> list[Word]:

@@ -1,0 +1,173 @@
+"""The ruled grid of a table in a page image: cells bounded by printed lines.
+
+A spreadsheet or office table printed with borders and then scanned comes back
+as words only, and a cell whose text wraps over two or three lines makes
+Tesseract cut one row into several text lines that do not line up: the gaps
+between words no longer tell the cells apart (`word_tables`). The rules
+themselves still do, the way a reader's eye follows them:
+- a horizontal rule is a run of dark pixels much longer than any letter's
+  stroke; rules one under the other, spanning about the same width, bound the
+  rows of one table;
+- between the table's top and bottom rules, a column of pixels that is dark
+  almost all the way down is a vertical rule: the columns' boundaries.
+Each word then goes to the cell that holds its centre. A page without such a
+grid (no rules, or rules too short) gives none, and its tables are left to
+the words' geometry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+#: A pixel darker than this (0-255) is ink.
+_INK = 160
+#: A horizontal rule is at least this fraction of the page's width long, and
+#: runs unbroken over this fraction of it (no letter is that wide).
+_RULE_LENGTH = 0.10
+_RUN = 0.015
+#: Rules of one table span the same width within this fraction of it.
+_SAME_SPAN = 0.05
+#: A vertical rule is inked over at least this fraction of the table's height
+#: (a cell merged across columns, or a faded scan, interrupts it a little).
+_VERTICAL_INK = 0.8
+#: What a vertical rule next to a word reads as, glued to it ("|04").
+_RULE_MARKS = "|¦[]"
+#: A table has at least this many rows and columns.
+MIN_ROWS = 2
+MIN_COLUMNS = 2
+
+
+@dataclass
+class Grid:
+    """Row and column boundaries of a ruled table, in image pixels, each sorted."""
+
+    ys: list[float]
+    xs: list[float]
+
+    @property
+    def top(self) -> float:
+        return self.ys[0]
+
+    def cell(self, x: float, y: float) -> tuple[int, int] | None:
+        """(row, column) of the cell holding the point, None outside the grid."""
+        row = _slot(self.ys, y)
+        column = _slot(self.xs, x)
+        return None if row is None or column is None else (row, column)
+
+
+@dataclass
+class BoxWord:
+    """A word read in the image, with its box (pixels)."""
+
+    text: str
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+
+
+def find_grids(image) -> list[Grid]:
+    """The ruled tables of a greyscale Pillow image, top to bottom."""
+    ink = np.asarray(image.convert("L")) < _INK
+    height, width = ink.shape
+    rules = _horizontal_rules(ink, width)
+    grids = []
+    for group in _group_rules(rules, width):
+        grid = _grid(ink, group)
+        if grid is not None:
+            grids.append(grid)
+    return grids
+
+
+def grid_rows(grid: Grid, words: list[BoxWord]) -> tuple[list[list[str | None]], set[int]]:
+    """The grid's rows of cell texts from the words whose centre falls in it,
+    and the indexes of those words; empty rows (a rule drawn twice) are left out."""
+    cells: dict[tuple[int, int], list[BoxWord]] = {}
+    used: set[int] = set()
+    for index, word in enumerate(words):
+        where = grid.cell((word.x0 + word.x1) / 2, (word.top + word.bottom) / 2)
+        if where is not None:
+            cells.setdefault(where, []).append(word)
+            used.add(index)
+    rows = []
+    for row in range(len(grid.ys) - 1):
+        texts = [_cell_text(cells.get((row, column), [])) for column in range(len(grid.xs) - 1)]
+        if any(texts):
+            rows.append(texts)
+    return rows, used
+
+
+def _cell_text(words: list[BoxWord]) -> str | None:
+    """A cell's words in reading order: by visual line (centres closer than
+    half a word's height), then left to right."""
+    if not words:
+        return None
+    ordered = sorted(words, key=lambda w: (w.top + w.bottom) / 2)
+    lines: list[list[BoxWord]] = []
+    for word in ordered:
+        middle = (word.top + word.bottom) / 2
+        if lines:
+            last = lines[-1][0]
+            if abs((last.top + last.bottom) / 2 - middle) < 0.5 * max(last.bottom - last.top, 1.0):
+                lines[-1].append(word)
+                continue
+        lines.append([word])
+    text = " ".join(w.text for line in lines for w in sorted(line, key=lambda w: w.x0))
+    return text.strip(_RULE_MARKS + " ") or None
+
+
+def _slot(bounds: list[float], value: float) -> int | None:
+    for index in range(len(bounds) - 1):
+        if bounds[index] <= value < bounds[index + 1]:
+            return index
+    return None
+
+
+def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """(start, end) of each run of True in a 1-D array, end exclusive."""
+    padded = np.concatenate(([False], flags, [False])).astype(np.int8)
+    edges = np.flatnonzero(np.diff(padded))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist()))
+
+
+def _horizontal_rules(ink: np.ndarray, width: int) -> list[tuple[float, int, int]]:
+    """(y, x start, x end) of each horizontal rule: rows of pixels holding a
+    long unbroken run of ink, neighbouring rows (a thick rule) merged."""
+    run = max(int(_RUN * width), 8)
+    sums = np.cumsum(np.pad(ink, ((0, 0), (1, 0))).astype(np.int32), axis=1)
+    solid = (sums[:, run:] - sums[:, :-run]) == run  # a run of `run` inked pixels starts here
+    candidates = np.flatnonzero(solid.sum(axis=1) >= _RULE_LENGTH * width)
+    rules: list[tuple[float, int, int]] = []
+    for start, end in _runs(np.isin(np.arange(ink.shape[0]), candidates)):
+        columns = np.flatnonzero(solid[start:end].any(axis=0))
+        rules.append(((start + end - 1) / 2, int(columns.min()), int(columns.max()) + run))
+    return rules
+
+
+def _group_rules(rules: list[tuple[float, int, int]], width: int) -> list[list[tuple[float, int, int]]]:
+    """Consecutive rules spanning the same width: the rows of one table."""
+    groups: list[list[tuple[float, int, int]]] = []
+    for rule in rules:
+        if groups:
+            first = groups[-1][0]
+            if abs(first[1] - rule[1]) <= _SAME_SPAN * width and abs(first[2] - rule[2]) <= _SAME_SPAN * width:
+                groups[-1].append(rule)
+                continue
+        groups.append([rule])
+    return [group for group in groups if len(group) > MIN_ROWS]
+
+
+def _grid(ink: np.ndarray, rules: list[tuple[float, int, int]]) -> Grid | None:
+    """The grid bounded by a table's horizontal rules, its columns found where
+    a column of pixels between the top and bottom rules is inked almost all
+    the way down; None when fewer than two columns show."""
+    top, bottom = int(rules[0][0]), int(rules[-1][0]) + 1
+    left, right = min(rule[1] for rule in rules), max(rule[2] for rule in rules)
+    band = ink[top:bottom, max(left - 2, 0) : right + 2]
+    inked = band.mean(axis=0) >= _VERTICAL_INK
+    xs = [max(left - 2, 0) + (start + end - 1) / 2 for start, end in _runs(inked)]
+    if len(xs) < MIN_COLUMNS + 1:
+        return None
+    return Grid(ys=[rule[0] for rule in rules], xs=xs)
