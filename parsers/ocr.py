@@ -113,8 +113,9 @@ def ocr_page(image) -> OcrPage:
         text = (item.GetUTF8Text(word_level) or "").strip()
         box = item.BoundingBox(word_level)
         if keep and box is not None and text:
-            words[-1].extend(_words(text, float(box[0]), float(box[2])))
-            boxed[-1].extend(_boxed(words[-1], box))
+            read = _words(text, float(box[0]), float(box[2]))
+            words[-1].extend(read)
+            boxed[-1].extend(BoxWord(w.text, w.x0, float(box[1]), w.x1, float(box[3])) for w in read if not w.rule)
     kept = [
         (line, mend_misread_il(w), b) for line, w, b in zip(lines, words, boxed) if any(not word.rule for word in w)
     ]
@@ -125,18 +126,6 @@ def ocr_page(image) -> OcrPage:
     confidence = float(api.MeanTextConf())
     api.Clear()
     return OcrPage(lines, tables, confidence)
-
-
-def _boxed(line_words: list[Word], box) -> list[BoxWord]:
-    """The words just read (the last of `line_words` that fall in `box`), with
-    the box's height, rules left out: what a ruled grid's cells are filled with."""
-    found = []
-    for word in reversed(line_words):
-        if word.x0 < box[0] - 1:
-            break
-        if not word.rule:
-            found.append(BoxWord(word.text, word.x0, float(box[1]), word.x1, float(box[3])))
-    return found[::-1]
 
 
 def _read_tables(

@@ -17,6 +17,8 @@ the words' geometry.
 
 from __future__ import annotations
 
+import re
+import statistics
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +36,11 @@ _SAME_SPAN = 0.05
 _VERTICAL_INK = 0.8
 #: What a vertical rule next to a word reads as, glued to it ("|04").
 _RULE_MARKS = "|¦[]"
+#: A "word" of only dots, colons, commas or quotes: in a ruled cell, a
+#: rule's broken edge or dust, not text.
+_SPECK = re.compile(r"[.:,;'‘’`]+")
+#: Words whose tops are closer than this many word heights are on one line.
+_SAME_LINE = 0.6
 #: A table has at least this many rows and columns.
 MIN_ROWS = 2
 MIN_COLUMNS = 2
@@ -88,7 +95,9 @@ def grid_rows(grid: Grid, words: list[BoxWord]) -> tuple[list[list[str | None]],
     used: set[int] = set()
     for index, word in enumerate(words):
         where = grid.cell((word.x0 + word.x1) / 2, (word.top + word.bottom) / 2)
-        if where is not None:
+        if where is not None and _SPECK.fullmatch(word.text):
+            used.add(index)  # a piece of a rule or of dust read as punctuation
+        elif where is not None:
             cells.setdefault(where, []).append(word)
             used.add(index)
     rows = []
@@ -100,20 +109,20 @@ def grid_rows(grid: Grid, words: list[BoxWord]) -> tuple[list[list[str | None]],
 
 
 def _cell_text(words: list[BoxWord]) -> str | None:
-    """A cell's words in reading order: by visual line (centres closer than
-    half a word's height), then left to right."""
+    """A cell's words in reading order: by visual line, then left to right.
+    Words are on one line when their tops are closer than about half a word's
+    height (a capital stands a little above a lower-case word); tops, not
+    middles, because Tesseract sometimes stretches a word's box down over the
+    lines below it."""
     if not words:
         return None
-    ordered = sorted(words, key=lambda w: (w.top + w.bottom) / 2)
+    height = statistics.median(w.bottom - w.top for w in words)
     lines: list[list[BoxWord]] = []
-    for word in ordered:
-        middle = (word.top + word.bottom) / 2
-        if lines:
-            last = lines[-1][0]
-            if abs((last.top + last.bottom) / 2 - middle) < 0.5 * max(last.bottom - last.top, 1.0):
-                lines[-1].append(word)
-                continue
-        lines.append([word])
+    for word in sorted(words, key=lambda w: w.top):
+        if lines and word.top - lines[-1][0].top < _SAME_LINE * height:
+            lines[-1].append(word)
+        else:
+            lines.append([word])
     text = " ".join(w.text for line in lines for w in sorted(line, key=lambda w: w.x0))
     return text.strip(_RULE_MARKS + " ") or None
 
