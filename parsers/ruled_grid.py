@@ -41,6 +41,9 @@ _RULE_MARKS = "|¦[]"
 _SPECK = re.compile(r"[.:,;'‘’`]+")
 #: Words whose tops are closer than this many word heights are on one line.
 _SAME_LINE = 0.6
+#: A word ending closer than this many word heights (about a letter) to
+#: where its cell's text ends fills the line.
+_EDGE = 0.8
 #: A table has at least this many rows and columns.
 MIN_ROWS = 2
 MIN_COLUMNS = 2
@@ -102,18 +105,19 @@ def grid_rows(grid: Grid, words: list[BoxWord]) -> tuple[list[list[str | None]],
             used.add(index)
     rows = []
     for row in range(len(grid.ys) - 1):
-        texts = [_cell_text(cells.get((row, column), [])) for column in range(len(grid.xs) - 1)]
+        texts = [_cell_text(cells.get((row, column), []), grid.xs[column], grid.xs[column + 1]) for column in range(len(grid.xs) - 1)]
         if any(texts):
             rows.append(texts)
     return rows, used
 
 
-def _cell_text(words: list[BoxWord]) -> str | None:
+def _cell_text(words: list[BoxWord], left: float, right: float) -> str | None:
     """A cell's words in reading order: by visual line, then left to right.
     Words are on one line when their tops are closer than about half a word's
     height (a capital stands a little above a lower-case word); tops, not
     middles, because Tesseract sometimes stretches a word's box down over the
-    lines below it."""
+    lines below it. A word cut at the end of a line goes back together
+    (`_cut_word`); `left` and `right` are the cell's rules."""
     if not words:
         return None
     height = statistics.median(w.bottom - w.top for w in words)
@@ -123,8 +127,29 @@ def _cell_text(words: list[BoxWord]) -> str | None:
             lines[-1].append(word)
         else:
             lines.append([word])
-    text = " ".join(w.text for line in lines for w in sorted(line, key=lambda w: w.x0))
+    # The cell's padding: how far its text stands from its left rule.
+    padding = min(w.x0 for w in words) - left
+    text = ""
+    previous: list[BoxWord] = []
+    for line in lines:
+        line.sort(key=lambda w: w.x0)
+        glue = "" if previous and _cut_word(previous, line[0], right - padding, height) else " "
+        text = f"{text}{glue}{' '.join(w.text for w in line)}" if text else " ".join(w.text for w in line)
+        previous = line
     return text.strip(_RULE_MARKS + " ") or None
+
+
+def _cut_word(line: list[BoxWord], following: BoxWord, end: float, height: float) -> bool:
+    """Whether the line's last word goes on at the start of the next line: it
+    ends on a hyphen ("Saint-Dié-des-" / "Vosges"), or it fills the line alone
+    up to where the cell's text ends (`end`: its right rule less its
+    padding) and the next line opens in lower case (a name too long for a
+    narrow column, cut where the column ends: "Carcass" / "onne")."""
+    last = line[-1]
+    if len(last.text) > 1 and last.text.endswith("-") and last.text[-2].isalpha():
+        return True
+    reaches = end - last.x1 < _EDGE * height
+    return len(line) == 1 and reaches and following.text[:1].islower()
 
 
 def _slot(bounds: list[float], value: float) -> int | None:

@@ -130,6 +130,9 @@ def test_a_scanned_ruled_annex_sheet_reads_back_as_its_rows_of_cells():
     assert tables[0].rows[0][9] == "Participation aux instances de pilotage du contrat de ville (oui/non)"
     annex = [row_contract(r) for t in find_annex_tables(document) for r in t.rows]
     assert [r["qpv_nom"] for r in annex] == ["Orgeval", "Le Verbeau", "Bernon"]
+    assert [r["qpv_code"] for r in annex] == ["QN05101", "QN05102", "QN05103"]
+    # A name too long for its column, cut at the column's edge, is whole again.
+    assert annex[1]["commune"].endswith("-en-Champagne")
     assert [r["date_creation"] for r in annex] == ["2016-03", "2018-09", None]
     assert [r["membres_habitants"] for r in annex] == [12, 7, None]
     assert [r["budget_annuel_eur"] for r in annex] == [3000, 1500, None]
