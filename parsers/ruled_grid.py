@@ -105,7 +105,10 @@ def grid_rows(grid: Grid, words: list[BoxWord]) -> tuple[list[list[str | None]],
             used.add(index)
     rows = []
     for row in range(len(grid.ys) - 1):
-        texts = [_cell_text(cells.get((row, column), []), grid.xs[column], grid.xs[column + 1]) for column in range(len(grid.xs) - 1)]
+        texts = [
+            _cell_text(cells.get((row, column), []), grid.xs[column], grid.xs[column + 1])
+            for column in range(len(grid.xs) - 1)
+        ]
         if any(texts):
             rows.append(texts)
     return rows, used
@@ -141,10 +144,10 @@ def _cell_text(words: list[BoxWord], left: float, right: float) -> str | None:
 
 def _cut_word(line: list[BoxWord], following: BoxWord, end: float, height: float) -> bool:
     """Whether the line's last word goes on at the start of the next line: it
-    ends on a hyphen ("Saint-Dié-des-" / "Vosges"), or it fills the line alone
-    up to where the cell's text ends (`end`: its right rule less its
-    padding) and the next line opens in lower case (a name too long for a
-    narrow column, cut where the column ends: "Carcass" / "onne")."""
+    ends on a hyphen (a compound name cut after one of its hyphens), or it
+    fills the line alone up to where the cell's text ends (`end`: its right
+    rule less its padding) and the next line opens in lower case (a name too
+    long for a narrow column, cut where the column ends: "administra" / "tion")."""
     last = line[-1]
     if len(last.text) > 1 and last.text.endswith("-") and last.text[-2].isalpha():
         return True
