@@ -137,9 +137,9 @@ def _read_tables(
     reading order, table lines marked, and each table's rows."""
     tables: list[list[list[str | None]]] = []
     in_grid: dict[int, int] = {}  # line index -> table number
+    flat = [word for line_words in boxed for word in line_words]
+    owner = [k for k, line_words in enumerate(boxed) for _ in line_words]  # the line of each word
     for grid in find_grids(image):
-        flat = [word for line_words in boxed for word in line_words]
-        owner = [k for k, line_words in enumerate(boxed) for _ in line_words]
         rows, used = grid_rows(grid, flat)
         if len(rows) < 2:
             continue
@@ -157,8 +157,9 @@ def _read_tables(
     result = list(rest)
     for k in sorted(in_grid, key=lambda k: (in_grid[k], lines[k].top)):
         lines[k].table = in_grid[k]
-        at = next((n for n, line in enumerate(result) if line.table is None and line.top > lines[k].top), len(result))
-        result.insert(at, lines[k])
+        # Before the first line below it that is not of its table.
+        below = (n for n, line in enumerate(result) if line.table != in_grid[k] and line.top > lines[k].top)
+        result.insert(next(below, len(result)), lines[k])
     return result, tables
 
 

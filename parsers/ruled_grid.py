@@ -81,7 +81,7 @@ class BoxWord:
 def find_grids(image) -> list[Grid]:
     """The ruled tables of a greyscale Pillow image, top to bottom."""
     ink = np.asarray(image.convert("L")) < _INK
-    height, width = ink.shape
+    width = ink.shape[1]
     rules = _horizontal_rules(ink, width)
     grids = []
     for group in _group_rules(rules, width):
@@ -175,9 +175,9 @@ def _horizontal_rules(ink: np.ndarray, width: int) -> list[tuple[float, int, int
     run = max(int(_RUN * width), 8)
     sums = np.cumsum(np.pad(ink, ((0, 0), (1, 0))).astype(np.int32), axis=1)
     solid = (sums[:, run:] - sums[:, :-run]) == run  # a run of `run` inked pixels starts here
-    candidates = np.flatnonzero(solid.sum(axis=1) >= _RULE_LENGTH * width)
+    ruled = solid.sum(axis=1) >= _RULE_LENGTH * width
     rules: list[tuple[float, int, int]] = []
-    for start, end in _runs(np.isin(np.arange(ink.shape[0]), candidates)):
+    for start, end in _runs(ruled):
         columns = np.flatnonzero(solid[start:end].any(axis=0))
         rules.append(((start + end - 1) / 2, int(columns.min()), int(columns.max()) + run))
     return rules
