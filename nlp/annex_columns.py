@@ -455,10 +455,10 @@ def is_commune(cell: Cell) -> bool:
     return bool(name) and _is_commune_name(fold(name))
 
 
-#: A code's digits as OCR misreads them (O for 0, I or L for 1): after "QN"
-#: come five digits, or "02A"/"02B" and two digits, so no letter is meant there.
+#: A code as OCR misreads it (O for 0 or Q, I or L for 1): after "QN" come
+#: five digits, or "02A"/"02B" and two digits, so no letter is meant there.
 _OCR_DIGITS = str.maketrans("OIL", "011")
-_OCR_CODE = re.compile(r"(QN)([0-9OIL]{2}(?:[0-9OIL]|(?<=[0O]2)[AB])[0-9OIL]{2})")
+_OCR_CODE = re.compile(r"(?<![A-Z])(QN|ON)([0-9OIL]{2}(?:[0-9OIL]|(?<=[0O]2)[AB])[0-9OIL]{2})")
 
 
 def normalise_qpv_code(cell: Cell) -> str | None:
@@ -467,7 +467,7 @@ def normalise_qpv_code(cell: Cell) -> str | None:
     if text is None:
         return None
     compact = re.sub(r"[\s._\-|]", "", text.upper())
-    compact = _OCR_CODE.sub(lambda m: m.group(1) + m.group(2).translate(_OCR_DIGITS), compact)
+    compact = _OCR_CODE.sub(lambda m: "QN" + m.group(2).translate(_OCR_DIGITS), compact)
     match = re.search(r"QN(\d{3}|02[AB])\d{2}[A-Z]?(?![A-Z0-9])", compact)
     return match.group() if match else None
 

@@ -180,6 +180,8 @@ def test_qpv_codes():
     assert normalise_qpv_code("QNO31 |4Om") == "QN03140M"
     assert normalise_qpv_code("QNO2A I2") == "QN02A12"
     assert normalise_qpv_code("QN ABCDE") is None
+    assert normalise_qpv_code("ON068 26M") == "QN06826M"
+    assert normalise_qpv_code("NON 12345") is None
     assert [department_of_qpv(c) for c in ("QN09301", "QN02A01M", "QN97401", "QN00612", "XX")] == [
         "93", "2A", "974", "06", None]
 
