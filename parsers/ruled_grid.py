@@ -56,10 +56,6 @@ class Grid:
     ys: list[float]
     xs: list[float]
 
-    @property
-    def top(self) -> float:
-        return self.ys[0]
-
     def cell(self, x: float, y: float) -> tuple[int, int] | None:
         """(row, column) of the cell holding the point, None outside the grid."""
         row = _slot(self.ys, y)
