@@ -455,12 +455,19 @@ def is_commune(cell: Cell) -> bool:
     return bool(name) and _is_commune_name(fold(name))
 
 
+#: A code as OCR misreads it (O for 0 or Q, I or L for 1): after "QN" come
+#: five digits, or "02A"/"02B" and two digits, so no letter is meant there.
+_OCR_DIGITS = str.maketrans("OIL", "011")
+_OCR_CODE = re.compile(r"(?<![A-Z])(QN|ON)([0-9OIL]{2}(?:[0-9OIL]|(?<=[0O]2)[AB])[0-9OIL]{2})")
+
+
 def normalise_qpv_code(cell: Cell) -> str | None:
     """`qn 093 01m` -> `QN09301M`; null markers and non-codes give None."""
     text = parse_text(cell)
     if text is None:
         return None
-    compact = re.sub(r"[\s._\-]", "", text.upper())
+    compact = re.sub(r"[\s._\-|]", "", text.upper())
+    compact = _OCR_CODE.sub(lambda m: "QN" + m.group(2).translate(_OCR_DIGITS), compact)
     match = re.search(r"QN(\d{3}|02[AB])\d{2}[A-Z]?(?![A-Z0-9])", compact)
     return match.group() if match else None
 

@@ -16,10 +16,12 @@ from __future__ import annotations
 import functools
 import os
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from bilan.parsers.layout import Line
+from bilan.parsers.ruled_grid import BoxWord, find_grids, grid_rows
 from bilan.parsers.word_tables import Word, read_tables
 
 #: Where Debian's packages put the models (the folder name is the Tesseract
@@ -95,25 +97,29 @@ def ocr_page(image) -> OcrPage:
     api.SetImage(image.convert("L"))
     try:
         api.Recognize()
-        lines, words = _lines_and_words(api, tesserocr)
+        lines, words, boxed = _lines_and_words(api, tesserocr)
         confidence = float(api.MeanTextConf())
     except RuntimeError:
         # Tesseract's "No text returned": a blank or unreadable picture has no text, it is not damaged.
-        lines, words, confidence = [], [], 0.0
+        lines, words, boxed, confidence = [], [], [], 0.0
     finally:
         api.Clear()
-    kept = [(line, mend_misread_il(w)) for line, w in zip(lines, words) if any(not word.rule for word in w)]
-    for line, w in kept:
+    kept = [
+        (line, mend_misread_il(w), b) for line, w, b in zip(lines, words, boxed) if any(not word.rule for word in w)
+    ]
+    for line, w, _ in kept:
         line.text = " ".join(word.text for word in sorted(w, key=lambda word: word.x0) if not word.rule)
-    lines, words = [line for line, _ in kept], [w for _, w in kept]
-    lines, tables = read_tables(lines, words)
+    lines, words = [line for line, _, _ in kept], [w for _, w, _ in kept]
+    lines, tables = _read_tables(image, lines, words, [b for _, _, b in kept])
     return OcrPage(lines, tables, confidence)
 
 
-def _lines_and_words(api, tesserocr) -> tuple[list[Line], list[list[Word]]]:
-    """Tesseract's text lines (boxes only) and, per line, its words with their boxes."""
+def _lines_and_words(api, tesserocr) -> tuple[list[Line], list[list[Word]], list[list[BoxWord]]]:
+    """Tesseract's text lines (boxes only) and, per line, its words with their
+    boxes: left and right edges, and the full box of those that are not rules."""
     lines: list[Line] = []
     words: list[list[Word]] = []
+    boxed: list[list[BoxWord]] = []
     iterator = api.GetIterator()
     line_level, word_level = tesserocr.RIL.TEXTLINE, tesserocr.RIL.WORD
     keep = False
@@ -124,14 +130,52 @@ def _lines_and_words(api, tesserocr) -> tuple[list[Line], list[list[Word]]]:
             if keep:
                 lines.append(line)
                 words.append([])
+                boxed.append([])
         try:
             text = (item.GetUTF8Text(word_level) or "").strip()
             box = item.BoundingBox(word_level)
         except RuntimeError:  # "No text returned" for this word
             continue
         if keep and box is not None and text:
-            words[-1].extend(_words(text, float(box[0]), float(box[2])))
-    return lines, words
+            read = _words(text, float(box[0]), float(box[2]))
+            words[-1].extend(read)
+            boxed[-1].extend(BoxWord(w.text, w.x0, float(box[1]), w.x1, float(box[3])) for w in read if not w.rule)
+    return lines, words, boxed
+
+
+def _read_tables(
+    image, lines: list[Line], words: list[list[Word]], boxed: list[list[BoxWord]]
+) -> tuple[list[Line], list[list[list[str | None]]]]:
+    """The page's tables: first those drawn with rules (`ruled_grid`), whose
+    words go to the cell they stand in, then, among the lines outside them,
+    those the words' geometry shows (`word_tables`). Returns the lines in
+    reading order, table lines marked, and each table's rows."""
+    tables: list[list[list[str | None]]] = []
+    in_grid: dict[int, int] = {}  # line index -> table number
+    flat = [word for line_words in boxed for word in line_words]
+    owner = [k for k, line_words in enumerate(boxed) for _ in line_words]  # the line of each word
+    for grid in find_grids(image):
+        rows, used = grid_rows(grid, flat)
+        if len(rows) < 2:
+            continue
+        tables.append(rows)
+        inside = Counter(owner[i] for i in used)
+        for k, count in inside.items():
+            if k not in in_grid and 2 * count >= len(boxed[k]):
+                in_grid[k] = len(tables) - 1
+    free = [k for k in range(len(lines)) if k not in in_grid]
+    rest, more = read_tables([lines[k] for k in free], [words[k] for k in free])
+    for line in rest:
+        if line.table is not None:
+            line.table += len(tables)
+    tables.extend(more)
+    result = list(rest)
+    for k in sorted(in_grid, key=lambda k: (in_grid[k], lines[k].top)):
+        lines[k].table = in_grid[k]
+        # Before the first line below it that is not of its table.
+        below = (n for n, line in enumerate(result) if line.table != in_grid[k] and line.top > lines[k].top)
+        result.insert(next(below, len(result)), lines[k])
+    return result, tables
 
 
 def _words(text: str, x0: float, x1: float) -> list[Word]:

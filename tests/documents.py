@@ -641,3 +641,37 @@ def xlsb_bytes(rows: list[list[object]], sheet: str = "Annexe 1") -> bytes:
         archive.writestr("xl/_rels/workbook.bin.rels", rels)
         archive.writestr("xl/worksheets/sheet1.bin", cells)
     return buffer.getvalue()
+
+
+
+def ruled_sheet_scan_pdf_bytes(title: str, rows: list[list[str]], widths: list[float], dpi: int = 200) -> bytes:
+    """A spreadsheet printed landscape with a border round every cell (column
+    widths in mm, so that long headers and names wrap inside their cell), then
+    scanned: an image-only PDF whose table is only pixels."""
+    import pypdfium2
+    from fpdf import FPDF
+
+    font = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+    printed = FPDF(orientation="L", format="A4")
+    printed.add_page()
+    family = "helvetica"
+    if font.is_file():
+        printed.add_font("body", fname=str(font))
+        family = "body"
+    printed.set_font(family, size=10)
+    printed.multi_cell(0, 6, title, new_x="LMARGIN", new_y="NEXT")
+    printed.ln(3)
+    printed.set_font(family, size=8)
+    with printed.table(col_widths=widths, width=sum(widths), align="LEFT", text_align="LEFT", line_height=4,
+                       first_row_as_headings=False) as grid:
+        for row in rows:
+            cells = grid.row()
+            for value in row:
+                cells.cell(value)
+    page = pypdfium2.PdfDocument(bytes(printed.output()))[0]
+    width, height = page.get_size()
+    image = page.render(scale=dpi / 72).to_pil().convert("L")
+    scan = FPDF(unit="pt")
+    scan.add_page(format=(width, height))
+    scan.image(image, x=0, y=0, w=width, h=height)
+    return bytes(scan.output())

@@ -176,6 +176,12 @@ def test_the_same_annex_attached_twice_counts_once():
 def test_qpv_codes():
     assert normalise_qpv_code(" qn 093 01 ") == "QN09301"
     assert normalise_qpv_code("NC") is None
+    # As OCR reads a scanned code: O for 0, I or l for 1, a cell's rule as "|".
+    assert normalise_qpv_code("QNO31 |4Om") == "QN03140M"
+    assert normalise_qpv_code("QNO2A I2") == "QN02A12"
+    assert normalise_qpv_code("QN ABCDE") is None
+    assert normalise_qpv_code("ON068 26M") == "QN06826M"
+    assert normalise_qpv_code("NON 12345") is None
     assert [department_of_qpv(c) for c in ("QN09301", "QN02A01M", "QN97401", "QN00612", "XX")] == [
         "93", "2A", "974", "06", None]
 

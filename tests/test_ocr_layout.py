@@ -102,3 +102,38 @@ def test_a_scanned_questionnaire_with_bars_between_question_and_answer_is_a_tabl
 
     found = findings_from_documents([(0, Document(blocks=blocks))], "survey_response").recommendations
     assert [r.text for r in found] == ["Organiser les reunions le samedi matin.", "Creer un journal du quartier."]
+
+
+def test_a_scanned_ruled_annex_sheet_reads_back_as_its_rows_of_cells():
+    """A sheet printed with a border round each cell and scanned: headers and
+    some values wrap inside their cell, so one row comes back from Tesseract
+    as text lines that do not line up; the rules still give every cell."""
+    from bilan.nlp.annex_tables import find_annex_tables, row_contract
+    from bilan.parsers.pdf import parse_pdf
+    from tests.test_annex_tables import TEMPLATE_HEADER
+
+    rows = [
+        TEMPLATE_HEADER,
+        ["Reims", "QN05101", "Orgeval", "oui", "03/2016", "12", "NC", "oui", "Centre social de la Maison Blanche",
+         "non", "oui", "3 000 €"],
+        ["Châlons-en-Champagne", "QN05102", "Le Verbeau", "oui", "09/2018", "7", "4", "non",
+         "Association des habitants du Verbeau", "oui", "non", "1 500 €"],
+        ["Épernay", "QN05103", "Bernon", "non", "NC", "NC", "NC", "non", "NC", "non", "non", "NC"],
+    ]
+    widths = [22, 20, 24, 22, 20, 22, 22, 22, 28, 26, 22, 22]
+    data = documents.ruled_sheet_scan_pdf_bytes("ANNEXE 1 - BILAN DES CONSEILS CITOYENS", rows, widths)
+    document = parse_pdf(data, "annexe.pdf")
+    tables = [b for b in document.blocks if b.kind is BlockKind.TABLE]
+    assert len(tables) == 1 and tables[0].provenance.ocr
+    assert [len(row) for row in tables[0].rows] == [12] * 4
+    assert [row[2] for row in tables[0].rows[1:]] == ["Orgeval", "Le Verbeau", "Bernon"]
+    assert tables[0].rows[0][9] == "Participation aux instances de pilotage du contrat de ville (oui/non)"
+    annex = [row_contract(r) for t in find_annex_tables(document) for r in t.rows]
+    assert [r["qpv_nom"] for r in annex] == ["Orgeval", "Le Verbeau", "Bernon"]
+    assert [r["qpv_code"] for r in annex] == ["QN05101", "QN05102", "QN05103"]
+    # A name too long for its column, cut at the column's edge, is whole again.
+    assert annex[1]["commune"].endswith("-en-Champagne")
+    assert [r["date_creation"] for r in annex] == ["2016-03", "2018-09", None]
+    assert [r["membres_habitants"] for r in annex] == [12, 7, None]
+    assert [r["budget_annuel_eur"] for r in annex] == [3000, 1500, None]
+    assert [r["structure_porteuse"] for r in annex][1] == "Association des habitants du Verbeau"
