@@ -21,8 +21,10 @@ bad day); a person checks it.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -59,8 +61,14 @@ class ReviewThresholds:
 
 
 def configured_thresholds() -> ReviewThresholds:
-    """The thresholds of the current settings (read afresh: cheap, and a test
-    or a run may change the environment)."""
+    """The thresholds of the current settings. Reading the settings costs
+    milliseconds, a noticeable share of a message's extraction, so they are
+    read once per distinct `BILAN_*` environment (a test or a run may change it)."""
+    return _thresholds_for(tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("BILAN_"))))
+
+
+@lru_cache(maxsize=8)
+def _thresholds_for(environment: tuple[tuple[str, str], ...]) -> ReviewThresholds:
     from bilan.settings import get_settings
 
     return get_settings().review_thresholds()
