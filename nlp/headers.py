@@ -71,7 +71,7 @@ def header_meaning(text: str) -> HeaderMeaning | None:
     from bilan.nlp.pipeline import get_nlp
 
     nlp = get_nlp()
-    doc = nlp(text[:1].lower() + text[1:], disable=["ner"])
+    doc = nlp(text[:1].lower() + text[1:], disable=["parser", "ner"])  # tags and lemmas are all it reads
     nouns = [t for t in doc if t.pos_ in ("NOUN", "PROPN")]
     if not nouns:
         return None
