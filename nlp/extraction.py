@@ -16,7 +16,14 @@ from bilan.nlp.gazetteer import get_commune_gazetteer, get_department_finder, ge
 from bilan.nlp.kind import ContentClues, Kind, judge_kind
 from bilan.nlp.modality import find_meeting, read_modality
 from bilan.nlp.original import original_message_id
-from bilan.nlp.review import ReviewThresholds, configured_thresholds, review_limits_hit, review_sender, review_uncertain_values
+from bilan.nlp.review import (
+    ReviewThresholds,
+    configured_thresholds,
+    flag_for_review,
+    review_sender,
+    review_uncertain_values,
+    review_what_parsing_said,
+)
 from bilan.nlp.sender import sender_role
 from bilan.nlp.survey import SurveyResponse, extract_survey_responses
 from bilan.parsers.authentication import SenderAuthentication
@@ -123,22 +130,11 @@ def extract(parsed: ParsedMessage, thresholds: ReviewThresholds | None = None) -
     )
     _add_structure(extraction, parsed, kind, annexes, surveys)
     add_findings(extraction, parsed)
-    _flag_repaired_structure(extraction, parsed)
     thresholds = thresholds or configured_thresholds()
     review_uncertain_values(extraction, thresholds)
     review_sender(extraction, parsed.envelope, thresholds.trusted_auth_servers)
-    review_limits_hit(extraction, parsed)
+    review_what_parsing_said(extraction, parsed)
     return extraction
-
-
-def _flag_repaired_structure(extraction: Extraction, parsed: ParsedMessage) -> None:
-    """A message whose MIME structure the parser had to repair (its declared
-    boundary absent) is read, but a person should check what was read."""
-    repaired = parsed.body.metadata.get("mime_repaired")
-    if repaired:
-        extraction.needs_review = True
-        reason = "message structure repaired: " + "; ".join(repaired)
-        extraction.review_reason = "; ".join(filter(None, [extraction.review_reason, reason]))
 
 
 def _add_structure(
@@ -186,9 +182,7 @@ def add_findings(extraction: Extraction, parsed: ParsedMessage) -> None:
         findings = extract_findings(parsed, extraction.kind)
     except Exception as exc:  # one unreadable document must not lose the kind and departments
         log.exception("recommendations could not be read")
-        extraction.needs_review = True
-        reason = f"recommendations could not be read: {type(exc).__name__}: {exc}"
-        extraction.review_reason = "; ".join(filter(None, [extraction.review_reason, reason]))
+        flag_for_review(extraction, [f"recommendations could not be read: {type(exc).__name__}: {exc}"])
         return
     extraction.recommendations = findings.recommendations
     extraction.strengths = findings.strengths

@@ -74,14 +74,18 @@ def _thresholds_for(environment: tuple[tuple[str, str], ...]) -> ReviewThreshold
     return get_settings().review_thresholds()
 
 
+def flag_for_review(extraction: Extraction, reasons: list[str]) -> None:
+    """Send the message to review with these reasons, after any it already has
+    (nothing when there is none)."""
+    if reasons:
+        extraction.needs_review = True
+        extraction.review_reason = "; ".join(filter(None, [extraction.review_reason, *reasons]))
+
+
 def review_uncertain_values(extraction: Extraction, thresholds: ReviewThresholds) -> None:
     """Flag the message when one of its values is under its threshold, and
     add one reason per kind of uncertain value to its `review_reason`."""
-    reasons = list(uncertain_values(extraction, thresholds))
-    if not reasons:
-        return
-    extraction.needs_review = True
-    extraction.review_reason = "; ".join(filter(None, [extraction.review_reason, *reasons]))
+    flag_for_review(extraction, list(uncertain_values(extraction, thresholds)))
 
 
 def review_sender(extraction: Extraction, envelope: Envelope, trusted_servers: tuple[str, ...] = ()) -> None:
@@ -107,9 +111,7 @@ def review_sender(extraction: Extraction, envelope: Envelope, trusted_servers: t
         extraction.sender_check = SENDER_VERIFIED
     else:
         extraction.sender_check = SENDER_EXPECTED_DOMAIN if extraction.departments else None
-    if reasons:
-        extraction.needs_review = True
-        extraction.review_reason = "; ".join(filter(None, [extraction.review_reason, *reasons]))
+    flag_for_review(extraction, reasons)
 
 
 def sender_doubts(extraction: Extraction, envelope: Envelope) -> Iterator[str]:
@@ -183,12 +185,18 @@ def _reason(what: str, confidence: float, threshold: float, evidence: str | None
     return f"{reason}: {evidence}" if evidence else reason
 
 
-def review_limits_hit(extraction: Extraction, parsed: ParsedMessage) -> None:
-    """Flag a message whose headers or body hit a safety limit (cut, or read
-    as plain text): what was read may miss something, and the reason says
-    which limit (`parsers/limits.py`)."""
-    if not parsed.limits_hit:
-        return
-    extraction.needs_review = True
-    reasons = [f"limit hit: {sentence}" for sentence in parsed.limits_hit]
-    extraction.review_reason = "; ".join(filter(None, [extraction.review_reason, *reasons]))
+def review_what_parsing_said(extraction: Extraction, parsed: ParsedMessage) -> None:
+    """Flag a message that was read only in part or with repairs: a MIME
+    structure the parser had to repair (its declared boundary absent),
+    headers or a body that hit a safety limit (cut, or read as plain text:
+    `parsers/limits.py`), headers the e-mail parser could not read (kept as
+    written, so the sender or the recipients may be missing). What was read
+    may miss something; the reasons say what."""
+    reasons = []
+    repaired = parsed.body.metadata.get("mime_repaired")
+    if repaired:
+        reasons.append("message structure repaired: " + "; ".join(repaired))
+    reasons += [f"limit hit: {sentence}" for sentence in parsed.limits_hit]
+    if parsed.envelope.unreadable_headers:
+        reasons.append("headers unreadable, kept as written: " + ", ".join(parsed.envelope.unreadable_headers))
+    flag_for_review(extraction, reasons)

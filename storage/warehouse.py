@@ -181,7 +181,8 @@ class Warehouse:
             message.meeting_date = extraction.meeting_date
             message.meeting_participants = extraction.meeting_participants
             message.pii = extraction.pii
-            message.needs_review, message.review_reason = _review(extraction, parsed.envelope)
+            message.needs_review = extraction.needs_review
+            message.review_reason = extraction.review_reason
             _record_authentication(message, extraction.authentication, extraction.sender_check)
             message.process_error = None
             message.processed_at = utcnow()
@@ -342,16 +343,6 @@ class Warehouse:
                     error=error[:4000] if error else None,
                 )
             )
-
-
-def _review(extraction: Extraction, envelope: Envelope) -> tuple[bool, str | None]:
-    """Whether a person should look at the message, and why: what extraction
-    says, and headers the e-mail parser could not read (kept as written, so
-    the sender or the recipients may be missing)."""
-    reasons = [extraction.review_reason] if extraction.review_reason else []
-    if envelope.unreadable_headers:
-        reasons.append("headers unreadable, kept as written: " + ", ".join(envelope.unreadable_headers))
-    return extraction.needs_review or bool(envelope.unreadable_headers), "; ".join(reasons) or None
 
 
 def _record_authentication(
