@@ -316,14 +316,19 @@ def _header_words(headers: list[Any]) -> frozenset[str]:
     return frozenset(_fold(word) for value in headers if isinstance(value, str) for word in _WORD.findall(value))
 
 
-def paraphrase_workbook(data: bytes, rng: random.Random) -> tuple[bytes, list[str]]:
-    workbook = _load(data)
-    changes = []
+def _headed_sheets(workbook) -> Iterator[tuple[Any, list[tuple[Any, ...]], int]]:
+    """Each sheet that holds a table, its rows, and where its header row is."""
     for sheet in workbook.worksheets:
         rows = _sheet_rows(sheet)
         index = header_row(rows)
-        if index is None:
-            continue
+        if index is not None:
+            yield sheet, rows, index
+
+
+def paraphrase_workbook(data: bytes, rng: random.Random) -> tuple[bytes, list[str]]:
+    workbook = _load(data)
+    changes = []
+    for sheet, rows, index in _headed_sheets(workbook):
         avoid = _header_words(list(rows[index]))
         for column, value in enumerate(rows[index], start=1):
             if isinstance(value, str) and value.strip():
@@ -340,11 +345,7 @@ def shuffle_workbook(data: bytes, rng: random.Random) -> tuple[bytes, list[str]]
     first, as whoever retypes a table in another column order writes it."""
     workbook = _load(data)
     changes = []
-    for sheet in workbook.worksheets:
-        rows = _sheet_rows(sheet)
-        index = header_row(rows)
-        if index is None:
-            continue
+    for sheet, rows, index in _headed_sheets(workbook):
         width = max(len(row) for row in rows)
         order = list(range(width))
         while width > 1 and order == list(range(width)):
