@@ -103,6 +103,18 @@ class Campaign(Base):
     closes_at: Mapped[dt.datetime | None]
 
 
+class ViewDefinition(Base):
+    """The SQL each analyst view of this warehouse was created from
+    (`storage/schema.py`): a view is created again only when its file's text
+    differs from this, and a reader can tell that views are behind the code."""
+
+    __tablename__ = "view_definition"
+
+    name: Mapped[str] = mapped_column(String(63), primary_key=True)
+    sql: Mapped[str] = mapped_column(Text)
+    applied_at: Mapped[dt.datetime]
+
+
 class Message(Base):
     """One e-mail as received. `sha256` of the raw bytes is its identity."""
 
