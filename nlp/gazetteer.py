@@ -19,7 +19,7 @@ from spacy.matcher import Matcher, PhraseMatcher
 from spacy.util import filter_spans
 
 from bilan.nlp.text import fold
-from bilan.storage.reference import CommuneInfo, communes, departments
+from bilan.reference import CommuneInfo, communes, departments
 
 #: Words that announce a department ("la préfecture du Nord", "DDETS de l'Aude").
 CUE_WORDS = {

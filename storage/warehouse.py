@@ -405,7 +405,7 @@ def _record_structure(
 
 
 def _insert_annex_rows(session, message_id: int, extraction: Extraction) -> None:
-    from bilan.nlp.annex_tables import department_of_qpv
+    from bilan.reference import department_of_qpv
 
     for model, rows in ((Annexe1Row, extraction.annexe1_rows), (Annexe2Row, extraction.annexe2_rows)):
         for position, row in enumerate(rows):
