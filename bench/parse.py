@@ -151,7 +151,7 @@ def pdf_tables(files: list[tuple[str, EmbeddedFile]]) -> None:
     import pdfplumber
     import pypdfium2 as pdfium
 
-    from bilan.parsers.pdf import _clean, _has_rulings, _page_tables
+    from bilan.parsers.pdf import clean_cell, has_rulings, page_tables
 
     timing = {"pdfplumber": 0.0, "PDFium + pdfplumber's finder": 0.0}
     pages = same = 0
@@ -165,14 +165,14 @@ def pdf_tables(files: list[tuple[str, EmbeddedFile]]) -> None:
             continue
         with plumber:
             for number, page in enumerate(document):
-                if not _has_rulings(page):
+                if not has_rulings(page):
                     continue
                 pages += 1
                 start = time.perf_counter()
-                ours = [rows for _, rows in _page_tables(page)]
+                ours = [rows for _, rows in page_tables(page)]
                 timing["PDFium + pdfplumber's finder"] += time.perf_counter() - start
                 start = time.perf_counter()
-                theirs = [[[_clean(c) for c in row] for row in table.extract()] for table in plumber.pages[number].find_tables()]
+                theirs = [[[clean_cell(c) for c in row] for row in table.extract()] for table in plumber.pages[number].find_tables()]
                 timing["pdfplumber"] += time.perf_counter() - start
                 same += ours == theirs
         document.close()

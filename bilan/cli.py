@@ -252,7 +252,7 @@ def _show_progress_logs() -> None:
 
 def _known_region(region: str) -> str:
     """A region of the reference list (case-insensitive), or a BadInput that lists them."""
-    from bilan.storage.reference import departments
+    from bilan.reference import departments
 
     regions = sorted({d.region for d in departments()})
     for known in regions:
@@ -263,7 +263,7 @@ def _known_region(region: str) -> str:
 
 def _known_departments(codes: list[str]) -> tuple[str, ...]:
     """Department codes of the reference list (`1` is `01`, `2a` is `2A`), or a BadInput."""
-    from bilan.storage.reference import departments
+    from bilan.reference import departments
 
     known = {d.code for d in departments()}
     normalised = []

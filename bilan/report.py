@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 
 from bilan.flows.letters import french_date, french_datetime
-from bilan.storage.reference import departments
+from bilan.reference import departments
 from bilan.storage.status import (
     LATE,
     MISSING,
@@ -163,7 +163,9 @@ def build_report(warehouse: Warehouse, now: dt.datetime | None = None) -> str:
         delay=lambda s: (s.first_contribution_at - closes).days + 1,
         missing=missing,
         doubtful=doubtful,
-        recommendations=_pivot(recommendations, theme_totals) if recommendations is not None else None,
+        recommendations=(
+            theme_region_pivot(recommendations, theme_totals) if recommendations is not None else None
+        ),
     )
 
 
@@ -182,7 +184,7 @@ def theme_label(theme: str | None) -> str:
     return THEME_LABELS.get(theme, theme) if theme else NO_THEME
 
 
-def _pivot(rows: list[tuple], theme_totals: list[tuple] | None = None) -> dict:
+def theme_region_pivot(rows: list[tuple], theme_totals: list[tuple] | None = None) -> dict:
     """Theme × region counts, for the recommendations table. Each
     recommendation counts once per region, and once in its theme's total,
     however many departments it was sent for (`theme_totals`)."""

@@ -43,7 +43,7 @@ def department_values(code: str, name: str, region: str) -> dict[str, str]:
     """What a template may say of a department: `nom`, `code`, `region`, and
     the name as French grammar wants it after "de" (`de_nom`: "de l'Isère",
     "du Nord", "de Paris") or in a sentence (`le_nom`: "l'Isère", "le Nord")."""
-    from bilan.storage.reference import department_info
+    from bilan.reference import department_info
 
     info = department_info(code)
     return {

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bilan.flows.sources import RawMessage
+from bilan.loading import message_record
 from bilan.nlp.extraction import extract, warm_up_in_background
 from bilan.parsers.cache import ParseCache
 from bilan.parsers.header_block import bound_header_block
@@ -195,8 +196,9 @@ def process_archived(
         with clock.stage("extract"):
             extraction = extract(parsed)
         with clock.stage("load"):
+            record = message_record(parsed, extraction)
             stored = warehouse.record_processing(
-                sha256, parsed, extraction, replace=replace, link_follow_ups=link_follow_ups
+                sha256, record, replace=replace, link_follow_ups=link_follow_ups
             )
     except Exception as exc:
         log.error("message %s could not be processed: %s", sha256[:12], exc)

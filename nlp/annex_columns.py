@@ -164,8 +164,6 @@ OTHER_PRACTICE = "autre"
 #: How close a value must be to a practice's name (with the same head noun).
 MIN_PRACTICE_SIMILARITY = 0.7
 
-QPV_CODE = re.compile(r"^QN(\d{3}|02[AB])(\d{2})([A-Z]?)$")
-
 # -- scoring weights -------------------------------------------------------------------------
 
 HEADER_WEIGHT = 0.6

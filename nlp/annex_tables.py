@@ -21,7 +21,6 @@ from typing import Any
 from bilan.nlp.annex_columns import (
     ANNEXE1,
     ANNEXE2,
-    QPV_CODE,
     SPECS,
     AnnexSpec,
     FieldSpec,
@@ -555,20 +554,6 @@ def _source_row(index: int, provenance: Provenance, transposed: bool) -> int:
 
 
 # -- value helpers ---------------------------------------------------------------------------
-
-
-def department_of_qpv(code: str | None) -> str | None:
-    """QPV codes are `QN` + the department on three characters + a number:
-    `QN09301` is in 93, `QN02A01` in 2A, `QN97401` in 974."""
-    if not code:
-        return None
-    match = QPV_CODE.match(code)
-    if not match:
-        return None
-    department = match.group(1)
-    if department.startswith("97"):
-        return department
-    return department[1:]
 
 
 def _department_labels(rows: Iterable[list[Cell]]) -> list[str]:

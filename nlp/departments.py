@@ -27,7 +27,7 @@ from bilan.nlp.kind import Kind
 from bilan.nlp.mailtext import own_text, sender_address, signature_block
 from bilan.nlp.text import fold
 from bilan.parsers.message import ParsedMessage
-from bilan.storage.reference import departments
+from bilan.reference import department_of_qpv, departments
 
 _ADDRESS = re.compile(r"[\w.+-]+@([\w-]+(?:\.[\w-]+)+)")
 
@@ -165,7 +165,7 @@ def collect_evidence(
     for label in content.annex_labels:
         evidence += _from_mentions(finder.find(label), ANNEX_LABEL, "department of the annex")
     for code in content.qpv_codes:
-        department = _department_of_qpv(code)
+        department = department_of_qpv(code)
         if department:
             evidence.append(Evidence(department, QPV_CODE, f"QPV code {code}"))
     if communes is not None:
@@ -174,7 +174,7 @@ def collect_evidence(
         for place in content.survey_places:
             evidence += _from_communes(_places(communes, place), SURVEY_COMMUNE, "commune of the conseil citoyen")
         for code in communes.find_qpv_codes(text):
-            department = _department_of_qpv(code)
+            department = department_of_qpv(code)
             if department:
                 evidence.append(Evidence(department, QPV_CODE, f"QPV code {code}"))
         evidence += _from_communes(communes.find(text), BODY_COMMUNE, "commune named in the body")
@@ -254,12 +254,6 @@ def _places(communes: CommuneGazetteer, text: str) -> list[CommuneMention]:
     parts = [p.strip(" .") for p in re.split(r"\s[–—-]\s|[,;/()]|\s(?:a|à)\s", text) if p.strip(" .")]
     mentions = [_mention(communes, part) for part in reversed(parts)]
     return [m for m in mentions if m is not None][:1]
-
-
-def _department_of_qpv(code: str) -> str | None:
-    from bilan.nlp.annex_tables import department_of_qpv
-
-    return department_of_qpv(code)
 
 
 def _failed_recipient_departments(text: str) -> list[str]:

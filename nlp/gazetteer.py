@@ -19,7 +19,7 @@ from spacy.matcher import Matcher, PhraseMatcher
 from spacy.util import filter_spans
 
 from bilan.nlp.text import fold
-from bilan.storage.reference import CommuneInfo, communes, departments
+from bilan.reference import CommuneInfo, communes, departments
 
 #: Words that announce a department ("la préfecture du Nord", "DDETS de l'Aude").
 CUE_WORDS = {
@@ -67,7 +67,7 @@ class DepartmentFinder:
     def find(self, text: str) -> list[DepartmentMention]:
         """Every department named in `text`, longest match first wins
         (`Haute-Savoie` is not also `Savoie`)."""
-        folded, offsets = _fold_with_offsets(text)
+        folded, offsets = fold_with_offsets(text)
         doc = self.nlp.make_doc(folded)
         spans = []
         for match_id, start, end in self.phrases(doc):
@@ -104,7 +104,7 @@ def _looks_like_a_name(original: str) -> bool:
     return original[:1].isupper()
 
 
-def _fold_with_offsets(text: str) -> tuple[str, list[int]]:
+def fold_with_offsets(text: str) -> tuple[str, list[int]]:
     """Fold character by character, remembering where each folded character came from."""
     folded_chars: list[str] = []
     offsets: list[int] = []
@@ -183,7 +183,7 @@ class CommuneGazetteer:
 
     def find(self, text: str) -> list[CommuneMention]:
         """Communes named after a cue or a postal code."""
-        folded, offsets = _fold_with_offsets(text)
+        folded, offsets = fold_with_offsets(text)
         doc = self.nlp.make_doc(folded)
         mentions: list[CommuneMention] = []
         for match_id, start, end in self.matcher(doc):

@@ -22,7 +22,7 @@ from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.util import filter_spans
 
-from bilan.nlp.gazetteer import _fold_with_offsets
+from bilan.nlp.gazetteer import fold_with_offsets
 from bilan.nlp.memo import Memo
 from bilan.nlp.text import fold
 
@@ -96,7 +96,7 @@ class MentionFinder:
 
     def _mentions(self, text: str, doc) -> tuple[Mention, ...]:
         found: list[Mention] = []
-        folded, offsets = _fold_with_offsets(text)
+        folded, offsets = fold_with_offsets(text)
         folded_doc = self.nlp.make_doc(folded)
         spans = []
         for match_id, start, end in self.organisations(folded_doc):

@@ -112,9 +112,9 @@ def responses_in_document(document: Document) -> list[SurveyResponse]:
     responses = []
     for block in document.tables:
         pairs = [(str(row[0]), _join(row[1:])) for row in block.rows or [] if row and row[0] is not None]
-        responses.extend(_split_responses(pairs))
+        responses.extend(split_responses(pairs))
     lines = [b.text for b in document.blocks if b.kind is not BlockKind.TABLE]
-    responses.extend(_split_responses(_pairs_in_lines(lines)))
+    responses.extend(split_responses(_pairs_in_lines(lines)))
     return responses
 
 
@@ -169,7 +169,7 @@ def _split_question_line(line: str) -> tuple[str, str] | None:
     return None
 
 
-def _split_responses(pairs: list[tuple[str, str]]) -> list[SurveyResponse]:
+def split_responses(pairs: list[tuple[str, str]]) -> list[SurveyResponse]:
     """Answers in order; a question asked again starts a new respondent."""
     responses: list[SurveyResponse] = []
     current = SurveyResponse()

@@ -21,7 +21,7 @@ from defusedxml.ElementTree import fromstring
 from bilan.parsers.document import Block, BlockKind, Cell, Document, ParseError, ParseStatus, Provenance
 from bilan.parsers.limits import Limits
 from bilan.parsers.safety import open_office_zip
-from bilan.parsers.spreadsheet import _sheet_table, cell_value, check_table_size, trim
+from bilan.parsers.spreadsheet import sheet_table, cell_value, check_table_size, trim
 
 _NS = {
     "office": "urn:oasis:names:tc:opendocument:xmlns:office:1.0",
@@ -71,7 +71,7 @@ def parse_ods(data: bytes, filename: str, limits: Limits = Limits()) -> Document
         check_table_size(rows, name, limits)
         if rows:
             attributes = {"hidden_rows": [r for r in hidden_rows if r <= len(rows)], "hidden_columns": hidden_columns}
-            document.blocks.append(_sheet_table(rows, filename, name, attributes))
+            document.blocks.append(sheet_table(rows, filename, name, attributes))
     return document
 
 

@@ -85,7 +85,7 @@ def _read(pdf: pdfium.PdfDocument, filename: str, limits: Limits) -> Document:
             lines = _text_lines(page)
             if lines:
                 text_pages.append(Page(number, page.get_height(), lines))
-                if _has_rulings(page):
+                if has_rulings(page):
                     ruled.append(number)
             else:
                 dpi = _scan_resolution(page)
@@ -195,7 +195,8 @@ def _is_bold(textpage: pdfium.PdfTextPage, index: int) -> bool:
     return bool(_BOLD_NAME.search(buffer.value.decode("latin-1")))
 
 
-def _has_rulings(page: pdfium.PdfPage) -> bool:
+def has_rulings(page: pdfium.PdfPage) -> bool:
+    """Whether the page draws lines, without which it has no ruled table to find."""
     segments = 0
     for item in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_PATH]):
         segments += max(pdfium_c.FPDFPath_CountSegments(item.raw), 0)
@@ -257,7 +258,7 @@ def _mark_tables(
     for number in ruled:
         page = pdf[number - 1]
         try:
-            found = _page_tables(page)
+            found = page_tables(page)
         except Exception as exc:  # a strange drawing must not cost the text
             document.metadata.setdefault("tables_not_read_pages", []).append(number)
             document.metadata["tables_not_read"] = f"{type(exc).__name__}: {exc}"
@@ -287,7 +288,10 @@ class _Rulings:
         self.bbox = bbox
 
 
-def _page_tables(page: pdfium.PdfPage) -> list[tuple[tuple[float, float, float, float], list[list[str | None]]]]:
+def page_tables(page: pdfium.PdfPage) -> list[tuple[tuple[float, float, float, float], list[list[str | None]]]]:
+    """The ruled tables of a page (their box and cells), found by pdfplumber's
+    table finder on the lines pdfium reads (`bench/parse.py` compares them
+    with pdfplumber's own)."""
     from pdfplumber.table import TableFinder
 
     width, height = page.get_size()
@@ -350,7 +354,7 @@ def _cell_text(chars: list[_Char], box: tuple[float, float, float, float]) -> st
             text.append(" ")
         text.append(char)
         previous = index
-    return _clean("".join(text))
+    return clean_cell("".join(text))
 
 
 def _edges(page: pdfium.PdfPage, height: float) -> list[dict]:
@@ -436,7 +440,8 @@ def _merge_by_page(first: list[Block], second: list[Block]) -> list[Block]:
     return sorted(first + second, key=lambda block: block.provenance.page or 0)
 
 
-def _clean(cell: str | None) -> str | None:
+def clean_cell(cell: str | None) -> str | None:
+    """A cell's text without control characters and with its spaces collapsed; None when empty."""
     if cell is None:
         return None
     cell = " ".join(_CONTROL.sub("", cell).split())

@@ -18,7 +18,9 @@ CONTAINER_FORMATS = {"zip", "eml", "msg", "tnef"}
 Parser = Callable[[bytes, str, Limits], Document]
 
 
-def _parsers() -> dict[str, Parser]:
+def parsers_by_format() -> dict[str, Parser]:
+    """Every parser by the format it reads (a parser worker calls it once
+    at start, so that its libraries are loaded before the first file)."""
     # Imported here so that importing the registry stays cheap and cycle-free.
     from bilan.parsers.archive import parse_zip
     from bilan.parsers.images import parse_image
@@ -67,12 +69,12 @@ def _empty_file(data: bytes, filename: str, limits: Limits) -> Document:
 
 
 def supported_formats() -> set[str]:
-    return set(_parsers()) - {"ooxml-encrypted", "empty"}
+    return set(parsers_by_format()) - {"ooxml-encrypted", "empty"}
 
 
 def parse_file(data: bytes, filename: str, fmt: str, limits: Limits = Limits()) -> Document:
     """Parse one file whose format is already known; raise ParseError with a status."""
-    parser = _parsers().get(fmt)
+    parser = parsers_by_format().get(fmt)
     if parser is None:
         what = "format not recognised" if fmt == "unknown" else f"no parser for format {fmt!r}"
         raise ParseError(ParseStatus.UNSUPPORTED, what)

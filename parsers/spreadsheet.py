@@ -52,7 +52,7 @@ def parse_xlsx(data: bytes, filename: str, limits: Limits = Limits()) -> Documen
             "hidden_columns": _hidden_columns(sheet, len(rows[0])),
             "merged": [str(r) for r in sheet.merged_cells.ranges],
         }
-        document.blocks.append(_sheet_table(rows, filename, sheet.title, attributes))
+        document.blocks.append(sheet_table(rows, filename, sheet.title, attributes))
     return document
 
 
@@ -163,7 +163,7 @@ def parse_xls(data: bytes, filename: str, limits: Limits = Limits()) -> Document
                                    if info.hidden and c < len(rows[0])],
                 "merged": [_range_name(r0, r1, c0, c1) for r0, r1, c0, c1 in sheet.merged_cells],
             }
-            document.blocks.append(_sheet_table(rows, filename, sheet.name, attributes))
+            document.blocks.append(sheet_table(rows, filename, sheet.name, attributes))
             book.unload_sheet(index)
     except (xlrd.XLRDError, ValueError, IndexError, KeyError, AssertionError, EOFError, TypeError) as exc:
         raise ParseError(ParseStatus.CORRUPT, f"workbook is damaged: {type(exc).__name__}: {exc}") from exc
@@ -247,7 +247,7 @@ def parse_xlsb(data: bytes, filename: str, limits: Limits = Limits()) -> Documen
                     rows[index] = _placed((cell.c, cell_value(cell.v)) for cell in row if cell.c < limits.max_table_columns)
             rows = trim(rows)
             if rows:
-                document.blocks.append(_sheet_table(rows, filename, name, {}))
+                document.blocks.append(sheet_table(rows, filename, name, {}))
     except (KeyError, ValueError, OSError, TypeError, IndexError, AttributeError, EOFError) as exc:
         raise ParseError(ParseStatus.CORRUPT, f"workbook is damaged: {type(exc).__name__}: {exc}") from exc
     finally:
@@ -278,7 +278,7 @@ def parse_spreadsheetml(data: bytes, filename: str, limits: Limits = Limits()) -
         document.metadata["sheets"] += 1
         rows = trim(_xml_rows(worksheet, limits, document))
         if rows:
-            document.blocks.append(_sheet_table(rows, filename, name, {}))
+            document.blocks.append(sheet_table(rows, filename, name, {}))
     return document
 
 
@@ -366,11 +366,12 @@ def parse_csv(data: bytes, filename: str, limits: Limits = Limits()) -> Document
     if cut:
         _note_rows_cut(document, limits)
     if rows:
-        document.blocks.append(_sheet_table(rows, filename, None, {}))
+        document.blocks.append(sheet_table(rows, filename, None, {}))
     return document
 
 
-def _sheet_table(rows: list[list[Cell]], filename: str, sheet: str | None, attributes: dict) -> Block:
+def sheet_table(rows: list[list[Cell]], filename: str, sheet: str | None, attributes: dict) -> Block:
+    """A sheet as one table block, with its range from A1 (also for OpenDocument sheets)."""
     cell_range = f"A1:{get_column_letter(max(len(rows[0]), 1))}{len(rows)}"
     attributes = {key: value for key, value in attributes.items() if value}
     return Block.table(rows, Provenance(file=filename, sheet=sheet, cell_range=cell_range), **attributes)

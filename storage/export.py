@@ -9,6 +9,12 @@ Each message also has a `confidence` object, outside the truth schema (which
 was of the kind, sender role and modality (null: not judged), of each
 department, of each annex row and cell, and of each recommendation and its
 theme, in the same order as the values.
+
+The fields come from the tables' declarations, not from a list kept here:
+a message's extracted values are the columns of `message` declared
+`extracted_column(..., exported=True)` (a `<field>_confidence` one goes in
+`confidence`), an annex row's cells the columns of its table
+(`Annexe1Row.cell_fields()`).
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from bilan.storage.models import (
     Strength,
     Weakness,
 )
+from bilan.storage.records import extracted_columns
 from bilan.storage.status import department_statuses
 from bilan.storage.warehouse import Warehouse
 
@@ -77,14 +84,12 @@ def _message(message: Message, message_ids: dict[int, str | None]) -> dict[str, 
             "date": message.meeting_date.isoformat() if message.meeting_date else None,
             "participants": message.meeting_participants,
         }
+    values, confidence = _extracted_values(message)
     return {
         "message_id": message.message_id,
         "file": message.source,
-        "kind": message.kind,
         "departments": message.department_codes,
-        "sender_role": message.sender_role,
         "received_at": iso_utc(message.received_at),
-        "modality": message.modality,
         "supersedes": message_ids.get(message.supersedes_id) if message.supersedes_id else None,
         "complements": message_ids.get(message.complements_id) if message.complements_id else None,
         "attachments": [_attachment(a, filenames) for a in message.attachments],
@@ -94,17 +99,31 @@ def _message(message: Message, message_ids: dict[int, str | None]) -> dict[str, 
         "strengths": [],
         "weaknesses": [],
         "meeting": meeting,
-        "pii": message.pii,
+        **values,
         "confidence": {
-            "kind": message.kind_confidence,
-            "sender_role": message.sender_role_confidence,
-            "modality": message.modality_confidence,
+            **confidence,
             "departments": {d.department_code: d.confidence for d in message.departments},
             "annexe1_rows": [],
             "annexe2_rows": [],
             "recommendations": [],
         },
     }
+
+
+def _extracted_values(message: Message) -> tuple[dict[str, Any], dict[str, float | None]]:
+    """The message's exported extracted values by column name, and their
+    confidences by the name of the value."""
+    values: dict[str, Any] = {}
+    confidence: dict[str, float | None] = {}
+    for column in extracted_columns():
+        if not column.info["exported"]:
+            continue
+        value = getattr(message, column.key)
+        if column.key.endswith("_confidence"):
+            confidence[column.key.removesuffix("_confidence")] = value
+        else:
+            values[column.key] = value
+    return values, confidence
 
 
 def _attachment(attachment: Attachment, filenames: dict[int, str]) -> dict[str, Any]:
@@ -119,19 +138,11 @@ def _attachment(attachment: Attachment, filenames: dict[int, str]) -> dict[str, 
     }
 
 
-ANNEXE1_COLUMNS = (
-    "commune", "qpv_code", "qpv_nom", "conseil_constitue", "date_creation", "membres_habitants",
-    "membres_acteurs_locaux", "actif", "structure_porteuse", "participation_pilotage", "formation_suivie",
-    "budget_annuel_eur",
-)
-ANNEXE2_COLUMNS = ("type", "commune", "qpv_code", "porteur", "annee_creation", "habitants_mobilises")
-
-
 def _add_annex_rows(session: Session, messages: list[Message], exported: list[dict[str, Any]]) -> None:
     """Fill `annexe1_rows` / `annexe2_rows` from their tables, in row order."""
     by_id = {m.id: item for m, item in zip(messages, exported)}
-    for model, key, columns in ((Annexe1Row, "annexe1_rows", ANNEXE1_COLUMNS),
-                                (Annexe2Row, "annexe2_rows", ANNEXE2_COLUMNS)):
+    for model, key in ((Annexe1Row, "annexe1_rows"), (Annexe2Row, "annexe2_rows")):
+        columns = model.cell_fields()
         for row in session.scalars(select(model).order_by(model.message_id, model.position)):
             item = by_id.get(row.message_id)
             if item is not None:

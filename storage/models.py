@@ -80,6 +80,16 @@ class Base(DeclarativeBase):
     type_annotation_map = {dt.datetime: UTCDateTime, dict: JSON, list: JSON, str: String()}
 
 
+def extracted_column(*args, exported: bool = False, **kwargs):
+    """A column of `message` that processing fills from what extraction
+    found. These columns are the one list of a message's extracted fields:
+    `storage/records.py` makes the writer's input record from them, the
+    writer copies them by name, and those `exported` are fields of the export
+    contract (`storage/export.py`; a `<field>_confidence` column goes in its
+    `confidence` object). A new extracted field is one more of these."""
+    return mapped_column(*args, info={"extracted": True, "exported": exported}, **kwargs)
+
+
 class Department(Base):
     __tablename__ = "department"
 
@@ -132,41 +142,43 @@ class Message(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     archived_at: Mapped[dt.datetime]
     # Filled by processing (parse + extract); `processed_at` is null until done.
+    # The columns made with `extracted_column` are what extraction found.
     processed_at: Mapped[dt.datetime | None]
     process_error: Mapped[str | None] = mapped_column(Text)
-    kind: Mapped[str | None] = mapped_column(String(32), index=True)
-    sender_role: Mapped[str | None] = mapped_column(String(32))
-    modality: Mapped[int | None] = mapped_column(Integer)
+    kind: Mapped[str | None] = extracted_column(String(32), index=True, exported=True)
+    sender_role: Mapped[str | None] = extracted_column(String(32), exported=True)
+    modality: Mapped[int | None] = extracted_column(Integer, exported=True)
     # How sure extraction is of each value, 0-1; null: not judged.
-    kind_confidence: Mapped[float | None] = mapped_column(Float)
-    sender_role_confidence: Mapped[float | None] = mapped_column(Float)
-    modality_confidence: Mapped[float | None] = mapped_column(Float)
-    meeting_date: Mapped[dt.date | None] = mapped_column(Date)
-    meeting_participants: Mapped[int | None] = mapped_column(Integer)
-    pii: Mapped[bool] = mapped_column(Boolean, default=False)
-    needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
-    review_reason: Mapped[str | None] = mapped_column(Text)
+    kind_confidence: Mapped[float | None] = extracted_column(Float, exported=True)
+    sender_role_confidence: Mapped[float | None] = extracted_column(Float, exported=True)
+    modality_confidence: Mapped[float | None] = extracted_column(Float, exported=True)
+    # Exported as the truth schema's `meeting` object.
+    meeting_date: Mapped[dt.date | None] = extracted_column(Date)
+    meeting_participants: Mapped[int | None] = extracted_column(Integer)
+    pii: Mapped[bool] = extracted_column(Boolean, default=False, exported=True)
+    needs_review: Mapped[bool] = extracted_column(Boolean, default=False)
+    review_reason: Mapped[str | None] = extracted_column(Text)
     # What the receiving server said of the sender (its topmost
     # Authentication-Results): pass, fail, softfail, none...; null: not reported.
-    auth_server: Mapped[str | None] = mapped_column(String(255), comment="authserv-id of the verdicts")
-    dkim_result: Mapped[str | None] = mapped_column(String(16))
-    spf_result: Mapped[str | None] = mapped_column(String(16))
-    dmarc_result: Mapped[str | None] = mapped_column(String(16))
-    arc_result: Mapped[str | None] = mapped_column(String(16))
-    sender_check: Mapped[str | None] = mapped_column(
+    auth_server: Mapped[str | None] = extracted_column(String(255), comment="authserv-id of the verdicts")
+    dkim_result: Mapped[str | None] = extracted_column(String(16))
+    spf_result: Mapped[str | None] = extracted_column(String(16))
+    dmarc_result: Mapped[str | None] = extracted_column(String(16))
+    arc_result: Mapped[str | None] = extracted_column(String(16))
+    sender_check: Mapped[str | None] = extracted_column(
         String(24), comment="contributions: verified | expected_domain | unexpected_domain | authentication_failed"
     )
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("message.id", ondelete="SET NULL"))
     complements_id: Mapped[int | None] = mapped_column(ForeignKey("message.id", ondelete="SET NULL"))
-    original_message_id: Mapped[str | None] = mapped_column(
+    original_message_id: Mapped[str | None] = extracted_column(
         String(998), index=True, comment="bounce, read receipt, auto-reply: Message-ID of the message it answers"
     )
     original_id: Mapped[int | None] = mapped_column(ForeignKey("message.id", ondelete="SET NULL"))
     # What the message says of an earlier one; `supersedes_id` / `complements_id`
     # are resolved from these against the other messages (storage/followups.py).
-    follow_up: Mapped[str | None] = mapped_column(String(16), comment="supersedes | complements")
-    follow_up_cited_date: Mapped[dt.date | None] = mapped_column(Date, comment="date cited for the earlier message")
-    replies_to: Mapped[list | None] = mapped_column(comment="Message-IDs of In-Reply-To and References")
+    follow_up: Mapped[str | None] = extracted_column(String(16), comment="supersedes | complements")
+    follow_up_cited_date: Mapped[dt.date | None] = extracted_column(Date, comment="date cited for the earlier message")
+    replies_to: Mapped[list | None] = extracted_column(comment="Message-IDs of In-Reply-To and References")
 
     departments: Mapped[list[MessageDepartment]] = relationship(
         back_populates="message", cascade="all, delete-orphan", order_by="MessageDepartment.department_code"
@@ -262,6 +274,13 @@ class _AnnexRow:
     @declared_attr.directive
     def __table_args__(cls):
         return (UniqueConstraint("message_id", "position"),)
+
+    @classmethod
+    def cell_fields(cls) -> tuple[str, ...]:
+        """The annex's cells, in the template's order: the columns its own
+        class declares (the export contract's row fields)."""
+        shared = _AnnexRow.__annotations__
+        return tuple(column.key for column in cls.__table__.columns if column.key not in shared)
 
 
 class Annexe1Row(_AnnexRow, Base):

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Column, Engine, delete, select, update
 from sqlalchemy.orm import Session
 
 from bilan.storage.archive import RawArchive
@@ -39,12 +39,19 @@ from bilan.storage.models import (
     Strength,
     Weakness,
 )
+from bilan.storage.records import (
+    AnnexRowRecord,
+    AttachmentRecord,
+    FindingRecord,
+    MessageRecord,
+    MessageValues,
+    SurveyRecord,
+    TextRecord,
+)
 from bilan.storage.reference import seed_reference
 
 if TYPE_CHECKING:
-    from bilan.nlp.extraction import Extraction
-    from bilan.parsers.authentication import SenderAuthentication
-    from bilan.parsers.message import Envelope, ParsedMessage
+    from bilan.parsers.message import Envelope
     from bilan.settings import Settings
 
 
@@ -143,10 +150,11 @@ class Warehouse:
     # -- processing results: replaced as a whole, in one transaction per message --
 
     def record_processing(
-        self, sha256: str, parsed: ParsedMessage, extraction: Extraction, *, replace: bool = False,
+        self, sha256: str, record: MessageRecord, *, replace: bool = False,
         link_follow_ups: bool = True,
     ) -> bool:
-        """Store what parsing and extraction found. Returns False when another
+        """Store what processing found (`record`, made by `bilan/loading.py`
+        from what parsing and extraction found). Returns False when another
         process already did it (and `replace` is not asked). `link_follow_ups`
         False leaves the follow-up links of the message's departments to the
         caller, who settles them once for many messages (`bilan reprocess`):
@@ -169,32 +177,21 @@ class Warehouse:
             ))
             _delete_derived(session, message.id)
             _delete_findings(session, message.id)
-            _insert_attachments(session, message.id, parsed, extraction)
-            _insert_texts(session, message.id, parsed)
+            _insert_attachments(session, message.id, record.attachments)
+            _insert_texts(session, message.id, record.texts)
             session.add_all(
                 MessageDepartment(
                     message_id=message.id, department_code=d.code, confidence=d.confidence, evidence=d.evidence
                 )
-                for d in extraction.departments
+                for d in record.departments
             )
-            _insert_findings(session, message.id, extraction)
-            message.kind = extraction.kind
-            message.sender_role = extraction.sender_role
-            message.modality = extraction.modality
-            message.kind_confidence = extraction.confidence.get("kind")
-            message.sender_role_confidence = extraction.confidence.get("sender_role")
-            message.modality_confidence = extraction.confidence.get("modality")
-            message.meeting_date = extraction.meeting_date
-            message.meeting_participants = extraction.meeting_participants
-            message.pii = extraction.pii
-            message.needs_review = extraction.needs_review
-            message.review_reason = extraction.review_reason
-            _record_authentication(message, extraction.authentication, extraction.sender_check)
+            _insert_findings(session, message.id, record)
+            _copy_values(message, record.values)
             message.process_error = None
             message.processed_at = utcnow()
-            _link_original(session, message, extraction.original_message_id)
+            _link_original(session, message)
             _record_structure(
-                session, message, extraction, previous_departments if link_follow_ups else None,
+                session, message, record, previous_departments if link_follow_ups else None,
                 self.campaign.timezone,
             )
         return True
@@ -369,22 +366,26 @@ def _campaign_of(engine: Engine, settings: Settings) -> Campaign:
     return campaign
 
 
-def _record_authentication(
-    message: Message, authentication: SenderAuthentication | None, sender_check: str | None
-) -> None:
-    """The receiving server's verdicts on the sender, kept as they were read
-    (strings cut to their columns: a sender writes the header's words)."""
-    message.auth_server = authentication.server[:255] if authentication and authentication.server else None
-    for method in ("dkim", "spf", "dmarc", "arc"):
-        result = getattr(authentication, method) if authentication else None
-        setattr(message, f"{method}_result", result[:16] if result else None)
-    message.sender_check = sender_check
+def _copy_values(message: Message, values: MessageValues) -> None:
+    """Every extracted value of the message, each into its column by name."""
+    columns = Message.__table__.columns
+    for item in fields(values):
+        setattr(message, item.name, _fitted(columns[item.name], getattr(values, item.name)))
 
 
-def _link_original(session, message: Message, original_message_id: str | None) -> None:
+def _fitted(column: Column, value: Any) -> Any:
+    """A string cut to its column's length: some values are the words of a
+    header a sender wrote (an authentication verdict, a Message-ID)."""
+    length = getattr(column.type, "length", None)
+    if isinstance(value, str) and length:
+        return value[:length]
+    return value
+
+
+def _link_original(session, message: Message) -> None:
     """Point a bounce, receipt or auto-reply to the message it answers when
     the warehouse has it, and earlier answers to this message once it arrives."""
-    message.original_message_id = original_message_id
+    original_message_id = message.original_message_id
     message.original_id = None
     if original_message_id:
         message.original_id = session.scalar(
@@ -408,105 +409,73 @@ def _delete_derived(session, message_id: int) -> None:
 
 
 def _record_structure(
-    session, message: Message, extraction: Extraction, previous_departments: set[str] | None, timezone: str
+    session,
+    message: Message,
+    record: MessageRecord,
+    previous_departments: set[str] | None,
+    timezone: str,
 ) -> None:
-    """Annex rows, survey answers and follow-up cues of a message, then the
-    follow-up links of its departments, recomputed from all their messages
-    (unless `previous_departments` is None: the caller settles them)."""
+    """Annex rows and survey answers of a message, then the follow-up links
+    of its departments, recomputed from all their messages (unless
+    `previous_departments` is None: the caller settles them)."""
     for table in (Annexe1Row, Annexe2Row, SurveyResponse):
         session.execute(delete(table).where(table.message_id == message.id))
-    _insert_annex_rows(session, message.id, extraction)
-    _insert_survey_responses(session, message.id, extraction)
-    follow_up = extraction.follow_up
-    message.follow_up = follow_up.relation
-    message.follow_up_cited_date = follow_up.cited_date
-    message.replies_to = follow_up.replies_to or None
+    _insert_annex_rows(session, message.id, Annexe1Row, record.annexe1_rows)
+    _insert_annex_rows(session, message.id, Annexe2Row, record.annexe2_rows)
+    _insert_survey_responses(session, message.id, record.survey_responses)
     session.flush()
     if previous_departments is None:
         return
-    codes = {d.code for d in extraction.departments}
+    codes = {d.code for d in record.departments}
     resolve_follow_ups(session, codes | previous_departments, timezone)
 
 
-def _insert_annex_rows(session, message_id: int, extraction: Extraction) -> None:
-    from bilan.nlp.annex_tables import department_of_qpv
-
-    for model, rows in ((Annexe1Row, extraction.annexe1_rows), (Annexe2Row, extraction.annexe2_rows)):
-        for position, row in enumerate(rows):
-            session.add(
-                model(
-                    message_id=message_id,
-                    position=position,
-                    attachment_position=row.source.attachment,
-                    source_file=row.source.file,
-                    source_sheet=row.source.sheet,
-                    source_page=row.source.page,
-                    source_row=row.source.row,
-                    department_code=department_of_qpv(row.values.get("qpv_code")),
-                    # Not judged (no cell confidence) is stored as null, not as the property's 1.0.
-                    confidence=row.confidence if row.cell_confidence else None,
-                    cell_confidence=dict(row.cell_confidence) or None,
-                    **row.values,
-                )
-            )
+def _columns_of(model: type, record: Any) -> dict[str, Any]:
+    """The fields of `record` that are columns of `model`'s table, by name
+    (lists of child rows and fields of another kind of row left out)."""
+    columns = model.__table__.columns
+    names = [item.name for item in fields(record) if item.name in columns]
+    return {name: getattr(record, name) for name in names}
 
 
-def _insert_survey_responses(session, message_id: int, extraction: Extraction) -> None:
-    department = extraction.departments[0].code if len(extraction.departments) == 1 else None
-    for position, response in enumerate(extraction.survey_responses):
-        session.add(
-            SurveyResponse(
-                message_id=message_id,
-                position=position,
-                attachment_position=response.attachment,
-                source_file=response.source,
-                conseil_citoyen=response.conseil_citoyen,
-                department_code=department,
-                pii=response.has_pii,
-                answers=[
-                    SurveyAnswer(number=a.number, topic=a.topic, question=a.question, answer=a.answer, pii=a.pii)
-                    for a in response.answers
-                ],
-            )
-        )
+def _insert_annex_rows(
+    session, message_id: int, model: type[Annexe1Row] | type[Annexe2Row], rows: list[AnnexRowRecord]
+) -> None:
+    session.add_all(
+        model(message_id=message_id, position=position, **_columns_of(model, row), **row.values)
+        for position, row in enumerate(rows)
+    )
 
 
-def _insert_attachments(session, message_id: int, parsed: ParsedMessage, extraction: Extraction) -> None:
-    rows: dict[int, Attachment] = {}
-    for item in parsed.attachments:
-        rows[item.index] = Attachment(
+def _insert_survey_responses(session, message_id: int, responses: list[SurveyRecord]) -> None:
+    session.add_all(
+        SurveyResponse(
             message_id=message_id,
-            position=item.index,
+            position=position,
+            answers=[SurveyAnswer(**_columns_of(SurveyAnswer, a)) for a in response.answers],
+            **_columns_of(SurveyResponse, response),
+        )
+        for position, response in enumerate(responses)
+    )
+
+
+def _insert_attachments(session, message_id: int, attachments: list[AttachmentRecord]) -> None:
+    rows: dict[int, Attachment] = {}
+    for item in attachments:
+        rows[item.position] = Attachment(
+            message_id=message_id,
             # Containers come before their children, so the parent row exists;
             # the unit of work inserts it first and fills parent_id.
-            parent=rows[item.parent] if item.parent is not None else None,
-            filename=item.filename,
-            content_type=item.content_type,
-            format=item.format,
-            size=item.size,
-            sha256=item.sha256,
-            inline=item.inline,
-            role=extraction.attachment_roles.get(item.index),
-            parse_status=item.status.value,
-            parse_error=item.error,
+            parent=rows[item.parent_position] if item.parent_position is not None else None,
+            **_columns_of(Attachment, item),
         )
     session.add_all(rows.values())
 
 
-def _insert_texts(session, message_id: int, parsed: ParsedMessage) -> None:
-    for attachment, document in parsed.documents():
-        text = document.text
-        if not text and attachment is not None:
-            continue
-        session.add(
-            ExtractedText(
-                message_id=message_id,
-                position=-1 if attachment is None else attachment.index,
-                text=text,
-                blocks=len(document.blocks),
-                tables=len(document.tables),
-            )
-        )
+def _insert_texts(session, message_id: int, texts: list[TextRecord]) -> None:
+    session.add_all(
+        ExtractedText(message_id=message_id, **_columns_of(ExtractedText, text)) for text in texts
+    )
 
 
 # -- recommendations, strengths, weaknesses and their mentions --
@@ -517,40 +486,26 @@ def _delete_findings(session, message_id: int) -> None:
         session.execute(delete(table).where(table.message_id == message_id))
 
 
-def _insert_findings(session, message_id: int, extraction: Extraction) -> None:
+def _insert_findings(session, message_id: int, record: MessageRecord) -> None:
     """One row per recommendation, strength and weakness, in the order found,
     each with its provenance and the departments of its message; then the
     entities each one mentions."""
-    departments = " ".join(d.code for d in extraction.departments)
-    groups = (
-        (Recommendation, "recommendation_id", extraction.recommendations),
-        (Strength, "strength_id", extraction.strengths),
-        (Weakness, "weakness_id", extraction.weaknesses),
+    departments = " ".join(d.code for d in record.departments)
+    groups: tuple[tuple[type, str, list[FindingRecord]], ...] = (
+        (Recommendation, "recommendation_id", record.recommendations),
+        (Strength, "strength_id", record.strengths),
+        (Weakness, "weakness_id", record.weaknesses),
     )
     for model, key, items in groups:
-        rows = []
-        for position, item in enumerate(items):
-            row = model(
-                message_id=message_id,
-                position=position,
-                text=item.text,
-                departments=departments,
-                attachment_position=item.attachment,
-                file=item.provenance.file,
-                page=item.provenance.page,
-                sheet=item.provenance.sheet,
-                cell_range=item.provenance.cell_range,
-                paragraph=item.provenance.paragraph,
-                origin=item.origin,
-            )
-            if model is Recommendation:
-                row.theme, row.theme_score, row.theme_source = item.theme, item.theme_score, item.theme_source
-                row.confidence = item.confidence
-            rows.append(row)
+        rows = [
+            model(message_id=message_id, position=position, departments=departments,
+                  **_columns_of(model, item))
+            for position, item in enumerate(items)
+        ]
         session.add_all(rows)
         session.flush()  # the ids the mentions point to
         session.add_all(
-            Mention(message_id=message_id, label=m.label, text=m.text, normalized=m.normalized, **{key: row.id})
+            Mention(message_id=message_id, **_columns_of(Mention, mention), **{key: row.id})
             for row, item in zip(rows, items)
-            for m in item.mentions
+            for mention in item.mentions
         )

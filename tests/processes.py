@@ -18,6 +18,18 @@ from tests.dovecot import free_port
 REPO = Path(__file__).resolve().parent.parent
 
 
+def alive(pid: int) -> bool:
+    """True if the process exists and is not a zombie (a parser worker that
+    was stopped must be gone, not merely unreaped)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    state = stat.read_text().split()[2] if stat.exists() else "X"
+    return state not in ("Z", "X")
+
+
 class BilanProcess:
     """`python -m bilan.cli ARGS` with the current environment (the tests'
     BILAN_* settings) plus `env`; its output goes to a file that tests read."""

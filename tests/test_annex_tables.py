@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from bilan.nlp.annex_tables import (
-    department_of_qpv,
     extract_annex_tables,
     find_annex_tables,
     normalise_qpv_code,
@@ -11,6 +10,7 @@ from bilan.nlp.annex_tables import (
     row_contract,
     tables_in_block,
 )
+from bilan.reference import department_of_qpv
 from bilan.parsers import parse_message
 from bilan.parsers.document import Block, Document, Provenance
 from tests.mail import XLSX, message, xlsx_bytes

@@ -13,8 +13,8 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from bilan.cli import app
-from bilan.report import _pivot, build_report
-from bilan.storage.reference import departments, department_info
+from bilan.reference import department_info, departments
+from bilan.report import build_report, theme_region_pivot
 from bilan.storage.views import THEME_LABELS
 from tests.conftest import SAMPLES
 from tests.loading import load_folder
@@ -55,7 +55,7 @@ def test_every_department_has_a_name_type_and_no_broken_contraction():
 def test_pivot_counts_totals_once_and_shows_labels():
     # One recommendation on "numerique" sent for two departments of two regions.
     rows = [("numerique", "Occitanie", 1), ("numerique", "Bretagne", 1), (None, "Occitanie", 2)]
-    pivot = _pivot(rows, [("numerique", 1), (None, 2)])
+    pivot = theme_region_pivot(rows, [("numerique", 1), (None, 2)])
     assert pivot["themes"] == ["sans thème", "numérique"]
     assert pivot["totals"]["numérique"] == 1 and pivot["cells"][("numérique", "Bretagne")] == 1
 

@@ -4,7 +4,6 @@ memory and a clear status, and nothing escapes its container."""
 from __future__ import annotations
 
 import io
-import os
 import struct
 import time
 import tracemalloc
@@ -19,6 +18,7 @@ from bilan.parsers.pool import ParseJob, ParserPool
 from bilan.parsers.registry import parse_outcome
 from tests import documents
 from tests.mail import message, zip_bytes
+from tests.processes import alive
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
 <!DOCTYPE lolz [
@@ -170,7 +170,7 @@ def test_a_file_that_outlives_its_time_limit_is_stopped_and_the_pool_goes_on():
         assert not stopped.cacheable
         assert after.status is ParseStatus.OK  # a fresh worker took over
         assert pool.workers_killed == 1
-        assert not _alive(worker)
+        assert not alive(worker)
 
 
 def test_a_time_limit_also_stops_libreoffice(tmp_path):
@@ -210,15 +210,6 @@ def test_a_worker_that_needs_more_memory_than_allowed_gets_too_large():
         assert "memory limit" in outcome.reason
         [after] = pool.parse_many([ParseJob(documents.csv_bytes(), "a.csv", "csv")])
         assert after.status is ParseStatus.OK
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    state = Path(f"/proc/{pid}/stat").read_text().split()[2] if Path(f"/proc/{pid}/stat").exists() else "X"
-    return state not in ("Z", "X")
 
 
 def _processes() -> list[tuple[int, str]]:

@@ -12,7 +12,7 @@ from bilan.parsers import ParseStatus, parse_message
 from bilan.parsers.pool import ParseJob, ParserPool, close_shared_pool, shared_pool
 from tests import documents
 from tests.mail import message
-from tests.test_parse_limits import _alive
+from tests.processes import alive
 
 
 def csv_job(n: int = 0) -> ParseJob:
@@ -29,7 +29,7 @@ def test_workers_are_reused_from_batch_to_batch_and_gone_after_close():
     assert [o.document.tables[0].rows[-1][0] for o in first + second] == [f"Ville{n}" for n in range(1, 6)]
     pool.close()
     time.sleep(0.2)
-    assert not any(_alive(pid) for pid in workers)
+    assert not any(alive(pid) for pid in workers)
     pool.close()  # twice is fine
 
 
@@ -71,7 +71,7 @@ def test_parse_message_uses_the_shared_pool_until_it_is_closed():
     assert workers
     close_shared_pool()
     time.sleep(0.2)
-    assert not any(_alive(pid) for pid in workers)
+    assert not any(alive(pid) for pid in workers)
     assert shared_pool() is not pool  # the next use starts a new one
     assert parse_message(mail.as_bytes()).attachments[0].status is ParseStatus.OK
 

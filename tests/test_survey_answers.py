@@ -90,7 +90,7 @@ def test_questions_are_recognised_in_other_words():
 
 
 def test_a_free_answer_with_a_phone_number_is_personal_data():
-    from bilan.nlp.survey import _split_responses
+    from bilan.nlp.survey import split_responses
 
     pairs = [
         ("Nom et prénom", "Jeanne Test"),
@@ -99,6 +99,6 @@ def test_a_free_answer_with_a_phone_number_is_personal_data():
         ("Quelles difficultés rencontrez-vous ?", "Peu de moyens, rappelez-moi au 06 12 34 56 78"),
         ("Quelles sont vos propositions pour améliorer la participation des habitants ?", "Plus de réunions"),
     ]
-    [response] = _split_responses(pairs)
+    [response] = split_responses(pairs)
     flags = {a.topic: a.pii for a in response.answers}
     assert flags == {"name": True, "conseil": False, "since": False, "difficulties": True, "proposals": False}

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from bilan.flows.pipeline import archive_raw, process_archived
 from bilan.flows.sources import RawMessage
+from bilan.loading import message_record
 from bilan.nlp.annex_tables import AnnexRow, RowSource
 from bilan.nlp.departments import DepartmentGuess
 from bilan.nlp.extraction import Extraction, extract
@@ -143,7 +144,7 @@ def test_confidences_are_stored_and_shown_in_the_views(warehouse):
     extraction.recommendations = [_recommendation("Former les membres des conseils citoyens.", 0.88, 0.77)]
     extraction.needs_review, extraction.review_reason = False, None
     review_uncertain_values(extraction, SURE)  # judged again on the values set above
-    assert warehouse.record_processing(_archive(warehouse, raw), parsed, extraction)
+    assert warehouse.record_processing(_archive(warehouse, raw), message_record(parsed, extraction))
     with Session(warehouse.engine) as session:
         stored, department, annex, recommendation = (
             session.scalars(select(model)).one() for model in (Message, MessageDepartment, Annexe1Row, RecommendationRow)
@@ -171,7 +172,7 @@ def test_values_not_judged_are_stored_as_null(warehouse):
     extraction = extract(parsed, SURE)
     extraction.confidence.clear()
     extraction.annexe1_rows = [dataclasses.replace(r, cell_confidence={}) for r in extraction.annexe1_rows]
-    assert warehouse.record_processing(_archive(warehouse, raw), parsed, extraction)
+    assert warehouse.record_processing(_archive(warehouse, raw), message_record(parsed, extraction))
     with Session(warehouse.engine) as session:
         stored, annex = (session.scalars(select(model)).one() for model in (Message, Annexe1Row))
     assert (stored.kind_confidence, stored.sender_role_confidence, stored.modality_confidence) == (None, None, None)

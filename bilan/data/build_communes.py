@@ -2,7 +2,7 @@
 npm package (see README.md beside this file).
 
     npm pack @etalab/decoupage-administratif@6.0.0 && tar xzf etalab-decoupage-administratif-6.0.0.tgz
-    python storage/data/build_communes.py package/data
+    python bilan/data/build_communes.py package/data
 
 One line per (commune name, department): current communes and the former
 communes that live on as `commune déléguée` / `commune associée` (people keep
