@@ -168,7 +168,8 @@ class Message(Base):
     sender_check: Mapped[str | None] = extracted_column(
         String(24), comment="contributions: verified | expected_domain | unexpected_domain | authentication_failed"
     )
-    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("message.id", ondelete="SET NULL"))
+    # Indexed: `current_message` asks, for every message, whether a later one supersedes it.
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("message.id", ondelete="SET NULL"), index=True)
     complements_id: Mapped[int | None] = mapped_column(ForeignKey("message.id", ondelete="SET NULL"))
     original_message_id: Mapped[str | None] = extracted_column(
         String(998), index=True, comment="bounce, read receipt, auto-reply: Message-ID of the message it answers"
