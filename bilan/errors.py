@@ -4,7 +4,8 @@ A `UserError` carries one sentence that says what went wrong and what to do;
 the command line (`bilan/cli.py`) prints it on one line, without a traceback
 (unless `--debug`), and exits non-zero. The library raises the subclass that
 names the problem where it knows it best: a setting that does not parse
-(`SettingsError`), a warehouse that cannot be opened (`DatabaseUnavailable`),
+(`SettingsError`), a warehouse that cannot be opened (`DatabaseUnavailable`)
+or that a reading command finds missing or behind the code (`WarehouseNotReady`),
 a file that is not what a command expects (`BadInput`).
 """
 
@@ -21,6 +22,13 @@ class SettingsError(UserError):
 
 class DatabaseUnavailable(UserError):
     """`BILAN_DATABASE_URL` is not a database URL, or that database cannot be reached or written."""
+
+
+class WarehouseNotReady(UserError):
+    """A reading command (status, export, report) found no warehouse at
+    `BILAN_DATABASE_URL`, or one whose schema, views or campaign are behind
+    the code or the settings: reads never create or upgrade, they say which
+    command does."""
 
 
 class BadInput(UserError):

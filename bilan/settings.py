@@ -11,7 +11,6 @@ import datetime as dt
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
-from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -199,14 +198,6 @@ class Settings(BaseSettings):
         if self.imap_ssl:
             return "ssl"
         return "starttls" if self.imap_starttls else "plain"
-
-    @property
-    def deadline_utc(self) -> dt.datetime:
-        """The last instant that counts as on time: end of the deadline day, local time."""
-        local = dt.datetime.combine(
-            self.campaign_deadline, dt.time(23, 59, 59), tzinfo=ZoneInfo(self.campaign_timezone)
-        )
-        return local.astimezone(dt.timezone.utc)
 
 
 def get_settings() -> Settings:

@@ -1,8 +1,14 @@
-"""Engine, sessions and schema for SQLite and PostgreSQL alike.
+"""Engine, sessions and transactions for SQLite and PostgreSQL alike.
 
-SQLite is made safe for several processes: WAL journal, a busy timeout, and
-every transaction opened with BEGIN IMMEDIATE so that writers queue up instead
-of failing half-way with "database is locked".
+Writers: SQLite is made safe for several processes: WAL journal, a busy
+timeout, and every transaction opened with BEGIN IMMEDIATE so that writers
+queue up instead of failing half-way with "database is locked".
+
+Readers (`read_only=True`: status, export, report) write nothing and create
+nothing: SQLite is opened with `mode=ro` and a plain BEGIN (a snapshot, no
+write lock), PostgreSQL in read-only transactions; a warehouse that does
+not exist, or is behind the code, is an error that says which command
+creates or upgrades it (`storage/schema.py`).
 """
 
 from __future__ import annotations
@@ -11,42 +17,91 @@ import contextlib
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import quote
 
-from sqlalchemy import Engine, create_engine, event, exc, make_url, text
+from sqlalchemy import URL, Engine, create_engine, event, exc, make_url
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from bilan.errors import DatabaseUnavailable
-
-MIGRATIONS = Path(__file__).parent / "migrations"
-#: Key of the PostgreSQL advisory lock taken while migrating.
-_MIGRATION_LOCK = 0x62696C616E  # "bilan"
+from bilan.errors import DatabaseUnavailable, WarehouseNotReady
+from bilan.storage.schema import check_current, migrate
 
 
-@lru_cache(maxsize=8)
-def get_engine(url: str) -> Engine:
-    """One engine per URL and process (engines hold the connection pool)."""
+@lru_cache(maxsize=16)
+def get_engine(url: str, read_only: bool = False) -> Engine:
+    """One engine per URL, mode and process (engines hold the connection pool)."""
     if url.startswith("sqlite"):
-        _ensure_parent_folder(url)
-        engine = create_engine(url, connect_args={"timeout": 60})
-        event.listen(engine, "connect", _sqlite_on_connect)
-        event.listen(engine, "begin", _sqlite_on_begin)
-        return engine
+        return _sqlite_reader(url) if read_only else _sqlite_writer(url)
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    return create_engine(url, pool_pre_ping=True)
+    readonly = {"options": "-c default_transaction_read_only=on"} if read_only else {}
+    return create_engine(url, pool_pre_ping=True, connect_args=readonly)
 
 
-def open_database(url: str) -> Engine:
-    """The engine of `url`, connected and migrated to the latest schema; a
-    URL that is not a database's, or a database that cannot be reached or
-    written, raises `DatabaseUnavailable` with what to do."""
+def _sqlite_writer(url: str) -> Engine:
+    _ensure_parent_folder(url)
+    engine = create_engine(url, connect_args={"timeout": 60})
+    event.listen(engine, "connect", _sqlite_on_connect)
+    event.listen(engine, "begin", _sqlite_on_begin)
+    return engine
+
+
+def _sqlite_reader(url: str) -> Engine:
+    """The file opened read-only (`mode=ro`): SQLite itself refuses any
+    write, and a missing file is not created."""
+    path = Path(_sqlite_path(url)).resolve()
+    uri = URL.create("sqlite", database=f"file:{quote(str(path))}", query={"mode": "ro", "uri": "true"})
+    engine = create_engine(uri, connect_args={"timeout": 60})
+    event.listen(engine, "connect", _sqlite_reader_on_connect)
+    event.listen(engine, "begin", _sqlite_on_begin_read)
+    return engine
+
+
+def open_database(url: str, read_only: bool = False) -> Engine:
+    """The engine of `url`: for a writer, connected and migrated to this
+    code (`schema.migrate`); for a reader, checked to hold a warehouse of
+    this code (`schema.check_current`), without writing. A URL that is not
+    a database's, or a database that cannot be reached or written, raises
+    `DatabaseUnavailable` with what to do; a reader's missing or outdated
+    warehouse raises `WarehouseNotReady`."""
     try:
-        engine = get_engine(url)
-        upgrade_schema(engine)
+        if read_only:
+            _require_sqlite_file(url)
+        engine = get_engine(url, read_only)
+        if read_only:
+            with engine.connect() as connection:
+                check_current(connection, _where(url))
+        else:
+            migrate(engine)
     except (exc.ArgumentError, exc.NoSuchModuleError, exc.OperationalError, exc.InterfaceError, OSError) as error:
         get_engine.cache_clear()
         raise database_unavailable(url, error) from error
     return engine
+
+
+def _require_sqlite_file(url: str) -> None:
+    """A reader never creates a SQLite file: a missing one is no warehouse yet
+    (or a mistyped BILAN_DATABASE_URL)."""
+    if not url.startswith("sqlite"):
+        return
+    path = _sqlite_path(url)
+    if path in ("", ":memory:") or not Path(path).expanduser().is_file():
+        raise WarehouseNotReady(
+            f"there is no warehouse at {path or url} (no such file): create it with `bilan migrate` "
+            "(or `bilan ingest`), or fix BILAN_DATABASE_URL"
+        )
+
+
+def _where(url: str) -> str:
+    """Where a warehouse is, as an error message names it."""
+    if url.startswith("sqlite"):
+        return _sqlite_path(url)
+    return f"the database {make_url(url).database!r} at {_safe_url(url)}"
+
+
+def _sqlite_path(url: str) -> str:
+    return url.split("///", 1)[-1].split("?", 1)[0]
 
 
 def database_unavailable(url: str, error: Exception) -> DatabaseUnavailable:
@@ -57,7 +112,7 @@ def database_unavailable(url: str, error: Exception) -> DatabaseUnavailable:
         return DatabaseUnavailable(f"BILAN_DATABASE_URL={shown} is not a database URL: use {example}")
     detail = _first_line(getattr(error, "orig", None) or error)
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
+        path = _sqlite_path(url)
         return DatabaseUnavailable(
             f"cannot open the SQLite warehouse {path} ({detail}): check that its folder exists and is writable, "
             "or set BILAN_DATABASE_URL"
@@ -87,7 +142,7 @@ def _safe_url(url: str) -> str:
 
 
 def _ensure_parent_folder(url: str) -> None:
-    path = url.split("///", 1)[-1]
+    path = _sqlite_path(url)
     if path and path != ":memory:":
         Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
@@ -107,6 +162,16 @@ def _sqlite_on_begin(connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _sqlite_reader_on_connect(dbapi_connection, _record) -> None:
+    dbapi_connection.isolation_level = None  # transactions begin on our BEGIN, as for writers
+
+
+def _sqlite_on_begin_read(connection) -> None:
+    """A deferred BEGIN: the reads of one transaction see one snapshot (the
+    sheets of an export agree), and no write lock is asked for."""
+    connection.exec_driver_sql("BEGIN")
+
+
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
@@ -118,17 +183,8 @@ def transaction(engine: Engine) -> Iterator[Session]:
         yield session
 
 
-def upgrade_schema(engine: Engine) -> None:
-    """Bring the schema to the latest migration. Safe to call from several
-    processes at once: PostgreSQL serialises on an advisory lock, SQLite on
-    its write lock (BEGIN IMMEDIATE)."""
-    from alembic import command
-    from alembic.config import Config
-
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+def insert_into(engine: Engine, model):
+    """An INSERT that can say what to do ON CONFLICT with a natural key, in
+    the dialect of this database (SQLAlchemy's generic insert cannot)."""
+    dialect_insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+    return dialect_insert(model)

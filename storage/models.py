@@ -113,6 +113,18 @@ class Campaign(Base):
     closes_at: Mapped[dt.datetime | None]
 
 
+class ViewDefinition(Base):
+    """The SQL each analyst view of this warehouse was created from
+    (`storage/schema.py`): a view is created again only when its file's text
+    differs from this, and a reader can tell that views are behind the code."""
+
+    __tablename__ = "view_definition"
+
+    name: Mapped[str] = mapped_column(String(63), primary_key=True)
+    sql: Mapped[str] = mapped_column(Text)
+    applied_at: Mapped[dt.datetime]
+
+
 class Message(Base):
     """One e-mail as received. `sha256` of the raw bytes is its identity."""
 
@@ -156,7 +168,8 @@ class Message(Base):
     sender_check: Mapped[str | None] = extracted_column(
         String(24), comment="contributions: verified | expected_domain | unexpected_domain | authentication_failed"
     )
-    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("message.id", ondelete="SET NULL"))
+    # Indexed: `current_message` asks, for every message, whether a later one supersedes it.
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("message.id", ondelete="SET NULL"), index=True)
     complements_id: Mapped[int | None] = mapped_column(ForeignKey("message.id", ondelete="SET NULL"))
     original_message_id: Mapped[str | None] = extracted_column(
         String(998), index=True, comment="bounce, read receipt, auto-reply: Message-ID of the message it answers"

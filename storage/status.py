@@ -2,8 +2,10 @@
 
 A department has responded when its first message of kind `contribution`
 has arrived; questions, auto-replies, receipts, bounces, spam and survey
-answers never count. The deadline is the end of the campaign's last day in
-the campaign's time zone.
+answers never count. The deadline rule is `closes_at`, and only it: the
+warehouse stores its result in `campaign.closes_at`, which the
+`department_status` view compares receipt times with, and Python reads the
+statuses from that view.
 """
 
 from __future__ import annotations
@@ -70,15 +72,11 @@ class CampaignStatus:
 
 
 def closes_at(campaign: Campaign) -> dt.datetime:
-    """The first instant that is late: midnight after the deadline day, local time."""
+    """The first instant that is late: midnight after the deadline day, in
+    the campaign's time zone (on time is strictly before it). Stored in
+    `campaign.closes_at` whenever the campaign is written, for SQL."""
     next_day = campaign.deadline + dt.timedelta(days=1)
     return dt.datetime.combine(next_day, dt.time(), tzinfo=ZoneInfo(campaign.timezone)).astimezone(dt.timezone.utc)
-
-
-def status_of(first_contribution_at: dt.datetime | None, campaign: Campaign) -> str:
-    if first_contribution_at is None:
-        return MISSING
-    return ON_TIME if first_contribution_at < closes_at(campaign) else LATE
 
 
 def department_statuses(engine: Engine, campaign: Campaign) -> list[DepartmentStatus]:

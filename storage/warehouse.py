@@ -14,11 +14,11 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Column, Engine, delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 
 from bilan.storage.archive import RawArchive
-from bilan.storage.db import open_database, transaction
+from bilan.errors import WarehouseNotReady
+from bilan.storage.db import insert_into, open_database, transaction
 from bilan.storage.lock import hold_for_transaction, named_lock
 from bilan.storage.followups import FOLLOW_UPS_LOCK, resolve_follow_ups
 from bilan.storage.models import (
@@ -75,13 +75,20 @@ class Warehouse:
         self.campaign = campaign
 
     @classmethod
-    def open(cls, settings: Settings) -> Warehouse:
-        """Connect, migrate to the latest schema and make sure reference data is there."""
-        engine = open_database(settings.database_url)
-        with transaction(engine) as session:
-            campaign = seed_reference(
-                session, settings.campaign_name, settings.campaign_deadline, settings.campaign_timezone
-            )
+    def open(cls, settings: Settings, *, read_only: bool = False) -> Warehouse:
+        """For a writer: connect, bring schema and views to this code, and make
+        sure reference data and the campaign of the settings are there. For a
+        reader (`read_only`: status, export, report): connect and write
+        nothing (no migration, no seeding, no write lock), and refuse a
+        warehouse that does not exist or is behind the code or the settings."""
+        engine = open_database(settings.database_url, read_only=read_only)
+        if read_only:
+            campaign = _campaign_of(engine, settings)
+        else:
+            with transaction(engine) as session:
+                campaign = seed_reference(
+                    session, settings.campaign_name, settings.campaign_deadline, settings.campaign_timezone
+                )
         return cls(engine, RawArchive(settings.archive_path), campaign)
 
     # -- archive: nothing else happens to a message before this is committed --
@@ -107,11 +114,10 @@ class Warehouse:
             needs_review=False,
         )
         with transaction(self.engine) as session:
-            insert = pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
             # RETURNING tells whether this call inserted the row (rowcount is
             # not reliable across drivers for INSERT ... ON CONFLICT).
             inserted = session.scalar(
-                insert(Message).values(**values).on_conflict_do_nothing().returning(Message.id)
+                insert_into(self.engine, Message).values(**values).on_conflict_do_nothing().returning(Message.id)
             )
             processed_at = session.scalar(select(Message.processed_at).where(Message.sha256 == sha256))
         return ArchivedMessage(sha256=sha256, new=inserted is not None, processed=processed_at is not None)
@@ -214,8 +220,7 @@ class Warehouse:
     def advance_imap(self, account: str, folder: str, uidvalidity: int, uid: int) -> None:
         """Move the committed UID forward (never backward, whoever else is running)."""
         with transaction(self.engine) as session:
-            insert = pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
-            statement = insert(ImapProgress).values(
+            statement = insert_into(self.engine, ImapProgress).values(
                 account=account, folder=folder, uidvalidity=uidvalidity, last_uid=uid, updated_at=utcnow()
             )
             session.execute(
@@ -291,8 +296,7 @@ class Warehouse:
             sent_at=None, smtp_message_id=None, error=None,
         )
         with transaction(self.engine) as session:
-            insert = pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
-            statement = insert(Reminder).values(**values)
+            statement = insert_into(self.engine, Reminder).values(**values)
             update_values = {key: statement.excluded[key] for key in ("reason", "recipients", "subject", "status", "claimed_at", "error")}
             return session.scalar(
                 statement.on_conflict_do_update(
@@ -317,8 +321,7 @@ class Warehouse:
         """Reserve the one acknowledgement of a message (again only if an
         earlier attempt failed)."""
         with transaction(self.engine) as session:
-            insert = pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
-            statement = insert(Acknowledgement).values(
+            statement = insert_into(self.engine, Acknowledgement).values(
                 message_id=message_pk, recipient=recipient, status="sending", claimed_at=utcnow()
             )
             claimed = session.scalar(
@@ -340,6 +343,27 @@ class Warehouse:
                     error=error[:4000] if error else None,
                 )
             )
+
+
+def _campaign_of(engine: Engine, settings: Settings) -> Campaign:
+    """The campaign of the settings as the warehouse holds it, for a reader:
+    absent, or with another deadline than the settings', it is an error (a
+    writer would add or update it; a reader says so instead)."""
+    with Session(engine) as session:
+        campaign = session.scalar(select(Campaign).where(Campaign.name == settings.campaign_name))
+    if campaign is None:
+        raise WarehouseNotReady(
+            f"the warehouse holds no campaign named {settings.campaign_name!r}: add it with `bilan migrate` "
+            "(or `bilan ingest`), or fix BILAN_CAMPAIGN_NAME"
+        )
+    declared = (settings.campaign_deadline, settings.campaign_timezone)
+    if (campaign.deadline, campaign.timezone) != declared:
+        raise WarehouseNotReady(
+            f"the warehouse's campaign has the deadline {campaign.deadline} ({campaign.timezone}), the settings "
+            f"{declared[0]} ({declared[1]}): apply the settings with `bilan migrate`, or fix "
+            "BILAN_CAMPAIGN_DEADLINE / BILAN_CAMPAIGN_TIMEZONE"
+        )
+    return campaign
 
 
 def _copy_values(message: Message, values: MessageValues) -> None:

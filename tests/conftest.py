@@ -97,6 +97,30 @@ def database_url(request, tmp_path) -> Iterator[str]:
 
 
 @pytest.fixture
+def alembic(database_url):
+    """`alembic("upgrade", "0005")`: one Alembic command on the test database,
+    tables only (views come with `storage.schema.migrate`); `alembic.engine`
+    is the database's engine."""
+    from alembic import command
+    from alembic.config import Config
+
+    from bilan.storage.db import get_engine
+    from bilan.storage.schema import MIGRATIONS
+
+    engine = get_engine(database_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+
+    def run(action: str, revision: str) -> None:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            getattr(command, action)(config, revision)
+
+    run.engine = engine
+    return run
+
+
+@pytest.fixture
 def settings_env(monkeypatch, tmp_path, database_url):
     """Point `bilan` at a fresh warehouse and archive through the environment,
     as a user would."""

@@ -1,5 +1,6 @@
-"""Analyst views: created by the migrations from one registry, the same rows
-on SQLite and PostgreSQL, and the README's example queries run on both."""
+"""Analyst views: one SQL file each (created after the migrations, see
+test_schema_upgrades.py), the same rows on SQLite and PostgreSQL, and the
+README's example queries run on both."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ import pytest
 from sqlalchemy import text
 
 from bilan.settings import Settings
-from bilan.storage.tabular import Column
-from bilan.storage.views import VIEWS, AnalystView, read_view, replace_views, view_named
+from bilan.storage.schema import view_sql
+from bilan.storage.views import SUPPORT_VIEWS, VIEWS, read_view, view_named
 from bilan.storage.warehouse import Warehouse
 from tests.conftest import REPO, SAMPLES, drop_postgres_database, fresh_postgres_database
 from tests.loading import load_folder, load_raw
@@ -29,16 +30,16 @@ def test_every_view_of_the_registry_exists_with_its_columns(warehouse):
             assert len(view.title) <= 31 and view.description
 
 
-def test_a_view_waits_for_its_tables(warehouse):
-    later = AnalystView(
-        name="annexe1_future", title="Annexe 1", description="rows of a table of a later migration",
-        sql="SELECT * FROM annexe1_row_not_yet", columns=(Column("x", "X"),),
-        requires=("annexe1_row_not_yet",), order_by="x",
-    )
-    with warehouse.engine.begin() as connection:
-        created = replace_views(connection, (*VIEWS, later))
-        assert created == [view.name for view in VIEWS]
-        assert replace_views(connection) == created  # replacing again changes nothing
+def test_each_view_is_one_sql_file():
+    """The registry names the sheets; the files hold the SQL: every sheet has
+    its file, and every file is a sheet or a view the others read."""
+    assert set(view_sql()) == {view.name for view in VIEWS} | set(SUPPORT_VIEWS)
+
+
+def test_current_means_one_thing():
+    """What a current version is lives in `current_message.sql` alone."""
+    rule = "later.supersedes_id"
+    assert [name for name, sql in view_sql().items() if rule in sql] == ["current_message"]
 
 
 def _set(warehouse, sql: str, **params) -> None:
@@ -172,30 +173,19 @@ def test_views_describe_the_sample_mailbox(sample_warehouses):
     assert campaign[3:8] == (101, 7, 1, 93, 12)
 
 
-def test_a_warehouse_of_the_first_schema_is_upgraded(database_url):
+def test_a_warehouse_of_the_first_schema_is_upgraded(alembic):
     """A campaign created before the follow-up gets its closing time (the first
     late instant, in UTC) when the migration runs."""
-    from alembic import command
-    from alembic.config import Config
+    from bilan.storage.schema import downgrade, migrate
 
-    from bilan.storage.db import MIGRATIONS, get_engine
-
-    engine = get_engine(database_url)
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0001")
+    alembic("upgrade", "0001")
+    with alembic.engine.begin() as connection:
         connection.execute(text(
             "INSERT INTO campaign (name, deadline, timezone) VALUES ('Bilan 2021', '2021-12-10', 'Europe/Paris')"
         ))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
-    with engine.connect() as connection:
+    migrate(alembic.engine)
+    with alembic.engine.connect() as connection:
         value = connection.execute(text("SELECT closes_at FROM campaign")).scalar_one()
         assert _normalised(value) == "2021-12-10T23:00:00+00:00"
         assert connection.execute(text("SELECT count(*) FROM department_status")).scalar_one() == 0  # no departments yet
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, "0001")
+    downgrade(alembic.engine, "0001")

@@ -51,7 +51,7 @@ def test_out_naming_a_folder_or_a_file_says_what_to_give(sqlite_env, tmp_path):
     [
         ("foo://", "is not a database URL: use sqlite:////"),
         ("bilan.db", "is not a database URL"),
-        ("sqlite:///{tmp}/file.txt/bilan.db", "cannot open the SQLite warehouse"),
+        ("sqlite:///{tmp}/file.txt/bilan.db", "there is no warehouse at"),
         ("postgresql://postgres@127.0.0.1:1/bilan", "cannot reach the database at postgresql://postgres@127.0.0.1:1"),
     ],
 )
@@ -59,6 +59,12 @@ def test_a_bad_database_url_is_one_line(tmp_path, url, words):
     (tmp_path / "file.txt").write_text("not a folder")
     line = _error_line(["status"], env={"BILAN_DATABASE_URL": url.format(tmp=tmp_path)})
     assert words in line
+
+
+def test_a_sqlite_warehouse_that_cannot_be_created_is_one_line(tmp_path):
+    (tmp_path / "file.txt").write_text("not a folder")
+    line = _error_line(["migrate"], env={"BILAN_DATABASE_URL": f"sqlite:///{tmp_path}/file.txt/bilan.db"})
+    assert "cannot open the SQLite warehouse" in line
 
 
 def test_a_missing_postgresql_database_says_how_to_create_it(postgres_admin_url):
@@ -84,6 +90,7 @@ def test_a_bad_choice_reads_plainly(sqlite_env):
 
 
 def test_unknown_region_and_department_codes_are_refused(sqlite_env):
+    assert CliRunner().invoke(app, ["migrate"]).exit_code == 0
     assert "unknown region 'Atlantis': use one of" in _error_line(["status", "--region", "Atlantis"])
     assert "unknown department code '999'" in _error_line(["reprocess", "-d", "999", "--dry-run"])
     assert "unknown kind of message 'contrib'" in _error_line(["reprocess", "-k", "contrib", "--dry-run"])
@@ -154,7 +161,7 @@ def test_log_lines_carry_their_time(tmp_path):
     bilan = REPO / ".venv" / "bin" / "bilan"
     command = [str(bilan)] if bilan.exists() else [sys.executable, "-m", "bilan.cli"]
     done = subprocess.run(
-        [*command, "-v", "status"], capture_output=True, text=True, timeout=120,
+        [*command, "-v", "migrate"], capture_output=True, text=True, timeout=120,
         env={"PATH": "/usr/bin:/bin", "BILAN_DATABASE_URL": f"sqlite:///{tmp_path / 'b.db'}", "HOME": str(tmp_path)},
     )
     assert done.returncode == 0, done.stderr

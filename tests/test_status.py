@@ -1,32 +1,19 @@
-"""Department status: first contribution against the deadline, end of day in Paris."""
+"""Department status: first contribution against the deadline, end of day in
+Paris. The one rule (`status.closes_at`) is tested where it is applied: in
+the `department_status` view, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-import pytest
-
 from bilan.flows.pipeline import archive_raw, process_archived
 from bilan.flows.sources import RawMessage
 from bilan.storage.models import Campaign
-from bilan.storage.status import closes_at, department_statuses, status_of
+from bilan.storage.status import closes_at, department_statuses
+from bilan.storage.warehouse import Warehouse
 from tests.mail import message
 
 UTC = dt.timezone.utc
-CAMPAIGN = Campaign(name="t", deadline=dt.date(2021, 12, 10), timezone="Europe/Paris")
-
-
-@pytest.mark.parametrize(
-    ("received", "expected"),
-    [
-        (dt.datetime(2021, 12, 10, 22, 59, 59, tzinfo=UTC), "on_time"),  # 23:59:59 in Paris (UTC+1)
-        (dt.datetime(2021, 12, 10, 23, 0, 0, tzinfo=UTC), "late"),  # midnight in Paris
-        (dt.datetime(2021, 12, 10, 23, 30, 0, tzinfo=UTC), "late"),  # still the 10th in UTC
-        (None, "missing"),
-    ],
-)
-def test_deadline_is_the_end_of_the_day_in_paris(received, expected):
-    assert status_of(received, CAMPAIGN) == expected
 
 
 def test_summer_time_is_taken_into_account():
@@ -66,3 +53,34 @@ def test_only_contributions_count(warehouse):
     assert statuses["02"].first_contribution_at == dt.datetime(2021, 12, 13, 9, 0, tzinfo=UTC)
     assert statuses["11"].status == "on_time"
     assert statuses["59"].status == "missing"
+
+
+def _contribution(code: str, name: str, domain: str, received: dt.datetime) -> bytes:
+    return message(
+        subject=f"Contribution bilan démarches participatives - {name} ({code})",
+        sender=f"Paul <paul@{domain}.gouv.fr>",
+        received=received,
+        message_id=f"<c@{domain}.gouv.fr>",
+    ).as_bytes()
+
+
+def test_the_view_puts_the_deadline_at_midnight_in_paris(warehouse):
+    """10 December 2021, Paris is UTC+1: 22:59:59 UTC is 23:59:59 in Paris
+    (on time), 23:00:00 UTC is midnight (late)."""
+    _ingest(warehouse, _contribution("02", "Aisne", "aisne", dt.datetime(2021, 12, 10, 22, 59, 59, tzinfo=UTC)))
+    _ingest(warehouse, _contribution("11", "Aude", "aude", dt.datetime(2021, 12, 10, 23, 0, 0, tzinfo=UTC)))
+    statuses = {s.code: s.status for s in department_statuses(warehouse.engine, warehouse.campaign)}
+    assert (statuses["02"], statuses["11"], statuses["59"]) == ("on_time", "late", "missing")
+    # The view reads the instant the rule gives, stored with the campaign.
+    assert warehouse.campaign.closes_at == closes_at(warehouse.campaign) == dt.datetime(2021, 12, 10, 23, 0, tzinfo=UTC)
+
+
+def test_the_view_follows_the_declared_deadline(warehouse, settings_env):
+    _ingest(warehouse, _contribution("11", "Aude", "aude", dt.datetime(2021, 12, 13, 9, 0, tzinfo=UTC)))
+    assert _status_of(warehouse, "11") == "late"
+    extended = settings_env.model_copy(update={"campaign_deadline": dt.date(2021, 12, 13)})
+    assert _status_of(Warehouse.open(extended), "11") == "on_time"
+
+
+def _status_of(warehouse, code: str) -> str:
+    return {s.code: s.status for s in department_statuses(warehouse.engine, warehouse.campaign)}[code]

@@ -1,5 +1,9 @@
-"""Alembic environment: runs on the connection handed over by `upgrade_schema`,
-or on `BILAN_DATABASE_URL` when alembic is called from the command line."""
+"""Alembic environment: runs on the connection handed over by
+`storage/schema.py`, which drops the analyst views before the migrations and
+creates them after (`bilan migrate`); or on `BILAN_DATABASE_URL` when alembic
+is called from the command line, e.g. to write a migration with
+`--autogenerate` (upgrade with `bilan migrate`, not `alembic upgrade`, which
+would run migrations under the views)."""
 
 from __future__ import annotations
 

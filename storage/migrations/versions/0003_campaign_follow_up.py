@@ -1,13 +1,12 @@
-"""campaign follow-up: reminders, acknowledgements, campaign closing time, analyst views
+"""campaign follow-up: reminders, acknowledgements, campaign closing time
 
 Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-25
 
-The analyst views come from the registry in `bilan.storage.views` (one place
-for their SQL, their columns and their French headers). They are replaceable
-objects: a later migration that changes a view, or rebuilds a table a view
-reads, calls `drop_views()` / `replace_views()` again.
+The analyst views, created here at first, now live outside the migration
+chain (`storage/schema.py` drops them before any migration and creates them
+after, from `storage/views/*.sql`).
 """
 from __future__ import annotations
 
@@ -17,7 +16,6 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from alembic import op
 
-from bilan.storage.views import drop_views, replace_views
 
 revision = '0003'
 down_revision = '0002'
@@ -59,11 +57,9 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['message_id'], ['message.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('message_id')
     )
-    replace_views(op.get_bind())
 
 
 def downgrade() -> None:
-    drop_views(op.get_bind())
     op.drop_table('acknowledgement')
     op.drop_table('reminder')
     with op.batch_alter_table('campaign', schema=None) as batch_op:

@@ -5,15 +5,14 @@ Revises: 0004
 Create Date: 2026-11-26
 
 `message` is rebuilt on SQLite (batch mode) and one of its columns changes
-type, which neither database allows under the analyst views that read it:
-the views are dropped first and created again at the end.
+type, which neither database allows under a view that reads it: views are
+dropped before any migration runs (`storage/schema.py`).
 """
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
 
-from bilan.storage.views import drop_views, replace_views
 
 
 revision = '0005'
@@ -23,7 +22,6 @@ depends_on = None
 
 
 def upgrade() -> None:
-    drop_views(op.get_bind())
     with op.batch_alter_table("message", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column(
@@ -47,11 +45,9 @@ def upgrade() -> None:
             comment="imap://user@host/folder;UIDVALIDITY=..;UID=.., file:///...",
             existing_comment="imap://user@host/folder, dir:..., ...",
         )
-    replace_views(op.get_bind())
 
 
 def downgrade() -> None:
-    drop_views(op.get_bind())
     with op.batch_alter_table("message", schema=None) as batch_op:
         batch_op.alter_column(
             "source",
@@ -65,4 +61,3 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_message_original_message_id"))
         batch_op.drop_column("original_id")
         batch_op.drop_column("original_message_id")
-    replace_views(op.get_bind())

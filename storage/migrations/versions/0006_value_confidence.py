@@ -6,17 +6,13 @@ Create Date: 2026-12-06
 
 The message's kind, sender role and modality, each annex row (the lowest of
 its cells, and each cell's) and each recommendation get how sure extraction
-was of them. The views that show them declare these columns in `requires`,
-so that the earlier migrations, which call today's `replace_views()`, leave
-them out until this one has run; after a downgrade below it they are left
-out again (the next upgrade creates them).
+was of them.
 """
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
 
-from bilan.storage.views import drop_views, replace_views
 
 
 revision = '0006'
@@ -29,7 +25,6 @@ _ANNEX_ROWS = ('annexe1_row', 'annexe2_row')
 
 
 def upgrade() -> None:
-    drop_views(op.get_bind())
     with op.batch_alter_table('message', schema=None) as batch_op:
         for name in _MESSAGE:
             batch_op.add_column(sa.Column(name, sa.Float(), nullable=True))
@@ -45,11 +40,9 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column('confidence', sa.Float(), nullable=True, comment='confidence that it is a recommendation')
         )
-    replace_views(op.get_bind())
 
 
 def downgrade() -> None:
-    drop_views(op.get_bind())
     with op.batch_alter_table('recommendation', schema=None) as batch_op:
         batch_op.drop_column('confidence')
     for table in _ANNEX_ROWS:
@@ -59,4 +52,3 @@ def downgrade() -> None:
     with op.batch_alter_table('message', schema=None) as batch_op:
         for name in reversed(_MESSAGE):
             batch_op.drop_column(name)
-    replace_views(op.get_bind())

@@ -6,15 +6,13 @@ Create Date: 2026-12-06
 
 The verdicts of the topmost `Authentication-Results` (authserv-id, DKIM,
 SPF, DMARC, ARC) and, for contributions, what the sender check found
-(`nlp/review.py`). The views that show them name these columns in
-`requires`, so that earlier migrations leave them out.
+(`nlp/review.py`).
 """
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
 
-from bilan.storage.views import drop_views, replace_views
 
 
 revision = '0007'
@@ -26,7 +24,6 @@ _RESULTS = ('dkim_result', 'spf_result', 'dmarc_result', 'arc_result')
 
 
 def upgrade() -> None:
-    drop_views(op.get_bind())
     with op.batch_alter_table('message', schema=None) as batch_op:
         batch_op.add_column(sa.Column('auth_server', sa.String(length=255), nullable=True, comment='authserv-id of the verdicts'))
         for name in _RESULTS:
@@ -35,14 +32,11 @@ def upgrade() -> None:
             'sender_check', sa.String(length=24), nullable=True,
             comment='contributions: verified | expected_domain | unexpected_domain | authentication_failed',
         ))
-    replace_views(op.get_bind())
 
 
 def downgrade() -> None:
-    drop_views(op.get_bind())
     with op.batch_alter_table('message', schema=None) as batch_op:
         batch_op.drop_column('sender_check')
         for name in reversed(_RESULTS):
             batch_op.drop_column(name)
         batch_op.drop_column('auth_server')
-    replace_views(op.get_bind())

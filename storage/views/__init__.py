@@ -1,23 +1,21 @@
-"""The analyst views: one registry that says, for each view, its name, its SQL
-and its columns (with the French headers of the spreadsheets).
+"""The analyst views as analysts and spreadsheets see them: for each view,
+its name, sheet title, description and columns (with their French headers).
 
-Everything downstream reads this registry: the Alembic migrations create the
-views from it, `bilan export` writes one sheet or file per view, the README's
-"Querying the warehouse" section documents them and a test runs its examples.
-Adding a view is adding one `AnalystView` below and one migration that calls
-`replace_views()`. A view that reads a column added by a later migration
-names it in `requires` as `table.column`: the earlier migrations, which call
-today's `replace_views()`, then leave that view out until the column exists.
+The SQL of each view is the file `<name>.sql` beside this module, and
+nothing else: `storage/schema.py` creates the views from these files after
+the schema migrations (which never see a view), and again only when a
+file's text changed. `current_message.sql` is a view the others read
+(what "current version" means), not a sheet of its own.
+
+Everything downstream reads this registry: `bilan export` writes one sheet
+or file per view, the README's "Querying the warehouse" section documents
+them and a test runs its examples. Adding a view is adding its `.sql` file
+and one `AnalystView` below (and a README example); no migration.
 
 The SQL is written once for SQLite and PostgreSQL alike, which rules out a few
 things: no `FILTER`, no `string_agg`/`group_concat`, no `sum()` (numeric on
 PostgreSQL), no boolean results (0/1 integers instead), no time zone
 arithmetic (the campaign's `closes_at` is stored in UTC for that).
-
-Views are "replaceable objects": `replace_views()` drops and recreates them
-all. A migration that rebuilds a table the views read (SQLite batch mode
-copies the table and renames it, which fails while a view refers to it) must
-call `drop_views()` first and `replace_views()` last.
 """
 
 from __future__ import annotations
@@ -25,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, inspect, text
+from sqlalchemy import Connection, text
 
 from bilan.storage.tabular import Column, Sheet, typed_rows
 
@@ -38,12 +36,6 @@ MESSAGE_COLUMNS = (
     Column("department_name", "Département"),
     Column("received_at", "Reçu le", "datetime"),
 )
-
-#: The confidence columns of `message` (migration 0006), for `requires`.
-MESSAGE_CONFIDENCE = ("message.kind_confidence", "message.sender_role_confidence", "message.modality_confidence")
-
-#: The sender check of `message` (migration 0007), for `requires`.
-MESSAGE_SENDER_CHECK = ("message.sender_check", "message.dmarc_result")
 
 #: How coded values read in the spreadsheets.
 STATUS_LABELS = {"on_time": "à l'heure", "late": "en retard", "missing": "sans réponse"}
@@ -126,11 +118,7 @@ class AnalystView:
     title: str
     #: What a row is, for the README and the export's documentation.
     description: str
-    sql: str
     columns: tuple[Column, ...]
-    #: Tables and views this view reads, and `table.column` for columns added
-    #: after their table: it is created only once they all exist.
-    requires: tuple[str, ...]
     order_by: str
 
     def select(self) -> str:
@@ -144,7 +132,6 @@ DEPARTMENT_STATUS = AnalystView(
     description="one row per department and campaign: status (on_time, late, missing), first "
     "contribution, modality, annexes received, messages, errors, files read only in part (a limit "
     "of pages or rows cut them), review flags, reminders sent",
-    requires=("campaign", "department", "message", "message_department", "attachment", "reminder", *MESSAGE_SENDER_CHECK),
     order_by="campaign_id, department_code",
     columns=(
         Column("campaign_id", "Campagne (n°)", "int"),
@@ -168,92 +155,6 @@ DEPARTMENT_STATUS = AnalystView(
         Column("last_reminder_at", "Dernière relance", "datetime"),
         Column("doubtful_senders", "Contributions d'expéditeur douteux", "int"),
     ),
-    sql="""
-SELECT
-    c.id AS campaign_id,
-    d.code AS department_code,
-    d.name AS department_name,
-    d.region AS region,
-    CASE
-        WHEN firsts.first_at IS NULL THEN 'missing'
-        WHEN firsts.first_at < c.closes_at THEN 'on_time'
-        ELSE 'late'
-    END AS status,
-    firsts.first_at AS first_contribution_at,
-    (
-        SELECT m.modality
-        FROM message m JOIN message_department md ON md.message_id = m.id
-        WHERE md.department_code = d.code AND m.kind = 'contribution' AND m.modality IS NOT NULL
-          AND NOT EXISTS (SELECT 1 FROM message later WHERE later.supersedes_id = m.id)
-        ORDER BY m.received_at DESC, m.id DESC
-        LIMIT 1
-    ) AS modality,
-    CASE WHEN EXISTS (
-        SELECT 1 FROM attachment a
-        JOIN message m ON m.id = a.message_id
-        JOIN message_department md ON md.message_id = m.id
-        WHERE md.department_code = d.code AND m.kind = 'contribution'
-          AND a.role = 'annexe1' AND a.parse_status = 'ok'
-    ) THEN 1 ELSE 0 END AS annexe1_received,
-    CASE WHEN EXISTS (
-        SELECT 1 FROM attachment a
-        JOIN message m ON m.id = a.message_id
-        JOIN message_department md ON md.message_id = m.id
-        WHERE md.department_code = d.code AND m.kind = 'contribution'
-          AND a.role = 'annexe2' AND a.parse_status = 'ok'
-    ) THEN 1 ELSE 0 END AS annexe2_received,
-    CASE WHEN EXISTS (
-        SELECT 1 FROM attachment a
-        JOIN message_department md ON md.message_id = a.message_id
-        WHERE md.department_code = d.code AND a.role = 'annexe3' AND a.parse_status = 'ok'
-    ) OR COALESCE(mail.survey_answers, 0) > 0 THEN 1 ELSE 0 END AS annexe3_received,
-    COALESCE(mail.messages, 0) AS messages,
-    COALESCE(firsts.contributions, 0) AS contributions,
-    COALESCE(mail.survey_answers, 0) AS survey_answers,
-    COALESCE(mail.messages_with_errors, 0) AS messages_with_errors,
-    COALESCE(files.unreadable_files, 0) AS unreadable_files,
-    COALESCE(files.files_read_in_part, 0) AS files_read_in_part,
-    COALESCE(mail.flagged_for_review, 0) AS flagged_for_review,
-    COALESCE(reminded.reminders_sent, 0) AS reminders_sent,
-    reminded.last_reminder_at AS last_reminder_at,
-    COALESCE(firsts.doubtful_senders, 0) AS doubtful_senders
-FROM campaign c
-CROSS JOIN department d
-LEFT JOIN (
-    SELECT md.department_code, min(m.received_at) AS first_at, count(*) AS contributions,
-        count(CASE WHEN m.sender_check IN ('unexpected_domain', 'authentication_failed') THEN 1 END)
-            AS doubtful_senders
-    FROM message_department md JOIN message m ON m.id = md.message_id
-    WHERE m.kind = 'contribution'
-    GROUP BY md.department_code
-) firsts ON firsts.department_code = d.code
-LEFT JOIN (
-    SELECT
-        md.department_code,
-        count(*) AS messages,
-        count(CASE WHEN m.kind = 'survey_response' THEN 1 END) AS survey_answers,
-        count(CASE WHEN m.process_error IS NOT NULL OR EXISTS (
-            SELECT 1 FROM attachment a WHERE a.message_id = m.id AND a.parse_status <> 'ok'
-        ) THEN 1 END) AS messages_with_errors,
-        count(CASE WHEN m.needs_review THEN 1 END) AS flagged_for_review
-    FROM message_department md JOIN message m ON m.id = md.message_id
-    GROUP BY md.department_code
-) mail ON mail.department_code = d.code
-LEFT JOIN (
-    SELECT
-        md.department_code,
-        count(CASE WHEN a.parse_status <> 'ok' THEN 1 END) AS unreadable_files,
-        count(CASE WHEN a.parse_status = 'ok' AND a.parse_error IS NOT NULL THEN 1 END) AS files_read_in_part
-    FROM message_department md JOIN attachment a ON a.message_id = md.message_id
-    GROUP BY md.department_code
-) files ON files.department_code = d.code
-LEFT JOIN (
-    SELECT r.campaign_id, r.department_code, count(*) AS reminders_sent, max(r.sent_at) AS last_reminder_at
-    FROM reminder r
-    WHERE r.status = 'sent'
-    GROUP BY r.campaign_id, r.department_code
-) reminded ON reminded.campaign_id = c.id AND reminded.department_code = d.code
-""",
 )
 
 CAMPAIGN_STATUS = AnalystView(
@@ -261,7 +162,6 @@ CAMPAIGN_STATUS = AnalystView(
     title="Campagne",
     description="one row per campaign: deadline, departments on time, late and missing, "
     "messages, contributions, errors and review flags over the whole mailbox",
-    requires=("department_status",),
     order_by="campaign_id",
     columns=(
         Column("campaign_id", "Campagne (n°)", "int"),
@@ -278,25 +178,6 @@ CAMPAIGN_STATUS = AnalystView(
         Column("unreadable_files", "Fichiers illisibles", "int"),
         Column("flagged_for_review", "Messages à vérifier", "int"),
     ),
-    sql="""
-SELECT
-    c.id AS campaign_id,
-    c.name AS campaign,
-    c.deadline AS deadline,
-    (SELECT count(*) FROM department_status s WHERE s.campaign_id = c.id) AS departments,
-    (SELECT count(*) FROM department_status s WHERE s.campaign_id = c.id AND s.status = 'on_time') AS on_time,
-    (SELECT count(*) FROM department_status s WHERE s.campaign_id = c.id AND s.status = 'late') AS late,
-    (SELECT count(*) FROM department_status s WHERE s.campaign_id = c.id AND s.status = 'missing') AS missing,
-    (SELECT count(*) FROM message) AS messages,
-    (SELECT count(*) FROM message m WHERE m.kind = 'contribution') AS contributions,
-    (SELECT count(*) FROM message m WHERE m.processed_at IS NULL) AS messages_not_processed,
-    (SELECT count(*) FROM message m WHERE m.process_error IS NOT NULL OR EXISTS (
-        SELECT 1 FROM attachment a WHERE a.message_id = m.id AND a.parse_status <> 'ok'
-    )) AS messages_with_errors,
-    (SELECT count(*) FROM attachment a WHERE a.parse_status <> 'ok') AS unreadable_files,
-    (SELECT count(*) FROM message m WHERE m.needs_review) AS flagged_for_review
-FROM campaign c
-""",
 )
 
 CURRENT_CONTRIBUTION = AnalystView(
@@ -304,7 +185,6 @@ CURRENT_CONTRIBUTION = AnalystView(
     title="Contributions",
     description="one row per contribution and department, current versions only: a message "
     "superseded by another (corrected version, re-sent file) is left out; complements stay",
-    requires=("message", "message_department", "department", "attachment", *MESSAGE_CONFIDENCE, *MESSAGE_SENDER_CHECK),
     order_by="received_at NULLS LAST, message_id, department_code NULLS LAST",
     columns=(
         Column("message_id", "Message (n°)", "int"),
@@ -333,39 +213,6 @@ CURRENT_CONTRIBUTION = AnalystView(
         Column("dmarc_result", "DMARC", labels=AUTH_RESULT_LABELS),
         Column("arc_result", "ARC (transfert)", labels=AUTH_RESULT_LABELS),
     ),
-    sql="""
-SELECT
-    m.id AS message_id,
-    md.department_code AS department_code,
-    d.name AS department_name,
-    d.region AS region,
-    m.received_at AS received_at,
-    m.sender AS sender,
-    m.sender_role AS sender_role,
-    m.subject AS subject,
-    m.modality AS modality,
-    m.meeting_date AS meeting_date,
-    m.meeting_participants AS meeting_participants,
-    m.supersedes_id AS supersedes_message_id,
-    m.complements_id AS complements_message_id,
-    (SELECT count(*) FROM attachment a WHERE a.message_id = m.id AND NOT a.inline) AS files,
-    (SELECT count(*) FROM attachment a WHERE a.message_id = m.id AND a.parse_status <> 'ok') AS unreadable_files,
-    CASE WHEN m.needs_review THEN 1 ELSE 0 END AS needs_review,
-    m.review_reason AS review_reason,
-    md.confidence AS department_confidence,
-    m.sender_role_confidence AS sender_role_confidence,
-    m.modality_confidence AS modality_confidence,
-    m.sender_check AS sender_check,
-    m.dkim_result AS dkim_result,
-    m.spf_result AS spf_result,
-    m.dmarc_result AS dmarc_result,
-    m.arc_result AS arc_result
-FROM message m
-LEFT JOIN message_department md ON md.message_id = m.id
-LEFT JOIN department d ON d.code = md.department_code
-WHERE m.kind = 'contribution'
-  AND NOT EXISTS (SELECT 1 FROM message later WHERE later.supersedes_id = m.id)
-""",
 )
 
 UNREADABLE_FILE = AnalystView(
@@ -373,7 +220,6 @@ UNREADABLE_FILE = AnalystView(
     title="Fichiers illisibles",
     description="one row per file that could not be read (and department of its message): "
     "encrypted, corrupt, too large, unsupported, scanned without text, timed out, empty",
-    requires=("attachment", "message", "message_department", "department"),
     order_by="received_at NULLS LAST, message_id, attachment_id, department_code NULLS LAST",
     columns=(
         Column("attachment_id", "Fichier (n°)", "int"),
@@ -390,31 +236,6 @@ UNREADABLE_FILE = AnalystView(
         Column("advice", "Que faire", labels=PARSE_STATUS_ADVICE),
         Column("parse_error", "Détail technique (message du lecteur, en anglais)"),
     ),
-    sql="""
-SELECT
-    a.id AS attachment_id,
-    m.id AS message_id,
-    md.department_code AS department_code,
-    d.name AS department_name,
-    m.received_at AS received_at,
-    m.sender AS sender,
-    m.subject AS subject,
-    m.kind AS kind,
-    a.filename AS filename,
-    parent.filename AS inside,
-    a.format AS format,
-    a.size AS size,
-    a.role AS role,
-    a.parse_status AS parse_status,
-    a.parse_status AS advice,
-    a.parse_error AS parse_error
-FROM attachment a
-JOIN message m ON m.id = a.message_id
-LEFT JOIN attachment parent ON parent.id = a.parent_id
-LEFT JOIN message_department md ON md.message_id = m.id
-LEFT JOIN department d ON d.code = md.department_code
-WHERE a.parse_status <> 'ok'
-""",
 )
 
 REVIEW_QUEUE = AnalystView(
@@ -422,7 +243,6 @@ REVIEW_QUEUE = AnalystView(
     title="À vérifier",
     description="one row per message a person should look at: processing failed, not "
     "processed yet, or flagged for review by extraction (with the reason)",
-    requires=("message",),
     order_by="received_at NULLS LAST, message_id",
     columns=(
         Column("message_id", "Message (n°)", "int"),
@@ -433,26 +253,7 @@ REVIEW_QUEUE = AnalystView(
         Column("problem", "Problème", labels=PROBLEM_LABELS),
         Column("detail", "Détail"),
     ),
-    sql="""
-SELECT
-    m.id AS message_id,
-    m.received_at AS received_at,
-    m.sender AS sender,
-    m.subject AS subject,
-    m.kind AS kind,
-    CASE
-        WHEN m.processed_at IS NULL AND m.process_error IS NOT NULL THEN 'processing_failed'
-        WHEN m.processed_at IS NULL THEN 'not_processed'
-        ELSE 'needs_review'
-    END AS problem,
-    COALESCE(m.process_error, m.review_reason) AS detail
-FROM message m
-WHERE m.processed_at IS NULL OR m.needs_review
-""",
 )
-
-#: A message still counts when no later message replaces it.
-_CURRENT = "NOT EXISTS (SELECT 1 FROM message later WHERE later.supersedes_id = m.id)"
 
 #: What opens every annex row: the row, its message and department.
 ANNEX_HEAD_COLUMNS = (Column("row_id", "Ligne (n°)", "int"), *MESSAGE_COLUMNS)
@@ -467,35 +268,15 @@ ANNEX_SOURCE_COLUMNS = (
 )
 
 
-def _annex_field(column: Column) -> str:
-    """One field of the annex row table; booleans as 0/1 on both databases."""
-    if column.kind == "bool":
-        return f"CASE WHEN r.{column.name} IS NULL THEN NULL WHEN r.{column.name} THEN 1 ELSE 0 END AS {column.name}"
-    return f"r.{column.name} AS {column.name}"
-
-
 def annex_view(name: str, title: str, description: str, order_by: str, fields: tuple[Column, ...]) -> AnalystView:
-    """The rows of `<name>_row` read from current contributions only, with
-    the head and source columns every annex view shares."""
-    head = "r.id AS row_id, m.id AS message_id, r.department_code AS department_code, "
-    head += "d.name AS department_name, m.received_at AS received_at"
-    columns = fields + ANNEX_SOURCE_COLUMNS + (ANNEX_CONFIDENCE,)
-    select = ",\n    ".join([head, *map(_annex_field, columns)])
+    """A view of `<name>_row` (current contributions only, `<name>.sql`):
+    its own fields between the head and source columns every annex view shares."""
     return AnalystView(
         name=name,
         title=title,
         description=description,
-        requires=(f"{name}_row", "message", "department", f"{name}_row.confidence"),
         order_by=order_by,
-        columns=ANNEX_HEAD_COLUMNS + columns,
-        sql=f"""
-SELECT
-    {select}
-FROM {name}_row r
-JOIN message m ON m.id = r.message_id
-LEFT JOIN department d ON d.code = r.department_code
-WHERE m.kind = 'contribution' AND {_CURRENT}
-""",
+        columns=ANNEX_HEAD_COLUMNS + fields + ANNEX_SOURCE_COLUMNS + (ANNEX_CONFIDENCE,),
     )
 
 
@@ -550,7 +331,6 @@ SURVEY_ANSWER = AnalystView(
     title="Questionnaires (anonymes)",
     description="one row per answer to the Annexe 3 questionnaire, WITHOUT personal data: "
     "answers flagged as personal (names, phones, e-mails, addresses) are left out",
-    requires=("survey_answer", "survey_response", "message", "department"),
     order_by="department_code NULLS LAST, response_id, number",
     columns=(
         Column("response_id", "Questionnaire (n°)", "int"),
@@ -561,24 +341,6 @@ SURVEY_ANSWER = AnalystView(
         Column("question", "Question"),
         Column("answer", "Réponse"),
     ),
-    sql="""
-SELECT
-    s.id AS response_id,
-    m.id AS message_id,
-    s.department_code AS department_code,
-    d.name AS department_name,
-    m.received_at AS received_at,
-    s.conseil_citoyen AS conseil_citoyen,
-    a.number AS number,
-    a.topic AS topic,
-    a.question AS question,
-    a.answer AS answer
-FROM survey_answer a
-JOIN survey_response s ON s.id = a.response_id
-JOIN message m ON m.id = s.message_id
-LEFT JOIN department d ON d.code = s.department_code
-WHERE NOT a.pii AND a.topic NOT IN ('name', 'phone', 'email', 'address')
-""",
 )
 
 THEME_LABELS = {
@@ -600,7 +362,6 @@ RECOMMENDATIONS = AnalystView(
     title="Préconisations",
     description="one row per recommendation and department: from current contributions and from "
     "members' survey answers, as written, with its theme and where it was found",
-    requires=("recommendation", "message", "message_department", "department", "recommendation.confidence"),
     order_by="department_code NULLS LAST, message_id, position",
     columns=(
         Column("recommendation_id", "Préconisation (n°)", "int"),
@@ -620,30 +381,6 @@ RECOMMENDATIONS = AnalystView(
         Column("confidence", "Confiance (préconisation)", "float"),
         Column("theme_confidence", "Confiance (thème)", "float"),
     ),
-    sql=f"""
-SELECT
-    r.id AS recommendation_id,
-    m.id AS message_id,
-    r.position AS position,
-    m.kind AS source_kind,
-    md.department_code AS department_code,
-    d.name AS department_name,
-    d.region AS region,
-    m.received_at AS received_at,
-    r.theme AS theme,
-    r.text AS text,
-    r.file AS file,
-    r.page AS page,
-    r.sheet AS sheet,
-    r.paragraph AS paragraph,
-    r.confidence AS confidence,
-    r.theme_score AS theme_confidence
-FROM recommendation r
-JOIN message m ON m.id = r.message_id
-LEFT JOIN message_department md ON md.message_id = m.id
-LEFT JOIN department d ON d.code = md.department_code
-WHERE m.kind = 'survey_response' OR (m.kind = 'contribution' AND {_CURRENT})
-""",
 )
 
 FINDING_LABELS = {"strength": "atout ou réussite", "weakness": "fragilité ou difficulté"}
@@ -653,7 +390,6 @@ STRENGTHS_WEAKNESSES = AnalystView(
     title="Atouts et fragilités",
     description="one row per strength (atouts, réussites) or weakness (fragilités, difficultés) "
     "of a current contribution and department, as written, with where it was found",
-    requires=("strength", "weakness", "message", "message_department", "department"),
     order_by="department_code NULLS LAST, message_id, nature, position",
     columns=(
         Column("nature", "Nature", labels=FINDING_LABELS),
@@ -669,34 +405,10 @@ STRENGTHS_WEAKNESSES = AnalystView(
         Column("page", "Page", "int"),
         Column("paragraph", "Paragraphe", "int"),
     ),
-    sql=f"""
-SELECT
-    f.nature AS nature,
-    f.id AS item_id,
-    m.id AS message_id,
-    f.position AS position,
-    md.department_code AS department_code,
-    d.name AS department_name,
-    d.region AS region,
-    m.received_at AS received_at,
-    f.text AS text,
-    f.file AS file,
-    f.page AS page,
-    f.paragraph AS paragraph
-FROM (
-    SELECT 'strength' AS nature, id, message_id, position, text, file, page, paragraph FROM strength
-    UNION ALL
-    SELECT 'weakness' AS nature, id, message_id, position, text, file, page, paragraph FROM weakness
-) f
-JOIN message m ON m.id = f.message_id
-LEFT JOIN message_department md ON md.message_id = m.id
-LEFT JOIN department d ON d.code = md.department_code
-WHERE m.kind = 'contribution' AND {_CURRENT}
-""",
 )
 
 
-#: Every analyst view, in creation order (a view comes after those it reads).
+#: Every analyst view, in the order of the export's sheets.
 VIEWS: tuple[AnalystView, ...] = (
     DEPARTMENT_STATUS,
     CAMPAIGN_STATUS,
@@ -710,33 +422,15 @@ VIEWS: tuple[AnalystView, ...] = (
     STRENGTHS_WEAKNESSES,
 )
 
+#: Views that other views read but that are no sheet of their own.
+SUPPORT_VIEWS = ("current_message",)
+
 
 def view_named(name: str) -> AnalystView:
     for view in VIEWS:
         if view.name == name:
             return view
     raise KeyError(f"no analyst view named {name!r}")
-
-
-def drop_views(connection: Connection, views: Sequence[AnalystView] = VIEWS) -> None:
-    for view in reversed(views):
-        connection.execute(text(f"DROP VIEW IF EXISTS {view.name}"))
-
-
-def replace_views(connection: Connection, views: Sequence[AnalystView] = VIEWS) -> list[str]:
-    """Drop and recreate the views whose tables exist; return the names
-    created. Views whose tables come with a later migration are created by
-    that migration's own call."""
-    drop_views(connection, views)
-    inspector = inspect(connection)
-    present = set(inspector.get_table_names())
-    present |= {f"{table}.{column['name']}" for table in present for column in inspector.get_columns(table)}
-    created: list[str] = []
-    for view in views:
-        if set(view.requires) <= present | set(created):
-            connection.execute(text(f"CREATE VIEW {view.name} AS {view.sql.strip()}"))
-            created.append(view.name)
-    return created
 
 
 def read_view(connection: Connection, view: AnalystView) -> Sheet:
@@ -746,14 +440,12 @@ def read_view(connection: Connection, view: AnalystView) -> Sheet:
 
 def counts_by(
     connection: Connection, view_name: str, columns: Sequence[str], distinct: str | None = None
-) -> list[tuple] | None:
-    """`SELECT columns, count(*) FROM view GROUP BY columns`, or None while
-    that view is not in this warehouse (views over tables of later stages).
-    `distinct` counts each value of that column once per group: a view with
-    one row per item *and department* counts an item sent for two
+) -> list[tuple]:
+    """`SELECT columns, count(*) FROM view GROUP BY columns` over an analyst
+    view. `distinct` counts each value of that column once per group: a view
+    with one row per item *and department* counts an item sent for two
     departments once (`distinct="recommendation_id"`)."""
-    if view_name not in {view.name for view in VIEWS} or view_name not in inspect(connection).get_view_names():
-        return None
+    view_named(view_name)  # only the registry's names reach the SQL below
     names = ", ".join(columns)
     counted = f"count(DISTINCT {distinct})" if distinct else "count(*)"
     query = f"SELECT {names}, {counted} FROM {view_name} GROUP BY {names}" if columns else f"SELECT {counted} FROM {view_name}"
