@@ -40,8 +40,8 @@ def timed(args: list[str], env: dict[str, str]) -> float:
 def library_seconds(env: dict[str, str], out: Path) -> dict[str, float]:
     """The same work called in-process, after the imports and the warehouse are warm."""
     os.environ.update(env)
-    from bilan.flows.pipeline import open_warehouse
-    from bilan.report import build_report
+    from bilan.pipeline import open_warehouse
+    from bilan.dashboard import build_report
     from bilan.settings import get_settings
     from bilan.storage.export import export_contract
     from bilan.storage.view_export import export_views

@@ -54,8 +54,8 @@ class BilanGroup(TyperGroup):
 def describe_error(exc: Exception) -> str:
     """What the user reads for an error: the message of a known problem, or,
     for a bug, its type and message with the way to see more."""
-    from bilan.flows.imap import ImapError
-    from bilan.flows.sources import SourceError
+    from bilan.mailbox.imap import ImapError
+    from bilan.mailbox.local import SourceError
     from bilan.storage.lock import LockTimeout
 
     if isinstance(exc, (UserError, ImapError, SourceError, LockTimeout)):
@@ -157,8 +157,8 @@ def _run_ingestion(path: Optional[Path], report: Optional[Path]) -> None:
 
         summary = ingest_mailbox(from_dir=str(path) if path else None)
     else:
-        from bilan.flows.ingestion import run_ingestion
-        from bilan.flows.progress import progress_for
+        from bilan.ingestion import run_ingestion
+        from bilan.progress import progress_for
 
         summary = run_ingestion(get_settings(), path, progress_for(console))
     console.print(summary.describe(), soft_wrap=True)
@@ -176,7 +176,7 @@ def watch(
     """Watch the IMAP folder (IDLE, else polling) and ingest each message as soon as it arrives."""
     import signal
 
-    from bilan.flows.watch import Watcher
+    from bilan.mailbox.watcher import Watcher
 
     _show_progress_logs()
     watcher = Watcher(get_settings(), dispatch=dispatch, poll=poll)
@@ -201,8 +201,8 @@ def reprocess(
     report: Annotated[Optional[Path], typer.Option("--report", help="Also write the run's summary (counts, seconds per stage) as JSON.")] = None,
 ) -> None:
     """Parse and extract archived messages again (all, or a selection), without touching IMAP."""
-    from bilan.flows.pipeline import open_warehouse
-    from bilan.flows.progress import progress_for
+    from bilan.pipeline import open_warehouse
+    from bilan.progress import progress_for
     from bilan.flows.reprocess import Selection, Shard, reprocess as run
 
     settings = get_settings()
@@ -444,7 +444,7 @@ def report(
     out: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("rapport.html"),
 ) -> None:
     """Write the dashboard: one self-contained HTML file (map, progress, recommendations, late and missing)."""
-    from bilan.report import write_report
+    from bilan.dashboard import write_report
 
     path = write_report(_warehouse(), _output_file(out, "rapport.html"))
     console.print(f"dashboard written to {path.resolve()}", soft_wrap=True)

@@ -23,7 +23,7 @@ import os
 import sys
 from pathlib import Path
 
-from bilan.flows.pipeline import IngestedMessage
+from bilan.pipeline import IngestedMessage
 
 log = logging.getLogger(__name__)
 

@@ -5,9 +5,9 @@ The flow is what the deployments of `prefect.yaml` run: `poll-mailbox`
 (every 5 minutes) and `ingest-on-new-mail` (triggered by the event that
 `bilan watch --dispatch` emits), and what `bilan ingest` runs when a Prefect
 server is configured. Its tasks call the plain functions of
-`bilan.flows.ingestion`, so that the CLI, the watcher and the tests run
+`bilan.ingestion`, so that the CLI, the watcher and the tests run
 exactly the same code. After new messages are loaded, contributions are
-acknowledged when BILAN_ACKNOWLEDGE asks for it (`flows/acknowledge.py`).
+acknowledged when BILAN_ACKNOWLEDGE asks for it (`bilan/outgoing/acknowledgements.py`).
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from bilan.flows.acknowledge import AcknowledgementRun
-from bilan.flows.imap import CONNECTION_ERRORS, ImapLoginFailed, InsecureConnectionRefused, TlsVerificationFailed
-from bilan.flows.ingestion import acknowledge_new_contributions, backlog, fetch_imap, import_path
-from bilan.flows.pipeline import IngestSummary, open_warehouse
-from bilan.flows.progress import LogProgress
+from bilan.outgoing.acknowledgements import AcknowledgementRun
+from bilan.mailbox.imap import CONNECTION_ERRORS, ImapLoginFailed, InsecureConnectionRefused, TlsVerificationFailed
+from bilan.ingestion import acknowledge_new_contributions, backlog, fetch_imap, import_path
+from bilan.pipeline import IngestSummary, open_warehouse
+from bilan.progress import LogProgress
 from bilan.settings import get_settings
 
 __all__ = ["import_path", "ingest_mailbox", "open_warehouse"]

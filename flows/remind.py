@@ -2,7 +2,7 @@
 drafts, and send them only when asked (a dry run is the default).
 
 Run it with `bilan reminders`, or as a deployment. Tasks call the plain
-functions of `bilan.flows.reminders`.
+functions of `bilan.outgoing.reminders`.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from bilan.flows.pipeline import open_warehouse
-from bilan.flows.mailer import Mailer, SmtpServer
-from bilan.flows.reminders import ReminderDraft, ReminderRun, draft_reminders, send_reminders, write_reminders
+from bilan.pipeline import open_warehouse
+from bilan.outgoing.mailer import Mailer, SmtpServer
+from bilan.outgoing.reminders import ReminderDraft, ReminderRun, draft_reminders, send_reminders, write_reminders
 from bilan.settings import get_settings
 
 

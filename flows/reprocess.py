@@ -14,7 +14,7 @@ each shard lists it. Shards run as separate processes (or machines) against
 one PostgreSQL warehouse and one shared archive; each loads spaCy and starts
 its parser pool once. Rows are written per message, keyed on the sha256, so
 the shards never write the same message. The only rows that depend on other
-messages are the follow-up links (`storage/followups.py`). Linking them
+messages are the follow-up links (`storage/follow_up_links.py`). Linking them
 message by message, as an ingestion does, would update every contribution of
 the message's departments in each message's transaction: two shards doing so
 at once can each miss the other's uncommitted message, and deadlock
@@ -36,11 +36,11 @@ from prefect import flow, get_run_logger
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from bilan.flows.pipeline import IngestSummary, open_warehouse, parse_setup, process_many
-from bilan.flows.progress import LogProgress, Progress
+from bilan.pipeline import IngestSummary, open_warehouse, parse_setup, process_many
+from bilan.progress import LogProgress, Progress
 from bilan.settings import Settings, get_settings
 from bilan.storage.db import transaction
-from bilan.storage.followups import FOLLOW_UPS_LOCK, resolve_follow_ups
+from bilan.storage.follow_up_links import FOLLOW_UPS_LOCK, resolve_follow_ups
 from bilan.storage.models import MessageDepartment
 from bilan.storage.warehouse import Warehouse
 

@@ -26,7 +26,7 @@ from bilan.parsers.images import image_facts, is_small
 from bilan.parsers.limits import Limits
 from bilan.parsers.pool import ParseJob, ParserPool, shared_pool
 from bilan.parsers.registry import IMAGE_FORMATS, ParseOutcome
-from bilan.parsers.report import reported_message_id
+from bilan.parsers.delivery_report import reported_message_id
 from bilan.parsers.sniff import sniff_format
 from bilan.parsers.text import parse_html, parse_text
 

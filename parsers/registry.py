@@ -20,7 +20,7 @@ Parser = Callable[[bytes, str, Limits], Document]
 
 def _parsers() -> dict[str, Parser]:
     # Imported here so that importing the registry stays cheap and cycle-free.
-    from bilan.parsers.archive import parse_zip
+    from bilan.parsers.zip import parse_zip
     from bilan.parsers.images import parse_image
     from bilan.parsers.message import parse_attached_message
     from bilan.parsers.opendocument import parse_odt, parse_ods

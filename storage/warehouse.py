@@ -17,10 +17,10 @@ from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from bilan.storage.archive import RawArchive
+from bilan.storage.raw_archive import RawArchive
 from bilan.storage.db import open_database, transaction
 from bilan.storage.lock import hold_for_transaction, named_lock
-from bilan.storage.followups import FOLLOW_UPS_LOCK, resolve_follow_ups
+from bilan.storage.follow_up_links import FOLLOW_UPS_LOCK, resolve_follow_ups
 from bilan.storage.models import (
     Annexe1Row,
     Annexe2Row,

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from bilan.cli import app
 from bilan.errors import BadInput
-from bilan.flows.imap import Credential, ImapAccount, ImapLoginFailed, ImapUnavailable, connect
+from bilan.mailbox.imap import Credential, ImapAccount, ImapLoginFailed, ImapUnavailable, connect
 from tests.conftest import REPO
 
 

@@ -9,8 +9,8 @@ import zlib
 import pytest
 from sqlalchemy import select
 
-from bilan.flows.pipeline import archive_raw, process_archived
-from bilan.flows.sources import RawMessage
+from bilan.pipeline import archive_raw, process_archived
+from bilan.mailbox.local import RawMessage
 from bilan.nlp.extraction import extract
 from bilan.parsers import parse_message
 from bilan.storage.models import Message

@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from bilan.flows.imap import ImapSource
-from bilan.flows.imap_ingestion import MailboxOptions, account_from_settings, ingest_imap
+from bilan.mailbox.imap import ImapSource
+from bilan.mailbox.cycle import MailboxOptions, account_from_settings, ingest_imap
 from bilan.storage.models import Attachment, ImapProgress, Message
 from tests.mail import numbered_messages
 from tests.processes import BilanProcess, wait_until
@@ -28,7 +28,7 @@ def counts(warehouse) -> tuple[int, int, int, int]:
 
 def ingest(**options):
     from bilan.settings import get_settings
-    from bilan.flows.pipeline import open_warehouse
+    from bilan.pipeline import open_warehouse
 
     settings = get_settings()
     return ingest_imap(
@@ -136,7 +136,7 @@ def test_ingested_messages_can_be_moved_to_a_folder(imap_env, warehouse):
 def test_a_message_that_breaks_processing_is_recorded_and_does_not_block_the_folder(
     imap_env, warehouse, monkeypatch
 ):
-    import bilan.flows.pipeline as pipeline
+    import bilan.pipeline as pipeline
 
     lot = numbered_messages(3, "broken")
     imap_env.append_many(lot)
@@ -157,7 +157,7 @@ def test_a_message_that_breaks_processing_is_recorded_and_does_not_block_the_fol
     assert len(warehouse.unprocessed()) == 1
 
     monkeypatch.setattr(pipeline, "extract", real_extract)  # the bug is fixed
-    from bilan.flows.pipeline import process_backlog
+    from bilan.pipeline import process_backlog
 
     assert process_backlog(warehouse).processed == 1
     assert counts(warehouse)[:3] == (3, 3, 3)

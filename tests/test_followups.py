@@ -8,9 +8,9 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from bilan.flows.pipeline import archive_raw, process_archived
-from bilan.flows.sources import RawMessage
-from bilan.nlp.followups import COMPLEMENTS, SUPERSEDES, detect_follow_up
+from bilan.pipeline import archive_raw, process_archived
+from bilan.mailbox.local import RawMessage
+from bilan.nlp.follow_up_cues import COMPLEMENTS, SUPERSEDES, detect_follow_up
 from bilan.parsers import parse_message
 from bilan.storage.export import export_contract
 from bilan.storage.models import Message

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from bilan.cli import app
-from bilan.report import _pivot, build_report
+from bilan.dashboard import _pivot, build_report
 from bilan.storage.reference import departments, department_info
 from bilan.storage.views import THEME_LABELS
 from tests.conftest import SAMPLES

@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bilan.cli import app
-from bilan.flows.imap import (
+from bilan.mailbox.imap import (
     Credential,
     ImapAccount,
     ImapError,

@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from bilan.cli import app
-from bilan.flows.ingestion import import_path
-from bilan.flows.imap_ingestion import account_from_settings, ingest_imap
-from bilan.flows.sources import (
+from bilan.ingestion import import_path
+from bilan.mailbox.cycle import account_from_settings, ingest_imap
+from bilan.mailbox.local import (
     DirectorySource,
     EmlFileSource,
     MaildirSource,
@@ -24,7 +24,7 @@ from bilan.flows.sources import (
     canonical_form,
     open_local_source,
 )
-from bilan.storage.archive import sha256_of
+from bilan.storage.raw_archive import sha256_of
 from bilan.storage.export import export_contract
 from bilan.storage.models import Message
 from tests.conftest import SAMPLES

@@ -53,7 +53,7 @@ def test_a_run_counts_failed_messages_once(warehouse, tmp_path, monkeypatch):
     def extractor_bug(parsed):
         raise RuntimeError("extractor bug")
 
-    monkeypatch.setattr("bilan.flows.pipeline.extract", extractor_bug)
+    monkeypatch.setattr("bilan.pipeline.extract", extractor_bug)
     folder = tmp_path / "messages"
     folder.mkdir()
     for n in range(2):

@@ -12,8 +12,8 @@ import zipfile
 import pytest
 from sqlalchemy import select
 
-from bilan.flows.pipeline import archive_raw, process_archived
-from bilan.flows.sources import EmlFileSource, RawMessage, open_local_source
+from bilan.pipeline import archive_raw, process_archived
+from bilan.mailbox.local import EmlFileSource, RawMessage, open_local_source
 from bilan.parsers import parse_message
 from bilan.parsers.document import BlockKind, ParseStatus
 from bilan.parsers.limits import Limits

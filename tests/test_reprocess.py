@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from bilan.cli import app
-from bilan.flows.ingestion import import_path
+from bilan.ingestion import import_path
 from bilan.flows.reprocess import Selection, reprocess
 from bilan.storage.models import Attachment, ExtractedText, Message, MessageDepartment
 from tests.conftest import REPO, SAMPLES
@@ -70,7 +70,7 @@ def test_reprocessing_everything_twice_changes_nothing(campaign, settings_env):
 
 
 def test_an_improved_extractor_replaces_the_derived_rows(campaign, settings_env, monkeypatch):
-    import bilan.flows.pipeline as pipeline
+    import bilan.pipeline as pipeline
 
     real_extract = pipeline.extract
 

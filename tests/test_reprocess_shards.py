@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from bilan.flows.pipeline import archive_raw
+from bilan.pipeline import archive_raw
 from bilan.flows.reprocess import Selection, Shard, reprocess
-from bilan.flows.sources import RawMessage
+from bilan.mailbox.local import RawMessage
 from bilan.settings import Settings
 from bilan.storage.db import get_engine
 from bilan.storage.warehouse import Warehouse

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from bilan.flows.pipeline import archive_raw, process_archived
-from bilan.flows.sources import RawMessage
+from bilan.pipeline import archive_raw, process_archived
+from bilan.mailbox.local import RawMessage
 from bilan.storage.models import Campaign
 from bilan.storage.status import closes_at, department_statuses, status_of
 from tests.mail import message

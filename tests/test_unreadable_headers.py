@@ -109,7 +109,7 @@ def test_imap_folder_with_poison_messages_is_ingested_to_its_end(imap_env, wareh
 
 
 def test_watch_stores_messages_arriving_after_a_poison_one(imap_env, warehouse, settings_env):
-    from bilan.flows.watch import Watcher
+    from bilan.mailbox.watcher import Watcher
     from bilan.settings import get_settings
 
     watcher = Watcher(get_settings())

@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from bilan.flows.pipeline import archive_raw, process_archived
-from bilan.flows.sources import RawMessage
+from bilan.pipeline import archive_raw, process_archived
+from bilan.mailbox.local import RawMessage
 from bilan.nlp.annex_tables import AnnexRow, RowSource
 from bilan.nlp.departments import DepartmentGuess
 from bilan.nlp.extraction import Extraction, extract

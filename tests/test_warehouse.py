@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from bilan.flows.pipeline import archive_raw, process_archived
-from bilan.flows.sources import RawMessage
+from bilan.pipeline import archive_raw, process_archived
+from bilan.mailbox.local import RawMessage
 from bilan.storage.models import Attachment, Department, ExtractedText, Message, MessageDepartment
 from tests.mail import DOCX, docx_bytes, message
 
@@ -75,7 +75,7 @@ def test_a_message_that_breaks_processing_is_kept_and_marked(warehouse, monkeypa
     def explode(parsed):
         raise RuntimeError("extractor bug")
 
-    monkeypatch.setattr("bilan.flows.pipeline.extract", explode)
+    monkeypatch.setattr("bilan.pipeline.extract", explode)
     summary = process_archived(warehouse, archived.sha256)
     assert summary.failed == 1
     with warehouse.engine.connect() as connection:

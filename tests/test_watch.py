@@ -10,7 +10,7 @@ import time
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from bilan.flows.watch import Backoff, Watcher
+from bilan.mailbox.watcher import Backoff, Watcher
 from bilan.storage.models import ImapProgress, Message
 from tests.mail import numbered_messages
 from tests.processes import BilanProcess, wait_until
@@ -111,8 +111,8 @@ def test_idle_hears_a_message_that_arrived_just_before_it(imap_env, settings_env
     """Dovecot answers IDLE with its continuation and the news of a message
     that arrived since the last command in one packet; the client reads both
     at once, and the news must not stay unread in its buffer."""
-    from bilan.flows.imap import ImapSource
-    from bilan.flows.imap_ingestion import account_from_settings
+    from bilan.mailbox.imap import ImapSource
+    from bilan.mailbox.cycle import account_from_settings
 
     with ImapSource(account_from_settings(settings_env)) as source:
         assert source.uids_after(0) == []

@@ -6,7 +6,7 @@ Two ways to run, one process each:
 * standalone (the default): the watcher does the work itself. Everything
   heavy (the warehouse and its migrations, the spaCy pipeline) is loaded
   once, then each announced message goes through the plain library
-  (`flows/imap_ingestion.py`), in the order and with the guarantees described
+  (`bilan/mailbox/cycle.py`), in the order and with the guarantees described
   there, typically within a second of the APPEND. No Prefect server is
   needed; when one is configured, each ingested message also emits the
   `bilan.message.ingested` event.
@@ -40,7 +40,7 @@ import time
 from dataclasses import dataclass
 
 from bilan.flows.events import announce_ingested, announce_new_mail, prefect_api_configured
-from bilan.flows.imap import (
+from bilan.mailbox.imap import (
     CONNECTION_ERRORS,
     IdleRefused,
     ImapLoginFailed,
@@ -48,9 +48,9 @@ from bilan.flows.imap import (
     InsecureConnectionRefused,
     TlsVerificationFailed,
 )
-from bilan.flows.imap_ingestion import MailboxOptions, account_from_settings, ingest_folder, open_folder
-from bilan.flows.acknowledge import acknowledge_contributions
-from bilan.flows.pipeline import IngestSummary, open_warehouse, process_backlog, processing_for
+from bilan.mailbox.cycle import MailboxOptions, account_from_settings, ingest_folder, open_folder
+from bilan.outgoing.acknowledgements import acknowledge_contributions
+from bilan.pipeline import IngestSummary, open_warehouse, process_backlog, processing_for
 from bilan.settings import Settings
 from bilan.storage.warehouse import utcnow
 

@@ -14,12 +14,12 @@ import datetime as dt
 import logging
 from pathlib import Path
 
-from bilan.flows.acknowledge import AcknowledgementRun, acknowledge_contributions
+from bilan.outgoing.acknowledgements import AcknowledgementRun, acknowledge_contributions
 from bilan.flows.events import announce_ingested
-from bilan.flows.imap_ingestion import MailboxOptions, account_from_settings, ingest_imap
-from bilan.flows.pipeline import IngestSummary, ingest_messages, open_warehouse, process_backlog, processing_for
-from bilan.flows.progress import Progress
-from bilan.flows.sources import open_local_source
+from bilan.mailbox.cycle import MailboxOptions, account_from_settings, ingest_imap
+from bilan.pipeline import IngestSummary, ingest_messages, open_warehouse, process_backlog, processing_for
+from bilan.progress import Progress
+from bilan.mailbox.local import open_local_source
 from bilan.settings import Settings
 
 __all__ = ["acknowledge_new_contributions", "backlog", "fetch_imap", "import_path", "open_warehouse", "run_ingestion"]

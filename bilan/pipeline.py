@@ -18,7 +18,7 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bilan.flows.sources import RawMessage
+from bilan.mailbox.local import RawMessage
 from bilan.nlp.extraction import extract, warm_up_in_background
 from bilan.parsers.cache import ParseCache
 from bilan.parsers.header_block import bound_header_block
@@ -29,7 +29,7 @@ from bilan.parsers.pool import shared_pool
 from bilan.storage.warehouse import ArchivedMessage, Warehouse
 
 if TYPE_CHECKING:
-    from bilan.flows.progress import Progress
+    from bilan.progress import Progress
     from bilan.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""Where raw messages come from, besides IMAP (see `flows/imap.py`): a
+"""Where raw messages come from, besides IMAP (see `bilan/mailbox/imap.py`): a
 folder of `.eml` files, one `.eml` file, an mbox file (a Thunderbird export)
 or a Maildir. `open_local_source(path)` tells which.
 

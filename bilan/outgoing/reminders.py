@@ -19,7 +19,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bilan.flows.letters import (
+from bilan.outgoing.letters import (
     TEMPLATES,
     address_of,
     department_values,
@@ -28,7 +28,7 @@ from bilan.flows.letters import (
     letter,
     render,
 )
-from bilan.flows.mailer import Mailer, MailerError
+from bilan.outgoing.mailer import Mailer, MailerError
 from bilan.nlp.text import fold
 from bilan.settings import Settings
 from bilan.storage.outgoing import ReceivedFile, contacts_seen, unreadable_contribution_files

@@ -29,9 +29,9 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bilan.flows.imap import Credential, ImapAccount, ImapSource
-from bilan.flows.pipeline import IngestedMessage, IngestSummary, Processing, StageClock, ingest_batch
-from bilan.flows.progress import Progress
+from bilan.mailbox.imap import Credential, ImapAccount, ImapSource
+from bilan.pipeline import IngestedMessage, IngestSummary, Processing, StageClock, ingest_batch
+from bilan.progress import Progress
 from bilan.settings import Settings
 from bilan.storage.warehouse import Warehouse
 

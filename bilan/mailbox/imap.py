@@ -33,7 +33,7 @@ from urllib.parse import quote
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 
-from bilan.flows.sources import RawMessage
+from bilan.mailbox.local import RawMessage
 
 log = logging.getLogger(__name__)
 
