@@ -71,7 +71,7 @@ def archive_all(settings_env: dict[str, str], raws: list[bytes]) -> float:
     """Archive the copies through `archive_raw` (as `bilan import` does),
     without processing them. Returns the seconds it took."""
     from bilan.pipeline import archive_raw
-    from bilan.mailbox.local import RawMessage
+    from bilan.mailbox.raw import RawMessage
     from bilan.settings import Settings
     from bilan.storage.warehouse import Warehouse
 

@@ -54,8 +54,7 @@ class BilanGroup(TyperGroup):
 def describe_error(exc: Exception) -> str:
     """What the user reads for an error: the message of a known problem, or,
     for a bug, its type and message with the way to see more."""
-    from bilan.mailbox.imap import ImapError
-    from bilan.mailbox.local import SourceError
+    from bilan.mailbox.errors import ImapError, SourceError
     from bilan.storage.lock import LockTimeout
 
     if isinstance(exc, (UserError, ImapError, SourceError, LockTimeout)):
@@ -149,7 +148,7 @@ def _run_ingestion(path: Optional[Path], report: Optional[Path]) -> None:
     """Under a configured Prefect server, as the `ingest_mailbox` flow (the
     run is recorded there); otherwise the same functions directly, without
     paying for a temporary server whose records would vanish at exit."""
-    from bilan.flows.events import prefect_api_configured
+    from bilan.flows.policy import prefect_api_configured
 
     _show_progress_logs()
     if prefect_api_configured():
@@ -176,10 +175,10 @@ def watch(
     """Watch the IMAP folder (IDLE, else polling) and ingest each message as soon as it arrives."""
     import signal
 
-    from bilan.mailbox.watcher import Watcher
+    from bilan.flows.watch import watcher as prefect_watcher
 
     _show_progress_logs()
-    watcher = Watcher(get_settings(), dispatch=dispatch, poll=poll)
+    watcher = prefect_watcher(get_settings(), dispatch=dispatch, poll=poll)
     signal.signal(signal.SIGTERM, lambda *_: watcher.stop())
     try:
         total = watcher.run()
@@ -201,9 +200,9 @@ def reprocess(
     report: Annotated[Optional[Path], typer.Option("--report", help="Also write the run's summary (counts, seconds per stage) as JSON.")] = None,
 ) -> None:
     """Parse and extract archived messages again (all, or a selection), without touching IMAP."""
-    from bilan.pipeline import open_warehouse
+    from bilan.pipeline import Selection, Shard, open_warehouse
+    from bilan.pipeline import reprocess as run
     from bilan.progress import progress_for
-    from bilan.flows.reprocess import Selection, Shard, reprocess as run
 
     settings = get_settings()
     selection = Selection(
@@ -456,7 +455,8 @@ def evaluate(
     export_file: Annotated[Path, typer.Option("--export", help="A file written by `bilan export --format json`.", exists=True, dir_okay=False)],
 ) -> None:
     """Compare an export with labelled data and print the quality metrics, one per line."""
-    from bilan.evaluate import evaluate as compute, format_metrics
+    from bilan.evaluate import evaluate as compute
+    from bilan.evaluate import format_metrics
 
     if not (truth / "departments.json").is_file() or not (truth / "truth").is_dir():
         raise BadInput(f"--truth {truth} is not a labelled folder: it must hold departments.json and truth/")

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bilan.mailbox.local import DirectorySource
+from bilan.mailbox.raw import RawMessage
 from bilan.pipeline import archive_raw, ingest_messages, process_archived
-from bilan.mailbox.local import DirectorySource, RawMessage
 
 
 def load_raw(warehouse, raw: bytes, source: str = "test") -> str:

@@ -5,9 +5,9 @@ levels; the figures themselves are reported by `bilan evaluate`."""
 from __future__ import annotations
 
 import pytest
+from bilan.storage.export import export_contract
 
 from bilan.evaluate import evaluate
-from bilan.storage.export import export_contract
 
 pytestmark = [pytest.mark.corpus, pytest.mark.slow]
 
@@ -40,7 +40,9 @@ def corpus_metrics(request, corpus, tmp_path_factory):
     monkeypatch.setenv("BILAN_DATABASE_URL", f"sqlite:///{workdir / 'bilan.db'}")
     monkeypatch.setenv("BILAN_ARCHIVE_DIR", str(workdir / "archive"))
     request.getfixturevalue("prefect_server")
-    from bilan.flows.ingest import ingest_mailbox, open_warehouse
+    from bilan.flows.ingest import ingest_mailbox
+
+    from bilan.pipeline import open_warehouse
     from bilan.settings import get_settings
 
     summary = ingest_mailbox(from_dir=str(corpus / "messages"))

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from bilan.pipeline import archive_raw, process_archived
-from bilan.mailbox.local import RawMessage
+from bilan.mailbox.raw import RawMessage
 from bilan.nlp.extraction import extract
 from bilan.parsers import parse_message
 from bilan.storage.models import Message

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bilan.pipeline import archive_raw, process_archived
-from bilan.mailbox.local import RawMessage
+from bilan.mailbox.raw import RawMessage
 from bilan.nlp.follow_up_cues import COMPLEMENTS, SUPERSEDES, detect_follow_up
 from bilan.parsers import parse_message
 from bilan.storage.export import export_contract

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from bench.hostile_corpus import nested_tables, pdf_of_image, png_of, xlsx_rows
 from bilan.pipeline import archive_raw, process_archived
-from bilan.mailbox.local import RawMessage
+from bilan.mailbox.raw import RawMessage
 from bilan.parsers import ParseStatus, parse_message
 from bilan.parsers.header_block import bound_header_block
 from bilan.parsers.limits import Limits

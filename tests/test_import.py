@@ -9,24 +9,24 @@ import mailbox
 from pathlib import Path
 
 import pytest
+from bilan.storage.export import export_contract
+from bilan.storage.models import Message
+from bilan.storage.raw_archive import sha256_of
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from bilan.cli import app
 from bilan.ingestion import import_path
 from bilan.mailbox.cycle import account_from_settings, ingest_imap
+from bilan.mailbox.errors import SourceError
 from bilan.mailbox.local import (
     DirectorySource,
     EmlFileSource,
     MaildirSource,
     MboxSource,
-    SourceError,
     canonical_form,
     open_local_source,
 )
-from bilan.storage.raw_archive import sha256_of
-from bilan.storage.export import export_contract
-from bilan.storage.models import Message
 from tests.conftest import SAMPLES
 from tests.mail import message
 
@@ -96,8 +96,9 @@ def test_mbox_and_maildir_give_the_imap_rows(imap_env, warehouse, tmp_path):
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_an_mbox_alone_gives_the_same_rows_as_imap(imap_env, warehouse, settings_env, tmp_path):
-    from bilan.settings import get_settings
     from bilan.storage.warehouse import Warehouse
+
+    from bilan.settings import get_settings
 
     raws = [p.read_bytes() for p in SAMPLE_PATHS]
     imap_env.append_many(raws)

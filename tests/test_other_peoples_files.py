@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import select
 
 from bilan.pipeline import archive_raw, process_archived
-from bilan.mailbox.local import EmlFileSource, RawMessage, open_local_source
+from bilan.mailbox.local import EmlFileSource, open_local_source
+from bilan.mailbox.raw import RawMessage
 from bilan.parsers import parse_message
 from bilan.parsers.document import BlockKind, ParseStatus
 from bilan.parsers.limits import Limits

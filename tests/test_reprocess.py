@@ -8,13 +8,13 @@ import datetime as dt
 import json
 
 import pytest
+from bilan.storage.models import Attachment, ExtractedText, Message, MessageDepartment
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from bilan.cli import app
 from bilan.ingestion import import_path
-from bilan.flows.reprocess import Selection, reprocess
-from bilan.storage.models import Attachment, ExtractedText, Message, MessageDepartment
+from bilan.pipeline import Selection, reprocess
 from tests.conftest import REPO, SAMPLES
 
 EXPECTED = json.loads((REPO / "samples" / "expected.json").read_text(encoding="utf-8"))

@@ -13,13 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from bilan.pipeline import archive_raw
-from bilan.flows.reprocess import Selection, Shard, reprocess
-from bilan.mailbox.local import RawMessage
-from bilan.settings import Settings
 from bilan.storage.db import get_engine
 from bilan.storage.warehouse import Warehouse
+
+from bilan.mailbox.raw import RawMessage
+from bilan.pipeline import Selection, Shard, archive_raw, reprocess
+from bilan.settings import Settings
 from tests.conftest import REPO, SAMPLES, empty_database
 from tests.mail import DOCX, docx_bytes, message
 from tests.replicas import replicated
@@ -142,11 +141,9 @@ def test_settling_restores_the_links_a_concurrent_load_missed(warehouse, setting
     """What a shard can leave behind: a follow-up loaded while its original,
     in the other shard, was not committed yet, so without a link. The
     settlement at the end of every run recomputes the links from all rows."""
-    from sqlalchemy import select, update
-
-    from bilan.flows.reprocess import settle_follow_ups
     from bilan.storage.db import transaction
     from bilan.storage.models import Message
+    from sqlalchemy import select, update
 
     for position, raw in enumerate(follow_up_chain(0)):
         archive_raw(warehouse, RawMessage(raw=raw, source=f"test:{position}"))
@@ -162,5 +159,5 @@ def test_settling_restores_the_links_a_concurrent_load_missed(warehouse, setting
     assert [bool(s or c) for _, s, c in linked] == [False, True, True]
     with transaction(warehouse.engine) as session:
         session.execute(update(Message).values(supersedes_id=None, complements_id=None))
-    settle_follow_ups(warehouse)
+    warehouse.settle_follow_ups()
     assert links() == linked

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from bilan.pipeline import archive_raw, process_archived
-from bilan.mailbox.local import RawMessage
+from bilan.mailbox.raw import RawMessage
 from bilan.storage.models import Campaign
 from bilan.storage.status import closes_at, department_statuses, status_of
 from tests.mail import message

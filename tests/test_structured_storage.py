@@ -8,7 +8,7 @@ import datetime as dt
 from sqlalchemy import func, select
 
 from bilan.pipeline import archive_raw, process_archived
-from bilan.mailbox.local import RawMessage
+from bilan.mailbox.raw import RawMessage
 from bilan.storage.export import export_contract
 from bilan.storage.models import Annexe1Row, Annexe2Row, SurveyAnswer, SurveyResponse
 from tests.mail import XLSX, message, xlsx_bytes

@@ -14,7 +14,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from bilan.pipeline import archive_raw, process_archived
-from bilan.mailbox.local import RawMessage
+from bilan.mailbox.raw import RawMessage
 from bilan.nlp.annex_tables import AnnexRow, RowSource
 from bilan.nlp.departments import DepartmentGuess
 from bilan.nlp.extraction import Extraction, extract

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bilan.pipeline import archive_raw, process_archived
-from bilan.mailbox.local import RawMessage
+from bilan.mailbox.raw import RawMessage
 from bilan.storage.models import Attachment, Department, ExtractedText, Message, MessageDepartment
 from tests.mail import DOCX, docx_bytes, message
 

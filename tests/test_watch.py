@@ -8,10 +8,10 @@ import threading
 import time
 
 import pytest
+from bilan.storage.models import ImapProgress, Message
 from sqlalchemy import create_engine, func, select
 
 from bilan.mailbox.watcher import Backoff, Watcher
-from bilan.storage.models import ImapProgress, Message
 from tests.mail import numbered_messages
 from tests.processes import BilanProcess, wait_until
 
@@ -41,9 +41,11 @@ def watcher_thread(imap_env, settings_env, monkeypatch):
     started: list[tuple[Watcher, threading.Thread]] = []
 
     def start(**kwargs) -> Watcher:
+        from bilan.flows.watch import watcher as prefect_watcher
+
         from bilan.settings import get_settings
 
-        watcher = Watcher(get_settings(), **kwargs)
+        watcher = prefect_watcher(get_settings(), **kwargs)
         thread = threading.Thread(target=watcher.run, daemon=True)
         thread.start()
         started.append((watcher, thread))
@@ -111,8 +113,8 @@ def test_idle_hears_a_message_that_arrived_just_before_it(imap_env, settings_env
     """Dovecot answers IDLE with its continuation and the news of a message
     that arrived since the last command in one packet; the client reads both
     at once, and the news must not stay unread in its buffer."""
-    from bilan.mailbox.imap import ImapSource
     from bilan.mailbox.cycle import account_from_settings
+    from bilan.mailbox.imap import ImapSource
 
     with ImapSource(account_from_settings(settings_env)) as source:
         assert source.uids_after(0) == []

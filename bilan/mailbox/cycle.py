@@ -18,9 +18,6 @@ nothing: the archive and the message row are keyed on sha256, processing is
 skipped for processed messages, keywords are idempotent and progress only
 moves forward. A message that fails processing keeps its error on its row
 and is tried again by `process_backlog`.
-
-(Not named `mailbox.py`: Prefect puts `flows/` on sys.path when it loads an
-entrypoint, and the module would then shadow the standard library's.)
 """
 
 from __future__ import annotations

@@ -1,20 +1,20 @@
-"""`bilan watch`: keep an IMAP IDLE session on the contribution folder and
-ingest each message as soon as the server announces it.
+"""The watcher: keep an IMAP IDLE session on the contribution folder and
+ingest each message as soon as the server announces it (`bilan watch`,
+through `flows/watch.py`, which gives it Prefect's events).
 
 Two ways to run, one process each:
 
 * standalone (the default): the watcher does the work itself. Everything
   heavy (the warehouse and its migrations, the spaCy pipeline) is loaded
-  once, then each announced message goes through the plain library
+  once, then each announced message goes through the exactly-once cycle
   (`bilan/mailbox/cycle.py`), in the order and with the guarantees described
   there, typically within a second of the APPEND. No Prefect server is
-  needed; when one is configured, each ingested message also emits the
-  `bilan.message.ingested` event.
-* dispatch (`--dispatch`): the watcher only announces new mail with the
-  `bilan.mailbox.new-mail` event and a Prefect server runs the deployment
-  `ingest-on-new-mail` on its workers (the same flow as the polling
-  deployment). This scales out and keeps a record of every run, at the price
-  of a few seconds per run (trigger, worker, process start).
+  needed; `on_ingested` is told of each message committed (the flows' event).
+* dispatch (`--dispatch`): the watcher only announces new mail through
+  `announce` (the `bilan.mailbox.new-mail` event) and a Prefect server runs
+  the deployment `ingest-on-new-mail` on its workers (the same flow as the
+  polling deployment). This scales out and keeps a record of every run, at
+  the price of a few seconds per run (trigger, worker, process start).
 
 Both modes may run side by side, and several watchers at once: the folder's
 lock and the sha256 key make the extra ones harmless.
@@ -37,20 +37,20 @@ import logging
 import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from bilan.flows.events import announce_ingested, announce_new_mail, prefect_api_configured
-from bilan.mailbox.imap import (
-    CONNECTION_ERRORS,
-    IdleRefused,
-    ImapLoginFailed,
-    ImapSource,
-    InsecureConnectionRefused,
-    TlsVerificationFailed,
-)
 from bilan.mailbox.cycle import MailboxOptions, account_from_settings, ingest_folder, open_folder
+from bilan.mailbox.errors import CONNECTION_ERRORS, FATAL_ERRORS, IdleRefused, ImapLoginFailed
+from bilan.mailbox.imap import ImapSource
 from bilan.outgoing.acknowledgements import acknowledge_contributions
-from bilan.pipeline import IngestSummary, open_warehouse, process_backlog, processing_for
+from bilan.pipeline import (
+    IngestedMessage,
+    IngestSummary,
+    open_warehouse,
+    process_backlog,
+    processing_for,
+)
 from bilan.settings import Settings
 from bilan.storage.warehouse import utcnow
 
@@ -95,8 +95,9 @@ def _warm_up_message(workers: int) -> bytes:
         mail.add_attachment(_tiny_pdf(f"Contribution {n}"), "application", "pdf", filename=f"warm-up-{n}.pdf")
     return mail.as_bytes()
 
-#: Errors a retry cannot fix: the watcher stops with their message.
-FATAL_ERRORS = (TlsVerificationFailed, InsecureConnectionRefused)
+#: Dispatch mode: announce these UIDs of (account, folder, UIDVALIDITY) to
+#: whoever ingests them; False when nobody can hear.
+Announce = Callable[[str, str, int, list[int]], bool]
 
 
 @dataclass
@@ -117,17 +118,21 @@ class Backoff:
         self.attempt = 0
 
 
-def _api_url() -> str:
-    from prefect.settings import PREFECT_API_URL
-
-    return str(PREFECT_API_URL.value())
-
-
 class Watcher:
-    def __init__(self, settings: Settings, *, dispatch: bool = False, poll: bool = False):
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        dispatch: bool = False,
+        poll: bool = False,
+        on_ingested: Callable[[IngestedMessage], None] | None = None,
+        announce: Announce | None = None,
+    ):
         self.settings = settings
         self.dispatch = dispatch
         self.force_poll = poll
+        self.on_ingested = on_ingested
+        self.announce = announce
         self.account = account_from_settings(settings)
         self.options = MailboxOptions.from_settings(settings)
         self.backoff = Backoff(maximum=settings.imap_reconnect_max_seconds)
@@ -151,8 +156,6 @@ class Watcher:
     def run(self) -> IngestSummary:
         """Watch until `stop()`; return what was ingested meanwhile."""
         self.warehouse = open_warehouse(self.settings)
-        if prefect_api_configured():  # also pays for importing Prefect now, not at the first message
-            log.info("events go to the Prefect API at %s", _api_url())
         if not self.dispatch:
             self.processing = processing_for(self.settings)
             self._load_pipeline()
@@ -211,7 +214,7 @@ class Watcher:
         if self.dispatch:
             return self._announce(source)
         summary = ingest_folder(
-            self.warehouse, source, self.options, processing=self.processing, on_ingested=announce_ingested
+            self.warehouse, source, self.options, processing=self.processing, on_ingested=self.on_ingested
         )
         if summary.new or summary.processed or summary.failed:
             log.info(summary.describe())
@@ -227,7 +230,8 @@ class Watcher:
         committed = self.warehouse.imap_last_uid(account.name, account.folder, source.uidvalidity)
         already = self._announced[1] if self._announced and self._announced[0] == source.uidvalidity else 0
         uids = source.uids_after(max(committed, already))
-        if uids and announce_new_mail(account.name, account.folder, source.uidvalidity, uids):
+        announced = bool(uids) and self.announce is not None
+        if announced and self.announce(account.name, account.folder, source.uidvalidity, uids):
             log.info("announced %d new message(s) in %s (UID %d-%d)", len(uids), account.folder, uids[0], uids[-1])
             self._announced = (source.uidvalidity, uids[-1])
             return True

@@ -19,7 +19,11 @@ from email.message import EmailMessage
 from bilan.outgoing.letters import TEMPLATES, address_of, french_datetime, letter, render
 from bilan.outgoing.mailer import Mailer, MailerError, SmtpServer
 from bilan.settings import Settings
-from bilan.storage.outgoing import ROBOT_PREFIXES, ContributionToAcknowledge, contributions_to_acknowledge
+from bilan.storage.outgoing import (
+    ROBOT_PREFIXES,
+    ContributionToAcknowledge,
+    contributions_to_acknowledge,
+)
 from bilan.storage.views import PARSE_STATUS_LABELS
 from bilan.storage.warehouse import Warehouse
 
