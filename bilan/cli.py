@@ -145,24 +145,23 @@ def import_(
 
 
 def _run_ingestion(path: Optional[Path], report: Optional[Path]) -> None:
-    """Under a configured Prefect server, as the `ingest_mailbox` flow (the
-    run is recorded there); otherwise the same functions directly, without
-    paying for a temporary server whose records would vanish at exit."""
-    from bilan.flows.policy import prefect_api_configured
+    """As the `ingest_mailbox` flow or in process (`flows/policy.py`)."""
+    from bilan.flows.policy import run_command
 
     _show_progress_logs()
-    if prefect_api_configured():
-        from bilan.flows.ingest import ingest_mailbox
-
-        summary = ingest_mailbox(from_dir=str(path) if path else None)
-    else:
-        from bilan.ingestion import run_ingestion
-        from bilan.progress import progress_for
-
-        summary = run_ingestion(get_settings(), path, progress_for(console))
+    summary = run_command(
+        "ingest:ingest_mailbox", {"from_dir": str(path) if path else None}, lambda: _ingest_in_process(path)
+    )
     console.print(summary.describe(), soft_wrap=True)
     if report is not None:
         report.write_text(json.dumps(summary.to_json(), indent=1), encoding="utf-8")
+
+
+def _ingest_in_process(path: Optional[Path]):
+    from bilan.ingestion import run_ingestion
+    from bilan.progress import progress_for
+
+    return run_ingestion(get_settings(), path, progress_for(console))
 
 
 @app.command()
@@ -200,6 +199,7 @@ def reprocess(
     report: Annotated[Optional[Path], typer.Option("--report", help="Also write the run's summary (counts, seconds per stage) as JSON.")] = None,
 ) -> None:
     """Parse and extract archived messages again (all, or a selection), without touching IMAP."""
+    from bilan.flows.policy import run_command
     from bilan.pipeline import Selection, Shard, open_warehouse
     from bilan.pipeline import reprocess as run
     from bilan.progress import progress_for
@@ -220,7 +220,13 @@ def reprocess(
         console.print(f"{count} message(s) would be reprocessed ({what})")
         return
     _show_progress_logs()
-    summary = run(settings, selection, progress_for(console), part)
+    parameters = {
+        "departments": list(selection.departments), "since": selection.since, "until": selection.until,
+        "kinds": list(selection.kinds), "only_failed": only_failed, "shard": part.index, "shards": part.count,
+    }
+    summary = run_command(
+        "reprocess:reprocess_messages", parameters, lambda: run(settings, selection, progress_for(console), part)
+    )
     if report is not None:
         report.write_text(json.dumps(summary.to_json(), indent=2), encoding="utf-8")
     console.print(f"reprocessed {what}: {summary.describe()}", soft_wrap=True)
@@ -411,15 +417,22 @@ def reminders(
     contribution lacks a required annex. Nobody is reminded twice the same day."""
     from zoneinfo import ZoneInfo
 
-    from bilan.flows.remind import remind
+    from bilan.flows.policy import run_command
+    from bilan.outgoing.reminders import run_reminders
 
     if on is not None and send:
         raise typer.BadParameter("--date is for rehearsals; it cannot be used with --send", param_hint="--date")
+    settings = get_settings()
     warehouse = _warehouse()
-    now = None
+    now = dt.datetime.now(dt.timezone.utc)
     if on is not None:
         now = dt.datetime.combine(on.date(), dt.time(9), tzinfo=ZoneInfo(warehouse.campaign.timezone))
-    run = remind(str(out), send, str(contacts) if contacts else None, str(template) if template else None, now)
+    parameters = {"out_dir": str(out), "send_now": send, "contacts": str(contacts) if contacts else None,
+                  "template": str(template) if template else None, "now": now}  # fmt: skip
+    run = run_command(
+        "remind:remind", parameters,
+        lambda: run_reminders(warehouse, settings, now, out, send=send, contacts=contacts, template=template),
+    )  # fmt: skip
     table = Table(title="Departments to remind")
     for column in ("Code", "Department", "Reason", "Missing annexes", "Unreadable files", "Recipients"):
         table.add_column(column)

@@ -1,11 +1,39 @@
-"""Whether a Prefect API is configured, asked without importing Prefect
-(importing it costs about a second)."""
+"""One Prefect policy for every command: a command runs as its Prefect flow
+when a Prefect API is configured (the run is then recorded on that server),
+and in this process otherwise, calling the same library functions without
+Prefect. Never with a temporary server: without a configured API, Prefect
+would start one in the process, seconds of start-up (a timeout with a long
+traceback on a busy machine) for records that vanish at exit.
+
+This module does not import Prefect (importing it costs about a second): it
+asks `prefect_api_configured` first, and imports the flow only to run it.
+"""
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def run_command(flow: str, parameters: dict[str, Any], in_process: Callable[[], T]) -> T:
+    """The flow `flow` ("module:function" of `bilan.flows`) with `parameters`
+    when a Prefect API is configured, else `in_process()`; both return the
+    same kind of result."""
+    if not prefect_api_configured():
+        return in_process()
+    return load_flow(flow)(**parameters)
+
+
+def load_flow(flow: str) -> Callable[..., Any]:
+    """The flow named "module:function" in `bilan.flows`."""
+    module, _, name = flow.partition(":")
+    return getattr(importlib.import_module(f"bilan.flows.{module}"), name)
 
 
 def prefect_api_configured() -> bool:
