@@ -159,9 +159,12 @@ def _run_ingestion(path: Optional[Path], report: Optional[Path]) -> None:
 
 def _ingest_in_process(path: Optional[Path]):
     from bilan.ingestion import run_ingestion
+    from bilan.pipeline import Pipeline
     from bilan.progress import progress_for
 
-    return run_ingestion(get_settings(), path, progress_for(console))
+    settings = get_settings()
+    with Pipeline.open(settings) as pipeline:
+        return run_ingestion(pipeline, settings, path, progress_for(console))
 
 
 @app.command()
@@ -175,15 +178,18 @@ def watch(
     import signal
 
     from bilan.flows.watch import watcher as prefect_watcher
+    from bilan.pipeline import Pipeline
 
     _show_progress_logs()
-    watcher = prefect_watcher(get_settings(), dispatch=dispatch, poll=poll)
-    signal.signal(signal.SIGTERM, lambda *_: watcher.stop())
-    try:
-        total = watcher.run()
-    except KeyboardInterrupt:
-        watcher.stop()
-        total = watcher.total
+    settings = get_settings()
+    with Pipeline.open(settings, warm_up=not dispatch) as pipeline:
+        watcher = prefect_watcher(settings, pipeline, dispatch=dispatch, poll=poll)
+        signal.signal(signal.SIGTERM, lambda *_: watcher.stop())
+        try:
+            total = watcher.run()
+        except KeyboardInterrupt:
+            watcher.stop()
+            total = watcher.total
     console.print(f"stopped; {total.describe()}", soft_wrap=True)
 
 
@@ -200,9 +206,7 @@ def reprocess(
 ) -> None:
     """Parse and extract archived messages again (all, or a selection), without touching IMAP."""
     from bilan.flows.policy import run_command
-    from bilan.pipeline import Selection, Shard, open_warehouse
-    from bilan.pipeline import reprocess as run
-    from bilan.progress import progress_for
+    from bilan.pipeline import Selection, Shard
 
     settings = get_settings()
     selection = Selection(
@@ -216,7 +220,7 @@ def reprocess(
         raise typer.BadParameter(str(exc), param_hint="--shard") from None
     what = selection.describe() + (f" ({part.describe()})" if part.count > 1 else "")
     if dry_run:
-        count = len(part.of(selection.matching(open_warehouse(settings))))
+        count = len(part.of(selection.matching(_warehouse())))
         console.print(f"{count} message(s) would be reprocessed ({what})")
         return
     _show_progress_logs()
@@ -225,11 +229,19 @@ def reprocess(
         "kinds": list(selection.kinds), "only_failed": only_failed, "shard": part.index, "shards": part.count,
     }
     summary = run_command(
-        "reprocess:reprocess_messages", parameters, lambda: run(settings, selection, progress_for(console), part)
+        "reprocess:reprocess_messages", parameters, lambda: _reprocess_in_process(settings, selection, part)
     )
     if report is not None:
         report.write_text(json.dumps(summary.to_json(), indent=2), encoding="utf-8")
     console.print(f"reprocessed {what}: {summary.describe()}", soft_wrap=True)
+
+
+def _reprocess_in_process(settings, selection, part):
+    from bilan.pipeline import Pipeline, reprocess
+    from bilan.progress import progress_for
+
+    with Pipeline.open(settings) as pipeline:
+        return reprocess(pipeline, selection, progress_for(console), part)
 
 
 def _show_progress_logs() -> None:

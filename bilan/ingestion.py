@@ -22,10 +22,9 @@ from bilan.outgoing.acknowledgements import AcknowledgementRun, acknowledge_cont
 from bilan.pipeline import (
     IngestedMessage,
     IngestSummary,
+    Pipeline,
     ingest_messages,
-    open_warehouse,
     process_backlog,
-    processing_for,
 )
 from bilan.progress import Progress
 from bilan.settings import Settings
@@ -38,6 +37,7 @@ OnIngested = Callable[[IngestedMessage], None]
 
 
 def run_ingestion(
+    pipeline: Pipeline,
     settings: Settings,
     path: Path | None = None,
     progress: Progress | None = None,
@@ -49,25 +49,29 @@ def run_ingestion(
     unprocessed (except what this run failed on already), then the
     acknowledgements if BILAN_ACKNOWLEDGE asks for them."""
     if path is not None:
-        summary = step("import-path", import_path)(settings, path, progress, on_ingested)
+        summary = step("import-path", import_path)(pipeline, path, progress, on_ingested)
     else:
-        summary = step("ingest-imap", fetch_imap)(settings, progress, on_ingested)
-    summary.add(step("process-backlog", backlog)(settings, progress, tried=summary.failures))
+        summary = step("ingest-imap", fetch_imap)(pipeline, settings, progress, on_ingested)
+    backlog = step("process-backlog", process_backlog)
+    summary.add(backlog(pipeline, progress=progress, tried=summary.failures))
     if settings.acknowledge:
-        log.info(step("acknowledge-contributions", acknowledge_new_contributions)(settings).describe())
+        acknowledge = step("acknowledge-contributions", acknowledge_new_contributions)
+        log.info(acknowledge(pipeline, settings).describe())
     return summary
 
 
 def import_path(
-    settings: Settings, path: Path, progress: Progress | None = None, on_ingested: OnIngested | None = None
+    pipeline: Pipeline,
+    path: Path,
+    progress: Progress | None = None,
+    on_ingested: OnIngested | None = None,
 ) -> IngestSummary:
     """A folder of `.eml` files, one `.eml`, an mbox file or a Maildir (told
     apart by `open_local_source`), archived and processed message by message."""
-    warehouse = open_warehouse(settings)
     source = open_local_source(path)
     if progress is not None:
         progress.start(len(source), f"{Path(path).name} ({source.kind})")
-    summary = ingest_messages(warehouse, iter(source), processing=processing_for(settings), progress=progress)
+    summary = ingest_messages(pipeline, iter(source), progress=progress)
     if progress is not None:
         progress.finish()
     for message in summary.ingested if on_ingested is not None else ():
@@ -76,26 +80,16 @@ def import_path(
 
 
 def fetch_imap(
-    settings: Settings, progress: Progress | None = None, on_ingested: OnIngested | None = None
+    pipeline: Pipeline,
+    settings: Settings,
+    progress: Progress | None = None,
+    on_ingested: OnIngested | None = None,
 ) -> IngestSummary:
     """One exactly-once cycle on the IMAP folder of the settings (`bilan/mailbox/cycle.py`)."""
-    return ingest_imap(
-        open_warehouse(settings),
-        account_from_settings(settings),
-        MailboxOptions.from_settings(settings),
-        processing=processing_for(settings),
-        progress=progress,
-        on_ingested=on_ingested,
-    )
+    account, options = account_from_settings(settings), MailboxOptions.from_settings(settings)
+    return ingest_imap(pipeline, account, options, progress=progress, on_ingested=on_ingested)
 
 
-def backlog(settings: Settings, progress: Progress | None = None, tried: set[str] = frozenset()) -> IngestSummary:
-    """What earlier runs archived but did not process; `tried`: not tried twice in one run."""
-    return process_backlog(
-        open_warehouse(settings), processing=processing_for(settings), progress=progress, tried=tried
-    )
-
-
-def acknowledge_new_contributions(settings: Settings) -> AcknowledgementRun:
+def acknowledge_new_contributions(pipeline: Pipeline, settings: Settings) -> AcknowledgementRun:
     """Optional acknowledgements of receipt (BILAN_ACKNOWLEDGE), once per new contribution."""
-    return acknowledge_contributions(open_warehouse(settings), settings, dt.datetime.now(dt.timezone.utc))
+    return acknowledge_contributions(pipeline.warehouse, settings, dt.datetime.now(dt.timezone.utc))

@@ -21,7 +21,6 @@ from __future__ import annotations
 import logging
 
 from bilan.flows.policy import prefect_api_configured
-
 from bilan.pipeline import IngestedMessage
 
 log = logging.getLogger(__name__)

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bilan.flows.events import announce_ingested
-from bilan.flows.tasks import as_tasks
 from prefect import flow, get_run_logger
 
+from bilan.flows.events import announce_ingested
+from bilan.flows.tasks import as_tasks
 from bilan.ingestion import run_ingestion
 from bilan.mailbox.errors import CONNECTION_ERRORS, FATAL_ERRORS, ImapLoginFailed
-from bilan.pipeline import IngestSummary
+from bilan.pipeline import IngestSummary, Pipeline
 from bilan.progress import LogProgress
 from bilan.settings import get_settings
 
@@ -39,7 +39,9 @@ def _connection_trouble(task, task_run, state) -> bool:
 
 #: Retries by step: the IMAP fetch when the server was unreachable, the backlog once.
 TASK_OPTIONS = {
-    "ingest-imap": {"retries": 2, "retry_delay_seconds": 10, "retry_condition_fn": _connection_trouble},
+    "ingest-imap": {
+        "retries": 2, "retry_delay_seconds": 10, "retry_condition_fn": _connection_trouble,
+    },  # fmt: skip
     "process-backlog": {"retries": 1, "retry_delay_seconds": 5},
 }
 
@@ -49,9 +51,11 @@ def ingest_mailbox(from_dir: str | None = None) -> IngestSummary:
     """Ingest the IMAP folder of the settings, or a local mailbox (`from_dir`:
     a folder of `.eml` files, an `.eml`, an mbox file or a Maildir)."""
     logger = get_run_logger()
-    summary = run_ingestion(
-        get_settings(), Path(from_dir) if from_dir else None, LogProgress(logger),
-        step=as_tasks(TASK_OPTIONS), on_ingested=announce_ingested,
-    )  # fmt: skip
+    settings = get_settings()
+    with Pipeline.open(settings) as pipeline:
+        summary = run_ingestion(
+            pipeline, settings, Path(from_dir) if from_dir else None, LogProgress(logger),
+            step=as_tasks(TASK_OPTIONS), on_ingested=announce_ingested,
+        )  # fmt: skip
     logger.info(summary.describe())
     return summary

@@ -11,12 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from bilan.flows.tasks import as_tasks
 from prefect import flow, get_run_logger
 
+from bilan.flows.tasks import as_tasks
 from bilan.outgoing.reminders import ReminderRun, run_reminders
-from bilan.pipeline import open_warehouse
 from bilan.settings import get_settings
+from bilan.storage.warehouse import Warehouse
 
 
 @flow(name="remind")
@@ -32,9 +32,14 @@ def remind(
     table already refuses; failed sendings are tried again by the next run."""
     settings = get_settings()
     run = run_reminders(
-        open_warehouse(settings), settings, now or dt.datetime.now(dt.timezone.utc), Path(out_dir), send=send_now,
-        contacts=Path(contacts) if contacts else None, template=Path(template) if template else None,
+        Warehouse.open(settings),
+        settings,
+        now or dt.datetime.now(dt.timezone.utc),
+        Path(out_dir),
+        send=send_now,
+        contacts=Path(contacts) if contacts else None,
+        template=Path(template) if template else None,
         step=as_tasks(),
-    )  # fmt: skip
+    )
     get_run_logger().info(run.describe(send_now))
     return run

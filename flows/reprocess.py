@@ -12,7 +12,7 @@ import datetime as dt
 
 from prefect import flow, get_run_logger
 
-from bilan.pipeline import IngestSummary, Selection, Shard, reprocess
+from bilan.pipeline import IngestSummary, Pipeline, Selection, Shard, reprocess
 from bilan.progress import LogProgress
 from bilan.settings import get_settings
 
@@ -38,6 +38,7 @@ def reprocess_messages(
     logger = get_run_logger()
     part = Shard(shard, shards)
     logger.info("reprocessing %s%s", selection.describe(), f" ({part.describe()})" if shards > 1 else "")
-    summary = reprocess(settings, selection, LogProgress(logger), part)
+    with Pipeline.open(settings) as pipeline:
+        summary = reprocess(pipeline, selection, LogProgress(logger), part)
     logger.info(summary.describe())
     return summary

@@ -5,9 +5,9 @@ levels; the figures themselves are reported by `bilan evaluate`."""
 from __future__ import annotations
 
 import pytest
-from bilan.storage.export import export_contract
 
 from bilan.evaluate import evaluate
+from bilan.storage.export import export_contract
 
 pytestmark = [pytest.mark.corpus, pytest.mark.slow]
 
@@ -41,12 +41,11 @@ def corpus_metrics(request, corpus, tmp_path_factory):
     monkeypatch.setenv("BILAN_ARCHIVE_DIR", str(workdir / "archive"))
     request.getfixturevalue("prefect_server")
     from bilan.flows.ingest import ingest_mailbox
-
-    from bilan.pipeline import open_warehouse
     from bilan.settings import get_settings
+    from bilan.storage.warehouse import Warehouse
 
     summary = ingest_mailbox(from_dir=str(corpus / "messages"))
-    metrics = evaluate(corpus, export_contract(open_warehouse(get_settings())))
+    metrics = evaluate(corpus, export_contract(Warehouse.open(get_settings())))
     monkeypatch.undo()
     return summary, metrics
 

@@ -8,10 +8,10 @@ import threading
 import time
 
 import pytest
-from bilan.storage.models import ImapProgress, Message
 from sqlalchemy import create_engine, func, select
 
 from bilan.mailbox.watcher import Backoff, Watcher
+from bilan.storage.models import ImapProgress, Message
 from tests.mail import numbered_messages
 from tests.processes import BilanProcess, wait_until
 
@@ -36,16 +36,15 @@ def assert_each_once(warehouse, expected: int) -> None:
 
 
 @pytest.fixture
-def watcher_thread(imap_env, settings_env, monkeypatch):
+def watcher_thread(imap_env, settings_env, pipeline, monkeypatch):
     """A Watcher in this process (to look at its state), stopped at the end."""
     started: list[tuple[Watcher, threading.Thread]] = []
 
     def start(**kwargs) -> Watcher:
         from bilan.flows.watch import watcher as prefect_watcher
-
         from bilan.settings import get_settings
 
-        watcher = prefect_watcher(get_settings(), **kwargs)
+        watcher = prefect_watcher(get_settings(), pipeline, **kwargs)
         thread = threading.Thread(target=watcher.run, daemon=True)
         thread.start()
         started.append((watcher, thread))

@@ -44,13 +44,7 @@ from bilan.mailbox.cycle import MailboxOptions, account_from_settings, ingest_fo
 from bilan.mailbox.errors import CONNECTION_ERRORS, FATAL_ERRORS, IdleRefused, ImapLoginFailed
 from bilan.mailbox.imap import ImapSource
 from bilan.outgoing.acknowledgements import acknowledge_contributions
-from bilan.pipeline import (
-    IngestedMessage,
-    IngestSummary,
-    open_warehouse,
-    process_backlog,
-    processing_for,
-)
+from bilan.pipeline import IngestedMessage, IngestSummary, Pipeline, process_backlog
 from bilan.settings import Settings
 from bilan.storage.warehouse import utcnow
 
@@ -119,9 +113,13 @@ class Backoff:
 
 
 class Watcher:
+    """Watches the folder of `settings` until `stop()`, processing with
+    `pipeline` (in dispatch mode only its warehouse is used)."""
+
     def __init__(
         self,
         settings: Settings,
+        pipeline: Pipeline,
         *,
         dispatch: bool = False,
         poll: bool = False,
@@ -129,6 +127,8 @@ class Watcher:
         announce: Announce | None = None,
     ):
         self.settings = settings
+        self.pipeline = pipeline
+        self.warehouse = pipeline.warehouse
         self.dispatch = dispatch
         self.force_poll = poll
         self.on_ingested = on_ingested
@@ -155,11 +155,9 @@ class Watcher:
 
     def run(self) -> IngestSummary:
         """Watch until `stop()`; return what was ingested meanwhile."""
-        self.warehouse = open_warehouse(self.settings)
         if not self.dispatch:
-            self.processing = processing_for(self.settings)
             self._load_pipeline()
-            self.total.add(process_backlog(self.warehouse, processing=self.processing))
+            self.total.add(process_backlog(self.pipeline))
         while not self.stopped:
             try:
                 with open_folder(self.account, self.options) as source:
@@ -213,9 +211,7 @@ class Watcher:
         self.cycles += 1
         if self.dispatch:
             return self._announce(source)
-        summary = ingest_folder(
-            self.warehouse, source, self.options, processing=self.processing, on_ingested=self.on_ingested
-        )
+        summary = ingest_folder(self.pipeline, source, self.options, on_ingested=self.on_ingested)
         if summary.new or summary.processed or summary.failed:
             log.info(summary.describe())
         if summary.processed and self.settings.acknowledge:
@@ -245,12 +241,11 @@ class Watcher:
         """Pay the load time of the language pipeline and of the parser
         workers now, not at the first messages: one small message with a PDF
         per worker goes through parsing and extraction."""
-        from bilan.nlp.extraction import extract
         from bilan.parsers.message import parse_message
-        from bilan.parsers.pool import shared_pool
 
+        pool = self.pipeline.pool
         started = time.perf_counter()
-        extract(parse_message(_warm_up_message(shared_pool().size)))
+        self.pipeline.extract(parse_message(_warm_up_message(pool.size), pool=pool))
         log.info("language pipeline loaded in %.1f s", time.perf_counter() - started)
 
     def _pause(self, reason: str, level: int = logging.WARNING, error: Exception | None = None) -> None:
