@@ -40,13 +40,13 @@ def timed(args: list[str], env: dict[str, str]) -> float:
 def library_seconds(env: dict[str, str], out: Path) -> dict[str, float]:
     """The same work called in-process, after the imports and the warehouse are warm."""
     os.environ.update(env)
-    from bilan.flows.pipeline import open_warehouse
-    from bilan.report import build_report
+    from bilan.dashboard import build_report
     from bilan.settings import get_settings
     from bilan.storage.export import export_contract
     from bilan.storage.view_export import export_views
+    from bilan.storage.warehouse import Warehouse
 
-    warehouse = open_warehouse(get_settings())
+    warehouse = Warehouse.open(get_settings())
     calls = {
         "report": lambda: build_report(warehouse),
         "export json": lambda: export_contract(warehouse),

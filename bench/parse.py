@@ -88,7 +88,7 @@ def through_the_pool(messages: list[Path], workers: int | None) -> None:
             pool.parse_many([])  # nothing: workers start with the first file, as in a real run
             for label in ("cold", "warm"):
                 start = time.perf_counter()
-                # As flows/pipeline.py's process_many does: messages parsed side by side,
+                # As bilan/pipeline.py's process_many does: messages parsed side by side,
                 # so that a message with a single long file does not leave the other workers idle.
                 with ThreadPoolExecutor(max_workers=max(pool.size, 1)) as executor:
                     parsed = list(executor.map(lambda raw: parse_message(raw, pool=pool, cache=cache), raws))

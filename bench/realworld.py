@@ -49,7 +49,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.proctree import run_sampled  # noqa: E402
-from bilan.flows.sources import canonical_form  # noqa: E402
+from bilan.mailbox.local import canonical_form  # noqa: E402
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432"
 _WORD = re.compile(r"\w+", re.UNICODE)

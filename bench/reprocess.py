@@ -70,8 +70,8 @@ def corpus_messages(corpus: Path) -> list[bytes]:
 def archive_all(settings_env: dict[str, str], raws: list[bytes]) -> float:
     """Archive the copies through `archive_raw` (as `bilan import` does),
     without processing them. Returns the seconds it took."""
-    from bilan.flows.pipeline import archive_raw
-    from bilan.flows.sources import RawMessage
+    from bilan.mailbox.raw import RawMessage
+    from bilan.pipeline import archive_raw
     from bilan.settings import Settings
     from bilan.storage.warehouse import Warehouse
 

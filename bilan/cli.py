@@ -54,8 +54,7 @@ class BilanGroup(TyperGroup):
 def describe_error(exc: Exception) -> str:
     """What the user reads for an error: the message of a known problem, or,
     for a bug, its type and message with the way to see more."""
-    from bilan.flows.imap import ImapError
-    from bilan.flows.sources import SourceError
+    from bilan.mailbox.errors import ImapError, SourceError
     from bilan.storage.lock import LockTimeout
 
     if isinstance(exc, (UserError, ImapError, SourceError, LockTimeout)):
@@ -147,24 +146,26 @@ def import_(
 
 
 def _run_ingestion(path: Optional[Path], report: Optional[Path]) -> None:
-    """Under a configured Prefect server, as the `ingest_mailbox` flow (the
-    run is recorded there); otherwise the same functions directly, without
-    paying for a temporary server whose records would vanish at exit."""
-    from bilan.flows.events import prefect_api_configured
+    """As the `ingest_mailbox` flow or in process (`flows/policy.py`)."""
+    from bilan.flows.policy import run_command
 
     _show_progress_logs()
-    if prefect_api_configured():
-        from bilan.flows.ingest import ingest_mailbox
-
-        summary = ingest_mailbox(from_dir=str(path) if path else None)
-    else:
-        from bilan.flows.ingestion import run_ingestion
-        from bilan.flows.progress import progress_for
-
-        summary = run_ingestion(get_settings(), path, progress_for(console))
+    summary = run_command(
+        "ingest:ingest_mailbox", {"from_dir": str(path) if path else None}, lambda: _ingest_in_process(path)
+    )
     console.print(summary.describe(), soft_wrap=True)
     if report is not None:
         report.write_text(json.dumps(summary.to_json(), indent=1), encoding="utf-8")
+
+
+def _ingest_in_process(path: Optional[Path]):
+    from bilan.ingestion import run_ingestion
+    from bilan.pipeline import Pipeline
+    from bilan.progress import progress_for
+
+    settings = get_settings()
+    with Pipeline.open(settings) as pipeline:
+        return run_ingestion(pipeline, settings, path, progress_for(console))
 
 
 @app.command()
@@ -177,16 +178,19 @@ def watch(
     """Watch the IMAP folder (IDLE, else polling) and ingest each message as soon as it arrives."""
     import signal
 
-    from bilan.flows.watch import Watcher
+    from bilan.flows.watch import watcher as prefect_watcher
+    from bilan.pipeline import Pipeline
 
     _show_progress_logs()
-    watcher = Watcher(get_settings(), dispatch=dispatch, poll=poll)
-    signal.signal(signal.SIGTERM, lambda *_: watcher.stop())
-    try:
-        total = watcher.run()
-    except KeyboardInterrupt:
-        watcher.stop()
-        total = watcher.total
+    settings = get_settings()
+    with Pipeline.open(settings, warm_up=not dispatch) as pipeline:
+        watcher = prefect_watcher(settings, pipeline, dispatch=dispatch, poll=poll)
+        signal.signal(signal.SIGTERM, lambda *_: watcher.stop())
+        try:
+            total = watcher.run()
+        except KeyboardInterrupt:
+            watcher.stop()
+            total = watcher.total
     console.print(f"stopped; {total.describe()}", soft_wrap=True)
 
 
@@ -217,9 +221,8 @@ def reprocess(
     report: Annotated[Optional[Path], typer.Option("--report", help="Also write the run's summary (counts, seconds per stage) as JSON.")] = None,
 ) -> None:
     """Parse and extract archived messages again (all, or a selection), without touching IMAP."""
-    from bilan.flows.pipeline import open_warehouse
-    from bilan.flows.progress import progress_for
-    from bilan.flows.reprocess import Selection, Shard, reprocess as run
+    from bilan.flows.policy import run_command
+    from bilan.pipeline import Selection, Shard
 
     settings = get_settings()
     selection = Selection(
@@ -233,14 +236,28 @@ def reprocess(
         raise typer.BadParameter(str(exc), param_hint="--shard") from None
     what = selection.describe() + (f" ({part.describe()})" if part.count > 1 else "")
     if dry_run:
-        count = len(part.of(selection.matching(open_warehouse(settings))))
+        count = len(part.of(selection.matching(_warehouse())))
         console.print(f"{count} message(s) would be reprocessed ({what})")
         return
     _show_progress_logs()
-    summary = run(settings, selection, progress_for(console), part)
+    parameters = {
+        "departments": list(selection.departments), "since": selection.since, "until": selection.until,
+        "kinds": list(selection.kinds), "only_failed": only_failed, "shard": part.index, "shards": part.count,
+    }
+    summary = run_command(
+        "reprocess:reprocess_messages", parameters, lambda: _reprocess_in_process(settings, selection, part)
+    )
     if report is not None:
         report.write_text(json.dumps(summary.to_json(), indent=2), encoding="utf-8")
     console.print(f"reprocessed {what}: {summary.describe()}", soft_wrap=True)
+
+
+def _reprocess_in_process(settings, selection, part):
+    from bilan.pipeline import Pipeline, reprocess
+    from bilan.progress import progress_for
+
+    with Pipeline.open(settings) as pipeline:
+        return reprocess(pipeline, selection, progress_for(console), part)
 
 
 def _show_progress_logs() -> None:
@@ -428,15 +445,22 @@ def reminders(
     contribution lacks a required annex. Nobody is reminded twice the same day."""
     from zoneinfo import ZoneInfo
 
-    from bilan.flows.remind import remind
+    from bilan.flows.policy import run_command
+    from bilan.outgoing.reminders import run_reminders
 
     if on is not None and send:
         raise typer.BadParameter("--date is for rehearsals; it cannot be used with --send", param_hint="--date")
+    settings = get_settings()
     warehouse = _warehouse()
-    now = None
+    now = dt.datetime.now(dt.timezone.utc)
     if on is not None:
         now = dt.datetime.combine(on.date(), dt.time(9), tzinfo=ZoneInfo(warehouse.campaign.timezone))
-    run = remind(str(out), send, str(contacts) if contacts else None, str(template) if template else None, now)
+    parameters = {"out_dir": str(out), "send_now": send, "contacts": str(contacts) if contacts else None,
+                  "template": str(template) if template else None, "now": now}  # fmt: skip
+    run = run_command(
+        "remind:remind", parameters,
+        lambda: run_reminders(warehouse, settings, now, out, send=send, contacts=contacts, template=template),
+    )  # fmt: skip
     table = Table(title="Departments to remind")
     for column in ("Code", "Department", "Reason", "Missing annexes", "Unreadable files", "Recipients"):
         table.add_column(column)
@@ -460,7 +484,7 @@ def report(
     out: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("rapport.html"),
 ) -> None:
     """Write the dashboard: one self-contained HTML file (map, progress, recommendations, late and missing)."""
-    from bilan.report import write_report
+    from bilan.dashboard import write_report
 
     out = _output_file(out, "rapport.html")  # a wrong --out is said before the warehouse is opened
     path = write_report(_warehouse(read_only=True), out)
@@ -473,7 +497,8 @@ def evaluate(
     export_file: Annotated[Path, typer.Option("--export", help="A file written by `bilan export --format json`.", exists=True, dir_okay=False)],
 ) -> None:
     """Compare an export with labelled data and print the quality metrics, one per line."""
-    from bilan.evaluate import evaluate as compute, format_metrics
+    from bilan.evaluate import evaluate as compute
+    from bilan.evaluate import format_metrics
 
     if not (truth / "departments.json").is_file() or not (truth / "truth").is_dir():
         raise BadInput(f"--truth {truth} is not a labelled folder: it must hold departments.json and truth/")

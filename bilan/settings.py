@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     imap_folder: str = "INBOX"
     imap_ssl: bool = True
 
-    # -- mailbox: secure connections, marking, watching (see flows/imap.py, flows/watch.py) --
+    # -- mailbox: secure connections, marking, watching (see bilan/mailbox/imap.py, bilan/mailbox/watcher.py) --
     imap_starttls: bool = Field(
         default=False, description="Without BILAN_IMAP_SSL: upgrade the plain port with STARTTLS."
     )

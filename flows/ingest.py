@@ -1,32 +1,26 @@
-"""Prefect flow `ingest_mailbox`: archive every new message, then parse,
-extract and load it.
+"""Prefect flow `ingest_mailbox`: the ingestion run of `bilan/ingestion.py`
+(source, backlog, acknowledgements), each step a Prefect task.
 
-The flow is what the deployments of `prefect.yaml` run: `poll-mailbox`
-(every 5 minutes) and `ingest-on-new-mail` (triggered by the event that
-`bilan watch --dispatch` emits), and what `bilan ingest` runs when a Prefect
-server is configured. Its tasks call the plain functions of
-`bilan.flows.ingestion`, so that the CLI, the watcher and the tests run
-exactly the same code. After new messages are loaded, contributions are
-acknowledged when BILAN_ACKNOWLEDGE asks for it (`flows/acknowledge.py`).
+The deployments of `prefect.yaml` run it: `poll-mailbox` (every 5 minutes)
+and `ingest-on-new-mail` (triggered by the event that `bilan watch
+--dispatch` emits); so do `bilan ingest` and `bilan import` when a Prefect
+API is configured (`flows/policy.py`). Each message committed emits the
+`bilan.message.ingested` event (`flows/events.py`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from prefect import flow, get_run_logger, task
-from prefect.cache_policies import NO_CACHE
+from prefect import flow, get_run_logger
 
-from bilan.flows.acknowledge import AcknowledgementRun
-from bilan.flows.imap import CONNECTION_ERRORS, ImapLoginFailed, InsecureConnectionRefused, TlsVerificationFailed
-from bilan.flows.ingestion import acknowledge_new_contributions, backlog, fetch_imap, import_path
-from bilan.flows.pipeline import IngestSummary, open_warehouse
-from bilan.flows.progress import LogProgress
+from bilan.flows.events import announce_ingested
+from bilan.flows.tasks import as_tasks
+from bilan.ingestion import run_ingestion
+from bilan.mailbox.errors import CONNECTION_ERRORS, FATAL_ERRORS, ImapLoginFailed
+from bilan.pipeline import IngestSummary, Pipeline
+from bilan.progress import LogProgress
 from bilan.settings import get_settings
-
-__all__ = ["import_path", "ingest_mailbox", "open_warehouse"]
-
-FATAL_ERRORS = (TlsVerificationFailed, InsecureConnectionRefused)
 
 
 def _connection_trouble(task, task_run, state) -> bool:
@@ -43,38 +37,25 @@ def _connection_trouble(task, task_run, state) -> bool:
     return False
 
 
-@task(
-    name="ingest-imap", retries=2, retry_delay_seconds=10, retry_condition_fn=_connection_trouble, cache_policy=NO_CACHE
-)
-def ingest_imap_task() -> IngestSummary:
-    return fetch_imap(get_settings(), LogProgress(get_run_logger()))
-
-
-@task(name="import-path", cache_policy=NO_CACHE)
-def import_path_task(path: str) -> IngestSummary:
-    return import_path(get_settings(), Path(path), LogProgress(get_run_logger()))
-
-
-@task(name="process-backlog", retries=1, retry_delay_seconds=5, cache_policy=NO_CACHE)
-def process_backlog_task(tried: list[str]) -> IngestSummary:
-    """`tried`: messages the run failed on already, not tried twice."""
-    return backlog(get_settings(), LogProgress(get_run_logger()), tried=set(tried))
-
-
-@task(name="acknowledge-contributions", cache_policy=NO_CACHE)
-def acknowledge() -> AcknowledgementRun:
-    run = acknowledge_new_contributions(get_settings())
-    get_run_logger().info(run.describe())
-    return run
+#: Retries by step: the IMAP fetch when the server was unreachable, the backlog once.
+TASK_OPTIONS = {
+    "ingest-imap": {
+        "retries": 2, "retry_delay_seconds": 10, "retry_condition_fn": _connection_trouble,
+    },  # fmt: skip
+    "process-backlog": {"retries": 1, "retry_delay_seconds": 5},
+}
 
 
 @flow(name="ingest_mailbox")
 def ingest_mailbox(from_dir: str | None = None) -> IngestSummary:
     """Ingest the IMAP folder of the settings, or a local mailbox (`from_dir`:
     a folder of `.eml` files, an `.eml`, an mbox file or a Maildir)."""
-    summary = import_path_task(from_dir) if from_dir else ingest_imap_task()
-    summary.add(process_backlog_task(sorted(summary.failures)))
-    if get_settings().acknowledge:
-        acknowledge()
-    get_run_logger().info(summary.describe())
+    logger = get_run_logger()
+    settings = get_settings()
+    with Pipeline.open(settings) as pipeline:
+        summary = run_ingestion(
+            pipeline, settings, Path(from_dir) if from_dir else None, LogProgress(logger),
+            step=as_tasks(TASK_OPTIONS), on_ingested=announce_ingested,
+        )  # fmt: skip
+    logger.info(summary.describe())
     return summary

@@ -19,14 +19,14 @@ from email.message import EmailMessage
 from bilan.parsers.authentication import SenderAuthentication, read_authentication
 from bilan.parsers.cache import ParseCache
 from bilan.parsers.charset import decode_header_text, decode_text
+from bilan.parsers.delivery_report import reported_message_id
 from bilan.parsers.document import Document, EmbeddedFile, ParseError, ParseStatus
 from bilan.parsers.header_block import bound_header_block
 from bilan.parsers.headers import LENIENT, LENIENT_SMTP, unreadable_headers
 from bilan.parsers.images import image_facts, is_small
 from bilan.parsers.limits import Limits
-from bilan.parsers.pool import ParseJob, ParserPool, shared_pool
+from bilan.parsers.pool import ParseJob, ParserPool, default_pool
 from bilan.parsers.registry import IMAGE_FORMATS, ParseOutcome
-from bilan.parsers.report import reported_message_id
 from bilan.parsers.sniff import sniff_format
 from bilan.parsers.text import parse_html, parse_text
 
@@ -117,7 +117,7 @@ def parse_message(
     cache: ParseCache | None = None,
 ) -> ParsedMessage:
     """Read a whole e-mail. The files it carries are parsed by `pool` (the
-    process's shared pool of worker processes by default), side by side,
+    process's default pool of worker processes when none is given), side by side,
     through `cache` when one is given."""
     raw, limits_hit = bound_header_block(raw, limits)  # before the header parser, whose cost it bounds
     message = email.message_from_bytes(raw, policy=LENIENT)
@@ -127,7 +127,7 @@ def parse_message(
     body, files = split_message(message, limits=limits)
     limits_hit += [body.reason] if body.reason else []
     parsed = ParsedMessage(envelope=envelope, body=body, limits_hit=limits_hit)
-    walker = _FileWalker(limits, pool if pool is not None else shared_pool(), cache)
+    walker = _FileWalker(limits, pool if pool is not None else default_pool(), cache)
     parsed.attachments = walker.walk(files)
     return parsed
 

@@ -12,9 +12,10 @@ for every file, whatever happened.
 Workers are plain subprocesses speaking pickles over two pipes, rather than
 `multiprocessing` children: these would re-import the caller's main module
 (a script, pytest, a Prefect worker), and a fork would copy whatever the
-caller holds. One pool per process (`shared_pool`) serves the CLI, the
-Prefect flows and the tests; it is closed at exit, or explicitly with
-`close_shared_pool`.
+caller holds. A run builds its own pool from the settings (see
+`bilan.pipeline.Pipeline`) and closes it when done; callers that bring none
+(tests, scripts) share the process's default pool (`default_pool`, of the
+default size), closed at exit or with `close_default_pool`.
 """
 
 from __future__ import annotations
@@ -276,25 +277,26 @@ def _failure(status: ParseStatus, reason: str, seconds: float = 0.0) -> ParseOut
     return ParseOutcome(status, reason, seconds=seconds, cacheable=False)
 
 
-_shared: ParserPool | None = None
-_shared_lock = threading.Lock()
+_default: ParserPool | None = None
+_default_lock = threading.Lock()
 
 
-def shared_pool(workers: int | None = None) -> ParserPool:
-    """The process's pool, started on first use; `workers` counts only then."""
-    global _shared
-    with _shared_lock:
-        if _shared is None or _shared.closed or _shared._pid != os.getpid():
-            _shared = ParserPool(workers)
-        return _shared
+def default_pool() -> ParserPool:
+    """The process's pool of the default size, for callers that bring none;
+    started on first use, and again after it was closed."""
+    global _default
+    with _default_lock:
+        if _default is None or _default.closed or _default._pid != os.getpid():
+            _default = ParserPool()
+        return _default
 
 
-def close_shared_pool() -> None:
-    global _shared
-    with _shared_lock:
-        pool, _shared = _shared, None
+def close_default_pool() -> None:
+    global _default
+    with _default_lock:
+        pool, _default = _default, None
     if pool is not None:
         pool.close()
 
 
-atexit.register(close_shared_pool)
+atexit.register(close_default_pool)

@@ -22,7 +22,7 @@ def parsers_by_format() -> dict[str, Parser]:
     """Every parser by the format it reads (a parser worker calls it once
     at start, so that its libraries are loaded before the first file)."""
     # Imported here so that importing the registry stays cheap and cycle-free.
-    from bilan.parsers.archive import parse_zip
+    from bilan.parsers.zip import parse_zip
     from bilan.parsers.images import parse_image
     from bilan.parsers.message import parse_attached_message
     from bilan.parsers.opendocument import parse_odt, parse_ods

@@ -176,7 +176,7 @@ class Message(Base):
     )
     original_id: Mapped[int | None] = mapped_column(ForeignKey("message.id", ondelete="SET NULL"))
     # What the message says of an earlier one; `supersedes_id` / `complements_id`
-    # are resolved from these against the other messages (storage/followups.py).
+    # are resolved from these against the other messages (storage/follow_up_links.py).
     follow_up: Mapped[str | None] = extracted_column(String(16), comment="supersedes | complements")
     follow_up_cited_date: Mapped[dt.date | None] = extracted_column(Date, comment="date cited for the earlier message")
     replies_to: Mapped[list | None] = extracted_column(comment="Message-IDs of In-Reply-To and References")

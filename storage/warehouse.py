@@ -9,18 +9,20 @@ re-running anything, or running it twice at once, changes nothing.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Column, Engine, delete, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from bilan.storage.archive import RawArchive
 from bilan.errors import WarehouseNotReady
 from bilan.storage.db import insert_into, open_database, transaction
+from bilan.storage.raw_archive import RawArchive
 from bilan.storage.lock import hold_for_transaction, named_lock
-from bilan.storage.followups import FOLLOW_UPS_LOCK, resolve_follow_ups
+from bilan.storage.follow_up_links import FOLLOW_UPS_LOCK, resolve_follow_ups
 from bilan.storage.models import (
     Annexe1Row,
     Annexe2Row,
@@ -53,6 +55,12 @@ from bilan.storage.reference import seed_reference
 if TYPE_CHECKING:
     from bilan.parsers.message import Envelope
     from bilan.settings import Settings
+
+
+log = logging.getLogger(__name__)
+
+#: PostgreSQL's SQLSTATE for "deadlock detected".
+DEADLOCK = "40P01"
 
 
 def utcnow() -> dt.datetime:
@@ -281,6 +289,24 @@ class Warehouse:
         with self.engine.connect() as connection:
             return list(connection.scalars(query))
 
+    def settle_follow_ups(self, attempts: int = 5) -> None:
+        """Recompute the follow-up links of every department from all the
+        stored messages, in one transaction, one run at a time: the links are
+        then those of the whole warehouse, whatever the order or the process
+        the messages were loaded in (a reprocessing run ends with this, see
+        `bilan/pipeline.py`). An ingestion loading a message meanwhile may
+        still lock the same rows in another order: PostgreSQL then breaks the
+        deadlock by failing one transaction, and this one is tried again."""
+        for attempt in range(1, attempts + 1):
+            try:
+                with self.lock(FOLLOW_UPS_LOCK), transaction(self.engine) as session:
+                    codes = set(session.scalars(select(MessageDepartment.department_code).distinct()))
+                    resolve_follow_ups(session, codes, self.campaign.timezone)
+                return
+            except OperationalError as exc:
+                if getattr(exc.orig, "sqlstate", None) != DEADLOCK or attempt == attempts:
+                    raise
+                log.warning("follow-up links: deadlock with another writer, trying again (%d/%d)", attempt, attempts)
 
     # -- outgoing mail: claimed before sending, so that two runs never both send --
 

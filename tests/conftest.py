@@ -139,6 +139,18 @@ def warehouse(settings_env):
 
 
 @pytest.fixture
+def pipeline(settings_env):
+    """The runtime a command builds (`Pipeline.open`) on the test's
+    warehouse, with the process's default parser workers (started once for
+    the session: a worker costs about a second to start)."""
+    from bilan.parsers.pool import default_pool
+    from bilan.pipeline import Pipeline
+
+    with Pipeline.open(settings_env, pool=default_pool()) as pipeline:
+        yield pipeline
+
+
+@pytest.fixture
 def dovecot(tmp_path) -> Iterator:
     from tests.dovecot import DovecotServer
 

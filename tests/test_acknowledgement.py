@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import text
 
-from bilan.flows.acknowledge import acknowledge_contributions
+from bilan.outgoing.acknowledgements import acknowledge_contributions
 from bilan.flows.ingest import ingest_mailbox
 from bilan.settings import get_settings
 from tests.conftest import SAMPLES

@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 
 from bilan.cli import app
 from bilan.errors import BadInput
-from bilan.flows.imap import Credential, ImapAccount, ImapLoginFailed, ImapUnavailable, connect
+from bilan.mailbox.errors import ImapLoginFailed, ImapUnavailable
+from bilan.mailbox.imap import Credential, ImapAccount, connect
 from tests.conftest import REPO
 
 

@@ -40,11 +40,12 @@ def corpus_metrics(request, corpus, tmp_path_factory):
     monkeypatch.setenv("BILAN_DATABASE_URL", f"sqlite:///{workdir / 'bilan.db'}")
     monkeypatch.setenv("BILAN_ARCHIVE_DIR", str(workdir / "archive"))
     request.getfixturevalue("prefect_server")
-    from bilan.flows.ingest import ingest_mailbox, open_warehouse
+    from bilan.flows.ingest import ingest_mailbox
     from bilan.settings import get_settings
+    from bilan.storage.warehouse import Warehouse
 
     summary = ingest_mailbox(from_dir=str(corpus / "messages"))
-    metrics = evaluate(corpus, export_contract(open_warehouse(get_settings())))
+    metrics = evaluate(corpus, export_contract(Warehouse.open(get_settings())))
     monkeypatch.undo()
     return summary, metrics
 

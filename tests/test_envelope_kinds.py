@@ -9,10 +9,10 @@ import zlib
 import pytest
 from sqlalchemy import select
 
-from bilan.flows.pipeline import archive_raw, process_archived
-from bilan.flows.sources import RawMessage
+from bilan.mailbox.raw import RawMessage
 from bilan.nlp.extraction import extract
 from bilan.parsers import parse_message
+from bilan.pipeline import Pipeline, archive_raw, process_archived
 from bilan.storage.models import Message
 from tests.mail import message
 
@@ -113,7 +113,7 @@ def test_a_contribution_that_replies_is_not_an_answer_of_that_kind():
 
 def _ingest(warehouse, raw: bytes) -> str:
     archived = archive_raw(warehouse, RawMessage(raw=raw, source="test:"))
-    assert process_archived(warehouse, archived.sha256).processed == 1
+    assert process_archived(Pipeline(warehouse), archived.sha256).processed == 1
     return archived.sha256
 
 

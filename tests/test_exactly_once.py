@@ -8,9 +8,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from bilan.flows.imap import ImapSource
-from bilan.flows.imap_ingestion import MailboxOptions, account_from_settings, ingest_imap
+from bilan.mailbox.cycle import MailboxOptions, account_from_settings, ingest_imap
+from bilan.mailbox.imap import ImapSource
+from bilan.pipeline import Pipeline
 from bilan.storage.models import Attachment, ImapProgress, Message
+from bilan.storage.warehouse import Warehouse
 from tests.mail import numbered_messages
 from tests.processes import BilanProcess, wait_until
 
@@ -27,13 +29,11 @@ def counts(warehouse) -> tuple[int, int, int, int]:
 
 
 def ingest(**options):
+    """One cycle, as `bilan ingest` runs it, with these options."""
     from bilan.settings import get_settings
-    from bilan.flows.pipeline import open_warehouse
 
     settings = get_settings()
-    return ingest_imap(
-        open_warehouse(settings), account_from_settings(settings), MailboxOptions(**options)
-    )
+    return ingest_imap(Pipeline(Warehouse.open(settings)), account_from_settings(settings), MailboxOptions(**options))
 
 
 def server_flags(dovecot, folder: str = "INBOX") -> dict[int, tuple[bytes, ...]]:
@@ -136,16 +136,16 @@ def test_ingested_messages_can_be_moved_to_a_folder(imap_env, warehouse):
 def test_a_message_that_breaks_processing_is_recorded_and_does_not_block_the_folder(
     imap_env, warehouse, monkeypatch
 ):
-    import bilan.flows.pipeline as pipeline
+    import bilan.pipeline as pipeline
 
     lot = numbered_messages(3, "broken")
     imap_env.append_many(lot)
     real_extract = pipeline.extract
 
-    def extract_or_fail(parsed):
+    def extract_or_fail(parsed, thresholds=None):
         if parsed.envelope.message_id == "<broken-1@aisne.gouv.fr>":
             raise RuntimeError("extractor bug")
-        return real_extract(parsed)
+        return real_extract(parsed, thresholds)
 
     monkeypatch.setattr(pipeline, "extract", extract_or_fail)
     summary = ingest()
@@ -157,9 +157,9 @@ def test_a_message_that_breaks_processing_is_recorded_and_does_not_block_the_fol
     assert len(warehouse.unprocessed()) == 1
 
     monkeypatch.setattr(pipeline, "extract", real_extract)  # the bug is fixed
-    from bilan.flows.pipeline import process_backlog
+    from bilan.pipeline import process_backlog
 
-    assert process_backlog(warehouse).processed == 1
+    assert process_backlog(Pipeline(warehouse)).processed == 1
     assert counts(warehouse)[:3] == (3, 3, 3)
 
 

@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bilan import evaluate
-from bilan.flows.pipeline import archive_raw
-from bilan.flows.sources import RawMessage
+from bilan.pipeline import archive_raw
+from bilan.mailbox.raw import RawMessage
 from bilan.loading import message_record, message_values
 from bilan.nlp import annex_tables
 from bilan.nlp.extraction import extract

@@ -7,8 +7,8 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
-from bilan.flows.pipeline import archive_raw, process_archived
-from bilan.flows.sources import RawMessage
+from bilan.mailbox.raw import RawMessage
+from bilan.pipeline import Pipeline, archive_raw, process_archived
 from bilan.storage.export import export_contract
 from bilan.storage.models import Mention, Recommendation, Strength, Weakness
 from tests.mail import DOCX, message
@@ -57,7 +57,7 @@ def _count(warehouse, model) -> int:
 
 def test_findings_are_stored_with_department_theme_and_provenance(warehouse):
     archived = archive_raw(warehouse, RawMessage(raw=_raw(), source="test:1"))
-    assert process_archived(warehouse, archived.sha256).processed == 1
+    assert process_archived(Pipeline(warehouse), archived.sha256).processed == 1
     recommendations = _rows(warehouse, Recommendation)
     assert [(r.position, r.text) for r in recommendations] == [
         (0, "Confier aux centres sociaux l'accompagnement des conseils citoyens."),
@@ -79,15 +79,15 @@ def test_findings_are_stored_with_department_theme_and_provenance(warehouse):
 
 def test_processing_again_replaces_the_findings(warehouse):
     archived = archive_raw(warehouse, RawMessage(raw=_raw(), source="test:1"))
-    process_archived(warehouse, archived.sha256)
+    process_archived(Pipeline(warehouse), archived.sha256)
     counts = [_count(warehouse, m) for m in (Recommendation, Strength, Weakness, Mention)]
-    assert process_archived(warehouse, archived.sha256, replace=True).processed == 1
+    assert process_archived(Pipeline(warehouse), archived.sha256, replace=True).processed == 1
     assert [_count(warehouse, m) for m in (Recommendation, Strength, Weakness, Mention)] == counts
 
 
 def test_the_export_contract_carries_the_findings(warehouse):
     archived = archive_raw(warehouse, RawMessage(raw=_raw(), source="test:1"))
-    process_archived(warehouse, archived.sha256)
+    process_archived(Pipeline(warehouse), archived.sha256)
     (exported,) = export_contract(warehouse)["messages"]
     assert exported["recommendations"] == [
         {"text": "Confier aux centres sociaux l'accompagnement des conseils citoyens.", "theme": "accompagnement"},
@@ -110,7 +110,7 @@ def test_the_readme_queries_run(warehouse):
     from sqlalchemy import text
 
     archived = archive_raw(warehouse, RawMessage(raw=_raw(), source="test:1"))
-    process_archived(warehouse, archived.sha256)
+    process_archived(Pipeline(warehouse), archived.sha256)
     queries = _readme_queries()
     assert len(queries) == 4
     with warehouse.engine.connect() as connection:
@@ -130,7 +130,7 @@ def test_a_failure_reading_findings_keeps_the_message_and_flags_it(warehouse, mo
 
     monkeypatch.setattr("bilan.nlp.extraction.extract_findings", broken_reader)
     archived = archive_raw(warehouse, RawMessage(raw=_raw(), source="test:1"))
-    assert process_archived(warehouse, archived.sha256).processed == 1
+    assert process_archived(Pipeline(warehouse), archived.sha256).processed == 1
     with warehouse.engine.connect() as connection:
         row = connection.execute(select(Message.kind, Message.needs_review, Message.review_reason)).one()
     assert row.kind == "contribution" and row.needs_review

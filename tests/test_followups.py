@@ -8,10 +8,10 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from bilan.flows.pipeline import archive_raw, process_archived
-from bilan.flows.sources import RawMessage
-from bilan.nlp.followups import COMPLEMENTS, SUPERSEDES, detect_follow_up
+from bilan.mailbox.raw import RawMessage
+from bilan.nlp.follow_up_cues import COMPLEMENTS, SUPERSEDES, detect_follow_up
 from bilan.parsers import parse_message
+from bilan.pipeline import Pipeline, archive_raw, process_archived
 from bilan.storage.export import export_contract
 from bilan.storage.models import Message
 from tests.mail import DOCX, docx_bytes, message
@@ -54,7 +54,7 @@ def _mail(subject, body, day, hour=10, message_id=None, in_reply_to=None, sender
 def _load(warehouse, raws, order):
     shas = [archive_raw(warehouse, RawMessage(raw=raw, source=f"test:{i}")).sha256 for i, raw in enumerate(raws)]
     for index in order:
-        assert process_archived(warehouse, shas[index]).processed == 1
+        assert process_archived(Pipeline(warehouse), shas[index]).processed == 1
 
 
 def _links(warehouse):

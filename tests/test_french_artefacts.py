@@ -13,8 +13,8 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from bilan.cli import app
+from bilan.dashboard import build_report, theme_region_pivot
 from bilan.reference import department_info, departments
-from bilan.report import build_report, theme_region_pivot
 from bilan.storage.views import THEME_LABELS
 from tests.conftest import SAMPLES
 from tests.loading import load_folder

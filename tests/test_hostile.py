@@ -17,13 +17,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bench.hostile_corpus import nested_tables, pdf_of_image, png_of, xlsx_rows
-from bilan.flows.pipeline import archive_raw, process_archived
-from bilan.flows.sources import RawMessage
+from bilan.mailbox.raw import RawMessage
 from bilan.parsers import ParseStatus, parse_message
 from bilan.parsers.header_block import bound_header_block
 from bilan.parsers.limits import Limits
 from bilan.parsers.registry import parse_outcome
 from bilan.parsers.spreadsheet import parse_csv
+from bilan.pipeline import Pipeline, archive_raw, process_archived
 from bilan.storage.models import Attachment, Message
 from tests.mail import docx_bytes, message
 
@@ -241,7 +241,7 @@ def test_a_message_over_its_limits_is_archived_counted_and_says_why(warehouse):
     raw = filler + with_files(message(subject=subject), ("annexe1.xlsx", XLSX, xlsx_rows(2_000)), a_docx())
     archived = archive_raw(warehouse, RawMessage(raw=raw, source="test"))
     limits = Limits(max_header_fields=100, max_header_bytes=1_000, max_sheet_rows=1_000)
-    summary = process_archived(warehouse, archived.sha256, limits=limits)
+    summary = process_archived(Pipeline(warehouse, limits=limits), archived.sha256)
     assert summary.processed == 1 and summary.failed == 0
     assert warehouse.archive.path_for(archived.sha256).read_bytes() == raw
     with Session(warehouse.engine) as session:

@@ -15,16 +15,13 @@ import pytest
 from typer.testing import CliRunner
 
 from bilan.cli import app
-from bilan.flows.imap import (
-    Credential,
-    ImapAccount,
+from bilan.mailbox.errors import (
     ImapError,
     ImapLoginFailed,
-    ImapSource,
     InsecureConnectionRefused,
     TlsVerificationFailed,
-    connect,
 )
+from bilan.mailbox.imap import Credential, ImapAccount, ImapSource, connect
 from tests.dovecot import DovecotServer, generate_certificates
 from tests.mail import numbered_messages
 

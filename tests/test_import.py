@@ -13,20 +13,21 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from bilan.cli import app
-from bilan.flows.ingestion import import_path
-from bilan.flows.imap_ingestion import account_from_settings, ingest_imap
-from bilan.flows.sources import (
+from bilan.ingestion import import_path
+from bilan.mailbox.cycle import account_from_settings, ingest_imap
+from bilan.mailbox.errors import SourceError
+from bilan.mailbox.local import (
     DirectorySource,
     EmlFileSource,
     MaildirSource,
     MboxSource,
-    SourceError,
     canonical_form,
     open_local_source,
 )
-from bilan.storage.archive import sha256_of
+from bilan.pipeline import Pipeline
 from bilan.storage.export import export_contract
 from bilan.storage.models import Message
+from bilan.storage.raw_archive import sha256_of
 from tests.conftest import SAMPLES
 from tests.mail import message
 
@@ -78,34 +79,35 @@ def test_what_is_not_a_mailbox_gets_a_clear_error(tmp_path, content, error):
         open_local_source(path)
 
 
-def test_mbox_and_maildir_give_the_imap_rows(imap_env, warehouse, tmp_path):
+def test_mbox_and_maildir_give_the_imap_rows(imap_env, warehouse, pipeline, tmp_path):
     """Same sha256, hence nothing new, when the messages already came by IMAP."""
     raws = [p.read_bytes() for p in SAMPLE_PATHS]
     imap_env.append_many(raws)
     from bilan.settings import get_settings
 
-    by_imap = ingest_imap(warehouse, account_from_settings(get_settings()))
+    by_imap = ingest_imap(pipeline, account_from_settings(get_settings()))
     assert by_imap.new == len(raws)
     before = export_contract(warehouse)
     for path in (write_mbox(tmp_path / "export.mbox", raws), write_maildir(tmp_path / "Maildir", raws)):
-        summary = import_path(get_settings(), path)
+        summary = import_path(pipeline, path)
         assert (summary.new, summary.already_known, summary.failed) == (0, len(raws), 0), path
     assert export_contract(warehouse) == before
     assert message_shas(warehouse) == sorted(sha256_of(raw) for raw in raws)
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_an_mbox_alone_gives_the_same_rows_as_imap(imap_env, warehouse, settings_env, tmp_path):
+def test_an_mbox_alone_gives_the_same_rows_as_imap(imap_env, warehouse, pipeline, settings_env, tmp_path):
     from bilan.settings import get_settings
     from bilan.storage.warehouse import Warehouse
 
     raws = [p.read_bytes() for p in SAMPLE_PATHS]
     imap_env.append_many(raws)
-    ingest_imap(warehouse, account_from_settings(get_settings()))
+    ingest_imap(pipeline, account_from_settings(get_settings()))
     other = settings_env.model_copy(
         update={"database_url": f"sqlite:///{tmp_path / 'mbox.db'}", "archive_dir": tmp_path / "mbox-archive"}
     )
-    import_path(other, write_mbox(tmp_path / "export.mbox", raws))
+    with Pipeline.open(other, pool=pipeline.pool) as elsewhere:
+        import_path(elsewhere, write_mbox(tmp_path / "export.mbox", raws))
 
     def rows(target) -> list[dict]:
         return sorted(
@@ -117,7 +119,7 @@ def test_an_mbox_alone_gives_the_same_rows_as_imap(imap_env, warehouse, settings
     assert export_contract(Warehouse.open(other))["departments"] == export_contract(warehouse)["departments"]
 
 
-def test_the_maildir_dovecot_writes_is_read_as_imap_delivers_it(imap_env, warehouse):
+def test_the_maildir_dovecot_writes_is_read_as_imap_delivers_it(imap_env, pipeline):
     """Dovecot stores LF line ends and serves CRLF: both give one sha256."""
     raws = [p.read_bytes() for p in SAMPLE_PATHS[:4]]
     imap_env.append_many(raws)
@@ -125,11 +127,11 @@ def test_the_maildir_dovecot_writes_is_read_as_imap_delivers_it(imap_env, wareho
 
     stored = imap_env.mail_root / imap_env.user / "Maildir"
     assert b"\r\n" not in next((stored / "new").iterdir()).read_bytes()[:200]
-    assert import_path(get_settings(), stored).new == 4
-    assert ingest_imap(warehouse, account_from_settings(get_settings())).already_known == 4
+    assert import_path(pipeline, stored).new == 4
+    assert ingest_imap(pipeline, account_from_settings(get_settings())).already_known == 4
 
 
-def test_a_thunderbird_export_is_undone_to_the_message_as_received(tmp_path, warehouse, settings_env):
+def test_a_thunderbird_export_is_undone_to_the_message_as_received(tmp_path, warehouse, pipeline):
     mail = message(received=dt.datetime(2021, 12, 9, 16, 30, tzinfo=dt.timezone.utc), message_id="<tb@aisne.gouv.fr>")
     mail.set_content("Bonjour,\n\nFrom the prefecture of Aisne, our contribution.\nCordialement\n")
     as_received = mail.as_bytes(policy=mail.policy.clone(linesep="\r\n"))
@@ -146,7 +148,7 @@ def test_a_thunderbird_export_is_undone_to_the_message_as_received(tmp_path, war
     path.write_bytes(thunderbird_copy)
     (raw,) = [m.raw for m in open_local_source(path)]
     assert raw == as_received
-    summary = import_path(settings_env, path)
+    summary = import_path(pipeline, path)
     assert summary.new == 1
     with warehouse.engine.connect() as connection:
         row = connection.execute(select(Message.sha256, Message.received_at)).one()
@@ -191,11 +193,9 @@ def test_the_import_command_detects_and_summarises(settings_env, tmp_path):
     assert refused.exit_code == 1 and "neither an e-mail" in refused.output
 
 
-def test_import_counts_rows_per_source_once(warehouse, tmp_path):
-    from bilan.settings import get_settings
-
+def test_import_counts_rows_per_source_once(warehouse, pipeline, tmp_path):
     raws = [p.read_bytes() for p in SAMPLE_PATHS[:5]]
-    import_path(get_settings(), write_mbox(tmp_path / "a.mbox", raws))
-    import_path(get_settings(), write_mbox(tmp_path / "b.mbox", raws[2:] + raws[:2]))
+    import_path(pipeline, write_mbox(tmp_path / "a.mbox", raws))
+    import_path(pipeline, write_mbox(tmp_path / "b.mbox", raws[2:] + raws[:2]))
     with warehouse.engine.connect() as connection:
         assert connection.scalar(select(func.count()).select_from(Message)) == 5

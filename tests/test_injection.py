@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bilan.cli import app
-from bilan.report import build_report
+from bilan.dashboard import build_report
 from bilan.storage.tabular import Column, Sheet, write_csv, write_xlsx
 from tests.loading import load_raw
 from tests.mail import message

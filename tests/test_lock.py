@@ -12,7 +12,7 @@ import time
 import pytest
 
 from bilan.storage.db import transaction
-from bilan.storage.followups import FOLLOW_UPS_LOCK
+from bilan.storage.follow_up_links import FOLLOW_UPS_LOCK
 from bilan.storage.lock import LockTimeout, hold_for_transaction, named_lock
 
 HOLDER = textwrap.dedent(

@@ -50,10 +50,10 @@ def test_a_run_counts_failed_messages_once(warehouse, tmp_path, monkeypatch):
     """The run processes its source, then what earlier runs left: a message
     that failed in the first step is not tried (and counted) again."""
 
-    def extractor_bug(parsed):
+    def extractor_bug(parsed, thresholds=None):
         raise RuntimeError("extractor bug")
 
-    monkeypatch.setattr("bilan.flows.pipeline.extract", extractor_bug)
+    monkeypatch.setattr("bilan.pipeline.extract", extractor_bug)
     folder = tmp_path / "messages"
     folder.mkdir()
     for n in range(2):

@@ -12,13 +12,14 @@ import zipfile
 import pytest
 from sqlalchemy import select
 
-from bilan.flows.pipeline import archive_raw, process_archived
-from bilan.flows.sources import EmlFileSource, RawMessage, open_local_source
+from bilan.mailbox.local import EmlFileSource, open_local_source
+from bilan.mailbox.raw import RawMessage
 from bilan.parsers import parse_message
 from bilan.parsers.document import BlockKind, ParseStatus
 from bilan.parsers.limits import Limits
 from bilan.parsers.registry import parse_outcome
 from bilan.parsers.sniff import sniff_format
+from bilan.pipeline import Pipeline, archive_raw, process_archived
 from bilan.storage.models import Attachment, Message
 from bilan.storage.status import department_statuses
 from tests.documents import (
@@ -195,7 +196,7 @@ def test_a_file_cut_by_a_limit_says_so_in_its_department_status(warehouse):
     mail = message(**AISNE)
     mail.add_attachment(pdf_bytes(pages=3), "application", "pdf", filename="long.pdf")
     archived = archive_raw(warehouse, RawMessage(raw=mail.as_bytes(), source="test"))
-    process_archived(warehouse, archived.sha256, limits=Limits(max_pages=2))
+    process_archived(Pipeline(warehouse, limits=Limits(max_pages=2)), archived.sha256)
     with warehouse.engine.connect() as connection:
         status, error = connection.execute(select(Attachment.parse_status, Attachment.parse_error)).one()
     assert status == "ok" and "truncated" in error

@@ -9,7 +9,7 @@ import threading
 import time
 
 from bilan.parsers import ParseStatus, parse_message
-from bilan.parsers.pool import ParseJob, ParserPool, close_shared_pool, shared_pool
+from bilan.parsers.pool import ParseJob, ParserPool, close_default_pool, default_pool
 from tests import documents
 from tests.mail import message
 from tests.processes import alive
@@ -62,17 +62,17 @@ def test_a_worker_killed_from_outside_is_replaced():
         assert pool.worker_pids() != [pid]
 
 
-def test_parse_message_uses_the_shared_pool_until_it_is_closed():
+def test_parse_message_without_a_pool_uses_the_default_one_until_it_is_closed():
     mail = message()
     mail.add_attachment(documents.csv_bytes(), "text", "csv", filename="annexe.csv")
     parse_message(mail.as_bytes())
-    pool = shared_pool()
+    pool = default_pool()
     workers = pool.worker_pids()
     assert workers
-    close_shared_pool()
+    close_default_pool()
     time.sleep(0.2)
     assert not any(alive(pid) for pid in workers)
-    assert shared_pool() is not pool  # the next use starts a new one
+    assert default_pool() is not pool  # the next use starts a new one
     assert parse_message(mail.as_bytes()).attachments[0].status is ParseStatus.OK
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 PROBE = (
-    "import sys; from bilan.flows.events import prefect_api_configured; "
+    "import sys; from bilan.flows.policy import prefect_api_configured; "
     "print(prefect_api_configured(), 'prefect' in sys.modules)"
 )
 API = "http://127.0.0.1:4200/api"
@@ -61,7 +61,7 @@ def test_a_setting_made_in_memory_by_a_process_that_uses_prefect(tmp_path):
     """A flow run or a test harness sets the API URL in memory, not in a file."""
     script = (
         "from prefect.settings import PREFECT_API_URL, temporary_settings\n"
-        "from bilan.flows.events import prefect_api_configured\n"
+        "from bilan.flows.policy import prefect_api_configured\n"
         f"with temporary_settings(updates={{PREFECT_API_URL: {API!r}}}):\n"
         "    print(prefect_api_configured())\n"
     )

@@ -6,7 +6,7 @@ import io
 
 from rich.console import Console
 
-from bilan.flows.progress import LOADING_NOTE, TerminalProgress
+from bilan.progress import LOADING_NOTE, TerminalProgress
 
 
 def _shown(progress: TerminalProgress) -> str:

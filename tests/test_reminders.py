@@ -14,9 +14,9 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from bilan.cli import app
-from bilan.flows.letters import TemplateError, french_date
-from bilan.flows.mailer import Mailer, MailerError, SmtpServer
-from bilan.flows.reminders import (
+from bilan.outgoing.letters import TemplateError, french_date
+from bilan.outgoing.mailer import Mailer, MailerError, SmtpServer
+from bilan.outgoing.reminders import (
     ContactsFileError,
     ReminderRun,
     departments_to_chase,

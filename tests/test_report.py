@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bilan.cli import app
-from bilan.report import department_shapes, progress_chart
+from bilan.dashboard import department_shapes, progress_chart
 from bilan.storage.status import department_statuses
 from tests.browser import visit
 from tests.conftest import REPO, SAMPLES

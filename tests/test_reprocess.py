@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from bilan.cli import app
-from bilan.flows.ingestion import import_path
-from bilan.flows.reprocess import Selection, reprocess
+from bilan.ingestion import import_path
+from bilan.pipeline import Selection, reprocess
 from bilan.storage.models import Attachment, ExtractedText, Message, MessageDepartment
 from tests.conftest import REPO, SAMPLES
 
@@ -22,9 +22,9 @@ ID = {name: m["message_id"] for name, m in EXPECTED.items()}
 
 
 @pytest.fixture
-def campaign(warehouse, settings_env, monkeypatch):
+def campaign(warehouse, pipeline, monkeypatch):
     """The sample mailbox in the warehouse; IMAP settings that lead nowhere."""
-    import_path(settings_env, SAMPLES)
+    import_path(pipeline, SAMPLES)
     monkeypatch.setenv("BILAN_IMAP_HOST", "imap.invalid")  # reprocessing must not need it
     return warehouse
 
@@ -61,28 +61,28 @@ def test_selection_by_department_date_and_kind(campaign):
     }
 
 
-def test_reprocessing_everything_twice_changes_nothing(campaign, settings_env):
+def test_reprocessing_everything_twice_changes_nothing(campaign, pipeline):
     before = table_counts(campaign)
     for _ in range(2):
-        summary = reprocess(settings_env, Selection())
+        summary = reprocess(pipeline, Selection())
         assert (summary.processed, summary.failed, summary.new) == (len(EXPECTED), 0, 0)
         assert table_counts(campaign) == before
 
 
-def test_an_improved_extractor_replaces_the_derived_rows(campaign, settings_env, monkeypatch):
-    import bilan.flows.pipeline as pipeline
+def test_an_improved_extractor_replaces_the_derived_rows(campaign, pipeline, monkeypatch):
+    import bilan.pipeline as pipeline_module
 
-    real_extract = pipeline.extract
+    real_extract = pipeline_module.extract
 
-    def improved(parsed):
-        extraction = real_extract(parsed)
+    def improved(parsed, thresholds=None):
+        extraction = real_extract(parsed, thresholds)
         if extraction.kind == "contribution":
             extraction.review_reason = "read by the improved extractor"
         return extraction
 
-    monkeypatch.setattr(pipeline, "extract", improved)
+    monkeypatch.setattr(pipeline_module, "extract", improved)
     before = table_counts(campaign)
-    summary = reprocess(settings_env, Selection(kinds=("contribution",)))
+    summary = reprocess(pipeline, Selection(kinds=("contribution",)))
     assert summary.processed == 7
     with campaign.engine.connect() as connection:
         marked = dict(connection.execute(select(Message.kind, func.count()).where(
@@ -91,7 +91,7 @@ def test_an_improved_extractor_replaces_the_derived_rows(campaign, settings_env,
     assert table_counts(campaign) == before  # replaced, not added
 
 
-def test_a_message_whose_reprocessing_fails_keeps_its_previous_rows(campaign, settings_env, monkeypatch):
+def test_a_message_whose_reprocessing_fails_keeps_its_previous_rows(campaign, pipeline, monkeypatch):
     """One transaction per message: a failure half-way leaves the old rows whole."""
     import bilan.storage.warehouse as warehouse_module
 
@@ -104,7 +104,7 @@ def test_a_message_whose_reprocessing_fails_keeps_its_previous_rows(campaign, se
             raise RuntimeError("disk full")  # after attachments were deleted and re-inserted
 
     monkeypatch.setattr(warehouse_module, "_insert_texts", insert_texts_or_fail)
-    summary = reprocess(settings_env, Selection())
+    summary = reprocess(pipeline, Selection())
     assert (summary.processed, summary.failed) == (len(EXPECTED) - 1, 1)
     assert table_counts(campaign) == before
     with campaign.engine.connect() as connection:

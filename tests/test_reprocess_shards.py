@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from bilan.flows.pipeline import archive_raw
-from bilan.flows.reprocess import Selection, Shard, reprocess
-from bilan.flows.sources import RawMessage
+from bilan.mailbox.raw import RawMessage
+from bilan.parsers.pool import default_pool
+from bilan.pipeline import Pipeline, Selection, Shard, archive_raw, reprocess
 from bilan.settings import Settings
 from bilan.storage.db import get_engine
 from bilan.storage.warehouse import Warehouse
@@ -121,7 +121,8 @@ def run_shards(settings: Settings, count: int) -> list[dict]:
 
 def test_two_processes_write_the_same_rows_as_one(database_url, second_database_url, tmp_path):
     one = archived_warehouse(database_url, tmp_path / "one")
-    summary = reprocess(one, Selection())
+    with Pipeline.open(one, pool=default_pool()) as pipeline:
+        summary = reprocess(pipeline, Selection())
     assert (summary.processed, summary.failed) == (TOTAL, 0)
     expected = canonical_rows(get_engine(one.database_url))
 
@@ -138,19 +139,18 @@ def test_two_processes_write_the_same_rows_as_one(database_url, second_database_
     assert found["attachment"] and found["recommendation"]
 
 
-def test_settling_restores_the_links_a_concurrent_load_missed(warehouse, settings_env):
+def test_settling_restores_the_links_a_concurrent_load_missed(warehouse, pipeline):
     """What a shard can leave behind: a follow-up loaded while its original,
     in the other shard, was not committed yet, so without a link. The
     settlement at the end of every run recomputes the links from all rows."""
     from sqlalchemy import select, update
 
-    from bilan.flows.reprocess import settle_follow_ups
     from bilan.storage.db import transaction
     from bilan.storage.models import Message
 
     for position, raw in enumerate(follow_up_chain(0)):
         archive_raw(warehouse, RawMessage(raw=raw, source=f"test:{position}"))
-    reprocess(settings_env, Selection())
+    reprocess(pipeline, Selection())
 
     def links() -> list[tuple]:
         with warehouse.engine.connect() as connection:
@@ -162,5 +162,5 @@ def test_settling_restores_the_links_a_concurrent_load_missed(warehouse, setting
     assert [bool(s or c) for _, s, c in linked] == [False, True, True]
     with transaction(warehouse.engine) as session:
         session.execute(update(Message).values(supersedes_id=None, complements_id=None))
-    settle_follow_ups(warehouse)
+    warehouse.settle_follow_ups()
     assert links() == linked

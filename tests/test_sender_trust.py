@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from bilan.cli import app
 from bilan.parsers.authentication import parse_authentication_results, read_authentication
-from bilan.report import build_report
+from bilan.dashboard import build_report
 from bilan.storage.models import Message
 from bilan.storage.status import department_statuses
 from tests.loading import load_raw

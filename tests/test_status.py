@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bilan.flows.pipeline import archive_raw, process_archived
-from bilan.flows.sources import RawMessage
+import pytest
+
+from bilan.mailbox.raw import RawMessage
+from bilan.pipeline import Pipeline, archive_raw, process_archived
 from bilan.storage.models import Campaign
 from bilan.storage.status import closes_at, department_statuses
 from bilan.storage.warehouse import Warehouse
@@ -23,7 +25,7 @@ def test_summer_time_is_taken_into_account():
 
 def _ingest(warehouse, raw: bytes) -> None:
     archived = archive_raw(warehouse, RawMessage(raw=raw, source="test"))
-    process_archived(warehouse, archived.sha256)
+    process_archived(Pipeline(warehouse), archived.sha256)
 
 
 def test_only_contributions_count(warehouse):

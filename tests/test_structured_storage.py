@@ -7,8 +7,8 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
-from bilan.flows.pipeline import archive_raw, process_archived
-from bilan.flows.sources import RawMessage
+from bilan.mailbox.raw import RawMessage
+from bilan.pipeline import Pipeline, archive_raw, process_archived
 from bilan.storage.export import export_contract
 from bilan.storage.models import Annexe1Row, Annexe2Row, SurveyAnswer, SurveyResponse
 from tests.mail import XLSX, message, xlsx_bytes
@@ -23,7 +23,7 @@ ANNEX2 = [["Type de démarche", "Commune", "Code QPV", "Structure porteuse", "An
 
 def _process(warehouse, raw, replace=False):
     sha = archive_raw(warehouse, RawMessage(raw=raw, source="test:1")).sha256
-    assert process_archived(warehouse, sha, replace=replace).processed == 1
+    assert process_archived(Pipeline(warehouse), sha, replace=replace).processed == 1
 
 
 def test_annex_rows_with_provenance_and_in_the_export(warehouse):

@@ -108,11 +108,10 @@ def test_imap_folder_with_poison_messages_is_ingested_to_its_end(imap_env, wareh
     assert len(flags) == len(raws) and all(b"$BilanIngested" in f for f in flags), flags
 
 
-def test_watch_stores_messages_arriving_after_a_poison_one(imap_env, warehouse, settings_env):
-    from bilan.flows.watch import Watcher
-    from bilan.settings import get_settings
+def test_watch_stores_messages_arriving_after_a_poison_one(imap_env, warehouse, settings_env, pipeline):
+    from bilan.mailbox.watcher import Watcher
 
-    watcher = Watcher(get_settings())
+    watcher = Watcher(settings_env, pipeline)
     thread = threading.Thread(target=watcher.run, daemon=True)
     thread.start()
     try:

@@ -13,9 +13,8 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from bilan.flows.pipeline import archive_raw, process_archived
-from bilan.flows.sources import RawMessage
 from bilan.loading import message_record
+from bilan.mailbox.raw import RawMessage
 from bilan.nlp.annex_tables import AnnexRow, RowSource
 from bilan.nlp.departments import DepartmentGuess
 from bilan.nlp.extraction import Extraction, extract
@@ -24,6 +23,7 @@ from bilan.nlp.modality import read_modality
 from bilan.nlp.review import ReviewThresholds, review_uncertain_values
 from bilan.parsers import parse_message
 from bilan.parsers.document import Provenance
+from bilan.pipeline import Pipeline, archive_raw, process_archived
 from bilan.settings import get_settings
 from bilan.storage.export import export_contract
 from bilan.storage.models import Annexe1Row, Message, MessageDepartment
@@ -181,11 +181,11 @@ def test_values_not_judged_are_stored_as_null(warehouse):
 
 def test_a_low_confidence_value_puts_its_message_in_the_review_queue(warehouse, monkeypatch):
     sure = _archive(warehouse, _contribution("Veuillez trouver ci-joint notre contribution écrite."))
-    assert process_archived(warehouse, sure).processed == 1
+    assert process_archived(Pipeline(warehouse), sure).processed == 1
     assert _review_queue(warehouse) == []
     # Stricter than the modality read from a sender's phrase: the same message becomes uncertain.
     monkeypatch.setenv("BILAN_REVIEW_BELOW_MODALITY", "0.9")
-    assert process_archived(warehouse, sure, replace=True).processed == 1
+    assert process_archived(Pipeline(warehouse), sure, replace=True).processed == 1
     ((problem, detail),) = _review_queue(warehouse)
     assert problem == "needs_review" and detail.startswith("low confidence: modality 3 (0.")
     assert detail.endswith(" < 0.90)")

@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from bilan.flows.pipeline import archive_raw, process_archived
-from bilan.flows.sources import RawMessage
+from bilan.mailbox.raw import RawMessage
+from bilan.pipeline import Pipeline, archive_raw, process_archived
 from bilan.storage.models import Attachment, Department, ExtractedText, Message, MessageDepartment
 from tests.mail import DOCX, docx_bytes, message
 
@@ -52,19 +52,19 @@ def test_message_is_archived_raw_before_processing(warehouse):
 def test_archiving_and_processing_twice_changes_nothing(warehouse):
     raw = _raw()
     first = archive_raw(warehouse, RawMessage(raw=raw, source="test:1"))
-    assert process_archived(warehouse, first.sha256).processed == 1
+    assert process_archived(Pipeline(warehouse), first.sha256).processed == 1
     counts = [_count(warehouse, m) for m in (Message, Attachment, ExtractedText, MessageDepartment)]
     second = archive_raw(warehouse, RawMessage(raw=raw, source="test:2"))
     assert not second.new and second.processed
-    assert process_archived(warehouse, first.sha256).processed == 0
+    assert process_archived(Pipeline(warehouse), first.sha256).processed == 0
     assert [_count(warehouse, m) for m in (Message, Attachment, ExtractedText, MessageDepartment)] == counts
     assert counts[:2] == [1, 1]
 
 
 def test_reprocessing_replaces_derived_rows(warehouse):
     archived = archive_raw(warehouse, RawMessage(raw=_raw(), source="test:1"))
-    process_archived(warehouse, archived.sha256)
-    process_archived(warehouse, archived.sha256, replace=True)
+    process_archived(Pipeline(warehouse), archived.sha256)
+    process_archived(Pipeline(warehouse), archived.sha256, replace=True)
     assert _count(warehouse, Attachment) == 1
     assert _count(warehouse, MessageDepartment) == 1
 
@@ -72,11 +72,11 @@ def test_reprocessing_replaces_derived_rows(warehouse):
 def test_a_message_that_breaks_processing_is_kept_and_marked(warehouse, monkeypatch):
     archived = archive_raw(warehouse, RawMessage(raw=_raw(), source="test:1"))
 
-    def explode(parsed):
+    def explode(parsed, thresholds=None):
         raise RuntimeError("extractor bug")
 
-    monkeypatch.setattr("bilan.flows.pipeline.extract", explode)
-    summary = process_archived(warehouse, archived.sha256)
+    monkeypatch.setattr("bilan.pipeline.extract", explode)
+    summary = process_archived(Pipeline(warehouse), archived.sha256)
     assert summary.failed == 1
     with warehouse.engine.connect() as connection:
         error = connection.scalar(select(Message.process_error))

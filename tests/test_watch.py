@@ -10,7 +10,7 @@ import time
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from bilan.flows.watch import Backoff, Watcher
+from bilan.mailbox.watcher import Backoff, Watcher
 from bilan.storage.models import ImapProgress, Message
 from tests.mail import numbered_messages
 from tests.processes import BilanProcess, wait_until
@@ -36,14 +36,15 @@ def assert_each_once(warehouse, expected: int) -> None:
 
 
 @pytest.fixture
-def watcher_thread(imap_env, settings_env, monkeypatch):
+def watcher_thread(imap_env, settings_env, pipeline, monkeypatch):
     """A Watcher in this process (to look at its state), stopped at the end."""
     started: list[tuple[Watcher, threading.Thread]] = []
 
     def start(**kwargs) -> Watcher:
+        from bilan.flows.watch import watcher as prefect_watcher
         from bilan.settings import get_settings
 
-        watcher = Watcher(get_settings(), **kwargs)
+        watcher = prefect_watcher(get_settings(), pipeline, **kwargs)
         thread = threading.Thread(target=watcher.run, daemon=True)
         thread.start()
         started.append((watcher, thread))
@@ -111,8 +112,8 @@ def test_idle_hears_a_message_that_arrived_just_before_it(imap_env, settings_env
     """Dovecot answers IDLE with its continuation and the news of a message
     that arrived since the last command in one packet; the client reads both
     at once, and the news must not stay unread in its buffer."""
-    from bilan.flows.imap import ImapSource
-    from bilan.flows.imap_ingestion import account_from_settings
+    from bilan.mailbox.cycle import account_from_settings
+    from bilan.mailbox.imap import ImapSource
 
     with ImapSource(account_from_settings(settings_env)) as source:
         assert source.uids_after(0) == []

@@ -1,4 +1,4 @@
-"""Where raw messages come from, besides IMAP (see `flows/imap.py`): a
+"""Where raw messages come from, besides IMAP (see `bilan/mailbox/imap.py`): a
 folder of `.eml` files, one `.eml` file, an mbox file (a Thunderbird export)
 or a Maildir. `open_local_source(path)` tells which.
 
@@ -19,25 +19,13 @@ import logging
 import mailbox
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from email.parser import BytesHeaderParser
 from pathlib import Path
 
+from bilan.mailbox.errors import SourceError
+from bilan.mailbox.raw import RawMessage
+
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class RawMessage:
-    raw: bytes
-    #: Where it was read, as a URL: `imap://user@host/INBOX;UIDVALIDITY=1/;UID=5` or `file:///...`.
-    source: str
-    #: The receiving server's time when the source knows it (IMAP INTERNALDATE).
-    received_at: dt.datetime | None = None
-    uid: int | None = None
-
-
-class SourceError(ValueError):
-    """A path that is not a mailbox we can read."""
 
 
 #: Headers a mail program writes into its own copy of a message (Thunderbird,

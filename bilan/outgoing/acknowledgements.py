@@ -16,10 +16,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 
-from bilan.flows.letters import TEMPLATES, address_of, french_datetime, letter, render
-from bilan.flows.mailer import Mailer, MailerError, SmtpServer
+from bilan.outgoing.letters import TEMPLATES, address_of, french_datetime, letter, render
+from bilan.outgoing.mailer import Mailer, MailerError, SmtpServer
 from bilan.settings import Settings
-from bilan.storage.outgoing import ROBOT_PREFIXES, ContributionToAcknowledge, contributions_to_acknowledge
+from bilan.storage.outgoing import (
+    ROBOT_PREFIXES,
+    ContributionToAcknowledge,
+    contributions_to_acknowledge,
+)
 from bilan.storage.views import PARSE_STATUS_LABELS
 from bilan.storage.warehouse import Warehouse
 

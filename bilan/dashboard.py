@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
-from bilan.flows.letters import french_date, french_datetime
+from bilan.outgoing.letters import french_date, french_datetime
 from bilan.reference import departments
 from bilan.storage.status import (
     LATE,

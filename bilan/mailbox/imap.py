@@ -33,35 +33,19 @@ from urllib.parse import quote
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 
-from bilan.flows.sources import RawMessage
+from bilan.mailbox.errors import (
+    IdleRefused,
+    ImapError,
+    ImapLoginFailed,
+    ImapUnavailable,
+    InsecureConnectionRefused,
+    TlsVerificationFailed,
+)
+from bilan.mailbox.raw import RawMessage
 
 log = logging.getLogger(__name__)
 
 Security = Literal["ssl", "starttls", "plain"]
-
-
-class ImapError(RuntimeError):
-    """A mailbox problem told in words a user can act on (never with a secret in it)."""
-
-
-class ImapUnavailable(ImapError):
-    """The server cannot be reached or dropped the connection: worth retrying later."""
-
-
-class InsecureConnectionRefused(ImapError):
-    """Plain IMAP to a host that is not on loopback, without explicit consent."""
-
-
-class TlsVerificationFailed(ImapError):
-    """The server's certificate is not trusted (wrong CA, wrong host name, expired)."""
-
-
-class ImapLoginFailed(ImapError):
-    """The server refused the credentials."""
-
-
-class IdleRefused(ImapError):
-    """The server answered IDLE with NO or BAD: polling is the way left."""
 
 
 @dataclass(frozen=True)
@@ -206,10 +190,6 @@ def _close(client: IMAPClient | None) -> None:
         client.shutdown()
     except Exception:  # already gone; nothing to save
         log.debug("IMAP shutdown failed", exc_info=True)
-
-
-#: The errors that mean "the connection is gone": the watcher reconnects.
-CONNECTION_ERRORS = (ImapUnavailable, OSError, IMAPClientError, ssl.SSLError)
 
 
 class ImapSource:

@@ -6,7 +6,7 @@ a file without its password).
 This module only reads what the message says of itself: the kind of
 follow-up, the date it cites for the earlier message, and the Message-IDs it
 replies to. Which earlier message it is can only be decided against the
-others, after loading (`storage/followups.py`), so that the answer does not
+others, after loading (`storage/follow_up_links.py`), so that the answer does not
 depend on the order in which messages are processed.
 """
 

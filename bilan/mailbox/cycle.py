@@ -18,9 +18,6 @@ nothing: the archive and the message row are keyed on sha256, processing is
 skipped for processed messages, keywords are idempotent and progress only
 moves forward. A message that fails processing keeps its error on its row
 and is tried again by `process_backlog`.
-
-(Not named `mailbox.py`: Prefect puts `flows/` on sys.path when it loads an
-entrypoint, and the module would then shadow the standard library's.)
 """
 
 from __future__ import annotations
@@ -29,9 +26,9 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bilan.flows.imap import Credential, ImapAccount, ImapSource
-from bilan.flows.pipeline import IngestedMessage, IngestSummary, Processing, StageClock, ingest_batch
-from bilan.flows.progress import Progress
+from bilan.mailbox.imap import Credential, ImapAccount, ImapSource
+from bilan.pipeline import IngestedMessage, IngestSummary, Pipeline, StageClock, ingest_batch
+from bilan.progress import Progress
 from bilan.settings import Settings
 from bilan.storage.warehouse import Warehouse
 
@@ -89,15 +86,15 @@ def lock_name(account: ImapAccount) -> str:
 
 
 def ingest_folder(
-    warehouse: Warehouse,
+    pipeline: Pipeline,
     source: ImapSource,
     options: MailboxOptions,
     *,
-    processing: Processing = Processing(),
     progress: Progress | None = None,
     on_ingested: Callable[[IngestedMessage], None] | None = None,
 ) -> IngestSummary:
     """One ingestion cycle on an open folder (see the module docstring)."""
+    warehouse = pipeline.warehouse
     account = source.account
     assert source.uidvalidity is not None
     clock = StageClock()
@@ -118,7 +115,7 @@ def ingest_folder(
             batch = uids[start : start + options.batch_size]
             with clock.stage("fetch"):
                 messages = list(source.fetch(batch))
-            result = ingest_batch(warehouse, messages, processing=processing, clock=clock, progress=progress)
+            result = ingest_batch(pipeline, messages, clock=clock, progress=progress)
             summary.add(result)
             for ingested in result.ingested:
                 if on_ingested is not None:
@@ -136,20 +133,17 @@ def ingest_folder(
 
 
 def ingest_imap(
-    warehouse: Warehouse,
+    pipeline: Pipeline,
     account: ImapAccount,
     options: MailboxOptions = MailboxOptions(),
     *,
-    processing: Processing = Processing(),
     progress: Progress | None = None,
     on_ingested: Callable[[IngestedMessage], None] | None = None,
 ) -> IngestSummary:
     """Connect, run one cycle, disconnect: what `bilan ingest` and the
     polling deployment do."""
     with open_folder(account, options) as source:
-        return ingest_folder(
-            warehouse, source, options, processing=processing, progress=progress, on_ingested=on_ingested
-        )
+        return ingest_folder(pipeline, source, options, progress=progress, on_ingested=on_ingested)
 
 
 def _announce_resync(warehouse: Warehouse, account: ImapAccount, uidvalidity: int) -> None:

@@ -19,7 +19,8 @@ from email.message import EmailMessage
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bilan.flows.letters import (
+from bilan.nlp.text import fold
+from bilan.outgoing.letters import (
     TEMPLATES,
     address_of,
     department_values,
@@ -28,9 +29,9 @@ from bilan.flows.letters import (
     letter,
     render,
 )
-from bilan.flows.mailer import Mailer, MailerError
-from bilan.nlp.text import fold
+from bilan.outgoing.mailer import Mailer, MailerError, SmtpServer
 from bilan.settings import Settings
+from bilan.steps import StepRunner, direct
 from bilan.storage.outgoing import ReceivedFile, contacts_seen, unreadable_contribution_files
 from bilan.storage.status import MISSING, DepartmentStatus, closes_at, department_statuses
 from bilan.storage.tabular import Column, Sheet, write_csv, write_xlsx
@@ -85,6 +86,33 @@ class ReminderRun:
         parts = [f"{len(self.sent)} sent", f"{len(self.already_reminded_today)} already reminded today",
                  f"{len(self.without_address)} without address", f"{len(self.failed)} failed"]
         return text + ": " + ", ".join(parts)
+
+
+# -- one run -------------------------------------------------------------------
+
+
+def run_reminders(
+    warehouse: Warehouse,
+    settings: Settings,
+    now: dt.datetime,
+    out_dir: Path,
+    *,
+    send: bool = False,
+    contacts: Path | None = None,
+    template: Path | None = None,
+    step: StepRunner = direct,
+) -> ReminderRun:
+    """The one order of a reminders run: draft, write the list and the
+    drafts, and send only when asked (a dry run is the default). `contacts`
+    and `template` default to the settings'; `step` as in `bilan/steps.py`."""
+    contacts = contacts or settings.reminder_contacts
+    template = template or settings.reminder_template
+    run = ReminderRun()
+    run.drafts = step("draft-reminders", draft_reminders)(warehouse, settings, now, contacts, template)
+    run.files = step("write-reminders", write_reminders)(run.drafts, out_dir, warehouse.campaign.timezone)
+    if send and run.drafts:
+        run = step("send-reminders", send_through_server)(warehouse, settings, run.drafts, now, run)
+    return run
 
 
 # -- who to remind ----------------------------------------------------------
@@ -241,3 +269,10 @@ def send_reminders(
         run.sent.append(code)
     return run
 
+
+def send_through_server(
+    warehouse: Warehouse, settings: Settings, drafts: list[ReminderDraft], now: dt.datetime, run: ReminderRun
+) -> ReminderRun:
+    """`send_reminders` over one connection to the SMTP server of the settings."""
+    with Mailer(SmtpServer.from_settings(settings)) as mailer:
+        return send_reminders(warehouse, drafts, mailer, now, run)

@@ -2,7 +2,7 @@
 
 A template is a Jinja2 text file whose first line is the subject
 (`Objet : ...`), then a blank line, then the body. The defaults live in
-`flows/templates/`; a copy can be pointed at by a setting
+`bilan/outgoing/templates/`; a copy can be pointed at by a setting
 (`BILAN_REMINDER_TEMPLATE`, `BILAN_ACKNOWLEDGE_TEMPLATE`).
 """
 

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from bilan.storage.models import Message, MessageDepartment
 
 #: Name of the lock under which follow-up links are recomputed (see
-#: `storage.lock.hold_for_transaction` and `flows/reprocess.py`).
+#: `storage.lock.hold_for_transaction` and `Warehouse.settle_follow_ups`).
 FOLLOW_UPS_LOCK = "follow-ups"
 
 SUPERSEDES, COMPLEMENTS = "supersedes", "complements"

@@ -1,10 +1,37 @@
-"""The plain functions behind the flows: archive a raw message, then parse,
-extract and load it. No Prefect here, so that tests, the CLI and the
-benchmarks call exactly what the flows call."""
+"""The stages every message goes through: archive the raw message, then
+parse, extract and load it; and reprocessing (`Selection`, `Shard`,
+`reprocess`), the same stages again over archived messages.
+
+No Prefect here, so that tests, the CLI and the benchmarks call exactly what
+the flows call (`flows/`).
+
+Reprocessing: IMAP is not touched, the raw archive is the input. Each
+message's derived rows (attachments, texts, departments, kind...) are
+replaced in one transaction (`Warehouse.record_processing(..., replace=True)`),
+so a crash or a concurrent reader sees either the old rows or the new ones,
+never a mix, and running it twice changes nothing more.
+
+Scale-out: `Shard(index, count)` keeps the messages whose sha256, read as a
+number, leaves `index` modulo `count`; the shards of one count partition any
+selection (each message in exactly one), whatever the order or the moment
+each shard lists it. Shards run as separate processes (or machines) against
+one PostgreSQL warehouse and one shared archive; each loads spaCy and starts
+its parser pool once. Rows are written per message, keyed on the sha256, so
+the shards never write the same message. The only rows that depend on other
+messages are the follow-up links (`storage/follow_up_links.py`). Linking them
+message by message, as an ingestion does, would update every contribution of
+the message's departments in each message's transaction: two shards doing so
+at once can each miss the other's uncommitted message, and deadlock
+(measured on PostgreSQL with 10,000 messages). So reprocessing loads the
+messages without linking them, and every run ends by settling the links of
+all departments (`Warehouse.settle_follow_ups`): the last run to finish sees
+every shard's rows, and its settlement is the one that stays.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import time
 import traceback
@@ -13,24 +40,24 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email.parser import BytesHeaderParser
-from functools import lru_cache
 from itertools import islice
-from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
-from bilan.flows.sources import RawMessage
 from bilan.loading import message_record
-from bilan.nlp.extraction import extract, warm_up_in_background
+from bilan.mailbox.raw import RawMessage
+from bilan.nlp.extraction import Extraction, extract, warm_up_in_background
 from bilan.parsers.cache import ParseCache
 from bilan.parsers.header_block import bound_header_block
-from bilan.parsers.limits import Limits
 from bilan.parsers.headers import LENIENT
+from bilan.parsers.limits import Limits
 from bilan.parsers.message import Envelope, ParsedMessage, parse_message, read_envelope
-from bilan.parsers.pool import shared_pool
+from bilan.parsers.pool import ParserPool, default_pool
 from bilan.storage.warehouse import ArchivedMessage, Warehouse
 
 if TYPE_CHECKING:
-    from bilan.flows.progress import Progress
+    from bilan.nlp.review import ReviewThresholds
+    from bilan.progress import Progress
     from bilan.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -44,17 +71,70 @@ BATCH = 20
 PARSE_AHEAD_PER_WORKER = 6
 
 
-@lru_cache(maxsize=4)
-def _warehouse(database_url: str, archive_dir: str) -> Warehouse:
-    from bilan.settings import get_settings
+class Pipeline:
+    """What processing messages needs, built once per run and passed down:
+    the warehouse, the parser worker processes, the parse cache, the parsers'
+    limits and the review thresholds. `Pipeline.open(settings)` builds them
+    from the settings and starts loading the language models in the
+    background; close it (or use it as a context manager) to stop the parser
+    workers it started.
 
-    settings = get_settings().model_copy(update={"database_url": database_url, "archive_dir": Path(archive_dir)})
-    return Warehouse.open(settings)
+    Built directly, from a warehouse alone (tests, scripts), it parses with
+    the default limits, no cache, the process's default pool of parser
+    workers (`parsers.pool.default_pool`) and the thresholds of the current
+    settings."""
 
+    def __init__(
+        self,
+        warehouse: Warehouse,
+        *,
+        pool: ParserPool | None = None,
+        limits: Limits = Limits(),
+        cache: ParseCache | None = None,
+        thresholds: ReviewThresholds | None = None,
+    ):
+        self.warehouse = warehouse
+        self.pool = pool if pool is not None else default_pool()
+        self.limits = limits
+        self.cache = cache
+        self.thresholds = thresholds
+        self._owned_pool: ParserPool | None = None
 
-def open_warehouse(settings: Settings) -> Warehouse:
-    """One warehouse per process and database (migrations run once)."""
-    return _warehouse(settings.database_url, str(settings.archive_path))
+    @classmethod
+    def open(cls, settings: Settings, *, pool: ParserPool | None = None, warm_up: bool = True) -> Pipeline:
+        """The warehouse of the settings (migrated), a pool of
+        BILAN_PARSE_WORKERS workers (started as files come; `pool`: one the
+        caller owns instead), the parse cache and limits of the settings;
+        `warm_up`: start loading the language models now, in the
+        background, while the first messages are archived and parsed."""
+        own_pool = ParserPool(settings.parse_workers) if pool is None else None
+        pipeline = cls(
+            Warehouse.open(settings), pool=pool if pool is not None else own_pool, limits=settings.parse_limits(),
+            cache=ParseCache(settings.parse_cache_path), thresholds=settings.review_thresholds(),
+        )  # fmt: skip
+        pipeline._owned_pool = own_pool
+        if warm_up:
+            warm_up_in_background()
+        return pipeline
+
+    def parse(self, sha256: str) -> ParsedMessage:
+        """The archived message `sha256`, parsed (files by the pool, through the cache)."""
+        return parse_message(self.warehouse.archive.load(sha256), self.limits, pool=self.pool, cache=self.cache)
+
+    def extract(self, parsed: ParsedMessage) -> Extraction:
+        """What the NLP stage reads from a parsed message."""
+        return extract(parsed) if self.thresholds is None else extract(parsed, self.thresholds)
+
+    def close(self) -> None:
+        """Stop the parser workers this pipeline started (safe to call twice)."""
+        if self._owned_pool is not None:
+            self._owned_pool.close()
+
+    def __enter__(self) -> Pipeline:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
 
 
 @dataclass(frozen=True)
@@ -66,14 +146,6 @@ class IngestedMessage:
     message_id: str | None
     kind: str
     departments: list[str]
-
-
-@dataclass(frozen=True)
-class Processing:
-    """How to parse: the limits and the parse cache of the settings."""
-
-    limits: Limits = field(default_factory=Limits)
-    cache: ParseCache | None = None
 
 
 @dataclass
@@ -170,13 +242,11 @@ def read_headers(raw: bytes) -> Envelope:
 
 
 def process_archived(
-    warehouse: Warehouse,
+    pipeline: Pipeline,
     sha256: str,
     *,
-    limits: Limits = Limits(),
     replace: bool = False,
     clock: StageClock | None = None,
-    cache: ParseCache | None = None,
     prefetched: Future[ParsedMessage] | None = None,
     link_follow_ups: bool = True,
 ) -> IngestSummary:
@@ -187,14 +257,12 @@ def process_archived(
     as in `Warehouse.record_processing`."""
     clock = clock or StageClock()
     summary = IngestSummary()
+    warehouse = pipeline.warehouse
     try:
         with clock.stage("parse"):
-            if prefetched is not None:
-                parsed = prefetched.result()
-            else:
-                parsed = parse_message(warehouse.archive.load(sha256), limits, cache=cache)
+            parsed = prefetched.result() if prefetched is not None else pipeline.parse(sha256)
         with clock.stage("extract"):
-            extraction = extract(parsed)
+            extraction = pipeline.extract(parsed)
         with clock.stage("load"):
             record = message_record(parsed, extraction)
             stored = warehouse.record_processing(
@@ -220,10 +288,9 @@ def process_archived(
 
 
 def ingest_batch(
-    warehouse: Warehouse,
+    pipeline: Pipeline,
     messages: list[RawMessage],
     *,
-    processing: Processing = Processing(),
     clock: StageClock | None = None,
     progress: Progress | None = None,
 ) -> IngestSummary:
@@ -232,20 +299,13 @@ def ingest_batch(
     background. Returns once every row of the batch is committed."""
     clock = clock or StageClock()
     summary = IngestSummary()
-    pending = archive_batch(warehouse, messages, summary, clock, progress)
-    summary.add(
-        process_many(warehouse, pending, limits=processing.limits, cache=processing.cache, progress=progress,
-                     clock=clock)
-    )  # fmt: skip
+    pending = archive_batch(pipeline.warehouse, messages, summary, clock, progress)
+    summary.add(process_many(pipeline, pending, progress=progress, clock=clock))
     return summary
 
 
 def ingest_messages(
-    warehouse: Warehouse,
-    messages: Iterator[RawMessage],
-    *,
-    processing: Processing = Processing(),
-    progress: Progress | None = None,
+    pipeline: Pipeline, messages: Iterator[RawMessage], *, progress: Progress | None = None
 ) -> IngestSummary:
     """Archive and process the messages of a source, so that a crash loses
     nothing: a message is archived (raw file and row committed) before it is
@@ -254,10 +314,8 @@ def ingest_messages(
     that parsing goes on from one batch to the next."""
     clock = StageClock()
     summary = IngestSummary()
-    summary.add(
-        process_many(warehouse, _archived(warehouse, messages, summary, clock, progress), limits=processing.limits,
-                     cache=processing.cache, progress=progress, clock=clock)
-    )  # fmt: skip
+    archived = _archived(pipeline.warehouse, messages, summary, clock, progress)
+    summary.add(process_many(pipeline, archived, progress=progress, clock=clock))
     summary.seconds = dict(clock.seconds)
     return summary
 
@@ -308,55 +366,28 @@ def archive_batch(
 
 
 def process_backlog(
-    warehouse: Warehouse,
-    *,
-    processing: Processing = Processing(),
-    progress: Progress | None = None,
-    tried: set[str] = frozenset(),
+    pipeline: Pipeline, *, progress: Progress | None = None, tried: set[str] = frozenset()
 ) -> IngestSummary:
     """Process what earlier runs archived but did not finish (a crash) or
     could not process (their error is kept; they are tried again). `tried`:
     messages this run already failed on, not tried twice."""
-    shas = [sha256 for sha256 in warehouse.unprocessed() if sha256 not in tried]
+    shas = [sha256 for sha256 in pipeline.warehouse.unprocessed() if sha256 not in tried]
     if not shas:
         return IngestSummary()
     log.info("%d archived message(s) left to process by an earlier run", len(shas))
     if progress is not None:
         progress.start(len(shas), "left by earlier runs")
-    summary = process_many(warehouse, shas, limits=processing.limits, cache=processing.cache, progress=progress)
+    summary = process_many(pipeline, shas, progress=progress)
     if progress is not None:
         progress.finish()
     return summary
 
 
-def parse_setup(settings) -> tuple[Limits, ParseCache]:
-    """The parsers' limits and cache from the settings; starts the shared
-    parser pool with the configured number of workers, and the loading of
-    the NLP models in the background (see `nlp.extraction.warm_up`)."""
-    shared_pool(settings.parse_workers)
-    _start_warm_up()
-    return settings.parse_limits(), ParseCache(settings.parse_cache_path)
-
-
-@lru_cache(maxsize=1)
-def _start_warm_up() -> None:
-    """Once per process."""
-    warm_up_in_background()
-
-
-def processing_for(settings) -> Processing:
-    """`parse_setup` as one value for the functions above."""
-    limits, cache = parse_setup(settings)
-    return Processing(limits=limits, cache=cache)
-
-
 def process_many(
-    warehouse: Warehouse,
+    pipeline: Pipeline,
     shas: Iterable[str],
     *,
     replace: bool = False,
-    limits: Limits = Limits(),
-    cache: ParseCache | None = None,
     progress: Progress | None = None,
     clock: StageClock | None = None,
     link_follow_ups: bool = True,
@@ -369,12 +400,9 @@ def process_many(
     own_clock = clock is None
     clock = clock or StageClock()
     summary = IngestSummary()
-    workers = max(shared_pool().size, 1)
+    workers = max(pipeline.pool.size, 1)
     window = PARSE_AHEAD_PER_WORKER * workers
     upcoming = iter(shas)
-
-    def parse(sha256: str) -> ParsedMessage:
-        return parse_message(warehouse.archive.load(sha256), limits, cache=cache)
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bilan-parse") as executor:
         queue: deque[tuple[str, Future[ParsedMessage]]] = deque()
@@ -384,7 +412,7 @@ def process_many(
                 sha256 = next(upcoming, None)
                 if sha256 is None:
                     return
-                queue.append((sha256, executor.submit(parse, sha256)))
+                queue.append((sha256, executor.submit(pipeline.parse, sha256)))
 
         fill()
         while queue:
@@ -392,12 +420,107 @@ def process_many(
             fill()
             summary.add(
                 process_archived(
-                    warehouse, sha256, clock=clock, replace=replace, limits=limits, cache=cache, prefetched=parsing,
-                    link_follow_ups=link_follow_ups,
+                    pipeline, sha256, clock=clock, replace=replace, prefetched=parsing, link_follow_ups=link_follow_ups
                 )
             )
             if progress is not None:
                 progress.advance()
     if own_clock:
         summary.seconds = dict(clock.seconds)
+    return summary
+
+
+# -- reprocessing ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Shard:
+    """One part of a selection out of `count`: the messages whose sha256,
+    read as a number, leaves `index` modulo `count`. A hash is uniform, so
+    the parts are of about the same size, and stable: it never depends on
+    the order of the rows or on what another shard has done."""
+
+    index: int = 0
+    count: int = 1
+
+    def __post_init__(self) -> None:
+        if self.count < 1 or not 0 <= self.index < self.count:
+            raise ValueError(f"shard {self.index}/{self.count}: need 0 <= index < count")
+
+    @classmethod
+    def parse(cls, text: str) -> Shard:
+        """`"I/N"` as written on the command line."""
+        index, _, count = text.partition("/")
+        try:
+            return cls(int(index), int(count))
+        except ValueError as exc:
+            raise ValueError(f"shard {text!r}: expected I/N with 0 <= I < N, e.g. 0/2") from exc
+
+    def keeps(self, sha256: str) -> bool:
+        return int(sha256, 16) % self.count == self.index
+
+    def of(self, shas: list[str]) -> list[str]:
+        """This shard's part of `shas`, in their order."""
+        return [sha for sha in shas if self.keeps(sha)] if self.count > 1 else list(shas)
+
+    def describe(self) -> str:
+        return f"shard {self.index}/{self.count}"
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which archived messages to reprocess; every criterion given must hold.
+    Dates are days of the campaign's time zone, both included."""
+
+    departments: tuple[str, ...] = ()
+    since: dt.date | None = None
+    until: dt.date | None = None
+    kinds: tuple[str, ...] = ()
+    only_failed: bool = False
+    timezone: str = field(default="Europe/Paris")
+
+    def describe(self) -> str:
+        parts = []
+        if self.departments:
+            parts.append("departments " + ", ".join(self.departments))
+        if self.since or self.until:
+            parts.append(f"received {self.since or '…'} to {self.until or '…'}")
+        if self.kinds:
+            parts.append("kind " + " or ".join(self.kinds))
+        if self.only_failed:
+            parts.append("that failed")
+        return "; ".join(parts) or "all messages"
+
+    def matching(self, warehouse: Warehouse) -> list[str]:
+        zone = ZoneInfo(self.timezone)
+
+        def start_of(day: dt.date) -> dt.datetime:
+            return dt.datetime.combine(day, dt.time(0), tzinfo=zone).astimezone(dt.timezone.utc)
+
+        return warehouse.select_messages(
+            departments=self.departments,
+            since=start_of(self.since) if self.since else None,
+            until=start_of(self.until + dt.timedelta(days=1)) if self.until else None,
+            kinds=self.kinds,
+            only_failed=self.only_failed,
+        )
+
+
+def reprocess(
+    pipeline: Pipeline, selection: Selection, progress: Progress | None = None, shard: Shard = Shard()
+) -> IngestSummary:
+    """Reprocess the selection (only `shard`'s part of it), then settle the
+    follow-up links. The parse cache stays in use: its key holds the parser
+    version, so an improved parser reads the files again, and an unchanged
+    one need not."""
+    shas = shard.of(selection.matching(pipeline.warehouse))
+    if progress is not None:
+        progress.start(len(shas), "reprocessing" if shard.count == 1 else f"reprocessing ({shard.describe()})")
+    summary = process_many(pipeline, shas, replace=True, progress=progress, link_follow_ups=False)
+    if progress is not None:
+        progress.finish()
+    if shas:
+        started = time.perf_counter()
+        pipeline.warehouse.settle_follow_ups()
+        summary.seconds["follow-ups"] = time.perf_counter() - started
     return summary
