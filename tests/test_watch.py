@@ -157,6 +157,7 @@ def _refuse_new_messages(warehouse) -> None:
         connection.exec_driver_sql("CREATE TRIGGER refuse BEFORE INSERT ON message FOR EACH ROW EXECUTE FUNCTION refuse()")
 
 
+@pytest.mark.own_dovecot
 def test_dovecot_restarted_in_the_middle_of_a_batch_loses_and_doubles_nothing(
     imap_env, warehouse, tmp_path, monkeypatch
 ):
@@ -177,6 +178,7 @@ def test_dovecot_restarted_in_the_middle_of_a_batch_loses_and_doubles_nothing(
         assert connection.scalar(select(ImapProgress.last_uid)) == len(lot)
 
 
+@pytest.mark.own_dovecot
 def test_watching_starts_while_the_server_is_down_and_catches_up(imap_env, warehouse, watcher_thread, monkeypatch):
     monkeypatch.setenv("BILAN_IMAP_RECONNECT_MAX_SECONDS", "2")
     imap_env.append_many(numbered_messages(2, "down"))
