@@ -29,11 +29,17 @@ MARKERS_OF_FIXTURES = {"corpus": "corpus", "postgres_admin_url": "postgres"}
 
 def pytest_collection_modifyitems(config, items) -> None:
     """Mark the tests that read the corpus or need PostgreSQL by the fixtures they use
-    (the "postgresql" case of `database_url` is marked by its param)."""
+    (the "postgresql" case of `database_url` is marked by its param). Under
+    pytest-xdist (`--dist loadgroup`), the tests that use the Prefect server go
+    to one worker, so that one server starts instead of one per worker."""
+    xdist = config.pluginmanager.hasplugin("xdist")
     for item in items:
+        fixtures = getattr(item, "fixturenames", ())
         for fixture, marker in MARKERS_OF_FIXTURES.items():
-            if fixture in getattr(item, "fixturenames", ()):
+            if fixture in fixtures:
                 item.add_marker(marker)
+        if xdist and "prefect_server" in fixtures:
+            item.add_marker(pytest.mark.xdist_group("prefect"))
 
 
 @pytest.fixture(scope="session")
