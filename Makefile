@@ -1,6 +1,8 @@
-# Two commands do all the set-up on a fresh Debian machine with Python 3.11:
-#   make demo   installs bilan, ingests the sample mailbox into a SQLite warehouse and writes the dashboard
-#   make test   installs what the tests need (Debian packages included) and runs them
+# These commands do all the set-up on a fresh Debian machine with Python 3.11:
+#   make demo       installs bilan, ingests the sample mailbox into a SQLite warehouse and writes the dashboard
+#   make test       installs what the tests need (Debian packages included) and runs all of them
+#   make test-fast  the same set-up; SQLite only, no corpus, no test marked slow, on two workers
+#   make lint       ruff and the import contracts (import-linter)
 PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
@@ -11,8 +13,12 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Dashboard tests: Debian's chromium.
 DEBIAN_PACKAGES = dovecot-imapd chromium tesseract-ocr tesseract-ocr-fra libreoffice-writer-nogui libreoffice-calc-nogui
 DEMO_DIR = var/demo
+# The fast lane leaves out what needs PostgreSQL or the labelled corpus, and
+# the tests marked slow (each feature they test has a quicker test in the lane).
+FAST_LANE = not postgres and not corpus and not slow
+FAST_WORKERS ?= 2
 
-.PHONY: demo test install install-test debian-packages clean train-themes
+.PHONY: demo test test-fast lint install install-test debian-packages clean train-themes
 
 $(BIN)/bilan: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +42,13 @@ debian-packages:
 
 test: install debian-packages
 	$(BIN)/python -m pytest
+
+test-fast: install debian-packages
+	$(BIN)/python -m pytest -m "$(FAST_LANE)" -n $(FAST_WORKERS) --dist loadgroup
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 train-themes: install
 	$(BIN)/bilan train-themes

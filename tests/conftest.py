@@ -22,6 +22,26 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 
+#: A test that uses one of these fixtures gets the marker, so that `-m "not corpus
+#: and not postgres"` (make test-fast) leaves it out without a list kept by hand.
+MARKERS_OF_FIXTURES = {"corpus": "corpus", "postgres_admin_url": "postgres"}
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Mark the tests that read the corpus or need PostgreSQL by the fixtures they use
+    (the "postgresql" case of `database_url` is marked by its param). Under
+    pytest-xdist (`--dist loadgroup`), the tests that use the Prefect server go
+    to one worker, so that one server starts instead of one per worker."""
+    xdist = config.pluginmanager.hasplugin("xdist")
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        for fixture, marker in MARKERS_OF_FIXTURES.items():
+            if fixture in fixtures:
+                item.add_marker(marker)
+        if xdist and "prefect_server" in fixtures:
+            item.add_marker(pytest.mark.xdist_group("prefect"))
+
+
 @pytest.fixture(scope="session")
 def prefect_server() -> Iterator[None]:
     """One temporary Prefect API for the whole session (starting one costs ~10 s)."""
@@ -89,7 +109,7 @@ def empty_database(kind: str, sqlite_path: Path, request) -> Iterator[str]:
         drop_postgres_database(admin_url, name)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request, tmp_path) -> Iterator[str]:
     """The same test on a SQLite file and on a fresh PostgreSQL database."""
     with empty_database(request.param, tmp_path / "warehouse.db", request) as url:
@@ -150,16 +170,29 @@ def pipeline(settings_env):
         yield pipeline
 
 
-@pytest.fixture
-def dovecot(tmp_path) -> Iterator:
+@pytest.fixture(scope="session")
+def dovecot_server(tmp_path_factory) -> Iterator:
+    """One Dovecot for the session (for each xdist worker: each is a session):
+    starting and stopping one per test cost about 1.3 s a test."""
     from tests.dovecot import DovecotServer
 
-    server = DovecotServer(tmp_path / "dovecot")
-    server.start()
-    try:
+    with DovecotServer(tmp_path_factory.mktemp("dovecot")) as server:
         yield server
-    finally:
-        server.stop()
+
+
+@pytest.fixture
+def dovecot(request, tmp_path) -> Iterator:
+    """A Dovecot account with an empty mailbox: a fresh user of the session's
+    server, or, for a test marked `own_dovecot` (it stops or restarts the
+    server), a server of its own."""
+    if request.node.get_closest_marker("own_dovecot") is None:
+        server = request.getfixturevalue("dovecot_server")
+        yield server.as_user(server.fresh_user())
+        return
+    from tests.dovecot import DovecotServer
+
+    with DovecotServer(tmp_path / "dovecot") as server:
+        yield server
 
 
 @pytest.fixture

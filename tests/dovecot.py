@@ -4,8 +4,10 @@ Why a real server and not a mock: the collector's hard parts are exactly the
 things a mock gets wrong -- UIDVALIDITY changes, INTERNALDATE, IDLE push,
 connections dropped by a server that restarts in the middle of a batch, TLS
 certificate checks, several clients at once.  Dovecot is small, starts in
-about a tenth of a second and can run as many private instances as we like,
-so every test gets its own server, its own port and its own mailbox.
+about a tenth of a second and can run as many private instances as we like.
+The tests share one server per session (per xdist worker) and each gets a
+user of its own, so an empty mailbox (``add_user`` + ``as_user``); a test
+that stops or restarts the server gets a server of its own.
 
 Usage::
 
@@ -13,6 +15,7 @@ Usage::
         uid = server.append_eml(raw_bytes)
         with server.client() as imap:
             imap.select_folder("INBOX")
+        mailbox = server.as_user(server.add_user())  # same server, an empty mailbox
 
 Everything an instance needs lives under its ``root`` directory:
 
@@ -48,12 +51,14 @@ installs it); the instance must be started by root.
 from __future__ import annotations
 
 import atexit
+import copy
 import email.parser
 import email.policy
 import email.utils
 import hashlib
 import ipaddress
 import itertools
+import math
 import os
 import re
 import secrets
@@ -85,6 +90,7 @@ MAIL_UID = MAIL_GID = 65534  # nobody:nogroup -- Dovecot refuses uid 0 for mail 
 START_TIMEOUT = 15.0
 STOP_TIMEOUT = 15.0
 _APPEND_BATCH = 200  # messages per MULTIAPPEND command
+_USER_STOCK = 32  # users added at once by fresh_user()
 _MAX_BASE_DIR = 80  # 108-byte sun_path minus the longest socket name Dovecot creates
 
 _INSTALL_HINT = (
@@ -253,6 +259,16 @@ def _expand_uid_set(text: bytes) -> list[int]:
     return uids
 
 
+def _random_user() -> str:
+    return f"user-{secrets.token_hex(6)}"
+
+
+def _check_user(name: str, password: str) -> None:
+    """Refuse what the passwd file cannot hold (a ``:`` or a space would shift its fields)."""
+    if not re.fullmatch(r"[A-Za-z0-9._@+-]+", name) or re.search(r"[:\s]", password):
+        raise ValueError(f"unsupported user name or password for {name!r}")
+
+
 def _alive(pid: int) -> bool:
     """True if the process exists and is not a zombie (nobody may reap daemons here)."""
     try:
@@ -302,8 +318,7 @@ class DovecotServer:
         self.tls = tls
         self.users = dict(users) if users else {DEFAULT_USER: secrets.token_urlsafe(12)}
         for name, password in self.users.items():
-            if not re.fullmatch(r"[A-Za-z0-9._@+-]+", name) or re.search(r"[:\s]", password):
-                raise ValueError(f"unsupported user name or password for {name!r}")
+            _check_user(name, password)
         self.start_timeout = start_timeout
         self._port: int | None = None
         self._tls_port: int | None = None
@@ -311,6 +326,9 @@ class DovecotServer:
         self._cert_file: Path | None = None
         self._key_file: Path | None = None
         self._pid: int | None = None
+        self._default_user: str | None = None  # set on the views made by as_user()
+        self._shared = False
+        self._stock: list[str] = []  # users added ahead for fresh_user()
 
     # -- paths and properties ------------------------------------------------
 
@@ -355,7 +373,8 @@ class DovecotServer:
 
     @property
     def user(self) -> str:
-        return next(iter(self.users))
+        """The user the helpers act for: the first one, or the one of an ``as_user`` view."""
+        return self._default_user or next(iter(self.users))
 
     @property
     def password(self) -> str:
@@ -386,6 +405,64 @@ class DovecotServer:
         state = f"port={self._port}" if self.running else "stopped"
         return f"<DovecotServer {self.root} {state}>"
 
+    # -- users ------------------------------------------------------------------
+
+    def add_users(self, users: dict[str, str]) -> None:
+        """Add users with empty mailboxes; return once the server, if running, accepts them.
+
+        Dovecot's passwd-file driver re-reads the file when its size or mtime
+        changes, but looks at it at most once a second (of the clock): a login
+        in the same second as the previous one may not see a new user yet,
+        hence the wait for the next second.  Polling with failed logins instead
+        would earn 127.0.0.1 Dovecot's auth penalty (seconds of delay for
+        every later login, whatever the user).
+        """
+        for user, password in users.items():
+            _check_user(user, password)
+            if user in self.users:
+                raise ValueError(f"user {user!r} already exists")
+        self.users.update(users)
+        if not self.mail_root.is_dir():
+            return  # _prepare_files() writes them at start
+        for user in users:
+            self._write_home(user)
+        self._write_passwd()
+        if self.running and users:
+            time.sleep(math.floor(time.time()) + 1.01 - time.time())
+            self._wait_for_login(list(users)[-1])
+
+    def add_user(self, user: str | None = None, password: str | None = None) -> str:
+        """Add one user (a random name and password by default) and return its name."""
+        user = user or _random_user()
+        self.add_users({user: password or secrets.token_urlsafe(12)})
+        return user
+
+    def fresh_user(self) -> str:
+        """A user nobody has logged in as yet, so an empty mailbox, at once.
+
+        Taken from a stock added ahead, ``_USER_STOCK`` at a time: adding users
+        one by one could cost up to a second each (see ``add_users``).
+        """
+        if not self._stock:
+            stock = {_random_user(): secrets.token_urlsafe(12) for _ in range(_USER_STOCK)}
+            self.add_users(stock)
+            self._stock = list(stock)
+        return self._stock.pop(0)
+
+    def as_user(self, user: str) -> DovecotServer:
+        """This running server seen as ``user``: ``user``, ``password``, ``client()``,
+        the ``append_*`` helpers and ``recreate_folder`` act on that user's mailbox.
+
+        The view shares the server, so it refuses to start, stop or restart it
+        (a test that needs that starts a server of its own).
+        """
+        if user not in self.users:
+            raise ValueError(f"no user {user!r} on {self!r}")
+        view = copy.copy(self)
+        view._default_user = user
+        view._shared = True
+        return view
+
     # -- life cycle -------------------------------------------------------------
 
     def __enter__(self) -> DovecotServer:
@@ -401,6 +478,7 @@ class DovecotServer:
         The ports are chosen at the first start and kept afterwards, so that
         a restart serves the same mailboxes on the same port.
         """
+        self._refuse_if_shared("start")
         if self.running:
             return
         dovecot = _binary("dovecot")
@@ -434,6 +512,7 @@ class DovecotServer:
         test that stops the server mid-batch expects.  Takes about 1 s (a fixed
         pause in Dovecot's shutdown).
         """
+        self._refuse_if_shared("stop")
         _RUNNING.discard(self)
         pid, self._pid = self.pid, None
         if pid is not None:
@@ -581,11 +660,12 @@ class DovecotServer:
         for path in (self._run_dir, self.root / "state"):
             path.mkdir(mode=0o755, exist_ok=True)
         # mail root: the chroot of the imap processes; tmp/ is mail_temp_dir inside it
-        homes = [self.mail_root / user for user in self.users]
-        for path in (self.mail_root, self.mail_root / "tmp", *homes):
+        for path in (self.mail_root, self.mail_root / "tmp"):
             path.mkdir(exist_ok=True)
             os.chown(path, MAIL_UID, MAIL_GID)
         (self.mail_root / "tmp").chmod(0o1777)
+        for user in self.users:
+            self._write_home(user)
 
         if self._port is None:
             self._port = free_port()
@@ -611,15 +691,7 @@ class DovecotServer:
                 ]
             )
 
-        passwd = self.root / "passwd"
-        passwd.write_text(
-            "".join(
-                # user:{PLAIN}password:uid:gid:gecos:home:shell -- "/./" marks the chroot
-                f"{user}:{{PLAIN}}{password}:{MAIL_UID}:{MAIL_GID}::{self.mail_root}/./{user}::\n"
-                for user, password in self.users.items()
-            )
-        )
-        passwd.chmod(0o600)
+        passwd = self._write_passwd()
 
         self.conf_file.write_text(
             f"""\
@@ -665,6 +737,33 @@ protocol imap {{
 }}
 """
         )
+
+    def _write_home(self, user: str) -> None:
+        home = self.mail_root / user
+        home.mkdir(exist_ok=True)
+        os.chown(home, MAIL_UID, MAIL_GID)
+
+    def _write_passwd(self) -> Path:
+        """Write every user to ``root/passwd`` at once (a rename: auth never reads half a file)."""
+        passwd = self.root / "passwd"
+        draft = passwd.with_name("passwd.new")
+        draft.write_text(
+            "".join(
+                # user:{PLAIN}password:uid:gid:gecos:home:shell -- "/./" marks the chroot
+                f"{user}:{{PLAIN}}{password}:{MAIL_UID}:{MAIL_GID}::{self.mail_root}/./{user}::\n"
+                for user, password in self.users.items()
+            )
+        )
+        draft.chmod(0o600)
+        draft.replace(passwd)
+        return passwd
+
+    def _refuse_if_shared(self, action: str) -> None:
+        if self._shared:
+            raise DovecotError(
+                f"cannot {action} {self!r}: it is shared by other tests "
+                "(use a DovecotServer of your own, e.g. the `own_dovecot` marker)"
+            )
 
     def _read_pid(self) -> int:
         """The daemon writes master.pid just after forking: wait for it."""
@@ -733,19 +832,25 @@ protocol imap {{
 
     def _wait_ready(self) -> None:
         """Poll a real LOGIN: the port accepts connections before auth is ready."""
+        try:
+            self._wait_for_login(self.user)
+        except DovecotError:
+            self.stop()
+            raise
+
+    def _wait_for_login(self, user: str) -> None:
         deadline = time.monotonic() + self.start_timeout
         last_error: BaseException | None = None
         while time.monotonic() < deadline:
             if not self.running:
-                raise DovecotError(f"Dovecot exited during start-up:\n{self.log_tail()}")
+                raise DovecotError(f"Dovecot exited:\n{self.log_tail()}")
             try:
-                self.client(timeout=2).logout()
+                self.client(user, timeout=2).logout()
                 return
             except (OSError, imapclient.exceptions.IMAPClientError) as exc:
                 last_error = exc
                 time.sleep(0.05)
-        self.stop()
         raise DovecotError(
-            f"Dovecot under {self.root} did not accept LOGIN within {self.start_timeout} s "
-            f"(last error: {last_error!r}). Log tail:\n{self.log_tail()}"
+            f"Dovecot under {self.root} did not accept LOGIN as {user} within "
+            f"{self.start_timeout} s (last error: {last_error!r}). Log tail:\n{self.log_tail()}"
         )

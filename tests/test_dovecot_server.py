@@ -101,6 +101,37 @@ def test_two_instances_side_by_side(server, tmp_path):
             assert imap.select_folder("Isolation")[b"EXISTS"] == 0
 
 
+def test_a_user_added_while_running_logs_in_to_an_empty_mailbox_of_its_own(server):
+    """The shared server of the test session rests on this: passwd-file is
+    re-read when it changes, so a new user needs no restart."""
+    server.append_eml(make_eml("pour le premier", None))
+    pid = server.pid
+    name = server.add_user()  # returns once the running server accepts it
+    mailbox = server.as_user(name)
+    assert (mailbox.user, mailbox.port, server.pid) == (name, server.port, pid)
+    with mailbox.client() as imap:
+        assert imap.select_folder("INBOX")[b"EXISTS"] == 0
+    stocked = [server.fresh_user() for _ in range(harness._USER_STOCK + 1)]  # crosses a refill
+    assert len(set(stocked)) == len(stocked) and name not in stocked
+    for user in (stocked[0], stocked[-1]):
+        with server.client(user) as imap:
+            assert imap.select_folder("INBOX")[b"EXISTS"] == 0
+    uid = mailbox.append_eml(make_eml("pour le nouveau", None))
+    with mailbox.client() as imap:
+        imap.select_folder("INBOX", readonly=True)
+        assert imap.search("ALL") == [uid]
+    with server.client() as imap:  # the first user's mailbox is untouched
+        imap.select_folder("INBOX", readonly=True)
+        assert len(imap.search("ALL")) >= 1
+    assert mailbox.recreate_folder("INBOX") != 0  # doveadm acts for the view's user
+    with pytest.raises(imapclient.exceptions.LoginError):
+        with imapclient.IMAPClient(server.host, port=server.port, ssl=False, timeout=5) as imap:
+            imap.login(name, "wrong password")
+    with pytest.raises(harness.DovecotError, match="shared"):
+        mailbox.restart()
+    assert server.running
+
+
 def test_append_sets_internaldate_from_received(server, tmp_path):
     server.recreate_folder("Dates")
     dates = [

@@ -232,7 +232,6 @@ def test_a_pdf_page_within_the_pixel_limit_is_still_a_scan():
 
 # In the warehouse ----------------------------------------------------------------
 
-@pytest.mark.slow
 def test_a_message_over_its_limits_is_archived_counted_and_says_why(warehouse):
     """One row, the original bytes archived, processed, the files read or
     refused with their reason, and the message's own limits in its review reason."""

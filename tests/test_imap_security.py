@@ -26,10 +26,16 @@ from tests.dovecot import DovecotServer, generate_certificates
 from tests.mail import numbered_messages
 
 
-@pytest.fixture
-def tls_dovecot(tmp_path):
-    with DovecotServer(tmp_path / "dovecot-tls", tls=True) as server:
+@pytest.fixture(scope="module")
+def tls_dovecot_server(tmp_path_factory):
+    with DovecotServer(tmp_path_factory.mktemp("dovecot-tls"), tls=True) as server:
         yield server
+
+
+@pytest.fixture
+def tls_dovecot(tls_dovecot_server):
+    """A fresh account (an empty mailbox) on the module's TLS server."""
+    return tls_dovecot_server.as_user(tls_dovecot_server.fresh_user())
 
 
 def account(server: DovecotServer, **overrides) -> ImapAccount:
@@ -141,7 +147,7 @@ def test_a_refused_login_says_so(dovecot):
     wrong = ImapAccount(
         host=dovecot.host, port=dovecot.port, user=dovecot.user, credential=Credential("not-it"), security="plain"
     )
-    with pytest.raises(ImapLoginFailed, match="refused the login of 'anct'"):
+    with pytest.raises(ImapLoginFailed, match=f"refused the login of '{dovecot.user}'"):
         connect(wrong)
 
 

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from sqlalchemy import func, select
 
 from bilan.storage.models import Attachment, ImapProgress, Message
@@ -67,6 +68,7 @@ def test_new_mail_after_a_run_is_picked_up(prefect_server, imap_env, warehouse):
     assert _counts(warehouse)[0] == N_MESSAGES
 
 
+@pytest.mark.slow  # two `bilan ingest` processes, each starting Python, Prefect and spaCy
 def test_two_ingestions_at_once_leave_one_row_each(prefect_server, imap_env, warehouse, settings_env):
     """Two `bilan ingest` processes against the same mailbox and warehouse."""
     from prefect.settings import PREFECT_API_URL

@@ -173,6 +173,7 @@ def test_a_file_that_outlives_its_time_limit_is_stopped_and_the_pool_goes_on():
         assert not alive(worker)
 
 
+@pytest.mark.slow  # LibreOffice writes the .doc, then is started and stopped (limits: the OCR case above)
 def test_a_time_limit_also_stops_libreoffice(tmp_path):
     odt = documents.odt_bytes()
     doc = documents.convert(odt, ".odt", "doc", tmp_path)

@@ -36,13 +36,16 @@ def test_the_environment_variable(tmp_path):
     assert probe(tmp_path, PREFECT_API_URL=API)[0] == "True"
 
 
+# Each case starts a Python process that imports bilan and Prefect (seconds):
+# the fast lane keeps one settings file and the environment variable; the
+# full lane tries every place Prefect reads a setting from.
 @pytest.mark.parametrize(
     "file_name, content",
     [
         ("prefect-home/profiles.toml", f'active = "work"\n\n[profiles.work]\nPREFECT_API_URL = "{API}"\n'),
-        ("prefect.toml", f'[api]\nurl = "{API}"\n'),
-        (".env", f"PREFECT_API_URL={API}\n"),
-        ("pyproject.toml", f'[tool.prefect.api]\nurl = "{API}"\n'),
+        pytest.param("prefect.toml", f'[api]\nurl = "{API}"\n', marks=pytest.mark.slow),
+        pytest.param(".env", f"PREFECT_API_URL={API}\n", marks=pytest.mark.slow),
+        pytest.param("pyproject.toml", f'[tool.prefect.api]\nurl = "{API}"\n', marks=pytest.mark.slow),
     ],
 )
 def test_a_settings_file_of_prefect(tmp_path, file_name, content):
@@ -52,11 +55,13 @@ def test_a_settings_file_of_prefect(tmp_path, file_name, content):
     assert probe(tmp_path) == ("True", "True")
 
 
+@pytest.mark.slow
 def test_a_settings_file_without_an_api_url(tmp_path):
     (tmp_path / "prefect.toml").write_text('[logging]\nlevel = "DEBUG"\n', encoding="utf-8")
     assert probe(tmp_path) == ("False", "True")
 
 
+@pytest.mark.slow
 def test_a_setting_made_in_memory_by_a_process_that_uses_prefect(tmp_path):
     """A flow run or a test harness sets the API URL in memory, not in a file."""
     script = (

@@ -119,6 +119,7 @@ def run_shards(settings: Settings, count: int) -> list[dict]:
     return [json.loads(report.read_text()) for report in reports]
 
 
+@pytest.mark.slow  # two `bilan reprocess` processes, each starting Python and spaCy
 def test_two_processes_write_the_same_rows_as_one(database_url, second_database_url, tmp_path):
     one = archived_warehouse(database_url, tmp_path / "one")
     with Pipeline.open(one, pool=default_pool()) as pipeline:

@@ -57,6 +57,7 @@ def watcher_thread(imap_env, settings_env, pipeline, monkeypatch):
         assert not thread.is_alive()
 
 
+@pytest.mark.slow  # a `bilan watch` process, with spaCy and a parser pool of its own (Watcher: in-process below)
 def test_a_message_appended_while_watching_is_ingested_within_seconds(imap_env, warehouse, tmp_path):
     lot = numbered_messages(3, "watch")
     imap_env.append_many(lot[:1])  # already there when the watcher starts
@@ -125,6 +126,7 @@ def test_idle_hears_a_message_that_arrived_just_before_it(imap_env, settings_env
         assert time.monotonic() - started < 5.0
 
 
+@pytest.mark.slow  # a `bilan watch` process that waits through three growing pauses
 def test_a_cycle_failing_again_backs_off_longer_and_logs_one_line(imap_env, warehouse, tmp_path, monkeypatch):
     """A cycle that fails the same way each time (here the database refuses
     every new message row) waits longer at each attempt, and says so in one
@@ -158,6 +160,8 @@ def _refuse_new_messages(warehouse) -> None:
         connection.exec_driver_sql("CREATE TRIGGER refuse BEFORE INSERT ON message FOR EACH ROW EXECUTE FUNCTION refuse()")
 
 
+@pytest.mark.slow  # a `bilan watch` process and a Dovecot restart (1 s of Dovecot's shutdown each)
+@pytest.mark.own_dovecot
 def test_dovecot_restarted_in_the_middle_of_a_batch_loses_and_doubles_nothing(
     imap_env, warehouse, tmp_path, monkeypatch
 ):
@@ -178,6 +182,7 @@ def test_dovecot_restarted_in_the_middle_of_a_batch_loses_and_doubles_nothing(
         assert connection.scalar(select(ImapProgress.last_uid)) == len(lot)
 
 
+@pytest.mark.own_dovecot
 def test_watching_starts_while_the_server_is_down_and_catches_up(imap_env, warehouse, watcher_thread, monkeypatch):
     monkeypatch.setenv("BILAN_IMAP_RECONNECT_MAX_SECONDS", "2")
     imap_env.append_many(numbered_messages(2, "down"))
