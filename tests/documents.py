@@ -590,6 +590,48 @@ def wrapped_table_pdf_bytes(rows: list[list[list[str]]]) -> bytes:
     return bytes(pdf.output())
 
 
+def cjk_pdf_bytes(lines: list[str], one_string_per_character: bool = True) -> bytes:
+    """A page of Chinese as the OCR layer of a scanner writes it: the font is
+    named (SimSun, characters coded by the predefined GBK-EUC-H CMap, no
+    ToUnicode map) but not embedded, and each character is its own string
+    placed on its own. Written by hand: fpdf2 only writes embedded fonts."""
+    strings = []
+    for row, line in enumerate(lines):
+        y = 780 - 24 * row
+        pieces = list(line) if one_string_per_character else [line]
+        x = 72.0
+        for piece in pieces:
+            strings.append(f"BT /F1 14 Tf {x:.1f} {y} Td <{piece.encode('gbk').hex()}> Tj ET")
+            x += 14 * len(piece)
+    content = "\n".join(strings).encode("ascii")
+    return _pdf_of_objects([
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
+        b"<< /Type /Font /Subtype /Type0 /BaseFont /SimSun-GBK-EUC-H /Encoding /GBK-EUC-H /DescendantFonts [6 0 R] >>",
+        (b"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /SimSun /DW 1000 /FontDescriptor 7 0 R"
+         b" /CIDSystemInfo << /Registry (Adobe) /Ordering (GB1) /Supplement 2 >> >>"),
+        (b"<< /Type /FontDescriptor /FontName /SimSun /Flags 32 /FontBBox [-8 -145 1000 859] /ItalicAngle 0"
+         b" /Ascent 859 /Descent -141 /CapHeight 684 /StemV 88 >>"),
+    ])  # fmt: skip
+
+
+def _pdf_of_objects(objects: list[bytes]) -> bytes:
+    """A PDF file of these objects (numbered from 1, the first the catalogue),
+    with its cross-reference table."""
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    start = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, start)
+    return bytes(out)
+
+
 def blank_scan_pdf_bytes() -> bytes:
     """A scanned page with nothing on it: a white picture."""
     image = Image.new("L", (1240, 1754), 255)
