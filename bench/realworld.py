@@ -66,6 +66,8 @@ _KNOWN_HEADER = re.compile(
 #: Reference readers need a few seconds per hundred PDF pages; past this many
 #: pages a PDF is compared on its first pages only (as many as bilan reads).
 REFERENCE_MAX_PAGES = 300
+#: Statuses of a file that bilan declines to read by design: no text to compare.
+REFUSED = {"encrypted", "too_large"}
 
 
 def is_message(path: Path) -> bool:
@@ -336,6 +338,8 @@ def measure(folder: Path, kind: str, bilan: Path, references: dict[str, str | No
         if _BAD.search(shown) and source is not None:
             bad.append(source.name)
         reference = references.get(str(source)) if source is not None else None
+        if wrapped and any(a["status"] in REFUSED for a in top):
+            reference = None  # refused on purpose (a password, a limit): counted in the statuses, not compared
         if reference is not None:
             candidates = [reference] if isinstance(reference, str) else reference
             # Where the plain library reads no word at all, there is nothing to lose (an OCR'd scan).
