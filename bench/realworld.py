@@ -194,8 +194,8 @@ def reference_text(path: Path) -> str | list[str] | None:
             if body is None:
                 return None
             content = body.get_content()
-            if "\ufffd" in content:
-                return None  # the email package could not decode it: no opinion to compare with
+            if "\ufffd" in content or "\x00" in content:
+                return None  # the email package could not decode it (a file in UTF-16): no opinion to compare with
             if body.get_content_type() == "text/html":
                 from bs4 import BeautifulSoup
 

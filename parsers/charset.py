@@ -96,7 +96,18 @@ def message_in_8bit(raw: bytes) -> bytes:
 
 
 def decode_text(data: bytes, charset: str | None = None) -> str:
-    """Decode bytes of a declared or unknown charset; never fails."""
+    """Decode bytes of a declared or unknown charset; never fails. Text that
+    holds C1 control codes after that (UTF-8 that was Windows-1252 text read
+    as Latin-1 and saved again: "1990â\x80\x9391") is repaired when ftfy is
+    sure: no writer means a C1 control code."""
+    text = _decoded(data, charset)
+    return repair(text) if _C1.search(text) else text
+
+
+_C1 = re.compile("[\x80-\x9f]")
+
+
+def _decoded(data: bytes, charset: str | None) -> str:
     wide = wide_encoding(data) if b"\x00" in data[:2048] else None
     if wide is not None:
         width = 4 if "32" in wide else 2

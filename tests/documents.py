@@ -553,6 +553,56 @@ def nested_table_docx_bytes(outer: str, inner: list[str]) -> bytes:
     return buffer.getvalue()
 
 
+def text_box_docx_bytes(paragraph: str, box: str) -> bytes:
+    """A paragraph with a text box anchored in it, written as Word writes
+    one: a drawing shape holding the box, and a VML copy as its fallback."""
+    from xml.sax.saxutils import escape
+
+    import docx
+    from docx.oxml import parse_xml
+
+    w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    content = f'<w:txbxContent><w:p><w:r><w:t>{escape(box)}</w:t></w:r></w:p></w:txbxContent>'
+    run = parse_xml(
+        f'<w:r xmlns:w="{w}" xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"'
+        ' xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"'
+        ' xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"'
+        ' xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape"'
+        ' xmlns:v="urn:schemas-microsoft-com:vml"><mc:AlternateContent>'
+        '<mc:Choice Requires="wps"><w:drawing><wp:anchor><a:graphic><a:graphicData>'
+        f"<wps:wsp><wps:txbx>{content}</wps:txbx></wps:wsp>"
+        "</a:graphicData></a:graphic></wp:anchor></w:drawing></mc:Choice>"
+        f"<mc:Fallback><w:pict><v:shape><v:textbox>{content}</v:textbox></v:shape></w:pict></mc:Fallback>"
+        "</mc:AlternateContent></w:r>"
+    )
+    document = docx.Document()
+    document.add_paragraph(paragraph)._p.append(run)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def ragged_table_docx_bytes() -> bytes:
+    """A table whose middle row holds fewer cells than the grid, under a cell
+    merged down the rows (python-docx cannot lay its grid out)."""
+    import docx
+    from docx.oxml.ns import qn
+
+    document = docx.Document()
+    table = document.add_table(rows=3, cols=2)
+    for (row, column), text in {(0, 0): "Commune", (0, 1): "Ateliers de Laon et Soissons", (1, 0): "Laon",
+                                (2, 0): "Soissons"}.items():  # fmt: skip
+        table.cell(row, column).text = text
+    for row, value in ((0, "restart"), (2, "continue")):
+        merge = table.rows[row]._tr.tc_lst[1].get_or_add_tcPr()._add_vMerge()
+        merge.set(qn("w:val"), value)
+    middle = table.rows[1]._tr
+    middle.remove(middle.tc_lst[1])
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
 def lines_pdf_bytes(lines: list[str]) -> bytes:
     """A PDF page with exactly these lines, one under the other (line ends as given)."""
     from fpdf import FPDF

@@ -29,7 +29,10 @@ from tests.documents import (
     nested_table_docx_bytes,
     pdf_bytes,
     pptx_bytes,
+    ragged_table_docx_bytes,
     spreadsheetml_bytes,
+    text_box_docx_bytes,
+    text_image,
     tnef_rtf_bytes,
     wrapped_table_pdf_bytes,
     xlsb_bytes,
@@ -69,6 +72,16 @@ def test_charsets_are_decoded_as_mail_readers_decode_them():
     windows = parse_message(_raw([b"Content-Type: text/plain; charset=iso-8859-1"],
                                  body="Le c\x9cur du projet \x96 l\x92atelier".encode("latin-1")))  # fmt: skip
     assert windows.body.text == "Le cœur du projet – l’atelier"
+
+
+def test_text_saved_twice_as_utf8_is_repaired():
+    """UTF-8 read as Latin-1 and saved again as UTF-8 holds C1 control codes,
+    which no writer means: the text is what was typed."""
+    typed = "La saison 1990–91 : un budget de 275 000 € et l’atelier « cœur de quartier »."
+    twice = typed.encode("utf-8").decode("latin-1").encode("utf-8")
+    assert parse_outcome(twice, "notes.txt", "txt").document.text == typed
+    parsed = parse_message(_raw([b"Content-Type: text/plain; charset=utf-8"], body=twice))
+    assert parsed.body.text == typed
 
 
 def test_raw_8bit_headers_and_names_are_stored_readable(warehouse):
@@ -175,6 +188,14 @@ def test_decks_and_other_spreadsheets_are_read_as_one_document():
     assert parse_outcome(html, "a.html", "html").document.text == "Atelier à Laon"
 
 
+def test_a_windows_bitmap_is_an_image_read_by_ocr():
+    buffer = io.BytesIO()
+    text_image(["Bilan des ateliers de quartier", "Les habitants ont choisi trois projets"]).save(buffer, format="BMP")
+    assert sniff_format(buffer.getvalue(), "scan.bmp") == "bmp"
+    outcome = parse_outcome(buffer.getvalue(), "scan.bmp", "bmp")
+    assert outcome.status is ParseStatus.SCANNED and "ateliers de quartier" in outcome.document.text
+
+
 # --- 5. Text that used to be lost ---------------------------------------------------
 
 RTF_PLAIN = rb"{\rtf1\ansi\ansicpg1252\deff0{\fonttbl{\f0 Arial;}}\f0\fs20 Bilan des d\'e9marches du quartier.\par}"
@@ -200,6 +221,16 @@ def test_scans_and_pdfs_that_viewers_read_are_read():
 def test_words_of_nested_word_tables_are_kept():
     outcome = parse_outcome(nested_table_docx_bytes("Commune", ["Laon", "Soissons"]), "tableau.docx", "docx")
     assert outcome.document.tables[0].rows == [["Commune", "Laon Soissons"]]
+
+
+def test_words_of_word_text_boxes_and_ragged_tables_are_kept():
+    boxed = parse_outcome(text_box_docx_bytes("Voir le cadre.", "Former les conseillers citoyens"), "cr.docx", "docx")
+    assert [block.text for block in boxed.document.blocks] == ["Voir le cadre.", "Former les conseillers citoyens"]
+    ragged = parse_outcome(ragged_table_docx_bytes(), "tableau.docx", "docx")
+    assert ragged.status is ParseStatus.OK, ragged.reason
+    assert ragged.document.tables[0].rows == [
+        ["Commune", "Ateliers de Laon et Soissons"], ["Laon", None], ["Soissons", None],
+    ]  # fmt: skip
 
 
 def test_a_hyphen_at_a_line_end_stays_in_compounds():
