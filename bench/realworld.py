@@ -228,8 +228,7 @@ def reference_text(path: Path) -> str | list[str] | None:
             from pptx import Presentation
 
             deck = Presentation(io.BytesIO(data))
-            return " ".join(shape.text_frame.text for slide in deck.slides for shape in slide.shapes
-                            if shape.has_text_frame)  # fmt: skip
+            return " ".join(text for slide in deck.slides for shape in slide.shapes for text in shape_texts(shape))
         if suffix == ".msg":
             import extract_msg
 
@@ -250,6 +249,16 @@ def reference_text(path: Path) -> str | list[str] | None:
     except Exception:  # the plain library cannot read it: no reference
         return None
     return None
+
+
+def shape_texts(shape) -> list[str]:
+    """The text of a slide's shape as python-pptx's documentation reads it:
+    text frames, the cells of tables, the shapes of groups."""
+    if shape.shape_type == 6:  # MSO_SHAPE_TYPE.GROUP
+        return [text for inner in shape.shapes for text in shape_texts(inner)]
+    if getattr(shape, "has_table", False) and shape.has_table:
+        return [cell.text for row in shape.table.rows for cell in row.cells]
+    return [shape.text_frame.text] if shape.has_text_frame else []
 
 
 def shown(value: object) -> str:
