@@ -2,7 +2,9 @@
 
 Takes folders of real inputs that nobody here wrote (the test data of mail
 and document libraries, obtained by the user, never committed): `.eml`
-messages are imported as they are; any other file (PDF, DOCX, XLSX, PPTX,
+messages, and files that start like a message (the test data of mail
+libraries often has no `.eml` suffix: `msg_02.txt`, `mail_test_6`,
+`email.01`), are imported as they are; any other file (PDF, DOCX, XLSX, PPTX,
 .msg, winmail.dat...) is wrapped as the only attachment of a generated
 message. Each folder is imported into a fresh warehouse on SQLite and on
 PostgreSQL, by `bilan import` in its own process, and the bench prints per
@@ -13,10 +15,11 @@ folder and database:
   message) and rows (messages stored: one per distinct input);
 - statuses of the attached files (top level) and processing errors;
 - wall time and peak RSS of the import's process tree;
-- text agreement with the plain library (word-set Jaccard of what the
-  warehouse holds against what pdfplumber or PDFium, python-docx, openpyxl,
-  xlrd, python-pptx, extract-msg, tnefparse or the email package read
-  alone; for PDFs the closer of pdfplumber and PDFium);
+- text agreement with the plain library: the word-set Jaccard index of what
+  the warehouse holds against what pdfplumber or PDFium, python-docx,
+  openpyxl, xlrd, python-pptx, extract-msg, tnefparse or the email package
+  read alone (for PDFs the closer of pdfplumber and PDFium), and the recall,
+  the share of the library's words that the warehouse holds;
 - U+FFFD and C1 control characters in the stored subjects, names, file
   names and texts, and which inputs have them.
 
@@ -55,9 +58,33 @@ POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432"
 _WORD = re.compile(r"\w+", re.UNICODE)
 _BAD = re.compile("[\ufffd\x80-\x9f]")
 MESSAGE_SUFFIXES = {".eml"}
+#: Suffixes under which mail test data keeps whole messages (or none at all).
+_MAYBE_MESSAGE = re.compile(r"^(|\.txt|\.mbox|\.\d+)$")
+_KNOWN_HEADER = re.compile(
+    rb"(?mi)^(from|to|subject|date|message-id|mime-version|received|return-path|content-type|delivered-to)[ \t]*:"
+)
 #: Reference readers need a few seconds per hundred PDF pages; past this many
 #: pages a PDF is compared on its first pages only (as many as bilan reads).
 REFERENCE_MAX_PAGES = 300
+#: Statuses of a file that bilan declines to read by design: no text to compare.
+REFUSED = {"encrypted", "too_large"}
+
+
+def is_message(path: Path) -> bool:
+    """An `.eml`, or a file with a mail-test-data suffix whose head is a
+    header block (an mbox "From " line allowed) naming at least two of the
+    usual headers."""
+    suffix = path.suffix.lower()
+    if suffix in MESSAGE_SUFFIXES:
+        return True
+    if not _MAYBE_MESSAGE.match(suffix):
+        return False
+    with path.open("rb") as handle:
+        head = handle.read(8192)
+    if head.startswith(b"From "):
+        head = head.partition(b"\n")[2]
+    head = re.split(rb"\r?\n\r?\n", head, maxsplit=1)[0]
+    return bool(re.match(rb"[!-9;-~]+[ \t]*:", head)) and len(_KNOWN_HEADER.findall(head)) >= 2
 
 
 def wrap_documents(folder: Path, out: Path) -> dict[str, Path]:
@@ -67,7 +94,7 @@ def wrap_documents(folder: Path, out: Path) -> dict[str, Path]:
     sources: dict[str, Path] = {}
     for number, path in enumerate(sorted(p for p in folder.rglob("*") if p.is_file())):
         marker = f"<realworld-{number}@bench.invalid>"
-        if path.suffix.lower() in MESSAGE_SUFFIXES:
+        if is_message(path):
             (out / f"{number:04d}.eml").write_bytes(path.read_bytes())
         else:
             mail = EmailMessage()
@@ -146,6 +173,13 @@ def jaccard(a: set[str], b: set[str]) -> float | None:
     return len(a & b) / len(a | b)
 
 
+def recall(stored: set[str], reference: set[str]) -> float | None:
+    """Share of the plain library's words that the warehouse holds: a message
+    body read whole where the email package returns its first text part
+    lowers the Jaccard index, not this."""
+    return len(stored & reference) / len(reference) if reference else None
+
+
 def reference_text(path: Path) -> str | list[str] | None:
     """What the plain library reads of the file (several texts when two plain
     libraries read the format; None when none has an opinion)."""
@@ -154,14 +188,14 @@ def reference_text(path: Path) -> str | list[str] | None:
         return None
     suffix = path.suffix.lower()
     try:
-        if suffix == ".eml":
+        if is_message(path):
             message = email.message_from_bytes(data, policy=email.policy.default)
             body = message.get_body(("plain", "html"))
             if body is None:
                 return None
             content = body.get_content()
-            if "\ufffd" in content:
-                return None  # the email package could not decode it: no opinion to compare with
+            if "\ufffd" in content or "\x00" in content:
+                return None  # the email package could not decode it (a file in UTF-16): no opinion to compare with
             if body.get_content_type() == "text/html":
                 from bs4 import BeautifulSoup
 
@@ -182,19 +216,19 @@ def reference_text(path: Path) -> str | list[str] | None:
             import openpyxl
 
             book = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
-            return " ".join(str(v) for s in book.worksheets if s.sheet_state == "visible"
+            return " ".join(shown(v) for s in book.worksheets if s.sheet_state == "visible"
                             for row in s.iter_rows(values_only=True) for v in row if v is not None)  # fmt: skip
         if suffix == ".xls":
             import xlrd
 
             book = xlrd.open_workbook(file_contents=data)
-            return " ".join(str(v) for s in book.sheets() for r in range(s.nrows) for v in s.row_values(r) if v != "")
+            return " ".join(xls_shown(book, cell) for s in book.sheets() for r in range(s.nrows)
+                            for cell in s.row(r) if cell.value != "")  # fmt: skip
         if suffix == ".pptx":
             from pptx import Presentation
 
             deck = Presentation(io.BytesIO(data))
-            return " ".join(shape.text_frame.text for slide in deck.slides for shape in slide.shapes
-                            if shape.has_text_frame)  # fmt: skip
+            return " ".join(text for slide in deck.slides for shape in slide.shapes for text in shape_texts(shape))
         if suffix == ".msg":
             import extract_msg
 
@@ -215,6 +249,46 @@ def reference_text(path: Path) -> str | list[str] | None:
     except Exception:  # the plain library cannot read it: no reference
         return None
     return None
+
+
+def shape_texts(shape) -> list[str]:
+    """The text of a slide's shape as python-pptx's documentation reads it:
+    text frames, the cells of tables, the shapes of groups."""
+    if shape.shape_type == 6:  # MSO_SHAPE_TYPE.GROUP
+        return [text for inner in shape.shapes for text in shape_texts(inner)]
+    if getattr(shape, "has_table", False) and shape.has_table:
+        return [cell.text for row in shape.table.rows for cell in row.cells]
+    return [shape.text_frame.text] if shape.has_text_frame else []
+
+
+def shown(value: object) -> str:
+    """A cell value as a sheet shows it: a date without the midnight that
+    the library adds, a whole number without ".0"."""
+    import datetime as dt
+
+    if isinstance(value, dt.datetime) and value.time() == dt.time():
+        return value.date().isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def xls_shown(book, cell) -> str:
+    """An xlrd cell as the sheet shows it (a date, TRUE), not the serial
+    number or the 1 that xlrd's values hold."""
+    import xlrd
+
+    if cell.ctype == xlrd.XL_CELL_DATE:
+        try:
+            when = xlrd.xldate.xldate_as_datetime(cell.value, book.datemode)
+        except (xlrd.xldate.XLDateError, ValueError, OverflowError):
+            return shown(cell.value)
+        return shown(when.time() if 0 <= cell.value < 1 else when)
+    if cell.ctype == xlrd.XL_CELL_ERROR:
+        return ""  # a broken formula (#REF!): no words, for xlrd's code as for bilan's empty cell
+    if cell.ctype == xlrd.XL_CELL_BOOLEAN:
+        return str(bool(cell.value))
+    return shown(cell.value)
 
 
 def pdf_references(data: bytes) -> list[str] | None:
@@ -254,12 +328,13 @@ def measure(folder: Path, kind: str, bilan: Path, references: dict[str, str | No
                 run["log_tail"] += f"\n{type(exc).__name__}: {exc}"
     statuses: Counter[str] = Counter()
     scores: list[float] = []
+    recalls: list[float] = []
     low: list[tuple[float, str]] = []
     bad: list[str] = []
     for row in rows:
         source = sources.get(row["file"])
         top = [a for a in row["attachments"] if a["top"]]
-        wrapped = source is not None and source.suffix.lower() not in MESSAGE_SUFFIXES
+        wrapped = source is not None and not is_message(source)
         for attachment in top if wrapped else row["attachments"]:
             statuses[attachment["status"]] += 1
         if wrapped:
@@ -272,13 +347,17 @@ def measure(folder: Path, kind: str, bilan: Path, references: dict[str, str | No
         if _BAD.search(shown) and source is not None:
             bad.append(source.name)
         reference = references.get(str(source)) if source is not None else None
+        if wrapped and any(a["status"] in REFUSED for a in top):
+            reference = None  # refused on purpose (a password, a limit): counted in the statuses, not compared
         if reference is not None:
             candidates = [reference] if isinstance(reference, str) else reference
             # Where the plain library reads no word at all, there is nothing to lose (an OCR'd scan).
-            found = [jaccard(words(stored), words(text)) for text in candidates if words(text)]
-            score = max(found, default=None)
+            found = [(jaccard(words(stored), words(text)), recall(words(stored), words(text)))
+                     for text in candidates if words(text)]  # fmt: skip
+            score, held = max(found, default=(None, None))
             if score is not None:
                 scores.append(score)
+                recalls.append(held)
                 if score < 0.8 and source is not None:
                     low.append((round(score, 2), source.name))
     return {
@@ -292,6 +371,7 @@ def measure(folder: Path, kind: str, bilan: Path, references: dict[str, str | No
         "wall_seconds": round(run["wall_seconds"], 1),
         "peak_rss_mib": round(run["peak_rss_mib"]),
         "agreement": round(statistics.mean(scores), 3) if scores else None,
+        "recall": round(statistics.mean(recalls), 3) if recalls else None,
         "compared": len(scores),
         "low_agreement": sorted(low)[:8],
         "bad_characters": sorted(bad)[:8],
@@ -309,7 +389,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write every figure as JSON")
     args = parser.parse_args()
     results = []
-    header = f"{'folder':<15}{'db':<11}{'files':>6}{'dist':>6}{'rows':>6}{'errors':>7}{'secs':>7}{'RSS MiB':>8}{'agree':>7}{'bad':>5}  statuses"
+    header = f"{'folder':<19}{'db':<11}{'files':>6}{'dist':>6}{'rows':>6}{'errors':>7}{'secs':>7}{'RSS MiB':>8}{'agree':>7}{'recall':>7}{'bad':>5}  statuses"
     print(header)
     for folder in args.folders:
         references = {str(p): reference_text(p) for p in sorted(folder.rglob("*")) if p.is_file()}
@@ -317,10 +397,11 @@ def main() -> None:
             result = measure(folder, kind.strip(), args.bilan, references)
             results.append(result)
             agreement = "-" if result["agreement"] is None else f"{result['agreement']:.3f}"
+            held = "-" if result["recall"] is None else f"{result['recall']:.3f}"
             statuses = " ".join(f"{k}={v}" for k, v in result["statuses"].items())
-            print(f"{result['folder']:<15}{result['db']:<11}{result['files']:>6}{result['distinct']:>6}{result['rows']:>6}"
+            print(f"{result['folder']:<19}{result['db']:<11}{result['files']:>6}{result['distinct']:>6}{result['rows']:>6}"
                   f"{result['process_errors']:>7}{result['wall_seconds']:>7}{result['peak_rss_mib']:>8}"
-                  f"{agreement:>7}{result['bad_count']:>5}  {statuses}", flush=True)  # fmt: skip
+                  f"{agreement:>7}{held:>7}{result['bad_count']:>5}  {statuses}", flush=True)  # fmt: skip
             for label in ("low_agreement", "bad_characters", "errors"):
                 if result[label]:
                     print(f"    {label}: {result[label]}")

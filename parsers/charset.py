@@ -80,8 +80,34 @@ def wide_encoding(data: bytes) -> str | None:
     return None
 
 
+def message_in_8bit(raw: bytes) -> bytes:
+    """A whole message file written in UTF-16 or UTF-32 (a Windows program's
+    "Unicode" text) as the message it holds, in UTF-8; any other message as
+    it is. A source that made line ends CRLF byte-wise put a CR before each
+    LF byte, half of a wide character: those are taken back first."""
+    if b"\x00" not in raw[:64]:
+        return raw
+    data = raw.replace(b"\r\n", b"\n")
+    wide = wide_encoding(data)
+    if wide is None:
+        return raw
+    width = 4 if "32" in wide else 2
+    return data[: len(data) // width * width].decode(wide, "replace").lstrip("\ufeff").encode("utf-8")
+
+
 def decode_text(data: bytes, charset: str | None = None) -> str:
-    """Decode bytes of a declared or unknown charset; never fails."""
+    """Decode bytes of a declared or unknown charset; never fails. Text that
+    holds C1 control codes after that (UTF-8 that was Windows-1252 text read
+    as Latin-1 and saved again: "1990â\x80\x9391") is repaired when ftfy is
+    sure: no writer means a C1 control code."""
+    text = _decoded(data, charset)
+    return repair(text) if _C1.search(text) else text
+
+
+_C1 = re.compile("[\x80-\x9f]")
+
+
+def _decoded(data: bytes, charset: str | None) -> str:
     wide = wide_encoding(data) if b"\x00" in data[:2048] else None
     if wide is not None:
         width = 4 if "32" in wide else 2

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 
+from bilan.parsers.charset import message_in_8bit
 from bilan.parsers.limits import Limits
 
 #: Fields read by the envelope, the MIME structure or the extraction: kept
@@ -37,7 +38,10 @@ _FIELD_START = re.compile(rb"^(?=[^ \t\r\n])", re.MULTILINE)
 
 def bound_header_block(raw: bytes, limits: Limits) -> tuple[bytes, list[str]]:
     """`raw` with its top-level header block within the limits, and one
-    sentence per limit hit (none: `raw` itself comes back)."""
+    sentence per limit hit (none: `raw` itself comes back). A message file
+    written in UTF-16 or UTF-32 is first made the 8-bit message it holds
+    (`message_in_8bit`): every reader of a raw message comes through here."""
+    raw = message_in_8bit(raw)
     end = _END_OF_HEADERS.search(raw)
     split = end.start() if end else len(raw)
     block, rest = raw[:split], raw[split:]

@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bilan.parsers.document import Block, BlockKind, Provenance
+from bilan.parsers.hyphenation import SOFT_HYPHEN, join_lines
 from bilan.parsers.text import LIST_MARKER
 
 #: Top and bottom share of a page where running headers and footers live.
@@ -231,11 +232,5 @@ def _is_heading(lines: list[Line], size: float) -> bool:
 def _join(lines: list[Line]) -> str:
     text = ""
     for line in lines:
-        part = " ".join(line.text.split())
-        if text.endswith("-") and part[:1].islower() and not text.endswith(" -"):
-            # "co-" + "construction": French compounds break at their hyphen;
-            # the hyphen stays, the space goes.
-            text += part
-        else:
-            text = f"{text} {part}" if text else part
-    return text
+        text = join_lines(text, " ".join(line.text.split()))
+    return text.replace(SOFT_HYPHEN, "")

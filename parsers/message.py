@@ -353,6 +353,9 @@ def _collect(
             if repaired is not None:
                 repaired.append(f"{content_type}: declared boundary absent, parts split on the one found")
             part = rebuilt
+        else:
+            _collect_partless(part, plain, repaired)
+            return
     if content_type == "message/rfc822":
         attached = part.get_payload()
         inner = attached[0] if isinstance(attached, list) else attached
@@ -381,6 +384,18 @@ def _collect(
             content_id=(part.get("Content-ID") or "").strip("<> ") or None,
         )
     )
+
+
+def _collect_partless(part: EmailMessage, plain: list, repaired: list[str] | None) -> None:
+    """A multipart part without any part in it (a client that declared one
+    and wrote none, a nested part that reuses its parent's boundary) is no
+    file: when blank it holds nothing; otherwise its text is read as body
+    text, as mail readers show it."""
+    if not _payload(part).strip():
+        return
+    plain.append(part)
+    if repaired is not None:
+        repaired.append(f"{part.get_content_type()} without parts: its text read as the body")
 
 
 #: A delimiter line of a multipart body (RFC 2046: up to 70 characters).

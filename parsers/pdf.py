@@ -12,6 +12,12 @@ Lines become blocks in `layout` (headings, paragraphs, list items); running
 headers and footers are removed. A page with no text but images is a scan:
 it is read by OCR and its blocks are marked `ocr=True`; a PDF made only of
 such pages gets the status `scanned` even when OCR reads it.
+
+PDFium loses the text of a CJK font that the file names without embedding it
+when each string holds one character, as the OCR layers of Chinese and
+Japanese scanners write them: such a page has more text objects than PDFium
+reads characters, and is read again by pdfminer, whose text is kept when it
+holds more.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from bilan.parsers.document import Block, Document, ParseError, ParseStatus, Provenance
+from bilan.parsers.hyphenation import is_hyphenation
 from bilan.parsers.layout import Line, Page, pages_to_blocks, remove_running_lines
 from bilan.parsers.limits import Limits
 from bilan.parsers.ocr import ocr_available, ocr_page
@@ -52,7 +59,7 @@ def parse_pdf(data: bytes, filename: str, limits: Limits = Limits()) -> Document
             raise ParseError(ParseStatus.CORRUPT, f"PDF is truncated (no end-of-file marker): {exc.reason}") from exc
         raise
     try:
-        document = _read(pdf, filename, limits)
+        document = _read(pdf, filename, limits, data)
     finally:
         pdf.close()
     if unterminated:
@@ -69,7 +76,7 @@ def _open(data: bytes) -> pdfium.PdfDocument:
         raise ParseError(ParseStatus.CORRUPT, f"PDF is damaged: {exc}") from exc
 
 
-def _read(pdf: pdfium.PdfDocument, filename: str, limits: Limits) -> Document:
+def _read(pdf: pdfium.PdfDocument, filename: str, limits: Limits, data: bytes) -> Document:
     total = len(pdf)
     document = Document(metadata={"pages": total})
     if total > limits.max_pages:
@@ -79,23 +86,27 @@ def _read(pdf: pdfium.PdfDocument, filename: str, limits: Limits) -> Document:
     scans: list[tuple[int, float]] = []  # (page number, OCR resolution)
     too_large: list[str] = []  # pages over the pixel limit, not rendered
     ruled: list[int] = []
-    for number in range(1, min(total, limits.max_pages) + 1):
-        page = pdf[number - 1]
-        try:
-            lines = _text_lines(page)
-            if lines:
-                text_pages.append(Page(number, page.get_height(), lines))
-                if has_rulings(page):
-                    ruled.append(number)
-            else:
-                dpi = _scan_resolution(page)
-                pixels = _image_pixels(page) if dpi is not None else 0
-                if pixels > limits.max_page_pixels:  # decoding it to render the page would cost that much memory
-                    too_large.append(f"page {number} holds images of {pixels / 1e6:,.0f} million pixels")
-                elif dpi is not None:
-                    scans.append((number, dpi))
-        finally:
-            page.close()
+    with _Pdfminer(data) as second_reader:
+        for number in range(1, min(total, limits.max_pages) + 1):
+            page = pdf[number - 1]
+            try:
+                lines = _text_lines(page)
+                if _text_objects_lost(page, lines) and second_reader.reads_more(number, lines):
+                    document.metadata.setdefault("pages_read_by_pdfminer", []).append(number)
+                    text_pages.append(Page(number, page.get_height(), second_reader.lines(number)))
+                elif lines:
+                    text_pages.append(Page(number, page.get_height(), lines))
+                    if has_rulings(page):
+                        ruled.append(number)
+                else:
+                    dpi = _scan_resolution(page)
+                    pixels = _image_pixels(page) if dpi is not None else 0
+                    if pixels > limits.max_page_pixels:  # decoding it to render the page would cost that much memory
+                        too_large.append(f"page {number} holds images of {pixels / 1e6:,.0f} million pixels")
+                    elif dpi is not None:
+                        scans.append((number, dpi))
+            finally:
+                page.close()
 
     tables = _mark_tables(pdf, ruled, text_pages, filename, document)
     document.metadata["running_lines_removed"] = remove_running_lines(text_pages)
@@ -147,6 +158,73 @@ def _text_lines(page: pdfium.PdfPage) -> list[Line]:
         textpage.close()
 
 
+def _text_objects_lost(page: pdfium.PdfPage, lines: list[Line]) -> bool:
+    """More text objects on the page than characters read: PDFium dropped
+    strings (see the module's docstring). Text objects are counted only on
+    pages with more objects of any kind than characters, so that the pages
+    of ordinary text cost one call."""
+    characters = sum(len(line.text) for line in lines)
+    total = pdfium_c.FPDFPage_CountObjects(page.raw)
+    if total <= characters:
+        return False
+    texts = 0
+    for index in range(total):
+        if pdfium_c.FPDFPageObj_GetType(pdfium_c.FPDFPage_GetObject(page.raw, index)) == pdfium_c.FPDF_PAGEOBJ_TEXT:
+            texts += 1
+    return texts > characters
+
+
+class _Pdfminer:
+    """pdfminer (through pdfplumber) as a second reader of the pages PDFium
+    reads in part; the file is opened by it only when a page needs it."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+        self._pdf = None
+        self._lines: dict[int, list[Line]] = {}
+
+    def __enter__(self) -> _Pdfminer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pdf is not None:
+            self._pdf.close()
+
+    def lines(self, number: int) -> list[Line]:
+        if number not in self._lines:
+            import io
+
+            import pdfplumber
+
+            if self._pdf is None:
+                self._pdf = pdfplumber.open(io.BytesIO(self.data))
+            page = self._pdf.pages[number - 1].dedupe_chars()
+            self._lines[number] = [
+                Line(text=text, x0=found["x0"], x1=found["x1"], top=found["top"], bottom=found["bottom"],
+                     size=max(found["bottom"] - found["top"], 1.0))
+                for found in page.extract_text_lines(return_chars=False)
+                if (text := " ".join(_CONTROL.sub("", _UNMAPPED_GLYPH.sub("", found["text"])).split()))
+            ]  # fmt: skip
+        return self._lines[number]
+
+    def reads_more(self, number: int, lines: list[Line]) -> bool:
+        """pdfminer's text of the page has clearly more letters than PDFium's."""
+        try:
+            theirs = sum(_letters(line.text) for line in self.lines(number))
+        except Exception:  # pdfminer cannot read the page: PDFium's text stays
+            return False
+        ours = sum(_letters(line.text) for line in lines)
+        return theirs >= ours + 10 and theirs >= 1.2 * ours
+
+
+#: pdfminer's spelling of a glyph it has no character for.
+_UNMAPPED_GLYPH = re.compile(r"\(cid:\d+\)")
+
+
+def _letters(text: str) -> int:
+    return sum(1 for char in text if char.isalnum())
+
+
 #: PDFium joins a word broken at a line end and marks the hyphen it removed with U+FFFE.
 _BROKEN_WORD = re.compile(r"(\w+)\ufffe(\w+)")
 
@@ -156,14 +234,13 @@ def _words(text: str) -> set[str]:
 
 
 def _line_end_hyphens(text: str, words: set[str]) -> str:
-    """A hyphen at a line end stays (French compounds break at their hyphen:
-    porte-parole, Saint-Denis), unless the page writes the word whole
-    elsewhere: then it was a hyphenation and the halves are joined."""
+    """A hyphen at a line end, which PDFium marks, stays (French compounds
+    break at their hyphen: porte-parole, Saint-Denis) unless it cut a word:
+    see `hyphenation`; a word the page writes whole elsewhere settles it."""
+
     def restored(match: re.Match[str]) -> str:
         left, right = match.group(1), match.group(2)
-        if right[:1].islower() and (left + right).lower() in words:
-            return left + right
-        return f"{left}-{right}"
+        return left + right if is_hyphenation(left, right, words) else f"{left}-{right}"
 
     return _BROKEN_WORD.sub(restored, text).replace("\ufffe", "-")
 

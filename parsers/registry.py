@@ -11,7 +11,7 @@ from bilan.parsers.document import Document, ParseError, ParseStatus
 from bilan.parsers.limits import Limits
 
 #: Image formats: read by OCR when they may show a document (see images.py).
-IMAGE_FORMATS = {"png", "jpg", "gif", "tiff"}
+IMAGE_FORMATS = {"png", "jpg", "gif", "tiff", "bmp"}
 #: Formats whose parser returns child files rather than only text.
 CONTAINER_FORMATS = {"zip", "eml", "msg", "tnef"}
 

@@ -26,9 +26,13 @@ _EMAIL_HEADER = re.compile(
 )
 
 
+#: Sizes of the header that follows a Windows bitmap's "BM" file header (OS/2 12 bytes to V5 124).
+_BMP_HEADER_SIZES = {12, 16, 40, 52, 56, 64, 108, 124}
+
+
 def sniff_format(data: bytes, filename: str = "", content_type: str = "") -> str:
     """Return a short format name: pdf, docx, xlsx, xlsm, xlsb, pptx, odt, ods, xls,
-    spreadsheetml, doc, msg, zip, png, jpg, gif, tiff, rtf, tnef, eml, html, csv, txt,
+    spreadsheetml, doc, msg, zip, png, jpg, gif, tiff, bmp, rtf, tnef, eml, html, csv, txt,
     `empty` (no content at all, whatever its name says) or `unknown`."""
     head = data[:2048]
     ext = PurePosixPath(filename.lower()).suffix.lstrip(".")
@@ -48,6 +52,8 @@ def sniff_format(data: bytes, filename: str = "", content_type: str = "") -> str
         return "gif"
     if head.startswith((b"II*\x00", b"MM\x00*")):
         return "tiff"
+    if head.startswith(b"BM") and len(head) >= 18 and int.from_bytes(head[14:18], "little") in _BMP_HEADER_SIZES:
+        return "bmp"
     if head.startswith(b"\x78\x9f\x3e\x22"):
         return "tnef"
     if head.lstrip().startswith(b"{\\rtf"):

@@ -183,10 +183,7 @@ def _xls_rows(book, sheet, limits: Limits) -> list[list[Cell]]:
         for c in range(min(ncols, sheet.row_len(r))):
             cell = sheet.cell(r, c)
             if cell.ctype == xlrd.XL_CELL_DATE:
-                try:
-                    row.append(cell_value(xlrd.xldate.xldate_as_datetime(cell.value, book.datemode)))
-                except (xlrd.xldate.XLDateError, ValueError, OverflowError):
-                    row.append(cell_value(cell.value))
+                row.append(_xls_date(cell.value, book.datemode))
             elif cell.ctype == xlrd.XL_CELL_BOOLEAN:
                 row.append(bool(cell.value))
             elif cell.ctype in (xlrd.XL_CELL_ERROR, xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
@@ -203,6 +200,18 @@ def _xls_rows(book, sheet, limits: Limits) -> list[list[Cell]]:
             for c in range(c0, min(c1, ncols)):
                 rows[r][c] = value
     return trim(rows)
+
+
+def _xls_date(serial: float, datemode: int) -> Cell:
+    """A date cell as the sheet shows it: below 1 a time of day (a time
+    format over day zero, which is no date), else a date or a date and time."""
+    import xlrd
+
+    try:
+        when = xlrd.xldate.xldate_as_datetime(serial, datemode)
+    except (xlrd.xldate.XLDateError, ValueError, OverflowError):
+        return cell_value(serial)
+    return cell_value(when.time() if 0 <= serial < 1 else when)
 
 
 def check_table_size(rows: list[list[Cell]], sheet: str | None, limits: Limits) -> None:

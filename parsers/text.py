@@ -9,6 +9,7 @@ from bs4 import BeautifulSoup
 
 from bilan.parsers.charset import decode_text
 from bilan.parsers.document import Block, BlockKind, Document, Provenance
+from bilan.parsers.hyphenation import SOFT_HYPHEN
 from bilan.parsers.limits import Limits
 from bilan.parsers.listmarkers import LIST_LINE
 
@@ -19,8 +20,10 @@ _LIST_MARKER = LIST_MARKER
 
 def paragraphs_to_blocks(text: str, provenance: Provenance) -> list[Block]:
     """Split text into paragraphs on blank lines; lines that start with a list
-    marker become list items. Line breaks inside a paragraph are kept as spaces."""
+    marker become list items. Line breaks inside a paragraph are kept as
+    spaces, except after a soft hyphen, where the word goes on."""
     blocks: list[Block] = []
+    text = _SOFT_HYPHEN_AT_LINE_END.sub("", text).replace(SOFT_HYPHEN, "")
     for chunk in re.split(r"\n\s*\n", text.replace("\r\n", "\n")):
         lines = [line.rstrip() for line in chunk.split("\n") if line.strip()]
         paragraph: list[str] = []
@@ -40,6 +43,11 @@ def paragraphs_to_blocks(text: str, provenance: Provenance) -> list[Block]:
         if paragraph:
             blocks.append(_paragraph(paragraph, provenance, len(blocks)))
     return blocks
+
+
+_SOFT_HYPHEN_AT_LINE_END = re.compile(SOFT_HYPHEN + r"[ \t]*\r?\n[ \t]*")
+#: A soft hyphen written as an entity: only says where a word may be cut.
+_SOFT_HYPHEN_ENTITY = re.compile(r"&(?:shy|#173|#x0*ad);", re.IGNORECASE)
 
 
 def _at(provenance: Provenance, index: int) -> Provenance:
@@ -79,6 +87,7 @@ def parse_html(
     (size and depth, see `html_over_limits`) or else as plain text, and cut
     to `max_chars` characters of text when given."""
     html = data if isinstance(data, str) else decode_text(data, charset)
+    html = _SOFT_HYPHEN_ENTITY.sub("", html).replace(SOFT_HYPHEN, "")
     over = html_over_limits(html, limits)
     if over is not None:
         document = html_as_text(html[: limits.max_html_chars], filename, max_chars)

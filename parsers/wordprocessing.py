@@ -15,9 +15,10 @@ import struct
 import zipfile
 
 import docx
+from lxml import etree
 from docx.document import Document as DocxDocument
 from docx.oxml.ns import qn
-from docx.table import Table
+from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
 from bilan.parsers.document import Block, BlockKind, Document, ParseError, ParseStatus, Provenance
@@ -50,9 +51,10 @@ def parse_docx(data: bytes, filename: str, limits: Limits = Limits()) -> Documen
             if rows:
                 result.blocks.append(Block.table(rows, provenance))
         elif isinstance(item, Paragraph):
-            block = _paragraph_block(item, provenance, styles)
-            if block is not None:
-                result.blocks.append(block)
+            for paragraph in (item, *_text_box_paragraphs(item)):
+                block = _paragraph_block(paragraph, provenance, styles)
+                if block is not None:
+                    result.blocks.append(block)
     _level_bold_headings(result.blocks)
     return result
 
@@ -117,6 +119,21 @@ class _Styles:
         return self.names.get(style_id, style_id or ""), self.bold.get(style_id, False)
 
 
+_TEXT_BOXES = etree.XPath(
+    ".//w:txbxContent[not(ancestor::mc:Fallback)]",
+    namespaces={"w": "http://schemas.openxmlformats.org/wordprocessingml/2006/main",
+                "mc": "http://schemas.openxmlformats.org/markup-compatibility/2006"},
+)  # fmt: skip
+
+
+def _text_box_paragraphs(paragraph: Paragraph) -> list[Paragraph]:
+    """The paragraphs of the text boxes and shapes anchored in `paragraph`
+    (its own text leaves them out), after it. Word writes each box twice, as
+    a drawing and as a VML fallback: the fallback is skipped."""
+    boxes = _TEXT_BOXES(paragraph._p)
+    return [Paragraph(p, paragraph) for box in boxes for p in box.iterchildren(qn("w:p"))]
+
+
 def _paragraph_block(paragraph: Paragraph, provenance: Provenance, styles: _Styles) -> Block | None:
     text = " ".join(paragraph.text.split())
     if not text:
@@ -167,8 +184,13 @@ def _table_rows(table: Table) -> list[list[str | None]]:
     for row in table.rows:
         # python-docx repeats a horizontally merged cell once per grid column,
         # which is what we want: every column keeps its header.
-        rows.append([_cell_text(cell) for cell in row.cells])
-    return rows
+        try:
+            cells = row.cells
+        except (ValueError, IndexError):  # spans that do not fit the grid: the cells as written
+            cells = [_Cell(tc, table) for tc in row._tr.tc_lst]
+        rows.append([_cell_text(cell) for cell in cells])
+    width = max((len(row) for row in rows), default=0)
+    return [row + [None] * (width - len(row)) for row in rows]
 
 
 def _cell_text(cell) -> str | None:

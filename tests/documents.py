@@ -553,6 +553,56 @@ def nested_table_docx_bytes(outer: str, inner: list[str]) -> bytes:
     return buffer.getvalue()
 
 
+def text_box_docx_bytes(paragraph: str, box: str) -> bytes:
+    """A paragraph with a text box anchored in it, written as Word writes
+    one: a drawing shape holding the box, and a VML copy as its fallback."""
+    from xml.sax.saxutils import escape
+
+    import docx
+    from docx.oxml import parse_xml
+
+    w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    content = f'<w:txbxContent><w:p><w:r><w:t>{escape(box)}</w:t></w:r></w:p></w:txbxContent>'
+    run = parse_xml(
+        f'<w:r xmlns:w="{w}" xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"'
+        ' xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"'
+        ' xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"'
+        ' xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape"'
+        ' xmlns:v="urn:schemas-microsoft-com:vml"><mc:AlternateContent>'
+        '<mc:Choice Requires="wps"><w:drawing><wp:anchor><a:graphic><a:graphicData>'
+        f"<wps:wsp><wps:txbx>{content}</wps:txbx></wps:wsp>"
+        "</a:graphicData></a:graphic></wp:anchor></w:drawing></mc:Choice>"
+        f"<mc:Fallback><w:pict><v:shape><v:textbox>{content}</v:textbox></v:shape></w:pict></mc:Fallback>"
+        "</mc:AlternateContent></w:r>"
+    )
+    document = docx.Document()
+    document.add_paragraph(paragraph)._p.append(run)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def ragged_table_docx_bytes() -> bytes:
+    """A table whose middle row holds fewer cells than the grid, under a cell
+    merged down the rows (python-docx cannot lay its grid out)."""
+    import docx
+    from docx.oxml.ns import qn
+
+    document = docx.Document()
+    table = document.add_table(rows=3, cols=2)
+    for (row, column), text in {(0, 0): "Commune", (0, 1): "Ateliers de Laon et Soissons", (1, 0): "Laon",
+                                (2, 0): "Soissons"}.items():  # fmt: skip
+        table.cell(row, column).text = text
+    for row, value in ((0, "restart"), (2, "continue")):
+        merge = table.rows[row]._tr.tc_lst[1].get_or_add_tcPr()._add_vMerge()
+        merge.set(qn("w:val"), value)
+    middle = table.rows[1]._tr
+    middle.remove(middle.tc_lst[1])
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
 def lines_pdf_bytes(lines: list[str]) -> bytes:
     """A PDF page with exactly these lines, one under the other (line ends as given)."""
     from fpdf import FPDF
@@ -588,6 +638,48 @@ def wrapped_table_pdf_bytes(rows: list[list[list[str]]]) -> bytes:
                     pdf.text(x, top + r * height + 6 + n * 5, word)
                     x += pdf.get_string_width(word) + pdf.get_string_width(" ")
     return bytes(pdf.output())
+
+
+def cjk_pdf_bytes(lines: list[str], one_string_per_character: bool = True) -> bytes:
+    """A page of Chinese as the OCR layer of a scanner writes it: the font is
+    named (SimSun, characters coded by the predefined GBK-EUC-H CMap, no
+    ToUnicode map) but not embedded, and each character is its own string
+    placed on its own. Written by hand: fpdf2 only writes embedded fonts."""
+    strings = []
+    for row, line in enumerate(lines):
+        y = 780 - 24 * row
+        pieces = list(line) if one_string_per_character else [line]
+        x = 72.0
+        for piece in pieces:
+            strings.append(f"BT /F1 14 Tf {x:.1f} {y} Td <{piece.encode('gbk').hex()}> Tj ET")
+            x += 14 * len(piece)
+    content = "\n".join(strings).encode("ascii")
+    return _pdf_of_objects([
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
+        b"<< /Type /Font /Subtype /Type0 /BaseFont /SimSun-GBK-EUC-H /Encoding /GBK-EUC-H /DescendantFonts [6 0 R] >>",
+        (b"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /SimSun /DW 1000 /FontDescriptor 7 0 R"
+         b" /CIDSystemInfo << /Registry (Adobe) /Ordering (GB1) /Supplement 2 >> >>"),
+        (b"<< /Type /FontDescriptor /FontName /SimSun /Flags 32 /FontBBox [-8 -145 1000 859] /ItalicAngle 0"
+         b" /Ascent 859 /Descent -141 /CapHeight 684 /StemV 88 >>"),
+    ])  # fmt: skip
+
+
+def _pdf_of_objects(objects: list[bytes]) -> bytes:
+    """A PDF file of these objects (numbered from 1, the first the catalogue),
+    with its cross-reference table."""
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    start = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, start)
+    return bytes(out)
 
 
 def blank_scan_pdf_bytes() -> bytes:

@@ -20,20 +20,25 @@ from bilan.parsers.limits import Limits
 from bilan.parsers.registry import parse_outcome
 from bilan.parsers.sniff import sniff_format
 from bilan.pipeline import Pipeline, archive_raw, process_archived
-from bilan.storage.models import Attachment, Message
+from bilan.storage.models import Attachment, ExtractedText, Message
 from bilan.storage.status import department_statuses
 from tests.documents import (
     biff4_xls_bytes,
     blank_scan_pdf_bytes,
+    cjk_pdf_bytes,
     lines_pdf_bytes,
     nested_table_docx_bytes,
     pdf_bytes,
     pptx_bytes,
+    ragged_table_docx_bytes,
     spreadsheetml_bytes,
+    text_box_docx_bytes,
+    text_image,
     tnef_rtf_bytes,
+    wrapped_table_pdf_bytes,
     xlsb_bytes,
 )
-from tests.loading import load_raw
+from tests.loading import load_folder, load_raw
 from tests.mail import XLSX, message
 
 ROWS = [["Commune", "Habitants"], ["Laon", 12], ["Soissons", 8]]
@@ -70,6 +75,16 @@ def test_charsets_are_decoded_as_mail_readers_decode_them():
     assert windows.body.text == "Le cœur du projet – l’atelier"
 
 
+def test_text_saved_twice_as_utf8_is_repaired():
+    """UTF-8 read as Latin-1 and saved again as UTF-8 holds C1 control codes,
+    which no writer means: the text is what was typed."""
+    typed = "La saison 1990–91 : un budget de 275 000 € et l’atelier « cœur de quartier »."
+    twice = typed.encode("utf-8").decode("latin-1").encode("utf-8")
+    assert parse_outcome(twice, "notes.txt", "txt").document.text == typed
+    parsed = parse_message(_raw([b"Content-Type: text/plain; charset=utf-8"], body=twice))
+    assert parsed.body.text == typed
+
+
 def test_raw_8bit_headers_and_names_are_stored_readable(warehouse):
     raw = _raw(
         [b"Subject: R\xe9ponse \xe0 l'enqu\xeate - Aisne (02)", b"Date: Wed, 01 Dec 2021 10:00:00 +0100"],
@@ -85,6 +100,23 @@ def test_raw_8bit_headers_and_names_are_stored_readable(warehouse):
         names = connection.execute(select(Attachment.filename)).scalars().all()
     assert stored == ("Réponse à l'enquête - Aisne (02)", "Ingo Lütkebohle")
     assert names == ["Synthèse préconisations.pdf"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_a_message_file_saved_as_utf16_is_read(warehouse, tmp_path, encoding):
+    """A message saved by a Windows program as "Unicode" text, with or
+    without a byte order mark, imported from a folder (whose source makes
+    line ends CRLF byte by byte)."""
+    text = ("From: Jeanne Hébert <j.hebert@aisne.gouv.fr>\nTo: participation-habitants@anct.gouv.fr\n"
+            "Subject: Réponse à l'enquête - Aisne (02)\nDate: Wed, 01 Dec 2021 10:00:00 +0100\n"
+            "Content-Type: text/plain; charset=utf-8\n\nBilan des ateliers de quartier.\n")  # fmt: skip
+    (tmp_path / "message.eml").write_bytes(text.encode(encoding))
+    load_folder(warehouse, tmp_path)
+    with warehouse.engine.connect() as connection:
+        stored = connection.execute(select(Message.subject, Message.sender_name)).one()
+        body = connection.execute(select(ExtractedText.text).where(ExtractedText.position == -1)).scalar_one()
+    assert stored == ("Réponse à l'enquête - Aisne (02)", "Jeanne Hébert")
+    assert body == "Bilan des ateliers de quartier."
 
 
 # --- 3. File names ------------------------------------------------------------------
@@ -157,6 +189,14 @@ def test_decks_and_other_spreadsheets_are_read_as_one_document():
     assert parse_outcome(html, "a.html", "html").document.text == "Atelier à Laon"
 
 
+def test_a_windows_bitmap_is_an_image_read_by_ocr():
+    buffer = io.BytesIO()
+    text_image(["Bilan des ateliers de quartier", "Les habitants ont choisi trois projets"]).save(buffer, format="BMP")
+    assert sniff_format(buffer.getvalue(), "scan.bmp") == "bmp"
+    outcome = parse_outcome(buffer.getvalue(), "scan.bmp", "bmp")
+    assert outcome.status is ParseStatus.SCANNED and "ateliers de quartier" in outcome.document.text
+
+
 # --- 5. Text that used to be lost ---------------------------------------------------
 
 RTF_PLAIN = rb"{\rtf1\ansi\ansicpg1252\deff0{\fonttbl{\f0 Arial;}}\f0\fs20 Bilan des d\'e9marches du quartier.\par}"
@@ -184,10 +224,60 @@ def test_words_of_nested_word_tables_are_kept():
     assert outcome.document.tables[0].rows == [["Commune", "Laon Soissons"]]
 
 
+def test_words_of_word_text_boxes_and_ragged_tables_are_kept():
+    boxed = parse_outcome(text_box_docx_bytes("Voir le cadre.", "Former les conseillers citoyens"), "cr.docx", "docx")
+    assert [block.text for block in boxed.document.blocks] == ["Voir le cadre.", "Former les conseillers citoyens"]
+    ragged = parse_outcome(ragged_table_docx_bytes(), "tableau.docx", "docx")
+    assert ragged.status is ParseStatus.OK, ragged.reason
+    assert ragged.document.tables[0].rows == [
+        ["Commune", "Ateliers de Laon et Soissons"], ["Laon", None], ["Soissons", None],
+    ]  # fmt: skip
+
+
 def test_a_hyphen_at_a_line_end_stays_in_compounds():
     lines = ["Le comité de Saint-", "Denis a nommé un porte-", "parole. Une dé-", "marche, puis une autre démarche."]
     text = parse_outcome(lines_pdf_bytes(lines), "cr.pdf", "pdf").document.text
     assert "Saint-Denis" in text and "porte-parole" in text and "une démarche" in text.replace("Une", "une")
+
+
+def test_a_hyphen_at_a_line_end_goes_only_where_it_cut_a_real_word():
+    """No word is written whole elsewhere on the page: the French lexicon decides."""
+    lines = ["Le porte-", "parole de la sous-", "préfecture salue une dé-", "marche et des ateliers participa-",
+             "tifs pour le bien-", "être et la co-", "construction du projet."]  # fmt: skip
+    text = parse_outcome(lines_pdf_bytes(lines), "cr.pdf", "pdf").document.text
+    for kept in ("porte-parole", "sous-préfecture", "bien-être", "co-construction"):
+        assert kept in text
+    assert "une démarche et des ateliers participatifs pour" in text
+
+
+def test_a_soft_hyphen_only_says_where_a_word_may_be_cut():
+    """In a PDF it marks a line end (a PDF shows it as a hyphen within a line);
+    in HTML and plain text it may stand anywhere."""
+    pdf = parse_outcome(lines_pdf_bytes(["Une dé\u00ad", "marche participative."]), "cr.pdf", "pdf")
+    html = parse_outcome("<p>Une d&eacute;&shy;marche participa\u00adtive.</p>".encode(), "cr.html", "html")
+    text = parse_outcome("Une dé\u00ad\nmarche participa\u00adtive.".encode(), "cr.txt", "txt")
+    assert pdf.document.text == html.document.text == text.document.text == "Une démarche participative."
+
+
+def test_words_of_table_cells_that_wrap_stay_apart():
+    """Each word placed on its own, as report generators write tables: the
+    last word of a cell's line and the first of its next line are two words."""
+    rows = [[["Frais de mission", "jusqu'à"], ["37,499.96"]], [["Atelier à Laon", "Soissons"], ["Dupont", "Martin"]]]
+    outcome = parse_outcome(wrapped_table_pdf_bytes(rows), "frais.pdf", "pdf")
+    assert outcome.document.tables[0].rows == [
+        ["Frais de mission jusqu'à", "37,499.96"], ["Atelier à Laon Soissons", "Dupont Martin"],
+    ]  # fmt: skip
+
+
+def test_cjk_text_of_pdfs_is_read():
+    """A scanner's OCR layer in a CJK font the file does not embed, one
+    character per string: PDFium drops those strings, pdfminer reads them."""
+    lines = ["安徽省建设用地使用标准（2020年版）", "东北电气发展股份有限公司"]
+    outcome = parse_outcome(cjk_pdf_bytes(lines), "rapport.pdf", "pdf")
+    assert outcome.status is ParseStatus.OK, outcome.reason
+    assert [block.text for block in outcome.document.blocks] == [" ".join(lines)]
+    whole_strings = parse_outcome(cjk_pdf_bytes(lines, one_string_per_character=False), "rapport.pdf", "pdf")
+    assert whole_strings.document.text == outcome.document.text
 
 
 def test_a_file_cut_by_a_limit_says_so_in_its_department_status(warehouse):
@@ -217,6 +307,14 @@ def test_parts_behind_an_undeclared_boundary_are_read_and_flagged(warehouse):
     with warehouse.engine.connect() as connection:
         flagged, reason = connection.execute(select(Message.needs_review, Message.review_reason)).one()
     assert flagged and "structure repaired" in reason
+
+
+@pytest.mark.parametrize(("body", "text"), [(b"\r\n\r\n", ""), (b"Voici le bilan de l'Aisne.\r\n", "Voici le bilan de l'Aisne.")])
+def test_a_multipart_without_parts_is_no_file(body, text):
+    """A client that declares a multipart and writes no part in it: no
+    `part-1.bin` is made up; what text there is is the body."""
+    parsed = parse_message(_raw([b"Subject: Bilan", b'Content-Type: multipart/alternative; boundary="b2"'], body=body))
+    assert parsed.attachments == [] and parsed.body.text == text
 
 
 @pytest.mark.parametrize("content", [b"", b"  \r\nFrom: x@aisne.gouv.fr\r\nSubject: Bilan\r\n\r\nTexte."])
