@@ -224,7 +224,7 @@ def run_together(paths: dict[str, Path], workdir: Path) -> None:
     """The whole folder in one run, into a warehouse of its own."""
     folder = workdir / "together"
     folder.mkdir()
-    for name, path in paths.items():
+    for path in paths.values():
         shutil.copy(path, folder / path.name)
     env = {**os.environ, "BILAN_DATABASE_URL": f"sqlite:///{workdir / 'together.db'}",
            "BILAN_ARCHIVE_DIR": str(workdir / "together-archive")}  # fmt: skip

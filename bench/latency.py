@@ -51,7 +51,7 @@ DEPARTMENTS = ["Aisne", "Nord", "Gironde", "Isère", "Hérault", "Sarthe", "Loir
 def contribution(n: int) -> tuple[str, bytes]:
     """A contribution with one PDF, distinct for each n."""
     department = DEPARTMENTS[n % len(DEPARTMENTS)]
-    when = dt.datetime(2021, 12, 9, 9, 0, tzinfo=dt.timezone.utc) + dt.timedelta(minutes=n)
+    when = dt.datetime(2021, 12, 9, 9, 0, tzinfo=dt.UTC) + dt.timedelta(minutes=n)
     blocks = [
         ("title", f"Bilan des démarches participatives — {department}"),
         ("h1", "1. Rencontre territoriale"),

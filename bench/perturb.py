@@ -238,7 +238,7 @@ class VectorNeighbours:
         self._unit = data / np.linalg.norm(data, axis=1, keepdims=True).clip(1e-6)
         self._usable = np.array([bool(re.fullmatch(r"[a-zà-ÿœæç]{3,}(?:-[a-zà-ÿœæç]+)?", w)) for w in self._words])
 
-    @functools.lru_cache(maxsize=4096)
+    @functools.lru_cache(maxsize=4096)  # noqa: B019 -- one instance per run, kept for the run
     def of(self, word: str, count: int = 4, floor: float = 0.45) -> tuple[str, ...]:
         """Up to `count` neighbours above cosine `floor`, other words than
         `word`'s own inflections (sharing its first five letters)."""
@@ -438,7 +438,7 @@ def merge_header_workbook(data: bytes, rng: random.Random) -> tuple[bytes, list[
                 out.merge_cells(start_row=merged.min_row + 1, start_column=merged.min_col,
                                 end_row=merged.max_row + 1, end_column=merged.max_col)
         changes.append(f"{sheet.title}: header on rows {upper_row}-{lower_row}: "
-                       + " | ".join(f"{u} / {l}" if l else u for u, l in parts))
+                       + " | ".join(f"{upper} / {lower}" if lower else upper for upper, lower in parts))
     return _save(target), changes
 
 

@@ -8,7 +8,7 @@ import logging
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -121,11 +121,11 @@ def main(
 @app.command()
 def ingest(
     from_dir: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option("--from-dir", help="Read a folder of .eml files instead of the IMAP mailbox (same as `bilan import PATH`).", exists=True, file_okay=False),
     ] = None,
     report: Annotated[
-        Optional[Path], typer.Option("--report", help="Also write the run's summary (counts, seconds per stage) as JSON.")
+        Path | None, typer.Option("--report", help="Also write the run's summary (counts, seconds per stage) as JSON.")
     ] = None,
 ) -> None:
     """Fetch new messages (IMAP from the settings, or --from-dir), archive them, parse and load them."""
@@ -138,14 +138,14 @@ def import_(
         Path, typer.Argument(help="A folder of .eml files, one .eml, an mbox file (Thunderbird export) or a Maildir.", exists=True)
     ],
     report: Annotated[
-        Optional[Path], typer.Option("--report", help="Also write the run's summary (counts, seconds per stage) as JSON.")
+        Path | None, typer.Option("--report", help="Also write the run's summary (counts, seconds per stage) as JSON.")
     ] = None,
 ) -> None:
     """Import a local mailbox (format detected); the receipt time is the topmost Received header."""
     _run_ingestion(path, report)
 
 
-def _run_ingestion(path: Optional[Path], report: Optional[Path]) -> None:
+def _run_ingestion(path: Path | None, report: Path | None) -> None:
     """As the `ingest_mailbox` flow or in process (`flows/policy.py`)."""
     from bilan.flows.policy import run_command
 
@@ -158,7 +158,7 @@ def _run_ingestion(path: Optional[Path], report: Optional[Path]) -> None:
         report.write_text(json.dumps(summary.to_json(), indent=1), encoding="utf-8")
 
 
-def _ingest_in_process(path: Optional[Path]):
+def _ingest_in_process(path: Path | None):
     from bilan.ingestion import run_ingestion
     from bilan.pipeline import Pipeline
     from bilan.progress import progress_for
@@ -212,13 +212,13 @@ def migrate() -> None:
 @app.command()
 def reprocess(
     department: Annotated[list[str], typer.Option("--department", "-d", help="Only messages for this department code (repeatable).")] = [],
-    since: Annotated[Optional[datetime], typer.Option(formats=["%Y-%m-%d"], help="Only messages received on or after this day (campaign time zone).")] = None,
-    until: Annotated[Optional[datetime], typer.Option(formats=["%Y-%m-%d"], help="Only messages received on or before this day.")] = None,
+    since: Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Only messages received on or after this day (campaign time zone).")] = None,
+    until: Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Only messages received on or before this day.")] = None,
     kind: Annotated[list[str], typer.Option("--kind", "-k", help="Only messages of this kind, as last classified (repeatable).")] = [],
     only_failed: Annotated[bool, typer.Option("--only-failed", help="Only messages whose processing failed.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Say how many messages match, change nothing.")] = False,
-    shard: Annotated[Optional[str], typer.Option("--shard", metavar="I/N", help="Only part I (0 to N-1) of N of the selection, by sha256; run the N parts at once, on several processes or machines.")] = None,
-    report: Annotated[Optional[Path], typer.Option("--report", help="Also write the run's summary (counts, seconds per stage) as JSON.")] = None,
+    shard: Annotated[str | None, typer.Option("--shard", metavar="I/N", help="Only part I (0 to N-1) of N of the selection, by sha256; run the N parts at once, on several processes or machines.")] = None,
+    report: Annotated[Path | None, typer.Option("--report", help="Also write the run's summary (counts, seconds per stage) as JSON.")] = None,
 ) -> None:
     """Parse and extract archived messages again (all, or a selection), without touching IMAP."""
     from bilan.flows.policy import run_command
@@ -326,8 +326,8 @@ class StatusFilter(str, Enum):
 
 @app.command()
 def status(
-    only: Annotated[Optional[StatusFilter], typer.Option("--status", help="Show only this status.")] = None,
-    region: Annotated[Optional[str], typer.Option(help="Show only this region (case-insensitive).")] = None,
+    only: Annotated[StatusFilter | None, typer.Option("--status", help="Show only this status.")] = None,
+    region: Annotated[str | None, typer.Option(help="Show only this region (case-insensitive).")] = None,
     details: Annotated[
         bool, typer.Option("--details", help="Add modality, unreadable files, messages to review and reminders sent (wide).")
     ] = False,
@@ -429,13 +429,13 @@ def reminders(
     out: Annotated[Path, typer.Option("--out", help="Folder for the list (relances.xlsx, relances.csv) and the .eml drafts.")] = Path("relances"),
     send: Annotated[bool, typer.Option("--send", help="Send the reminders through the SMTP server (default: dry run).")] = False,
     contacts: Annotated[
-        Optional[Path], typer.Option("--contacts", help="CSV of contacts (department, email); default: BILAN_REMINDER_CONTACTS.", exists=True, dir_okay=False)
+        Path | None, typer.Option("--contacts", help="CSV of contacts (department, email); default: BILAN_REMINDER_CONTACTS.", exists=True, dir_okay=False)
     ] = None,
     template: Annotated[
-        Optional[Path], typer.Option("--template", help="E-mail template (Jinja2, French); default: BILAN_REMINDER_TEMPLATE or the built-in one.", exists=True, dir_okay=False)
+        Path | None, typer.Option("--template", help="E-mail template (Jinja2, French); default: BILAN_REMINDER_TEMPLATE or the built-in one.", exists=True, dir_okay=False)
     ] = None,
     on: Annotated[
-        Optional[dt.datetime],
+        dt.datetime | None,
         typer.Option("--date", help="Draft as if today were this date (rehearsal; not with --send).", formats=["%Y-%m-%d"]),
     ] = None,
 ) -> None:
@@ -452,7 +452,7 @@ def reminders(
         raise typer.BadParameter("--date is for rehearsals; it cannot be used with --send", param_hint="--date")
     settings = get_settings()
     warehouse = _warehouse()
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     if on is not None:
         now = dt.datetime.combine(on.date(), dt.time(9), tzinfo=ZoneInfo(warehouse.campaign.timezone))
     parameters = {"out_dir": str(out), "send_now": send, "contacts": str(contacts) if contacts else None,
@@ -516,8 +516,8 @@ def evaluate(
 
 @app.command("train-themes")
 def train_themes(
-    data: Annotated[Optional[Path], typer.Option("--data", help="Labelled sentences (JSON lines); default: the project's own set.", exists=True, dir_okay=False)] = None,
-    out: Annotated[Optional[Path], typer.Option("--out", help="Model folder to write; default: the one the pipeline loads.", file_okay=False)] = None,
+    data: Annotated[Path | None, typer.Option("--data", help="Labelled sentences (JSON lines); default: the project's own set.", exists=True, dir_okay=False)] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Model folder to write; default: the one the pipeline loads.", file_okay=False)] = None,
 ) -> None:
     """Train the recommendation theme classifier and print its accuracy on held-out sentences."""
     from bilan.nlp.theme_training import train_theme_model

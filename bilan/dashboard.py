@@ -124,7 +124,7 @@ def progress_chart(series: list[tuple[dt.date, int, int]], deadline: dt.date, to
 
 def build_report(warehouse: Warehouse, now: dt.datetime | None = None) -> str:
     """The dashboard as one HTML document."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     campaign = warehouse.campaign
     zone = ZoneInfo(campaign.timezone)
     statuses = department_statuses(warehouse.engine, campaign)

@@ -92,4 +92,4 @@ def fetch_imap(
 
 def acknowledge_new_contributions(pipeline: Pipeline, settings: Settings) -> AcknowledgementRun:
     """Optional acknowledgements of receipt (BILAN_ACKNOWLEDGE), once per new contribution."""
-    return acknowledge_contributions(pipeline.warehouse, settings, dt.datetime.now(dt.timezone.utc))
+    return acknowledge_contributions(pipeline.warehouse, settings, dt.datetime.now(dt.UTC))

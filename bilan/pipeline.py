@@ -495,7 +495,7 @@ class Selection:
         zone = ZoneInfo(self.timezone)
 
         def start_of(day: dt.date) -> dt.datetime:
-            return dt.datetime.combine(day, dt.time(0), tzinfo=zone).astimezone(dt.timezone.utc)
+            return dt.datetime.combine(day, dt.time(0), tzinfo=zone).astimezone(dt.UTC)
 
         return warehouse.select_messages(
             departments=self.departments,

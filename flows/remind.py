@@ -34,7 +34,7 @@ def remind(
     run = run_reminders(
         Warehouse.open(settings),
         settings,
-        now or dt.datetime.now(dt.timezone.utc),
+        now or dt.datetime.now(dt.UTC),
         Path(out_dir),
         send=send_now,
         contacts=Path(contacts) if contacts else None,

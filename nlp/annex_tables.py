@@ -21,6 +21,8 @@ from typing import Any
 from bilan.nlp.annex_columns import (
     ANNEXE1,
     ANNEXE2,
+    MIN_HEADER_CANDIDATE_SIMILARITY,
+    MIN_HEADER_SIMILARITY,
     SPECS,
     AnnexSpec,
     FieldSpec,
@@ -33,7 +35,6 @@ from bilan.nlp.annex_columns import (
     reads_like_a_header,
     value_fit,
 )
-from bilan.nlp.annex_columns import MIN_HEADER_CANDIDATE_SIMILARITY, MIN_HEADER_SIMILARITY
 from bilan.nlp.text import fold
 from bilan.nlp.values import (
     cell_text,

@@ -22,7 +22,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from bilan.nlp.gazetteer import CommuneGazetteer, CommuneMention, DepartmentFinder, DepartmentMention
+from bilan.nlp.gazetteer import (
+    CommuneGazetteer,
+    CommuneMention,
+    DepartmentFinder,
+    DepartmentMention,
+)
 from bilan.nlp.kind import Kind
 from bilan.nlp.mailtext import own_text, sender_address, signature_block
 from bilan.nlp.text import fold

@@ -12,7 +12,11 @@ from bilan.nlp.attachments import attachment_roles
 from bilan.nlp.departments import ContentSignals, DepartmentGuess, decide_departments
 from bilan.nlp.findings import Finding, Recommendation, extract_findings
 from bilan.nlp.follow_up_cues import FollowUp, detect_follow_up
-from bilan.nlp.gazetteer import get_commune_gazetteer, get_department_finder, get_state_service_finder
+from bilan.nlp.gazetteer import (
+    get_commune_gazetteer,
+    get_department_finder,
+    get_state_service_finder,
+)
 from bilan.nlp.kind import ContentClues, Kind, judge_kind
 from bilan.nlp.modality import find_meeting, read_modality
 from bilan.nlp.original import original_message_id

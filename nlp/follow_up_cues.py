@@ -64,7 +64,7 @@ def detect_follow_up(parsed: ParsedMessage) -> FollowUp:
         relation = COMPLEMENTS
     cited = None
     if relation is not None:
-        reference = (envelope.received_at or envelope.date or dt.datetime.now(dt.timezone.utc)).date()
+        reference = (envelope.received_at or envelope.date or dt.datetime.now(dt.UTC)).date()
         raw = own_text(parsed.body.text)
         for match in _CITED.finditer(fold_keep_digits(raw)):
             cited = parse_french_date(match.group(1), reference)

@@ -29,7 +29,6 @@ from functools import lru_cache
 import numpy as np
 
 
-
 class Meaning(str, enum.Enum):
     RECOMMENDATIONS = "recommendations"
     STRENGTHS = "strengths"

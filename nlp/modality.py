@@ -120,7 +120,7 @@ def _phrase_modalities(text: str) -> Counter:
 def find_meeting(parsed: ParsedMessage, received: dt.datetime | None = None) -> Meeting | None:
     """Date and participants of the meeting a report describes: from its
     documents first (the report), then from the e-mail."""
-    reference = (received or dt.datetime.now(dt.timezone.utc)).date()
+    reference = (received or dt.datetime.now(dt.UTC)).date()
     documents = [d for a, d in parsed.documents() if a is not None] + [parsed.body]
     for document in documents:
         meeting = meeting_in_document(document, reference)

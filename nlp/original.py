@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 
 from bilan.nlp.kind import Kind
-from bilan.parsers.message import ParsedMessage
 from bilan.parsers.delivery_report import normalise_message_id
+from bilan.parsers.message import ParsedMessage
 
 #: Kinds that exist only because of an earlier message.
 ANSWERING_KINDS = frozenset({Kind.BOUNCE, Kind.READ_RECEIPT, Kind.AUTO_REPLY})

@@ -35,7 +35,13 @@ from spacy.language import Language
 from spacy.matcher import DependencyMatcher, Matcher
 from spacy.tokens import Doc, Token
 
-from bilan.nlp.structure import ASSESSMENT_LABEL, RECOMMENDATION_LABEL, Passage, Section, strip_list_marker
+from bilan.nlp.structure import (
+    ASSESSMENT_LABEL,
+    RECOMMENDATION_LABEL,
+    Passage,
+    Section,
+    strip_list_marker,
+)
 from bilan.nlp.text import fold
 
 #: Adjectives and participles of the impersonal cue "il est/serait … de".
@@ -177,7 +183,7 @@ class PrescriptionReader:
         text = doc.text.strip()
         words = [t for t in doc if t.is_alpha]
         cue_verbs: list[Token] = []
-        for match_id, start, end in self.cues(doc):
+        for _match_id, start, end in self.cues(doc):
             cue_verbs.append(next((t for t in doc[start:end] if t.pos_ in ("VERB", "AUX")), doc[end - 1]))
         modal = quotation = False
         for match_id, token_ids in self.structures(doc):

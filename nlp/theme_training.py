@@ -106,7 +106,7 @@ def train_theme_model(
     metrics = evaluate_sentences(ThemeClassifier(vocab, output), held_out)
     metrics.train_sentences = len(train)
     metrics.epochs, metrics.seed = epochs, seed
-    metrics.trained_at = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    metrics.trained_at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     (output / "metrics.json").write_text(json.dumps(asdict(metrics), indent=1, ensure_ascii=False) + "\n")
     return metrics
 

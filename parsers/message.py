@@ -539,8 +539,8 @@ def _parse_date(value: str) -> dt.datetime | None:
     if parsed is None:
         return None
     if parsed.tzinfo is None:  # RFC 5322 "-0000": time is UTC but the zone is unknown
-        parsed = parsed.replace(tzinfo=dt.timezone.utc)
-    return parsed.astimezone(dt.timezone.utc)
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed.astimezone(dt.UTC)
 
 
 def _address(message: EmailMessage, name: str) -> tuple[str | None, str | None]:

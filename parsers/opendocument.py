@@ -18,10 +18,18 @@ from xml.etree.ElementTree import Element
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
-from bilan.parsers.document import Block, BlockKind, Cell, Document, ParseError, ParseStatus, Provenance
+from bilan.parsers.document import (
+    Block,
+    BlockKind,
+    Cell,
+    Document,
+    ParseError,
+    ParseStatus,
+    Provenance,
+)
 from bilan.parsers.limits import Limits
 from bilan.parsers.safety import open_office_zip
-from bilan.parsers.spreadsheet import sheet_table, cell_value, check_table_size, trim
+from bilan.parsers.spreadsheet import cell_value, check_table_size, sheet_table, trim
 
 _NS = {
     "office": "urn:oasis:names:tc:opendocument:xmlns:office:1.0",

@@ -22,16 +22,22 @@ def parsers_by_format() -> dict[str, Parser]:
     """Every parser by the format it reads (a parser worker calls it once
     at start, so that its libraries are loaded before the first file)."""
     # Imported here so that importing the registry stays cheap and cycle-free.
-    from bilan.parsers.zip import parse_zip
     from bilan.parsers.images import parse_image
     from bilan.parsers.message import parse_attached_message
-    from bilan.parsers.opendocument import parse_odt, parse_ods
+    from bilan.parsers.opendocument import parse_ods, parse_odt
     from bilan.parsers.outlook import parse_msg, parse_tnef
     from bilan.parsers.pdf import parse_pdf
     from bilan.parsers.presentation import parse_pptx
-    from bilan.parsers.spreadsheet import parse_csv, parse_spreadsheetml, parse_xls, parse_xlsb, parse_xlsx
+    from bilan.parsers.spreadsheet import (
+        parse_csv,
+        parse_spreadsheetml,
+        parse_xls,
+        parse_xlsb,
+        parse_xlsx,
+    )
     from bilan.parsers.text import parse_html, parse_text
     from bilan.parsers.wordprocessing import parse_doc, parse_docx, parse_rtf
+    from bilan.parsers.zip import parse_zip
 
     return {
         "pdf": parse_pdf,

@@ -21,9 +21,9 @@ import zipfile
 import openpyxl
 from openpyxl.utils import get_column_letter
 
+from bilan.parsers.charset import decode_text
 from bilan.parsers.document import Block, Cell, Document, ParseError, ParseStatus, Provenance
 from bilan.parsers.limits import Limits
-from bilan.parsers.charset import decode_text
 from bilan.parsers.safety import check_sheet_sizes, open_office_zip
 
 

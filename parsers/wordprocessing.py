@@ -15,11 +15,11 @@ import struct
 import zipfile
 
 import docx
-from lxml import etree
 from docx.document import Document as DocxDocument
 from docx.oxml.ns import qn
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
+from lxml import etree
 
 from bilan.parsers.document import Block, BlockKind, Document, ParseError, ParseStatus, Provenance
 from bilan.parsers.libreoffice import convert_to_docx

@@ -22,7 +22,7 @@ def main(read_fd: int, write_fd: int) -> None:
     logging.basicConfig(level=logging.ERROR)
     from bilan.parsers.document import ParseStatus
     from bilan.parsers.pool import READY
-    from bilan.parsers.registry import ParseOutcome, parsers_by_format, parse_outcome
+    from bilan.parsers.registry import ParseOutcome, parse_outcome, parsers_by_format
 
     parsers_by_format()  # import every parser and its libraries now, not on the first file
     inbox, outbox = Connection(read_fd, writable=False), Connection(write_fd, readable=False)

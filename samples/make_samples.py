@@ -39,7 +39,7 @@ CRLF = "\r\n"
 ANCT = "participation-habitants@anct.gouv.fr"
 ANCT_TO = f"Participation Habitants ANCT <{ANCT}>"
 CET = dt.timezone(dt.timedelta(hours=1))
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 # Messages sent by the ANCT, which the mailbox's replies, receipts and bounces refer to.
 INSTRUCTION_ID = "<1634288400.4417.JavaMail.zimbra@anct.gouv.fr>"

@@ -43,7 +43,7 @@ from bilan.storage.warehouse import Warehouse
 def iso_utc(value: dt.datetime | None) -> str | None:
     if value is None:
         return None
-    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def export_contract(warehouse: Warehouse) -> dict[str, Any]:

@@ -46,7 +46,7 @@ class _Stored:
     departments: set[str]
 
     def order(self) -> tuple:
-        return (self.received_at or dt.datetime.max.replace(tzinfo=dt.timezone.utc), self.id)
+        return (self.received_at or dt.datetime.max.replace(tzinfo=dt.UTC), self.id)
 
 
 def resolve_follow_ups(session: Session, department_codes: Iterable[str], timezone: str = "Europe/Paris") -> None:

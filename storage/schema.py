@@ -115,7 +115,7 @@ def apply_views(connection: Connection) -> list[str]:
     table = ViewDefinition.__table__
     connection.execute(delete(table).where(table.c.name.in_(stale | obsolete)))
     if created:
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         connection.execute(insert(table), [{"name": name, "sql": views[name], "applied_at": now} for name in created])
     return created
 

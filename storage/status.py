@@ -76,7 +76,7 @@ def closes_at(campaign: Campaign) -> dt.datetime:
     the campaign's time zone (on time is strictly before it). Stored in
     `campaign.closes_at` whenever the campaign is written, for SQL."""
     next_day = campaign.deadline + dt.timedelta(days=1)
-    return dt.datetime.combine(next_day, dt.time(), tzinfo=ZoneInfo(campaign.timezone)).astimezone(dt.timezone.utc)
+    return dt.datetime.combine(next_day, dt.time(), tzinfo=ZoneInfo(campaign.timezone)).astimezone(dt.UTC)
 
 
 def department_statuses(engine: Engine, campaign: Campaign) -> list[DepartmentStatus]:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 KINDS = ("text", "int", "float", "bool", "date", "datetime")
 #: What makes Excel, LibreOffice or Google Sheets read a cell as a formula
 #: (OWASP "CSV injection"): these first characters.

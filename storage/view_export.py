@@ -7,11 +7,10 @@ The JSON export is another thing: the export contract of `export.py`, which
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import Engine
-
-from functools import partial
 
 from bilan.storage.tabular import DEFAULT_CSV_DIALECT, Sheet, write_csv, write_parquet, write_xlsx
 from bilan.storage.views import VIEWS, read_view

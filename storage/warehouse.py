@@ -20,13 +20,12 @@ from sqlalchemy.orm import Session
 
 from bilan.errors import WarehouseNotReady
 from bilan.storage.db import insert_into, open_database, transaction
-from bilan.storage.raw_archive import RawArchive
-from bilan.storage.lock import hold_for_transaction, named_lock
 from bilan.storage.follow_up_links import FOLLOW_UPS_LOCK, resolve_follow_ups
+from bilan.storage.lock import hold_for_transaction, named_lock
 from bilan.storage.models import (
+    Acknowledgement,
     Annexe1Row,
     Annexe2Row,
-    Acknowledgement,
     Attachment,
     Campaign,
     ExtractedText,
@@ -34,13 +33,14 @@ from bilan.storage.models import (
     Mention,
     Message,
     MessageDepartment,
+    Recommendation,
+    Reminder,
+    Strength,
     SurveyAnswer,
     SurveyResponse,
-    Reminder,
-    Recommendation,
-    Strength,
     Weakness,
 )
+from bilan.storage.raw_archive import RawArchive
 from bilan.storage.records import (
     AnnexRowRecord,
     AttachmentRecord,
@@ -64,7 +64,7 @@ DEADLOCK = "40P01"
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 @dataclass(frozen=True)

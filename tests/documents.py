@@ -519,7 +519,7 @@ def spreadsheetml_bytes(rows: list[list[object]], sheet: str = "Annexe 1") -> by
         '<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet" '
         'xmlns:ss="urn:schemas-microsoft-com:office:spreadsheet">'
         f'<Worksheet ss:Name="{escape(sheet)}"><Table>{body}</Table></Worksheet></Workbook>'
-    ).encode("utf-8")
+    ).encode()
 
 
 def biff4_xls_bytes(rows: list[list[object]]) -> bytes:

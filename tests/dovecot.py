@@ -70,7 +70,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import imapclient
@@ -150,7 +150,7 @@ def received_timestamp(raw: bytes) -> datetime | None:
     except (TypeError, ValueError, IndexError):
         return None
     if when.tzinfo is None:  # "-0000": time is UTC, source zone unknown (RFC 5322)
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     return when
 
 
@@ -169,7 +169,7 @@ def generate_certificates(
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     start, end = now - timedelta(hours=1), now + timedelta(days=30)
 
     def usage(*, sign: bool) -> x509.KeyUsage:
@@ -627,7 +627,7 @@ class DovecotServer:
     def _append(
         imap: imapclient.IMAPClient, raw: bytes, folder: str, received_at: datetime | None
     ) -> int:
-        when = received_at or received_timestamp(raw) or datetime.now(timezone.utc)
+        when = received_at or received_timestamp(raw) or datetime.now(UTC)
         if when.tzinfo is None:
             when = when.astimezone()  # naive means local time, as in imapclient
         response = imap.append(folder, raw, msg_time=when)
@@ -642,7 +642,7 @@ class DovecotServer:
     @staticmethod
     def _multiappend(imap: imapclient.IMAPClient, raws: list[bytes], folder: str) -> list[int]:
         uidnext = imap.folder_status(folder, [b"UIDNEXT"])[b"UIDNEXT"]
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         response = imap.multiappend(
             folder, [{"msg": raw, "date": received_timestamp(raw) or now} for raw in raws]
         )

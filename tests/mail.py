@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import io
 import zipfile
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
-from datetime import datetime
 
 import docx
 import openpyxl
@@ -71,9 +71,9 @@ DOCX = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.docum
 def numbered_messages(count: int, tag: str = "lot", start: datetime | None = None) -> list[bytes]:
     """`count` distinct contributions, each with a small .docx, as an MX
     stores them (CRLF, a Received header one minute apart)."""
-    from datetime import timedelta, timezone
+    from datetime import timedelta
 
-    start = start or datetime(2021, 12, 1, 9, 0, tzinfo=timezone.utc)
+    start = start or datetime(2021, 12, 1, 9, 0, tzinfo=UTC)
     raws = []
     for n in range(count):
         mail = message(

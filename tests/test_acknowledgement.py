@@ -8,14 +8,14 @@ import datetime as dt
 import pytest
 from sqlalchemy import text
 
-from bilan.outgoing.acknowledgements import acknowledge_contributions
 from bilan.flows.ingest import ingest_mailbox
+from bilan.outgoing.acknowledgements import acknowledge_contributions
 from bilan.settings import get_settings
 from tests.conftest import SAMPLES
 from tests.loading import load_raw
 from tests.mail import DOCX, docx_bytes, message
 
-RECEIVED = dt.datetime(2021, 12, 8, 10, 0, tzinfo=dt.timezone.utc)
+RECEIVED = dt.datetime(2021, 12, 8, 10, 0, tzinfo=dt.UTC)
 SOON_AFTER = RECEIVED + dt.timedelta(minutes=5)
 
 

@@ -20,7 +20,7 @@ from tests.conftest import REPO, SAMPLES, drop_postgres_database, fresh_postgres
 from tests.loading import load_folder, load_raw
 from tests.mail import XLSX, message, xlsx_bytes
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def test_every_view_of_the_registry_exists_with_its_columns(warehouse):

@@ -10,9 +10,9 @@ from bilan.nlp.annex_tables import (
     row_contract,
     tables_in_block,
 )
-from bilan.reference import department_of_qpv
 from bilan.parsers import parse_message
 from bilan.parsers.document import Block, Document, Provenance
+from bilan.reference import department_of_qpv
 from tests.mail import XLSX, message, xlsx_bytes
 
 TEMPLATE_HEADER = [

@@ -57,7 +57,7 @@ def test_every_attachment_gets_the_status_of_its_truth(parsed_corpus):
 
 
 def test_scans_are_read_by_ocr_and_pictures_of_the_body_are_not_documents(parsed_corpus):
-    for truth, true, found in pairs(parsed_corpus):
+    for _truth, true, found in pairs(parsed_corpus):
         if true["error_kind"] == "scanned":
             blocks = found.document.blocks
             assert blocks and all(b.provenance.ocr for b in blocks), true["filename"]

@@ -10,7 +10,7 @@ import socket
 import ssl
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from email.message import EmailMessage
 from email.utils import format_datetime
 
@@ -42,7 +42,7 @@ def make_eml(subject: str, received: datetime | None) -> bytes:
     msg["From"] = "Mairie <contact@mairie.example.fr>"
     msg["To"] = "contributions@anct.gouv.fr"
     msg["Subject"] = subject
-    msg["Date"] = format_datetime(datetime(2020, 1, 1, tzinfo=timezone.utc))  # not INTERNALDATE
+    msg["Date"] = format_datetime(datetime(2020, 1, 1, tzinfo=UTC))  # not INTERNALDATE
     msg.set_content(f"Corps du message {subject}.\n")
     return msg.as_bytes()
 
@@ -137,7 +137,7 @@ def test_append_sets_internaldate_from_received(server, tmp_path):
     dates = [
         datetime(2024, 3, 4, 9, 15, 30, tzinfo=PARIS),
         datetime(2024, 7, 14, 23, 59, 59, tzinfo=timezone(timedelta(hours=2))),
-        datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc),
+        datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC),
     ]
     eml = tmp_path / "third.eml"
     eml.write_bytes(make_eml("troisième", dates[2]))
@@ -146,9 +146,9 @@ def test_append_sets_internaldate_from_received(server, tmp_path):
     )
     assert len(uids) == 3 and uids == sorted(uids)
 
-    explicit = datetime(2023, 12, 31, 12, 0, tzinfo=timezone.utc)
+    explicit = datetime(2023, 12, 31, 12, 0, tzinfo=UTC)
     uid_explicit = server.append_eml(make_eml("explicite", dates[0]), "Dates", received_at=explicit)
-    before = datetime.now(timezone.utc).replace(microsecond=0)
+    before = datetime.now(UTC).replace(microsecond=0)
     uid_now = server.append_eml(make_eml("sans Received", None), "Dates")
 
     got = internaldates(server, "Dates")
@@ -156,7 +156,7 @@ def test_append_sets_internaldate_from_received(server, tmp_path):
     # same instants; maildir keeps INTERNALDATE as a file mtime, so Dovecot
     # answers in its own time zone and the sender's offset is not preserved
     assert got[uid_explicit] == explicit
-    assert before <= got[uid_now] <= datetime.now(timezone.utc) + timedelta(seconds=1)
+    assert before <= got[uid_now] <= datetime.now(UTC) + timedelta(seconds=1)
 
 
 def test_append_many_in_batches(server):
@@ -175,7 +175,7 @@ def test_received_timestamp_parsing():
     assert harness.received_timestamp(make_eml("x", None)) is None
     assert harness.received_timestamp(b"Received: from a by b; not a date\r\n\r\nx") is None
     naive = harness.received_timestamp(b"Received: by b; Mon, 4 Mar 2024 09:15:30 -0000\r\n\r\n")
-    assert naive == datetime(2024, 3, 4, 9, 15, 30, tzinfo=timezone.utc)
+    assert naive == datetime(2024, 3, 4, 9, 15, 30, tzinfo=UTC)
 
 
 def test_recreate_folder_changes_uidvalidity(server):

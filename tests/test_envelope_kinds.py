@@ -131,7 +131,7 @@ def test_answers_are_linked_to_their_original_in_the_warehouse_whatever_the_orde
         subject="Bilan des démarches participatives",
         message_id=ORIGINAL,
         sender="ANCT <participation-habitants@anct.gouv.fr>",
-        received=dt.datetime(2021, 10, 20, 9, 0, tzinfo=dt.timezone.utc),
+        received=dt.datetime(2021, 10, 20, 9, 0, tzinfo=dt.UTC),
     ).as_bytes()
     _ingest(warehouse, DSN)  # the answer arrives first (e.g. an import of an older export)
     assert _links(warehouse)[_message_id(DSN)] == (ORIGINAL, None)

@@ -90,6 +90,6 @@ def test_parquet_keeps_types(loaded, tmp_path):
     assert str(table.schema.field("first_contribution_at").type) == "timestamp[us, tz=UTC]"
     assert str(table.schema.field("annexe1_received").type) == "bool"
     nord = next(row for row in table.to_pylist() if row["department_code"] == "59")
-    assert nord["first_contribution_at"] == dt.datetime(2021, 12, 6, 14, 32, 8, tzinfo=dt.timezone.utc)
+    assert nord["first_contribution_at"] == dt.datetime(2021, 12, 6, 14, 32, 8, tzinfo=dt.UTC)
     for view in VIEWS:
         assert pq.read_table(tmp_path / "parquet" / f"{view.name}.parquet").column_names == [c.name for c in view.columns]

@@ -15,12 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bilan import evaluate
-from bilan.pipeline import archive_raw
-from bilan.mailbox.raw import RawMessage
 from bilan.loading import message_record, message_values
+from bilan.mailbox.raw import RawMessage
 from bilan.nlp import annex_tables
 from bilan.nlp.extraction import extract
 from bilan.parsers import parse_message
+from bilan.pipeline import archive_raw
 from bilan.storage import models
 from bilan.storage.export import export_contract
 from bilan.storage.records import (
@@ -36,7 +36,7 @@ from bilan.storage.records import (
 )
 from tests.mail import message
 
-RECEIVED = dt.datetime(2021, 12, 8, 10, tzinfo=dt.timezone.utc)
+RECEIVED = dt.datetime(2021, 12, 8, 10, tzinfo=dt.UTC)
 VERDICTS = (
     "mx.anct.gouv.fr; dkim=pass header.d=herault.gouv.fr; spf=pass smtp.mailfrom=herault.gouv.fr; "
     "dmarc=pass header.from=herault.gouv.fr"

@@ -13,7 +13,7 @@ from bilan.storage.export import export_contract
 from bilan.storage.models import Mention, Recommendation, Strength, Weakness
 from tests.mail import DOCX, message
 
-RECEIVED = dt.datetime(2021, 12, 8, 15, 0, tzinfo=dt.timezone.utc)
+RECEIVED = dt.datetime(2021, 12, 8, 15, 0, tzinfo=dt.UTC)
 
 
 def _contribution_docx() -> bytes:

@@ -12,7 +12,6 @@ import io
 import re
 from email.message import EmailMessage
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -173,7 +172,7 @@ def test_rows_formatted_but_empty_do_not_count():
 
 
 def test_a_csv_over_the_row_limit_is_refused():
-    data = "Commune;Code QPV\n".encode() + b"".join(f"Laon;QN0{i:05d}\n".encode() for i in range(2_000))
+    data = b"Commune;Code QPV\n" + b"".join(f"Laon;QN0{i:05d}\n".encode() for i in range(2_000))
     outcome = parse_outcome(data, "annexe1.csv", "csv", Limits(max_sheet_rows=1_000))
     assert outcome.status is ParseStatus.TOO_LARGE
     assert outcome.reason == "table has 2,001 filled rows: over the limit of 1,000; file not read"

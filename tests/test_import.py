@@ -132,7 +132,7 @@ def test_the_maildir_dovecot_writes_is_read_as_imap_delivers_it(imap_env, pipeli
 
 
 def test_a_thunderbird_export_is_undone_to_the_message_as_received(tmp_path, warehouse, pipeline):
-    mail = message(received=dt.datetime(2021, 12, 9, 16, 30, tzinfo=dt.timezone.utc), message_id="<tb@aisne.gouv.fr>")
+    mail = message(received=dt.datetime(2021, 12, 9, 16, 30, tzinfo=dt.UTC), message_id="<tb@aisne.gouv.fr>")
     mail.set_content("Bonjour,\n\nFrom the prefecture of Aisne, our contribution.\nCordialement\n")
     as_received = mail.as_bytes(policy=mail.policy.clone(linesep="\r\n"))
     head, body = as_received.split(b"\r\n\r\n", 1)
@@ -153,7 +153,7 @@ def test_a_thunderbird_export_is_undone_to_the_message_as_received(tmp_path, war
     with warehouse.engine.connect() as connection:
         row = connection.execute(select(Message.sha256, Message.received_at)).one()
     assert row.sha256 == sha256_of(as_received)
-    assert row.received_at == dt.datetime(2021, 12, 9, 16, 30, tzinfo=dt.timezone.utc)  # topmost Received
+    assert row.received_at == dt.datetime(2021, 12, 9, 16, 30, tzinfo=dt.UTC)  # topmost Received
 
 
 def test_without_received_header_the_mailbox_dates_are_used(tmp_path):
@@ -162,10 +162,10 @@ def test_without_received_header_the_mailbox_dates_are_used(tmp_path):
     mbox = tmp_path / "box"
     mbox.write_bytes(b"From MAILER-DAEMON Fri Dec 10 21:05:00 2021\n" + raw.replace(b"\r\n", b"\n") + b"\n")
     (from_mbox,) = list(open_local_source(mbox))
-    assert from_mbox.received_at == dt.datetime(2021, 12, 10, 21, 5, tzinfo=dt.timezone.utc)
+    assert from_mbox.received_at == dt.datetime(2021, 12, 10, 21, 5, tzinfo=dt.UTC)
     maildir = write_maildir(tmp_path / "Maildir", [raw])
     (from_maildir,) = list(open_local_source(maildir))
-    assert abs(from_maildir.received_at - dt.datetime.now(dt.timezone.utc)) < dt.timedelta(minutes=5)
+    assert abs(from_maildir.received_at - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=5)
 
 
 def test_canonical_form_only_drops_local_state_headers():

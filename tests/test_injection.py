@@ -60,7 +60,7 @@ def test_a_hostile_subject_is_inert_in_the_exported_files(warehouse, tmp_path):
     mail = message(
         subject=HOSTILE[0], sender="Claire Fontanel <claire.fontanel@herault.gouv.fr>",
         body="Veuillez trouver la contribution de la préfecture de l'Hérault (34), modalité 3.\n",
-        received=dt.datetime(2021, 12, 8, 10, tzinfo=dt.timezone.utc),
+        received=dt.datetime(2021, 12, 8, 10, tzinfo=dt.UTC),
     )
     load_raw(warehouse, mail.as_bytes())
     runner = CliRunner()
@@ -82,7 +82,7 @@ def test_the_dashboard_escapes_senders_and_forbids_scripts(warehouse):
         subject="<script>alert(1)</script> Contribution (34)",
         sender='"<img src=x onerror=alert(1)><script>alert(2)</script>" <claire.fontanel@herault.gouv.fr>',
         body="Veuillez trouver la contribution de la préfecture de l'Hérault (34), modalité 3.\n",
-        received=dt.datetime(2021, 12, 8, 10, tzinfo=dt.timezone.utc),
+        received=dt.datetime(2021, 12, 8, 10, tzinfo=dt.UTC),
     )
     load_raw(warehouse, mail.as_bytes())
     html = build_report(warehouse)

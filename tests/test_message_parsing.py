@@ -14,8 +14,8 @@ def test_receipt_time_is_the_topmost_received_header_in_utc():
     mail = message(received=PARIS_EVENING)
     mail["Date"] = "Fri, 10 Dec 2021 09:00:00 +0100"  # the sender's clock, ignored
     parsed = parse_message(mail.as_bytes())
-    assert parsed.envelope.received_at == dt.datetime(2021, 12, 10, 22, 30, tzinfo=dt.timezone.utc)
-    assert parsed.envelope.date == dt.datetime(2021, 12, 10, 8, 0, tzinfo=dt.timezone.utc)
+    assert parsed.envelope.received_at == dt.datetime(2021, 12, 10, 22, 30, tzinfo=dt.UTC)
+    assert parsed.envelope.date == dt.datetime(2021, 12, 10, 8, 0, tzinfo=dt.UTC)
 
 
 def test_encoded_file_names_are_decoded():

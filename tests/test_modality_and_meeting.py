@@ -29,7 +29,7 @@ def _report(*paragraphs: str, table: list[list[str]] | None = None) -> bytes:
 
 
 def _extract(body: str, report: bytes | None = None, subject: str = "Contribution 93 - bilan"):
-    mail = message(subject=subject, body=body, received=dt.datetime(2021, 12, 8, 10, tzinfo=dt.timezone.utc))
+    mail = message(subject=subject, body=body, received=dt.datetime(2021, 12, 8, 10, tzinfo=dt.UTC))
     if report is not None:
         mail.add_attachment(report, *DOCX, filename="document.docx")
     return extract(parse_message(mail.as_bytes()))

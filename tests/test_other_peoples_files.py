@@ -44,7 +44,7 @@ from tests.mail import XLSX, message
 ROWS = [["Commune", "Habitants"], ["Laon", 12], ["Soissons", 8]]
 AISNE = {
     "subject": "Contribution bilan démarches participatives - Aisne (02)",
-    "received": dt.datetime(2021, 12, 1, 9, 0, tzinfo=dt.timezone.utc),
+    "received": dt.datetime(2021, 12, 1, 9, 0, tzinfo=dt.UTC),
 }
 
 

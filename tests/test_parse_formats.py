@@ -204,9 +204,9 @@ def test_csv_is_one_table_whatever_its_delimiter():
 
 def test_html_file_gives_blocks_and_tables():
     html = (
-        "<html><body><h1>Bilan</h1><p>Texte d'introduction.</p><ol><li>Former</li><li>Associer</li></ol>"
-        "<table><tr><th>Commune</th><th>QPV</th></tr><tr><td>Laon</td><td>QN00201</td></tr></table></body></html>"
-    ).encode()
+        b"<html><body><h1>Bilan</h1><p>Texte d'introduction.</p><ol><li>Former</li><li>Associer</li></ol>"
+        b"<table><tr><th>Commune</th><th>QPV</th></tr><tr><td>Laon</td><td>QN00201</td></tr></table></body></html>"
+    )
     outcome = parse(html, "contribution.html")
     assert kinds(outcome) == [
         ("heading", 1, "Bilan"),

@@ -29,7 +29,7 @@ from tests.conftest import drop_postgres_database, fresh_postgres_database
 from tests.loading import load_raw
 from tests.mail import message
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 #: What a statement that writes, or takes SQLite's write lock, starts with.
 WRITES = re.compile(r"\s*(INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|BEGIN IMMEDIATE|PRAGMA journal_mode)", re.I)
 

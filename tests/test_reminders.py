@@ -30,7 +30,7 @@ from bilan.storage.status import DepartmentStatus, department_statuses
 from tests.conftest import SAMPLES
 from tests.loading import load_folder
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 CLOSES = dt.datetime(2021, 12, 10, 23, 0, tzinfo=UTC)
 BEFORE = dt.datetime(2021, 12, 3, 9, 0, tzinfo=UTC)
 AFTER = dt.datetime(2021, 12, 15, 9, 0, tzinfo=UTC)

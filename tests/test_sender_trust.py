@@ -15,14 +15,14 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from bilan.cli import app
-from bilan.parsers.authentication import parse_authentication_results, read_authentication
 from bilan.dashboard import build_report
+from bilan.parsers.authentication import parse_authentication_results, read_authentication
 from bilan.storage.models import Message
 from bilan.storage.status import department_statuses
 from tests.loading import load_raw
 from tests.mail import message
 
-RECEIVED = dt.datetime(2021, 12, 8, 10, tzinfo=dt.timezone.utc)
+RECEIVED = dt.datetime(2021, 12, 8, 10, tzinfo=dt.UTC)
 FAILING = (
     "mx.anct.gouv.fr; dkim=fail (signature did not verify) header.d=herault.gouv.fr; "
     "spf=fail smtp.mailfrom=herault.gouv.fr; dmarc=fail (p=reject) header.from=herault.gouv.fr"
@@ -52,7 +52,7 @@ def _contribution(authentication: str | None, sender: str = "Claire Fontanel <cl
 def _message(warehouse, sha256: str) -> Message:
     with Session(warehouse.engine, expire_on_commit=False) as session:
         stored = session.scalar(select(Message).where(Message.sha256 == sha256))
-        stored.department_codes  # loaded while the session is open
+        _ = stored.department_codes  # loaded while the session is open
         return stored
 
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
-
 from bilan.mailbox.raw import RawMessage
 from bilan.pipeline import Pipeline, archive_raw, process_archived
 from bilan.storage.models import Campaign
@@ -15,7 +13,7 @@ from bilan.storage.status import closes_at, department_statuses
 from bilan.storage.warehouse import Warehouse
 from tests.mail import message
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def test_summer_time_is_taken_into_account():

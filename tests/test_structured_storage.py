@@ -13,7 +13,7 @@ from bilan.storage.export import export_contract
 from bilan.storage.models import Annexe1Row, Annexe2Row, SurveyAnswer, SurveyResponse
 from tests.mail import XLSX, message, xlsx_bytes
 
-RECEIVED = dt.datetime(2021, 12, 9, 10, 0, tzinfo=dt.timezone.utc)
+RECEIVED = dt.datetime(2021, 12, 9, 10, 0, tzinfo=dt.UTC)
 ANNEX1 = [["Département :", "Gard (30)"], [None] * 2,
           ["Commune", "Code QPV", "Nom du quartier", "Conseil citoyen constitué", "Budget annuel (€)"],
           ["Nîmes", "QN03001", "Pissevin", "oui", "3 000 €"]]

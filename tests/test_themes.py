@@ -8,9 +8,16 @@ from collections import Counter
 
 import pytest
 
-from bilan.nlp.theme_training import evaluate_sentences, load_sentences, split, train_theme_model
 from bilan.nlp import themes
-from bilan.nlp.themes import MODEL_DIR, THEMES, TRAINING_DATA, get_theme_classifier, model_metrics, theme_from_label
+from bilan.nlp.theme_training import evaluate_sentences, load_sentences, split, train_theme_model
+from bilan.nlp.themes import (
+    MODEL_DIR,
+    THEMES,
+    TRAINING_DATA,
+    get_theme_classifier,
+    model_metrics,
+    theme_from_label,
+)
 
 #: Accuracy of the shipped model on the held-out fifth of the training set.
 HELD_OUT_FLOOR = 0.70

@@ -9,7 +9,6 @@ import datetime as dt
 import io
 
 import docx
-import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
@@ -30,7 +29,7 @@ from bilan.storage.models import Annexe1Row, Message, MessageDepartment
 from bilan.storage.models import Recommendation as RecommendationRow
 from tests.mail import DOCX, XLSX, message, xlsx_bytes
 
-RECEIVED = dt.datetime(2021, 12, 8, 10, tzinfo=dt.timezone.utc)
+RECEIVED = dt.datetime(2021, 12, 8, 10, tzinfo=dt.UTC)
 ANNEX1 = [["Département :", "Gard (30)"], [None] * 2,
           ["Commune", "Code QPV", "Nom du quartier", "Conseil citoyen constitué", "Budget annuel (€)"],
           ["Nîmes", "QN03001", "Pissevin", "oui", "3 000 €"]]

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from bilan.nlp.values import is_null, parse_amount, parse_bool, parse_int, parse_month, parse_text, parse_year
+from bilan.nlp.values import (
+    is_null,
+    parse_amount,
+    parse_bool,
+    parse_int,
+    parse_month,
+    parse_text,
+    parse_year,
+)
 
 
 @pytest.mark.parametrize("cell", [None, "", "NC", "n.c.", "N/C", "?", "-", "–", "non renseigné", "  nc  "])

@@ -13,7 +13,7 @@ from bilan.pipeline import Pipeline, archive_raw, process_archived
 from bilan.storage.models import Attachment, Department, ExtractedText, Message, MessageDepartment
 from tests.mail import DOCX, docx_bytes, message
 
-RECEIVED = dt.datetime(2021, 12, 9, 10, 0, tzinfo=dt.timezone.utc)
+RECEIVED = dt.datetime(2021, 12, 9, 10, 0, tzinfo=dt.UTC)
 
 
 def _raw(**kwargs) -> bytes:

@@ -382,4 +382,4 @@ def _aware(value: dt.datetime) -> dt.datetime:
     """imapclient returns INTERNALDATE as local naive time unless told otherwise."""
     if value.tzinfo is None:
         value = value.astimezone()
-    return value.astimezone(dt.timezone.utc)
+    return value.astimezone(dt.UTC)

@@ -133,7 +133,7 @@ def _from_line_date(from_line: str) -> dt.datetime | None:
         when = dt.datetime.strptime(" ".join(match.group(1).split()), "%a %b %d %H:%M:%S %Y")
     except ValueError:
         return None
-    return when.replace(tzinfo=dt.timezone.utc)
+    return when.replace(tzinfo=dt.UTC)
 
 
 class MaildirSource:
@@ -158,7 +158,7 @@ class MaildirSource:
             raw = canonical_form(self.box.get_bytes(key))
             received_at = None
             if not _has_received_header(raw):
-                received_at = dt.datetime.fromtimestamp(self.box.get_message(key).get_date(), dt.timezone.utc)
+                received_at = dt.datetime.fromtimestamp(self.box.get_message(key).get_date(), dt.UTC)
             yield RawMessage(raw=raw, source=f"{uri}#{key}", received_at=received_at)
 
 

@@ -79,7 +79,7 @@ def letter(sender: str, recipients: list[str], subject: str, body: str, when: dt
     if recipients:
         message["To"] = ", ".join(recipients)
     message["Subject"] = subject
-    message["Date"] = formatdate((when or dt.datetime.now(dt.timezone.utc)).timestamp(), localtime=False)
+    message["Date"] = formatdate((when or dt.datetime.now(dt.UTC)).timestamp(), localtime=False)
     message.set_content(body)
     return message
 

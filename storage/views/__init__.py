@@ -27,7 +27,6 @@ from sqlalchemy import Connection, text
 
 from bilan.storage.tabular import Column, Sheet, typed_rows
 
-
 #: The message a row comes from, its department and when it arrived: the
 #: columns that let analysts join or sort any per-message view.
 MESSAGE_COLUMNS = (

@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = '0003'
 down_revision = '0002'
 branch_labels = None
@@ -80,7 +79,7 @@ def _fill_closes_at() -> None:
     )
     for row in bind.execute(sa.select(campaign.c.id, campaign.c.deadline, campaign.c.timezone)).all():
         local = dt.datetime.combine(row.deadline + dt.timedelta(days=1), dt.time(), tzinfo=ZoneInfo(row.timezone))
-        closes_at = local.astimezone(dt.timezone.utc)
+        closes_at = local.astimezone(dt.UTC)
         if bind.dialect.name == 'sqlite':
             closes_at = closes_at.replace(tzinfo=None)
         bind.execute(campaign.update().where(campaign.c.id == row.id).values(closes_at=closes_at))
