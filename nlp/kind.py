@@ -116,10 +116,6 @@ def kind_from_envelope(parsed: ParsedMessage) -> Kind | None:
     return None
 
 
-def kind_from_content(parsed: ParsedMessage, clues: ContentClues = ContentClues()) -> Kind:
-    return judge_content(parsed, clues).kind
-
-
 def judge_content(parsed: ParsedMessage, clues: ContentClues = ContentClues()) -> KindDecision:
     """What the message does: carries annex rows or a filled questionnaire,
     asks (a question in any words, no contribution content), announces or

@@ -31,12 +31,6 @@ def _fold(text: str) -> str:
 _fold_cached = lru_cache(maxsize=1 << 16)(_fold)
 
 
-def fold_keep_case(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    ascii_only = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return _SEPARATORS.sub(" ", ascii_only).strip()
-
-
 def strip_accents(text: str) -> str:
     """Lower case and no accents, punctuation kept (`03/2016` stays a date)."""
     decomposed = unicodedata.normalize("NFKD", text)

@@ -74,10 +74,6 @@ def _empty_file(data: bytes, filename: str, limits: Limits) -> Document:
     raise ParseError(ParseStatus.EMPTY, f"file is empty ({what})")
 
 
-def supported_formats() -> set[str]:
-    return set(parsers_by_format()) - {"ooxml-encrypted", "empty"}
-
-
 def parse_file(data: bytes, filename: str, fmt: str, limits: Limits = Limits()) -> Document:
     """Parse one file whose format is already known; raise ParseError with a status."""
     parser = parsers_by_format().get(fmt)

@@ -130,22 +130,6 @@ class Warehouse:
             processed_at = session.scalar(select(Message.processed_at).where(Message.sha256 == sha256))
         return ArchivedMessage(sha256=sha256, new=inserted is not None, processed=processed_at is not None)
 
-    def known_sha256(self, candidates: Iterable[str]) -> set[str]:
-        """Which of these messages are already archived and fully processed."""
-        candidates = list(candidates)
-        known: set[str] = set()
-        with self.engine.connect() as connection:
-            for start in range(0, len(candidates), 500):
-                chunk = candidates[start : start + 500]
-                known.update(
-                    connection.scalars(
-                        select(Message.sha256).where(
-                            Message.sha256.in_(chunk), Message.processed_at.is_not(None)
-                        )
-                    )
-                )
-        return known
-
     def unprocessed(self) -> list[str]:
         """Messages archived but not (or not successfully) processed: work left by a crash."""
         with self.engine.connect() as connection:
