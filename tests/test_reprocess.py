@@ -98,9 +98,14 @@ def test_a_message_whose_reprocessing_fails_keeps_its_previous_rows(campaign, pi
     before = table_counts(campaign)
     real_insert_texts = warehouse_module._insert_texts
 
-    def insert_texts_or_fail(session, message_id, parsed):
-        real_insert_texts(session, message_id, parsed)
-        if parsed.envelope.message_id == ID["07-herault-contribution.eml"]:
+    with campaign.engine.connect() as connection:
+        herault = connection.scalar(
+            select(Message.id).where(Message.message_id == ID["07-herault-contribution.eml"])
+        )
+
+    def insert_texts_or_fail(session, message_id, texts):
+        real_insert_texts(session, message_id, texts)
+        if message_id == herault:
             raise RuntimeError("disk full")  # after attachments were deleted and re-inserted
 
     monkeypatch.setattr(warehouse_module, "_insert_texts", insert_texts_or_fail)
