@@ -161,6 +161,36 @@ def _without_invisible(html: str) -> str:
     return "".join(kept)
 
 
+_BLOCK_TAGS = ["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "table", "div"]
+_CONTAINED = ["p", "div", "li", "table", "h1", "h2", "h3"]
+
+
+def _wrap_loose_text(soup: BeautifulSoup, body) -> None:
+    """Text outside any block (a signature in a bare <font> after a <p>
+    that a sloppy writer closed early, text beside the paragraphs of a <div>)
+    is put in a paragraph of its own, where it stands, so that it is read."""
+    from bs4 import Comment, NavigableString, Tag
+
+    for string in body.find_all(string=True):
+        if isinstance(string, Comment) or not string.strip():
+            continue
+        holder = string.find_parent(_BLOCK_TAGS)
+        if holder is not None and not (holder.name == "div" and holder.find(_CONTAINED)):
+            continue  # read with its block
+        top = string
+        while top.parent is not None and top.parent is not body and top.parent is not holder:
+            top = top.parent
+        if top.parent is None:
+            continue
+        previous = top.previous_sibling
+        while isinstance(previous, NavigableString) and not previous.strip():
+            previous = previous.previous_sibling
+        if isinstance(previous, Tag) and previous.name == "p" and previous.get("data-loose"):
+            previous.append(top.extract())  # the same run of loose text: one paragraph
+        else:
+            top.wrap(soup.new_tag("p", attrs={"data-loose": "1"}))
+
+
 def _parse_html_structure(html: str, filename: str) -> Document:
     soup = BeautifulSoup(html, "html.parser")
     for tag in soup(["script", "style", "head", "title"]):
@@ -169,11 +199,12 @@ def _parse_html_structure(html: str, filename: str) -> Document:
         br.replace_with("\n")
     blocks: list[Block] = []
     body = soup.body or soup
+    _wrap_loose_text(soup, body)
 
     def provenance() -> Provenance:
         return Provenance(file=filename, paragraph=len(blocks))
 
-    for element in body.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "table", "div"]):
+    for element in body.find_all(_BLOCK_TAGS):
         if element.name == "table":
             if element.find_parent("table") is None:
                 rows = [

@@ -234,6 +234,17 @@ def test_words_of_word_text_boxes_and_ragged_tables_are_kept():
     ]  # fmt: skip
 
 
+def test_html_text_outside_any_paragraph_is_read():
+    """Outlook's signature after a paragraph closed too early, and text beside
+    the paragraphs of a <div>: no block holds them, they are read all the same."""
+    html = ("<p class=MsoNormal>Veuillez trouver notre bilan.</p><FONT size=2><P><B>Jeanne H&eacute;bert</B></P>"
+            "<P></FONT><FONT size=2>T&eacute;l. 03 23 00 00 00<BR>Pr&eacute;fecture de l'Aisne</FONT> </P>"
+            "<div>Cordialement,<p>Le bureau de la politique de la ville</p></div>")  # fmt: skip
+    blocks = [block.text for block in parse_outcome(html.encode(), "body.html", "html").document.blocks]
+    assert blocks == ["Veuillez trouver notre bilan.", "Jeanne Hébert", "Tél. 03 23 00 00 00 Préfecture de l'Aisne",
+                      "Cordialement,", "Le bureau de la politique de la ville"]  # fmt: skip
+
+
 def test_a_hyphen_at_a_line_end_stays_in_compounds():
     lines = ["Le comité de Saint-", "Denis a nommé un porte-", "parole. Une dé-", "marche, puis une autre démarche."]
     text = parse_outcome(lines_pdf_bytes(lines), "cr.pdf", "pdf").document.text
