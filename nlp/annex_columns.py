@@ -42,6 +42,7 @@ from bilan.nlp.values import (
     parse_month,
     parse_number,
     parse_text,
+    remembered_per_text,
 )
 from bilan.parsers.document import Cell
 
@@ -443,6 +444,7 @@ def _is_commune_name(folded: str) -> bool:
     return bool(get_commune_gazetteer().lookup(folded))
 
 
+@remembered_per_text
 def is_commune(cell: Cell) -> bool:
     """A name from the reference list of communes (a postcode or a
     department in parentheses aside)."""
@@ -459,6 +461,7 @@ _OCR_DIGITS = str.maketrans("OIL", "011")
 _OCR_CODE = re.compile(r"(?<![A-Z])(QN|ON)([0-9OIL]{2}(?:[0-9OIL]|(?<=[0O]2)[AB])[0-9OIL]{2})")
 
 
+@remembered_per_text
 def normalise_qpv_code(cell: Cell) -> str | None:
     """`qn 093 01m` -> `QN09301M`; null markers and non-codes give None."""
     text = parse_text(cell)

@@ -106,14 +106,20 @@ def phrase(text: str, known: frozenset[str] = frozenset()) -> Phrase:
     return Phrase(text, tuple(lemmas), matrix, mean, tuple(rows))
 
 
+@lru_cache(maxsize=65536)
 def _word_vector(word: str) -> np.ndarray | None:
+    """The word's unit vector (read-only: it is shared), or None."""
     nlp, _ = _vocabulary()
     vocab = nlp.vocab
     if not vocab.has_vector(word):
         return None
     vector = np.asarray(vocab.get_vector(word), dtype=np.float32)
     norm = float(np.linalg.norm(vector))
-    return vector / norm if norm else None
+    if not norm:
+        return None
+    unit = vector / norm
+    unit.flags.writeable = False
+    return unit
 
 
 def _rejoin(words: list[str], known: frozenset[str]) -> list[str]:
@@ -138,6 +144,8 @@ def _rejoin(words: list[str], known: frozenset[str]) -> list[str]:
 def same_lemma(left: str, right: str) -> bool:
     if left == right:
         return True
+    if left[:SHARED_STEM] != right[:SHARED_STEM]:
+        return False  # the common prefix is shorter than a stem: most pairs end here
     shorter = min(len(left), len(right))
     prefix = 0
     for a, b in zip(left, right):

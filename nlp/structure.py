@@ -87,6 +87,7 @@ _THEME_COLUMN = re.compile(r"^(?:themes?|thematiques?|axes?|domaines?|categories
 
 #: A bullet glyph, by its Unicode category (see `parsers/listmarkers.py`).
 BULLET = _BULLET
+_BULLET_GLYPH = re.compile(BULLET)
 _INLINE_BULLET = re.compile(r"\s+" + BULLET + r"\s+")
 _LEADING_BULLET = re.compile(r"^\s*" + BULLET + r"\s*")
 #: A bullet or a dash before a title ("– Points forts", "→ Fragilités"):
@@ -337,7 +338,7 @@ def _inline_titles(text: str) -> Iterator[tuple[int, int]]:
     i = 0
     while i < len(words):
         previous = words[i - 1].group() if i else ""
-        if i and previous[-1:] not in ".!?:)" and not re.fullmatch(BULLET, previous):
+        if i and previous[-1:] not in ".!?:)" and not _BULLET_GLYPH.fullmatch(previous):
             i += 1
             continue
         k = i + 1 if _NUMBER_TOKEN.fullmatch(words[i].group()) else i

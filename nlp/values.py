@@ -10,7 +10,10 @@ the column mapper needs to know what a column holds.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
+from collections.abc import Callable
+from typing import TypeVar
 
 from bilan.nlp.text import fold, strip_accents
 from bilan.parsers.document import Cell
@@ -46,6 +49,26 @@ _YEAR_MONTH = re.compile(r"^(\d{4})[/.\-](\d{1,2})$")
 _MONTH_NAME_YEAR = re.compile(r"^(?:(?:le|en|depuis)\s+)?(?:\d{1,2}(?:er)?\s+)?([a-z]+)\.?\s*[\s\-/]\s*(\d{2}|\d{4})$")
 
 
+_Result = TypeVar("_Result")
+#: Cells up to this length are read once per text (see `remembered_per_text`).
+_REMEMBERED_LENGTH = 256
+
+
+def remembered_per_text(read: Callable[[Cell], _Result]) -> Callable[[Cell], _Result]:
+    """`read` (a pure function of a cell) with its result kept per text for
+    short text cells: a table's cells are read again for each candidate
+    header row above them, and by several readers (null, number, date, code)."""
+    cached = functools.lru_cache(maxsize=1 << 16)(read)
+
+    @functools.wraps(read)
+    def remembered(cell: Cell) -> _Result:
+        if isinstance(cell, str) and len(cell) <= _REMEMBERED_LENGTH:
+            return cached(cell)
+        return read(cell)
+
+    return remembered
+
+
 def cell_text(cell: Cell) -> str:
     """The cell as one line of text ('' for None)."""
     if cell is None:
@@ -57,6 +80,7 @@ def cell_text(cell: Cell) -> str:
     return " ".join(str(cell).split())
 
 
+@remembered_per_text
 def is_null(cell: Cell) -> bool:
     """Blank, or a marker for an unknown value."""
     if cell is None:
@@ -75,6 +99,7 @@ def is_tick(cell: Cell) -> bool:
     return isinstance(cell, str) and cell.strip().lower() in TICKS
 
 
+@remembered_per_text
 def looks_like_bool(cell: Cell) -> bool:
     return parse_bool(cell) is not None
 
@@ -134,6 +159,7 @@ def parse_number(cell: Cell) -> float | int | None:
     return _tidy(number)
 
 
+@remembered_per_text
 def looks_like_number(cell: Cell) -> bool:
     """A cell that is a number and little else (not a date, a code or a sentence)."""
     if isinstance(cell, bool):
@@ -197,6 +223,7 @@ def _tidy(number: float | int) -> float | int:
 # -- dates -----------------------------------------------------------------------------------
 
 
+@remembered_per_text
 def parse_month(cell: Cell) -> str | None:
     """A month as `YYYY-MM`: from ISO dates, `03/2016`, `01/03/2016`,
     `mars 2016`, `juin-15`, or an Excel serial number. A bare year has no
@@ -275,6 +302,7 @@ def _month(year: int, month: int) -> str | None:
 # -- text ------------------------------------------------------------------------------------
 
 
+@remembered_per_text
 def parse_text(cell: Cell) -> str | None:
     """Text with whitespace normalised; null markers give None."""
     if cell is None or isinstance(cell, bool):

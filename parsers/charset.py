@@ -183,8 +183,22 @@ def _decoded_word(match: re.Match[str]) -> str:
     return decode_text(data, charset)
 
 
+#: What every pattern of ftfy's mojibake test (`ftfy.badness.BADNESS_RE`)
+#: needs: a C1 control character, `Œ`/`œ`, `Ã`/`Â` (UTF-8 lead bytes read as
+#: Windows-1252), or two non-ASCII characters side by side. Text without any
+#: is not mojibake to ftfy, which then need not even be imported.
+_MAY_BE_MOJIBAKE = re.compile(r"[\x80-\x9fŒœÃÂ]|[^\x00-\x7f]{2}")
+
+
+def may_be_mojibake(text: str) -> bool:
+    """A cheap test that lets through all that `has_mojibake` may find."""
+    return _MAY_BE_MOJIBAKE.search(text) is not None
+
+
 def has_mojibake(text: str) -> bool:
     """True when ftfy is sure the text was decoded with the wrong charset."""
+    if not may_be_mojibake(text):
+        return False
     from ftfy.badness import is_bad
 
     return is_bad(text)
@@ -193,7 +207,7 @@ def has_mojibake(text: str) -> bool:
 def repair(text: str) -> str:
     """Undo a wrong decoding made before the text reached us (UTF-8 read as
     Windows-1252 by the sender's software), only when ftfy is sure of it."""
-    if text.isascii() or not has_mojibake(text):
+    if not has_mojibake(text):
         return text
     from ftfy import fix_encoding
 

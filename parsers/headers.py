@@ -22,6 +22,7 @@ import logging
 from email.errors import HeaderParseError, InvalidHeaderDefect
 from email.headerregistry import BaseHeader
 from email.policy import EmailPolicy
+from functools import lru_cache
 
 log = logging.getLogger(__name__)
 
@@ -65,11 +66,11 @@ class LenientPolicy(EmailPolicy):
     the module docstring)."""
 
     def header_fetch_parse(self, name: str, value: str):
-        try:
-            return super().header_fetch_parse(name, value)
-        except Exception as exc:  # IndexError, RecursionError, AttributeError...: parser bugs, not ours
-            log.debug("header %s kept as written: %s: %s", name, type(exc).__name__, exc)
-            return UnreadableHeader(name, value)
+        if hasattr(value, "name"):  # already a header object
+            return value
+        if len(value) <= MAX_REMEMBERED_LENGTH:
+            return _remembered_header(self, name, value)
+        return _parsed_header(self, name, value)
 
     def fold(self, name: str, value: str) -> str:
         try:
@@ -83,6 +84,24 @@ class LenientPolicy(EmailPolicy):
         except Exception:
             folded = UnreadableHeader(name, value).fold(policy=self)
             return folded.encode("ascii" if self.cte_type == "7bit" else "utf-8", "surrogateescape")
+
+
+#: Header values up to this length are parsed once and the header object
+#: kept: every read of a header parses it again (`get`, `get_all`), and the
+#: envelope of a message is read at archiving and again at parsing.
+MAX_REMEMBERED_LENGTH = 2048
+
+
+def _parsed_header(policy: EmailPolicy, name: str, value: str):
+    try:
+        return EmailPolicy.header_fetch_parse(policy, name, value)
+    except Exception as exc:  # IndexError, RecursionError, AttributeError...: parser bugs, not ours
+        log.debug("header %s kept as written: %s: %s", name, type(exc).__name__, exc)
+        return UnreadableHeader(name, value)
+
+
+#: Header objects are immutable strings, so one can serve every reader.
+_remembered_header = lru_cache(maxsize=4096)(_parsed_header)
 
 
 #: What every reader of a message uses.

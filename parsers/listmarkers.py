@@ -37,8 +37,21 @@ def is_dash(char: str) -> bool:
 
 
 def _char_class(predicate, ranges: tuple[tuple[int, int], ...]) -> str:
-    chars = [chr(code) for start, end in ranges for code in range(start, end) if predicate(chr(code))]
-    return "[" + "".join(re.escape(char) for char in chars) + "]"
+    """A regex class of the characters that satisfy `predicate`, written as
+    runs (`a-z`): `re` tests characters above U+FFFF one class member after
+    another, so a class of single emoji would cost thousands of comparisons
+    per character read."""
+    runs: list[list[int]] = []
+    for start, end in ranges:
+        for code in range(start, end):
+            if not predicate(chr(code)):
+                continue
+            if runs and runs[-1][1] == code - 1:
+                runs[-1][1] = code
+            else:
+                runs.append([code, code])
+    members = (re.escape(chr(first)) + ("" if first == last else "-" + re.escape(chr(last))) for first, last in runs)
+    return "[" + "".join(members) + "]"
 
 
 _PLANES = ((0x20, 0x3000), (0xE000, 0xF900), (0x1F000, 0x1FC00))

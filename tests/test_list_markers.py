@@ -6,12 +6,13 @@ reaches the finding's text."""
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 
 from bilan.nlp.findings import findings_from_documents
 from bilan.nlp.recommendations import clean_item_text
-from bilan.parsers.listmarkers import LIST_LINE
+from bilan.parsers.listmarkers import _PLANES, BULLET, DASH, LIST_LINE, is_bullet_glyph, is_dash
 from bilan.parsers.text import parse_text
 from bilan.parsers.wordprocessing import parse_docx
 
@@ -68,6 +69,17 @@ def test_every_marker_opens_a_list_line(style):
                                   "M. Dupont, délégué du préfet", "J. Martin", "V. Hugo", "> Bonjour"])
 def test_prose_is_not_a_list_line(text):
     assert not LIST_LINE.match(text)
+
+
+def test_marker_patterns_hold_exactly_the_glyphs_their_predicates_accept():
+    """The glyph classes are written as runs of code points (a class of single
+    emoji makes `re` slow on every character); every glyph is still in, no other."""
+    bullet, dash = re.compile(BULLET), re.compile(DASH)
+    for start, end in _PLANES:
+        for code in range(start, end):
+            char = chr(code)
+            assert bool(bullet.fullmatch(char)) == is_bullet_glyph(char), hex(code)
+            assert bool(dash.fullmatch(char)) == is_dash(char), hex(code)
 
 
 def test_monsieur_is_not_a_marker():

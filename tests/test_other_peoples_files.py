@@ -7,14 +7,19 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import io
+import string
 import zipfile
 
 import pytest
+from ftfy.badness import MOJIBAKE_CATEGORIES, is_bad
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from bilan.mailbox.local import EmlFileSource, open_local_source
 from bilan.mailbox.raw import RawMessage
 from bilan.parsers import parse_message
+from bilan.parsers.charset import may_be_mojibake, repair
 from bilan.parsers.document import BlockKind, ParseStatus
 from bilan.parsers.limits import Limits
 from bilan.parsers.registry import parse_outcome
@@ -117,6 +122,30 @@ def test_a_message_file_saved_as_utf16_is_read(warehouse, tmp_path, encoding):
         body = connection.execute(select(ExtractedText.text).where(ExtractedText.position == -1)).scalar_one()
     assert stored == ("Réponse à l'enquête - Aisne (02)", "Jeanne Hébert")
     assert body == "Bilan des ateliers de quartier."
+
+
+def test_mojibake_in_headers_is_repaired_and_accents_are_left_alone():
+    raw = _raw(["Subject: RÃ©ponse Ã  l'enquÃªte - Aisne (02)".encode()])
+    assert parse_message(raw).envelope.subject == "Réponse à l'enquête - Aisne (02)"
+    written = "Réponse à l’enquête – Aisne (02) : cœur du projet"
+    assert repair(written) == written
+
+
+#: Every character ftfy's mojibake patterns name, and ASCII to set them apart.
+_MOJIBAKE_CHARS = sorted(set("".join(MOJIBAKE_CATEGORIES.values()) + "ÃÂÎÐØÙ√≈‚вβā€ВГРСΒΓΞΟ°µ×²³") - set(string.printable))
+_ASCII = st.text(alphabet=string.ascii_letters + string.digits + " .,;:!?'-()\n", min_size=1, max_size=3)
+
+
+@given(st.text(alphabet=string.printable + "".join(_MOJIBAKE_CHARS), max_size=12))
+def test_the_quick_mojibake_test_lets_through_all_that_ftfy_finds(text):
+    assert may_be_mojibake(text) or not is_bad(text)
+
+
+@given(st.lists(st.tuples(_ASCII, st.sampled_from(_MOJIBAKE_CHARS)), max_size=4), _ASCII)
+def test_lone_non_ascii_characters_are_mojibake_only_when_the_quick_test_says_so(pieces, end):
+    """Each non-ASCII character set apart by ASCII: the quick test's own case."""
+    text = "".join(before + char for before, char in pieces) + end
+    assert may_be_mojibake(text) or not is_bad(text)
 
 
 # --- 3. File names ------------------------------------------------------------------

@@ -5,9 +5,16 @@ builds its own documents (tests/documents.py)."""
 
 from __future__ import annotations
 
+import random
+
 import pytest
+from spacy.parts_of_speech import IDS
+
+from bilan.nlp import headers
+from bilan.nlp.annex_columns import SPECS
 
 from bilan.nlp.findings import findings_from_documents
+from bilan.nlp.pipeline import get_nlp
 from bilan.parsers import BlockKind, ParseStatus
 from bilan.parsers.document import Block, Document, Provenance
 from bilan.parsers.ocr import ocr_available
@@ -92,3 +99,47 @@ def test_recommendation_column_found_by_meaning_without_any_heading():
     # its values are names, not proposals.
     names = _table([["Identification", "Commune"], ["La Résidence des Tilleuls", "Laon"]])
     assert findings_from_documents([(0, names)], "contribution").recommendations == []
+
+
+#: Headers of every kind: the meanings' own words and their inflections,
+#: other words for them, the annex templates' headers, values.
+HEADERS = [
+    "Recommandation", "Propositions retenues", "Préconisations du groupe", "Action envisagée", "Actions menées",
+    "Mesure proposée", "Suggestion", "Axe", "Enjeux", "Thème", "Thématique", "Atouts", "Points forts",
+    "Difficultés rencontrées", "Fragilités", "Faiblesses", "Forces", "Réussites", "Identification", "Observation",
+    "Pilote pressenti", "Échéance", "Laon", "QN00201", "Oui",
+    *(text for spec in SPECS for f in spec.fields for text in (f.template, f.description)),
+]
+
+
+def test_a_header_is_tagged_only_when_it_may_name_a_meaning():
+    """The tokenizer-only test before the tagger lets through every header
+    whose tags give it a meaning; most annex headers and values never reach
+    the tagger (words in "-tion" do: their vectors are near "action")."""
+    nlp = get_nlp()
+    for text in (t for t in HEADERS if headers._key(t) is not None):  # not too long to be a header
+        tagged = headers._meaning_of(nlp(headers._as_read(text), disable=["parser", "ner"]))
+        assert headers.header_meaning(text) == tagged, text
+        if tagged is not None:
+            assert headers._may_name_a_meaning(nlp.make_doc(headers._as_read(text)), nlp), text
+    spared = ["Commune", "Code QPV", "Structure porteuse", "Année de création", "Laon", "QN00201", "Oui"]
+    assert not any(headers._may_name_a_meaning(nlp.make_doc(headers._as_read(t)), nlp) for t in spared)
+
+
+def test_the_lemma_test_knows_every_lemma_the_lemmatizer_may_give():
+    """Whatever part of speech the tagger gives a word, its lemma is a word of
+    a meaning only if the quick lemma test says it may be."""
+    nlp = get_nlp()
+    lemmatizer = nlp.get_pipe("lemmatizer")
+    words = [w for w in nlp.vocab.strings if w.isalpha() and len(w) < 25]
+    sample = random.Random(12).sample(words, 300) + [
+        form for word in headers._MEANING_WORDS for form in (word, word + "s", word + "x", word.upper(), word + "er")
+    ]
+    for word in sample:
+        token = nlp.make_doc(word)[0]
+        lemmas = {token.lower_}
+        for pos in IDS:
+            token.pos_ = pos
+            lemmas.update(lemma.lower() for lemma in lemmatizer.lemmatize(token)[:1])
+        if lemmas & headers._MEANING_WORDS:
+            assert headers._may_be_a_meaning_word(nlp.make_doc(word)[0], nlp), word

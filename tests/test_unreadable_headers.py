@@ -5,6 +5,7 @@ gets its row and goes on, by `bilan import FILE`, `--from-dir`, IMAP and
 
 from __future__ import annotations
 
+import email
 import threading
 
 import pytest
@@ -12,6 +13,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from bilan.cli import app
+from bilan.parsers.headers import LENIENT, unreadable_headers
 from bilan.storage.models import ImapProgress, Message
 from tests.mail import message
 from tests.processes import wait_until
@@ -64,6 +66,17 @@ def test_import_file_keeps_the_message_and_its_readable_headers(form, warehouse,
     if form != "from_domain_literal":
         assert row.sender == "jeanne.martin@aisne.gouv.fr"
     assert archived(warehouse) == 1
+
+
+@pytest.mark.parametrize("form", sorted(POISON))
+def test_a_header_read_again_reads_the_same(form):
+    """Header objects are kept per value (every read of a header parsed it
+    again): a second message, or a second read, gets the same reading."""
+    first, second = (email.message_from_bytes(poisoned(form), policy=LENIENT) for _ in range(2))
+    name = POISON[form][0]
+    assert [str(v) for v in first.get_all(name)] == [str(v) for v in second.get_all(name)]
+    assert unreadable_headers(first) == unreadable_headers(second) == [name.lower()]
+    assert first["Subject"] is second["Subject"]
 
 
 def test_from_dir_stores_every_message(warehouse, tmp_path):
