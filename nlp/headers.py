@@ -31,6 +31,7 @@ import numpy as np
 from spacy.language import Language
 from spacy.tokens import Doc, Token
 
+
 class Meaning(str, enum.Enum):
     RECOMMENDATIONS = "recommendations"
     STRENGTHS = "strengths"

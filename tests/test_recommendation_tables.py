@@ -12,7 +12,6 @@ from spacy.parts_of_speech import IDS
 
 from bilan.nlp import headers
 from bilan.nlp.annex_columns import SPECS
-
 from bilan.nlp.findings import findings_from_documents
 from bilan.nlp.pipeline import get_nlp
 from bilan.parsers import BlockKind, ParseStatus
