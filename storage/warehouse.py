@@ -19,6 +19,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from bilan.errors import WarehouseNotReady
+from bilan.storage import corrections
+from bilan.storage.corrections import Correction, CorrectionRequest, ImportResult
 from bilan.storage.db import insert_into, open_database, transaction
 from bilan.storage.follow_up_links import FOLLOW_UPS_LOCK, resolve_follow_ups
 from bilan.storage.lock import hold_for_transaction, named_lock
@@ -353,6 +355,52 @@ class Warehouse:
                     error=error[:4000] if error else None,
                 )
             )
+
+    # -- corrections: what people settled, laid over extraction by the views --
+
+    def apply_correction(self, request: CorrectionRequest) -> int:
+        """Record a correction (checked; the value it replaces, read from the
+        views, is kept as its `old_value`) and return its id. From then on
+        every reader sees it, through every reprocess, until it is undone
+        or a newer correction of the same target and field replaces it.
+        Raises `CorrectionError` for a request that cannot be made."""
+        with transaction(self.engine) as session:
+            return corrections.apply(session, request, utcnow())
+
+    def undo_correction(self, correction_id: int, author: str) -> None:
+        """Mark a correction undone (who, when); the row stays. The previous
+        correction of its target and field, or extraction, shows again."""
+        with transaction(self.engine) as session:
+            corrections.undo(session, correction_id, author, utcnow())
+
+    def list_corrections(
+        self,
+        *,
+        target: str | None = None,
+        include_undone: bool = False,
+        message: str | None = None,
+        subject: str | None = None,
+    ) -> list[Correction]:
+        """Corrections in the order they were made: of one `target`, of every
+        target of one `message` (its sha256: the message, its annex rows and
+        recommendations), of one `subject`; undone ones only if asked."""
+        with Session(self.engine) as session:
+            return corrections.listed(
+                session, target=target, message=message, subject=subject, include_undone=include_undone
+            )
+
+    def export_corrections(self) -> dict[str, Any]:
+        """Every correction, undone ones included, as one JSON document
+        (`bilan corrections export`)."""
+        with Session(self.engine) as session:
+            return corrections.export_document(session, utcnow())
+
+    def import_corrections(self, document: Any) -> ImportResult:
+        """Add the corrections of a document written by `export_corrections`
+        that this warehouse lacks, in one transaction (all or none); importing
+        the same document again changes nothing."""
+        with transaction(self.engine) as session:
+            return corrections.import_document(session, document)
 
 
 def _campaign_of(engine: Engine, settings: Settings) -> Campaign:
