@@ -45,6 +45,7 @@ import sqlalchemy as sa
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
+from bilan.errors import UserError
 from bilan.storage.models import Annexe1Row, Annexe2Row, CorrectionRow, Department, Message
 from bilan.storage.views import ANNEXE2_TYPE_LABELS, KIND_LABELS, THEME_LABELS
 
@@ -73,6 +74,9 @@ SUBJECTS = (
     DEPARTMENT_EXEMPT,
 )
 MESSAGE_SUBJECTS = (MESSAGE_DEPARTMENTS, MESSAGE_KIND, MESSAGE_MODALITY, MESSAGE_SUPERSEDES, MESSAGE_COMPLEMENTS)
+#: Corrections after which the follow-up links of the message's departments
+#: are found again (they are found among a department's contributions).
+RELINKING = (MESSAGE_DEPARTMENTS, MESSAGE_KIND)
 #: Modalities of a contribution: 1 territorial meeting, 2 online meeting, 3 written contribution.
 MODALITIES = (1, 2, 3)
 #: What a person decides of a recommendation.
@@ -90,7 +94,7 @@ _ROW_TARGET = re.compile(r"([0-9a-f]{64})/(annexe1|annexe2|recommendation)/(\d{1
 _YEAR_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 
-class CorrectionError(ValueError):
+class CorrectionError(UserError, ValueError):
     """A correction that cannot be made: an unknown subject, a target or a
     value of the wrong shape, a target this warehouse does not hold, an
     unknown correction id. The message says what is wrong, in English."""

@@ -201,7 +201,7 @@ def _add_annex_rows(session: Session, messages: list[Message], exported: list[di
         columns = model.cell_fields()
         view = f"effective_{model.__tablename__}"
         corrected_cells = _corrected_cells(session, key.removesuffix("_rows"))
-        confidences = dict(session.execute(select(model.id, model.cell_confidence)).tuples())
+        confidences = dict(session.execute(select(model.id, model.cell_confidence)).all())
         for row in session.execute(text(
             f"SELECT id, message_id, position, confidence, rejected, {', '.join(columns)} FROM {view} "
             "ORDER BY message_id, position"

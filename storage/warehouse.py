@@ -8,9 +8,10 @@ re-running anything, or running it twice at once, changes nothing.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +23,12 @@ from bilan.errors import WarehouseNotReady
 from bilan.storage import corrections
 from bilan.storage.corrections import Correction, CorrectionRequest, ImportResult
 from bilan.storage.db import insert_into, open_database, transaction
-from bilan.storage.follow_up_links import FOLLOW_UPS_LOCK, resolve_follow_ups
+from bilan.storage.follow_up_links import (
+    FOLLOW_UPS_LOCK,
+    all_departments,
+    message_departments,
+    resolve_follow_ups,
+)
 from bilan.storage.lock import hold_for_transaction, named_lock
 from bilan.storage.models import (
     Acknowledgement,
@@ -30,6 +36,7 @@ from bilan.storage.models import (
     Annexe2Row,
     Attachment,
     Campaign,
+    CorrectionRow,
     ExtractedText,
     ImapProgress,
     Mention,
@@ -168,7 +175,7 @@ class Warehouse:
                 return False
             previous_departments = set(session.scalars(
                 select(MessageDepartment.department_code).where(MessageDepartment.message_id == message.id)
-            ))
+            )) | message_departments(session, message.id)
             _delete_derived(session, message.id)
             _delete_findings(session, message.id)
             _insert_attachments(session, message.id, record.attachments)
@@ -286,8 +293,7 @@ class Warehouse:
         for attempt in range(1, attempts + 1):
             try:
                 with self.lock(FOLLOW_UPS_LOCK), transaction(self.engine) as session:
-                    codes = set(session.scalars(select(MessageDepartment.department_code).distinct()))
-                    resolve_follow_ups(session, codes, self.campaign.timezone)
+                    resolve_follow_ups(session, all_departments(session), self.campaign.timezone)
                 return
             except OperationalError as exc:
                 if getattr(exc.orig, "sqlstate", None) != DEADLOCK or attempt == attempts:
@@ -364,14 +370,34 @@ class Warehouse:
         every reader sees it, through every reprocess, until it is undone
         or a newer correction of the same target and field replaces it.
         Raises `CorrectionError` for a request that cannot be made."""
-        with transaction(self.engine) as session:
+        with transaction(self.engine) as session, self._relinking(session, request.subject, request.target):
             return corrections.apply(session, request, utcnow())
 
     def undo_correction(self, correction_id: int, author: str) -> None:
         """Mark a correction undone (who, when); the row stays. The previous
         correction of its target and field, or extraction, shows again."""
         with transaction(self.engine) as session:
-            corrections.undo(session, correction_id, author, utcnow())
+            row = session.get(CorrectionRow, correction_id)
+            subject, target = (row.subject, row.target) if row is not None else ("", "")
+            with self._relinking(session, subject, target):
+                corrections.undo(session, correction_id, author, utcnow())
+
+    @contextlib.contextmanager
+    def _relinking(self, session: Session, subject: str, target: str) -> Iterator[None]:
+        """Around a correction of a message's departments or kind: the
+        follow-up links of the departments it had and has are recomputed
+        (under the lock of `record_processing`), since they are found among
+        a department's contributions (`storage/follow_up_links.py`)."""
+        if subject not in corrections.RELINKING:
+            yield
+            return
+        hold_for_transaction(session, FOLLOW_UPS_LOCK)
+        message_pk = session.scalar(select(Message.id).where(Message.sha256 == target.strip().lower()))
+        before = message_departments(session, message_pk) if message_pk is not None else set()
+        yield
+        if message_pk is not None:
+            session.flush()
+            resolve_follow_ups(session, before | message_departments(session, message_pk), self.campaign.timezone)
 
     def list_corrections(
         self,
@@ -484,7 +510,7 @@ def _record_structure(
     session.flush()
     if previous_departments is None:
         return
-    codes = {d.code for d in record.departments}
+    codes = {d.code for d in record.departments} | message_departments(session, message.id)
     resolve_follow_ups(session, codes | previous_departments, timezone)
 
 
