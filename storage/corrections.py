@@ -190,6 +190,21 @@ class ImportResult:
         return f"{self.added} correction(s) added, {self.undone} marked undone, {self.unchanged} already known"
 
 
+# -- targets ---------------------------------------------------------------------
+
+
+def annex_row_target(sha256: str, table: str, position: int) -> str:
+    """The target of an annex row (`annex_cell`, `annex_row`): `table` is
+    `annexe1` or `annexe2`, `position` the row's order in its message
+    (`annexe1_row.position`)."""
+    return f"{sha256}/{table}/{position}"
+
+
+def recommendation_target(sha256: str, position: int) -> str:
+    """The target of a recommendation: its order in its message (`recommendation.position`)."""
+    return f"{sha256}/{RECOMMENDATION}/{position}"
+
+
 # -- checking a request --------------------------------------------------------
 
 
