@@ -7,6 +7,7 @@ same thing twice, or from two processes at once, cannot create a second row.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -488,8 +489,9 @@ class CorrectionRow(Base):
     subject: Mapped[str] = mapped_column(String(32))
     target: Mapped[str] = mapped_column(String(200))
     field: Mapped[str] = mapped_column(String(64), default="", comment="'' when the subject has no field")
-    old_value: Mapped[dict | None] = mapped_column(JSON, comment="the value in force before, as JSON")
-    new_value: Mapped[dict | None] = mapped_column(JSON, comment="as JSON")
+    # Any JSON value: a list of codes, a string, a number, true, {"rejected": true}, null.
+    old_value: Mapped[Any] = mapped_column(JSON, nullable=True, comment="the value in force before, as JSON")
+    new_value: Mapped[Any] = mapped_column(JSON, nullable=True, comment="as JSON")
     value_text: Mapped[str | None] = mapped_column(Text, comment="new_value as the views read it")
     reason: Mapped[str] = mapped_column(Text, default="")
     target_sha256: Mapped[str | None] = mapped_column(String(64), comment="the message the target belongs to")
