@@ -84,6 +84,11 @@ RECOMMENDATION_STATUSES = ("accepted", "rejected")
 RECOMMENDATION_FIELDS = ("status", "text", "theme")
 ANNEX_MODELS: dict[str, type[Annexe1Row] | type[Annexe2Row]] = {"annexe1": Annexe1Row, "annexe2": Annexe2Row}
 
+#: The views that lay the corrections over a message's departments and kind,
+#: for the writer's own queries (reprocess selection, follow-up links).
+EFFECTIVE_DEPARTMENTS = sa.table("effective_message_department", sa.column("message_id"), sa.column("department_code"))
+EFFECTIVE_KINDS = sa.table("effective_message", sa.column("id"), sa.column("kind"))
+
 #: The natural key of a correction, which makes an import safe to repeat.
 NATURAL_KEY = ("made_at", "author", "subject", "target", "field")
 EXPORT_FORMAT = "bilan-corrections"

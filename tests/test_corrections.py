@@ -165,6 +165,8 @@ def test_a_wrong_department_is_corrected_everywhere_and_kept_through_reprocess(c
         assert 'st-late" data-departement="86"' in report and 'st-missing" data-departement="38"' in report
 
     shows_the_correction()
+    assert sha in Selection(departments=("86",)).matching(campaign)  # `bilan reprocess -d 86` finds it
+    assert sha in Selection(departments=("38",)).matching(campaign)  # and `-d 38`, where extraction put it
     [listed] = campaign.list_corrections(target=sha)
     assert (listed.id, listed.subject, listed.author) == (correction_id, "message_departments", "claire")
     assert (listed.old_value, listed.new_value, listed.field) == (["38"], ["86"], None)
