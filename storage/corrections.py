@@ -226,7 +226,7 @@ def prepare(session: Session, request: CorrectionRequest, *, require_target: boo
     hold (yet)."""
     if not isinstance(request.author, str) or not request.author.strip():
         raise CorrectionError("a correction needs an author (who makes it)")
-    if not isinstance(request.reason, str):
+    if request.reason is not None and not isinstance(request.reason, str):
         raise CorrectionError("the reason of a correction must be text")
     if request.subject not in SUBJECTS:
         raise CorrectionError(f"unknown subject {request.subject!r}: use one of {', '.join(SUBJECTS)}")
@@ -508,7 +508,7 @@ def typed_cell(model: type, field: str, value: Any) -> Any:
 def apply(session: Session, request: CorrectionRequest, now: dt.datetime) -> int:
     prepared = prepare(session, request)
     old_value = value_in_force(session, prepared.subject, prepared.field, prepared.parsed)
-    row = _row(prepared, author=request.author.strip(), reason=request.reason, made_at=now, old_value=old_value)
+    row = _row(prepared, author=request.author.strip(), reason=request.reason or "", made_at=now, old_value=old_value)
     session.add(row)
     session.flush()
     return row.id
