@@ -37,8 +37,10 @@ LEFT JOIN active_correction exemption ON exemption.subject = 'department_exempt'
 LEFT JOIN (
     -- The modality of each department's latest current contribution that has
     -- one: ranked once for all departments (a subquery per department was
-    -- 101 sorts of every contribution).
-    SELECT ranked.department_code, ranked.modality
+    -- 101 sorts of every contribution); grouped, so that PostgreSQL knows
+    -- it is one row per department (else it expects millions of rows and
+    -- spends most of a second compiling the query).
+    SELECT ranked.department_code AS department_code, max(ranked.modality) AS modality
     FROM (
         SELECT md.department_code AS department_code, m.modality AS modality,
             ROW_NUMBER() OVER (PARTITION BY md.department_code ORDER BY m.received_at DESC, m.id DESC) AS rank
@@ -46,6 +48,7 @@ LEFT JOIN (
         WHERE m.kind = 'contribution' AND m.modality IS NOT NULL
     ) ranked
     WHERE ranked.rank = 1
+    GROUP BY ranked.department_code
 ) latest ON latest.department_code = d.code
 LEFT JOIN (
     SELECT md.department_code, min(m.received_at) AS first_at, count(*) AS contributions,
