@@ -34,8 +34,14 @@ class TreeUsage:
     exit_code: int = 0
     cpu_main_seconds: float = 0.0
     cpu_children_seconds: float = 0.0
+    #: CPU seconds of the children by kind (`kind_of`: parser workers,
+    #: extraction workers, LibreOffice...), summed over their pids.
+    cpu_children_by_kind: dict[str, float] = field(default_factory=dict)
+    #: Most processes of each kind alive at once.
+    peak_children_by_kind: dict[str, int] = field(default_factory=dict)
     #: Last CPU seconds seen per child pid (a child that exits keeps its last sample).
     _children_cpu: dict[int, float] = field(default_factory=dict, repr=False)
+    _children_kind: dict[int, str] = field(default_factory=dict, repr=False)
 
 
 def _cpu(process: psutil.Process) -> float:
@@ -58,6 +64,9 @@ def run_sampled(
         time.sleep(interval)
     usage.wall_seconds = time.perf_counter() - start
     usage.cpu_children_seconds = sum(usage._children_cpu.values())
+    for pid, seconds in usage._children_cpu.items():
+        kind = usage._children_kind.get(pid, "other")
+        usage.cpu_children_by_kind[kind] = usage.cpu_children_by_kind.get(kind, 0.0) + seconds
     usage.exit_code = process.returncode
     if process.returncode and check:
         raise subprocess.CalledProcessError(process.returncode, command)
@@ -74,6 +83,19 @@ def _pss(process: psutil.Process) -> int:
         return 0
 
 
+#: Child processes told apart by a word of their command line.
+KINDS = (("bilan.parsers.worker", "parser workers"), ("bilan.nlp.worker", "extraction workers"),
+         ("soffice", "libreoffice"))
+
+
+def kind_of(process: psutil.Process) -> str:
+    try:
+        command = " ".join(process.cmdline())
+    except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
+        return "other"
+    return next((kind for word, kind in KINDS if word in command), "other")
+
+
 def _sample(main: psutil.Process, usage: TreeUsage) -> None:
     try:
         with main.oneshot():
@@ -85,6 +107,7 @@ def _sample(main: psutil.Process, usage: TreeUsage) -> None:
     tree_rss = main_rss
     tree_pss = _pss(main)
     alive = 1
+    kinds: dict[str, int] = {}
     for child in children:
         try:
             with child.oneshot():
@@ -94,6 +117,12 @@ def _sample(main: psutil.Process, usage: TreeUsage) -> None:
             alive += 1
         except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
             continue
+        if child.pid not in usage._children_kind:
+            usage._children_kind[child.pid] = kind_of(child)
+        kind = usage._children_kind[child.pid]
+        kinds[kind] = kinds.get(kind, 0) + 1
+    for kind, count in kinds.items():
+        usage.peak_children_by_kind[kind] = max(usage.peak_children_by_kind.get(kind, 0), count)
     usage.peak_main_rss_mib = max(usage.peak_main_rss_mib, main_rss / MIB)
     usage.peak_tree_rss_mib = max(usage.peak_tree_rss_mib, tree_rss / MIB)
     usage.peak_tree_pss_mib = max(usage.peak_tree_pss_mib, tree_pss / MIB)
