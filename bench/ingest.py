@@ -114,6 +114,8 @@ def run_once(corpus: Path, workdir: Path, via_flow: bool = False, from_dir: bool
     summary["cpu_workers_seconds"] = usage.cpu_children_seconds
     summary["cpu_by_kind"] = usage.cpu_children_by_kind
     summary["processes_by_kind"] = usage.peak_children_by_kind
+    summary["rss_by_kind"] = usage.peak_rss_mib_by_kind
+    summary["pss_by_kind"] = usage.peak_pss_mib_by_kind
     if reference:
         summary["reference"] = run_reference(workdir)
     return summary
@@ -193,7 +195,8 @@ def main() -> None:
     for kind in sorted({kind for r in results for kind in r["cpu_by_kind"]}):
         processes = max(r["processes_by_kind"].get(kind, 0) for r in results)
         print(f"cpu_{kind.replace(' ', '_')}_seconds: {median(r['cpu_by_kind'].get(kind, 0.0) for r in results):.1f}"
-              f"  ({processes} at most at once)")
+              f"  ({processes} at most at once; peak RSS {max(r['rss_by_kind'].get(kind, 0) for r in results):.0f} MiB,"
+              f" PSS {max(r['pss_by_kind'].get(kind, 0) for r in results):.0f} MiB, summed)")
     for stage in sorted({stage for r in results for stage in r.get("cpu_seconds", {})}):
         print(f"stage_{stage}_cpu_seconds: {median(r.get('cpu_seconds', {}).get(stage, 0.0) for r in results):.2f}")
     runs = " ".join(f"{r['total_seconds']:.1f}" for r in results)

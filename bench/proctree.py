@@ -39,6 +39,9 @@ class TreeUsage:
     cpu_children_by_kind: dict[str, float] = field(default_factory=dict)
     #: Most processes of each kind alive at once.
     peak_children_by_kind: dict[str, int] = field(default_factory=dict)
+    #: Peak of the RSS, and of the PSS, summed over the children of each kind.
+    peak_rss_mib_by_kind: dict[str, float] = field(default_factory=dict)
+    peak_pss_mib_by_kind: dict[str, float] = field(default_factory=dict)
     #: Last CPU seconds seen per child pid (a child that exits keeps its last sample).
     _children_cpu: dict[int, float] = field(default_factory=dict, repr=False)
     _children_kind: dict[int, str] = field(default_factory=dict, repr=False)
@@ -84,7 +87,7 @@ def _pss(process: psutil.Process) -> int:
 
 
 #: Child processes told apart by a word of their command line.
-KINDS = (("bilan.parsers.worker", "parser workers"), ("bilan.nlp.worker", "extraction workers"),
+KINDS = (("bilan.parsers.worker", "parser workers"), ("bilan.extraction_worker", "extraction workers"),
          ("soffice", "libreoffice"))
 
 
@@ -107,22 +110,28 @@ def _sample(main: psutil.Process, usage: TreeUsage) -> None:
     tree_rss = main_rss
     tree_pss = _pss(main)
     alive = 1
-    kinds: dict[str, int] = {}
+    kinds: dict[str, list[float]] = {}  # kind -> [processes, RSS, PSS]
     for child in children:
         try:
             with child.oneshot():
-                tree_rss += child.memory_info().rss
+                rss = child.memory_info().rss
                 usage._children_cpu[child.pid] = _cpu(child)
-            tree_pss += _pss(child)
-            alive += 1
+            pss = _pss(child)
         except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
             continue
+        tree_rss += rss
+        tree_pss += pss
+        alive += 1
         if child.pid not in usage._children_kind:
             usage._children_kind[child.pid] = kind_of(child)
-        kind = usage._children_kind[child.pid]
-        kinds[kind] = kinds.get(kind, 0) + 1
-    for kind, count in kinds.items():
-        usage.peak_children_by_kind[kind] = max(usage.peak_children_by_kind.get(kind, 0), count)
+        totals = kinds.setdefault(usage._children_kind[child.pid], [0, 0.0, 0.0])
+        totals[0] += 1
+        totals[1] += rss / MIB
+        totals[2] += pss / MIB
+    for kind, (count, rss, pss) in kinds.items():
+        usage.peak_children_by_kind[kind] = max(usage.peak_children_by_kind.get(kind, 0), int(count))
+        usage.peak_rss_mib_by_kind[kind] = max(usage.peak_rss_mib_by_kind.get(kind, 0.0), rss)
+        usage.peak_pss_mib_by_kind[kind] = max(usage.peak_pss_mib_by_kind.get(kind, 0.0), pss)
     usage.peak_main_rss_mib = max(usage.peak_main_rss_mib, main_rss / MIB)
     usage.peak_tree_rss_mib = max(usage.peak_tree_rss_mib, tree_rss / MIB)
     usage.peak_tree_pss_mib = max(usage.peak_tree_pss_mib, tree_pss / MIB)
