@@ -444,13 +444,17 @@ def archive_batch(
     clock: StageClock,
     progress: Progress | None,
 ) -> list[str]:
-    """Archive each message (counted in `summary` as new or already known);
-    returns the sha256 of those left to process."""
+    """Archive the messages, the raw files with one flush to disk and the
+    rows in one transaction (each counted in `summary` as new or already
+    known); returns the sha256 of those left to process."""
     pending: list[str] = []
-    for message in messages:
-        with clock.stage("archive"):
-            envelope = read_headers(message.raw)
-            archived = archive_raw(warehouse, message, envelope)
+    with clock.stage("archive"):
+        envelopes = [read_headers(message.raw) for message in messages]
+        batch = warehouse.archive_messages([
+            (message.raw, envelope, message.source, message.received_at or envelope.received_at)
+            for message, envelope in zip(messages, envelopes)
+        ])  # fmt: skip
+    for message, envelope, archived in zip(messages, envelopes, batch):
         if envelope.unreadable_headers:
             summary.unreadable_headers += 1
             log.warning("%s: header(s) %s unreadable by the e-mail parser, kept as written", message.source,
