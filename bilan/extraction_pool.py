@@ -18,7 +18,9 @@ set; a worker that dies fails its message (recorded, tried again by the next
 run) and the pool starts afresh when none is left.
 
 How many workers: one per core, as many as the memory budget of the whole
-process tree allows (`default_workers`, measured with `bench/proctree.py`).
+process tree allows (`default_workers`, from figures measured with
+`bench/proctree.py`): one on a 2-core machine with 1 GiB, where the parser
+workers and the main process use the other core anyway.
 """
 
 from __future__ import annotations
@@ -41,24 +43,33 @@ if TYPE_CHECKING:
 #: First message of each worker: its models are loaded; then its pid.
 READY = "ready"
 #: Memory budget of the whole process tree (main process, parser and
-#: extraction workers), in MiB.
+#: extraction workers), in MiB of PSS: the forked workers share the model's
+#: pages, which a sum of RSS would count once per worker.
 TREE_BUDGET_MIB = 1024
-#: Measured on the dev corpus (`bench/ingest.py`, peak PSS): the main process
-#: without spaCy, with the parser workers of a 2-core machine ...
-REST_OF_TREE_MIB = 330
+#: Peak PSS measured on the dev corpus (`bench/ingest.py`, 2026-12-07): the
+#: main process (without spaCy; parsed messages and rows waiting to be loaded) ...
+MAIN_MIB = 240
+#: ... each parser worker (the parser libraries) ...
+PARSER_WORKER_MIB = 150
 #: ... the first extraction worker (the loaded models and their caches) ...
-FIRST_WORKER_MIB = 420
-#: ... and each further worker forked from it (what it writes of its own:
-#: new strings, memos, spaCy's per-document buffers).
+FIRST_WORKER_MIB = 560
+#: ... and each further one forked from it (what it writes of its own: new
+#: strings, memos, spaCy's buffers, pages whose reference counts changed).
 FURTHER_WORKER_MIB = 120
 
 
-def default_workers(cores: int | None = None, budget_mib: int = TREE_BUDGET_MIB) -> int:
-    """One worker per core, at most as many as the memory budget holds (at least one)."""
+def default_workers(cores: int | None = None, budget_mib: int = TREE_BUDGET_MIB, parse_workers: int | None = None) -> int:
+    """One worker per core, at most as many as the memory budget holds
+    beside the main process and `parse_workers` parser workers (default:
+    the parser pool's default); always at least one."""
+    from bilan.parsers.pool import default_workers as default_parse_workers
+
     if cores is None:
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    room = budget_mib - REST_OF_TREE_MIB - FIRST_WORKER_MIB
-    return max(1, min(cores, 1 + max(room, 0) // FURTHER_WORKER_MIB))
+    if parse_workers is None:
+        parse_workers = default_parse_workers()
+    room = budget_mib - MAIN_MIB - parse_workers * PARSER_WORKER_MIB - FIRST_WORKER_MIB
+    return max(1, min(cores, 1 + room // FURTHER_WORKER_MIB if room >= 0 else 1))
 
 
 class ExtractionFailed(RuntimeError):
@@ -107,8 +118,8 @@ class ExtractionPool:
     """`extract(parsed, thresholds)` in up to `workers` processes; several
     threads may call it at once, each message going to an idle worker."""
 
-    def __init__(self, workers: int | None = None):
-        self.size = default_workers() if workers is None else workers
+    def __init__(self, workers: int | None = None, *, parse_workers: int | None = None):
+        self.size = default_workers(parse_workers=parse_workers) if workers is None else workers
         if self.size < 1:
             raise ValueError("an extraction pool needs at least one worker")
         self._idle: list[_Slot] = []

@@ -74,18 +74,28 @@ BATCH = 20
 PARSE_AHEAD_PER_WORKER = 6
 #: With extraction workers, messages parsed ahead of the one being loaded:
 #: enough for the parsing to go on while the workers load the language
-#: models (seconds) and while one message waits for a slow file, instead of
-#: stopping once a few messages wait for their extraction.
-EXTRACT_AHEAD = 64
+#: models (seconds: on the dev corpus, most of its messages are parsed by
+#: then) and while one message waits for a slow file, instead of stopping
+#: once a few messages wait for their extraction. A parsed message is its
+#: text and cells: 256 of the corpus's hold some tens of MB.
+EXTRACT_AHEAD = 256
 
 
 @dataclass
 class Prepared:
-    """A message parsed and, when extraction runs in worker processes,
-    extracted too, as the rows to store (`record` None: the caller extracts it)."""
+    """A message parsed (`parsed`: the caller extracts it) or, when
+    extraction runs in worker processes, read: then only the rows to store
+    and what the run's summary counts are kept, not the parsed documents,
+    so that many messages can wait here for their turn to be loaded."""
 
-    parsed: ParsedMessage
+    parsed: ParsedMessage | None
     record: MessageRecord | None = None
+    message_id: str | None = None
+    statuses: list[str] = field(default_factory=list)
+
+    @classmethod
+    def read(cls, parsed: ParsedMessage, record: MessageRecord) -> Prepared:
+        return cls(None, record, parsed.envelope.message_id, [a.status.value for a in parsed.attachments])
 
 
 def extract(parsed: ParsedMessage, thresholds: ReviewThresholds | None = None) -> Extraction:
@@ -144,7 +154,10 @@ class Pipeline:
         settings; `warm_up`: start loading the language models now, in the
         background (in the extraction workers, or in a thread of this
         process), while the first messages are archived and parsed."""
-        extractors = ExtractionPool(settings.extract_workers) if settings.extract_workers != 0 else None
+        parse_workers = settings.parse_workers if pool is None else pool.size
+        extractors = None
+        if settings.extract_workers != 0:
+            extractors = ExtractionPool(settings.extract_workers, parse_workers=parse_workers)
         if warm_up and extractors is not None:
             extractors.start()  # first: loading the models is the longest thing to wait for
         own_pool = ParserPool(settings.parse_workers) if pool is None else None
@@ -187,7 +200,7 @@ class Pipeline:
         with clock.stage("extract", cpu=False):
             record, seconds = self.extractors.read(parsed, self.thresholds)
         clock.add_cpu("extract", seconds)
-        return Prepared(parsed, record)
+        return Prepared.read(parsed, record)
 
     def _parse_timed(self, sha256: str, clock: StageClock) -> ParsedMessage:
         with clock.stage("parse"):
@@ -357,12 +370,13 @@ def process_archived(
                 prepared = prefetched.result()
         else:
             prepared = pipeline.prepare(sha256, clock)
-        parsed, record = prepared.parsed, prepared.record
-        if record is None:
+        if prepared.record is None:
+            parsed = prepared.parsed
             with clock.stage("extract"):
                 extraction = pipeline.extract(parsed)
             with clock.stage("load"):
-                record = message_record(parsed, extraction)
+                prepared = Prepared.read(parsed, message_record(parsed, extraction))
+        record = prepared.record
         with clock.stage("load"):
             stored = warehouse.record_processing(
                 sha256, record, replace=replace, link_follow_ups=link_follow_ups
@@ -374,11 +388,11 @@ def process_archived(
         return summary
     if stored:
         summary.processed += 1
-        summary.attachments.update(a.status.value for a in parsed.attachments)
+        summary.attachments.update(prepared.statuses)
         summary.ingested.append(
             IngestedMessage(
                 sha256=sha256,
-                message_id=parsed.envelope.message_id,
+                message_id=prepared.message_id,
                 kind=record.values.kind,
                 departments=[d.code for d in record.departments],
             )

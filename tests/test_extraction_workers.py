@@ -90,9 +90,10 @@ def test_a_closed_pool_refuses_work():
 
 
 def test_the_worker_count_follows_cores_and_the_memory_budget():
-    assert default_workers(cores=1) == 1
-    assert default_workers(cores=2) == 2
-    assert default_workers(cores=64) < 64  # the budget, not the cores, decides on a large machine
+    assert default_workers(cores=1, budget_mib=8192) == 1
+    assert default_workers(cores=8, budget_mib=8192, parse_workers=4) == 8
+    assert default_workers(cores=64, budget_mib=8192, parse_workers=4) < 64  # the budget decides
+    assert default_workers(cores=2, budget_mib=1024, parse_workers=2) == 1  # this machine: measured, one fits
     assert default_workers(cores=8, budget_mib=100) == 1  # always one
 
 
