@@ -21,8 +21,6 @@ from tests.conftest import SAMPLES
 from tests.processes import alive
 from tests.warehouse_dump import canonical_rows, differences
 
-pytestmark = pytest.mark.slow  # each test starts workers that load the model
-
 
 def _parent_of(pid: int) -> int:
     return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
@@ -42,6 +40,7 @@ def _imported(monkeypatch, tmp_path: Path, name: str, extract_workers: int):
     return Warehouse.open(settings), summary, list(zip(pids, parents)), cpu
 
 
+@pytest.mark.slow  # starts workers that load the model
 def test_workers_write_the_rows_the_main_process_writes(monkeypatch, tmp_path):
     alone, alone_summary, _, _ = _imported(monkeypatch, tmp_path, "in-process", 0)
     pooled, pooled_summary, pids, cpu = _imported(monkeypatch, tmp_path, "workers", 2)
@@ -56,6 +55,7 @@ def test_workers_write_the_rows_the_main_process_writes(monkeypatch, tmp_path):
     assert not alive(first) and not alive(second)  # closing the pipeline stopped them
 
 
+@pytest.mark.slow  # starts workers that load the model
 def test_an_exception_in_a_worker_is_raised_as_itself():
     with ExtractionPool(1) as pool:
         with pytest.raises(AttributeError):
@@ -63,6 +63,7 @@ def test_an_exception_in_a_worker_is_raised_as_itself():
         assert pool.jobs_run == 1  # and the worker is still there for the next one
 
 
+@pytest.mark.slow  # starts workers that load the model
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_dead_worker_fails_its_message_only(settings_env, monkeypatch):
     from tests.mail import message
