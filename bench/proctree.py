@@ -34,8 +34,17 @@ class TreeUsage:
     exit_code: int = 0
     cpu_main_seconds: float = 0.0
     cpu_children_seconds: float = 0.0
+    #: CPU seconds of the children by kind (`kind_of`: parser workers,
+    #: extraction workers, LibreOffice...), summed over their pids.
+    cpu_children_by_kind: dict[str, float] = field(default_factory=dict)
+    #: Most processes of each kind alive at once.
+    peak_children_by_kind: dict[str, int] = field(default_factory=dict)
+    #: Peak of the RSS, and of the PSS, summed over the children of each kind.
+    peak_rss_mib_by_kind: dict[str, float] = field(default_factory=dict)
+    peak_pss_mib_by_kind: dict[str, float] = field(default_factory=dict)
     #: Last CPU seconds seen per child pid (a child that exits keeps its last sample).
     _children_cpu: dict[int, float] = field(default_factory=dict, repr=False)
+    _children_kind: dict[int, str] = field(default_factory=dict, repr=False)
 
 
 def _cpu(process: psutil.Process) -> float:
@@ -58,6 +67,9 @@ def run_sampled(
         time.sleep(interval)
     usage.wall_seconds = time.perf_counter() - start
     usage.cpu_children_seconds = sum(usage._children_cpu.values())
+    for pid, seconds in usage._children_cpu.items():
+        kind = usage._children_kind.get(pid, "other")
+        usage.cpu_children_by_kind[kind] = usage.cpu_children_by_kind.get(kind, 0.0) + seconds
     usage.exit_code = process.returncode
     if process.returncode and check:
         raise subprocess.CalledProcessError(process.returncode, command)
@@ -74,6 +86,19 @@ def _pss(process: psutil.Process) -> int:
         return 0
 
 
+#: Child processes told apart by a word of their command line.
+KINDS = (("bilan.parsers.worker", "parser workers"), ("bilan.extraction_worker", "extraction workers"),
+         ("soffice", "libreoffice"))
+
+
+def kind_of(process: psutil.Process) -> str:
+    try:
+        command = " ".join(process.cmdline())
+    except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
+        return "other"
+    return next((kind for word, kind in KINDS if word in command), "other")
+
+
 def _sample(main: psutil.Process, usage: TreeUsage) -> None:
     try:
         with main.oneshot():
@@ -85,15 +110,28 @@ def _sample(main: psutil.Process, usage: TreeUsage) -> None:
     tree_rss = main_rss
     tree_pss = _pss(main)
     alive = 1
+    kinds: dict[str, list[float]] = {}  # kind -> [processes, RSS, PSS]
     for child in children:
         try:
             with child.oneshot():
-                tree_rss += child.memory_info().rss
+                rss = child.memory_info().rss
                 usage._children_cpu[child.pid] = _cpu(child)
-            tree_pss += _pss(child)
-            alive += 1
+            pss = _pss(child)
         except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
             continue
+        tree_rss += rss
+        tree_pss += pss
+        alive += 1
+        if child.pid not in usage._children_kind:
+            usage._children_kind[child.pid] = kind_of(child)
+        totals = kinds.setdefault(usage._children_kind[child.pid], [0, 0.0, 0.0])
+        totals[0] += 1
+        totals[1] += rss / MIB
+        totals[2] += pss / MIB
+    for kind, (count, rss, pss) in kinds.items():
+        usage.peak_children_by_kind[kind] = max(usage.peak_children_by_kind.get(kind, 0), int(count))
+        usage.peak_rss_mib_by_kind[kind] = max(usage.peak_rss_mib_by_kind.get(kind, 0.0), rss)
+        usage.peak_pss_mib_by_kind[kind] = max(usage.peak_pss_mib_by_kind.get(kind, 0.0), pss)
     usage.peak_main_rss_mib = max(usage.peak_main_rss_mib, main_rss / MIB)
     usage.peak_tree_rss_mib = max(usage.peak_tree_rss_mib, tree_rss / MIB)
     usage.peak_tree_pss_mib = max(usage.peak_tree_pss_mib, tree_pss / MIB)

@@ -33,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import threading
 import time
 import traceback
 from collections import Counter, defaultdict, deque
@@ -44,9 +45,9 @@ from itertools import islice
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from bilan.extraction_pool import ExtractionPool
 from bilan.loading import message_record
 from bilan.mailbox.raw import RawMessage
-from bilan.nlp.extraction import Extraction, extract, warm_up_in_background
 from bilan.parsers.cache import ParseCache
 from bilan.parsers.header_block import bound_header_block
 from bilan.parsers.headers import LENIENT
@@ -56,9 +57,11 @@ from bilan.parsers.pool import ParserPool, default_pool
 from bilan.storage.warehouse import ArchivedMessage, Warehouse
 
 if TYPE_CHECKING:
+    from bilan.nlp.extraction import Extraction
     from bilan.nlp.review import ReviewThresholds
     from bilan.progress import Progress
     from bilan.settings import Settings
+    from bilan.storage.records import MessageRecord
 
 log = logging.getLogger(__name__)
 
@@ -69,20 +72,59 @@ BATCH = 20
 #: worker: a parsed message is small (text and cells), and a deep enough
 #: queue lets the other workers go on while one is busy with a slow file.
 PARSE_AHEAD_PER_WORKER = 6
+#: With extraction workers, messages parsed ahead of the one being loaded:
+#: enough for the parsing to go on while the workers load the language
+#: models (seconds: on the dev corpus, most of its messages are parsed by
+#: then) and while one message waits for a slow file, instead of stopping
+#: once a few messages wait for their extraction. A parsed message is its
+#: text and cells: 256 of the corpus's hold some tens of MB.
+EXTRACT_AHEAD = 256
+
+
+@dataclass
+class Prepared:
+    """A message parsed (`parsed`: the caller extracts it) or, when
+    extraction runs in worker processes, read: then only the rows to store
+    and what the run's summary counts are kept, not the parsed documents,
+    so that many messages can wait here for their turn to be loaded."""
+
+    parsed: ParsedMessage | None
+    record: MessageRecord | None = None
+    message_id: str | None = None
+    statuses: list[str] = field(default_factory=list)
+
+    @classmethod
+    def read(cls, parsed: ParsedMessage, record: MessageRecord) -> Prepared:
+        return cls(None, record, parsed.envelope.message_id, [a.status.value for a in parsed.attachments])
+
+
+def extract(parsed: ParsedMessage, thresholds: ReviewThresholds | None = None) -> Extraction:
+    """`nlp.extraction.extract`, imported on first use: with extraction
+    workers, this process never imports spaCy and the extractors."""
+    from bilan.nlp.extraction import extract as extract_in_process
+
+    return extract_in_process(parsed) if thresholds is None else extract_in_process(parsed, thresholds)
+
+
+def warm_up_in_background() -> None:
+    from bilan.nlp.extraction import warm_up_in_background as start
+
+    start()
 
 
 class Pipeline:
     """What processing messages needs, built once per run and passed down:
-    the warehouse, the parser worker processes, the parse cache, the parsers'
-    limits and the review thresholds. `Pipeline.open(settings)` builds them
-    from the settings and starts loading the language models in the
-    background; close it (or use it as a context manager) to stop the parser
-    workers it started.
+    the warehouse, the parser worker processes, the extraction worker
+    processes, the parse cache, the parsers' limits and the review
+    thresholds. `Pipeline.open(settings)` builds them from the settings and
+    starts the extraction workers, which load the language models while the
+    first messages are archived and parsed; close it (or use it as a context
+    manager) to stop the workers it started.
 
     Built directly, from a warehouse alone (tests, scripts), it parses with
     the default limits, no cache, the process's default pool of parser
-    workers (`parsers.pool.default_pool`) and the thresholds of the current
-    settings."""
+    workers (`parsers.pool.default_pool`), extracts in the calling process
+    (no `extractors`) with the thresholds of the current settings."""
 
     def __init__(
         self,
@@ -92,28 +134,40 @@ class Pipeline:
         limits: Limits = Limits(),
         cache: ParseCache | None = None,
         thresholds: ReviewThresholds | None = None,
+        extractors: ExtractionPool | None = None,
     ):
         self.warehouse = warehouse
         self.pool = pool if pool is not None else default_pool()
         self.limits = limits
         self.cache = cache
         self.thresholds = thresholds
+        #: Extraction worker processes; None extracts in this process.
+        self.extractors = extractors
         self._owned_pool: ParserPool | None = None
 
     @classmethod
     def open(cls, settings: Settings, *, pool: ParserPool | None = None, warm_up: bool = True) -> Pipeline:
         """The warehouse of the settings (migrated), a pool of
         BILAN_PARSE_WORKERS workers (started as files come; `pool`: one the
-        caller owns instead), the parse cache and limits of the settings;
-        `warm_up`: start loading the language models now, in the
-        background, while the first messages are archived and parsed."""
+        caller owns instead), BILAN_EXTRACT_WORKERS extraction workers (0:
+        extract in this process), the parse cache and limits of the
+        settings; `warm_up`: start loading the language models now, in the
+        background (in the extraction workers, or in a thread of this
+        process), while the first messages are archived and parsed."""
+        parse_workers = settings.parse_workers if pool is None else pool.size
+        extractors = None
+        if settings.extract_workers != 0:
+            extractors = ExtractionPool(settings.extract_workers, parse_workers=parse_workers)
+        if warm_up and extractors is not None:
+            extractors.start()  # first: loading the models is the longest thing to wait for
         own_pool = ParserPool(settings.parse_workers) if pool is None else None
         pipeline = cls(
             Warehouse.open(settings), pool=pool if pool is not None else own_pool, limits=settings.parse_limits(),
             cache=ParseCache(settings.parse_cache_path), thresholds=settings.review_thresholds(),
+            extractors=extractors,
         )  # fmt: skip
         pipeline._owned_pool = own_pool
-        if warm_up:
+        if warm_up and extractors is None:
             warm_up_in_background()
         return pipeline
 
@@ -122,13 +176,42 @@ class Pipeline:
         return parse_message(self.warehouse.archive.load(sha256), self.limits, pool=self.pool, cache=self.cache)
 
     def extract(self, parsed: ParsedMessage) -> Extraction:
-        """What the NLP stage reads from a parsed message."""
+        """What the NLP stage reads from a parsed message, read in this
+        process (`prepare` uses the extraction workers when there are some)."""
         return extract(parsed) if self.thresholds is None else extract(parsed, self.thresholds)
 
+    def prepare(self, sha256: str, clock: StageClock | None = None) -> Prepared:
+        """The archived message parsed, and extracted when that happens in
+        worker processes: what a thread of `process_many` does ahead of the
+        loading, so that parsing and extraction of the next messages overlap
+        the loading of this one."""
+        clock = clock or StageClock()
+        with clock.stage("parse"):
+            parsed = self.parse(sha256)
+        return self.read(parsed, clock)
+
+    def read(self, parsed: ParsedMessage | Future[ParsedMessage], clock: StageClock) -> Prepared:
+        """The message, once parsed, read by an extraction worker (as is
+        without them: the caller extracts it)."""
+        if isinstance(parsed, Future):
+            parsed = parsed.result()
+        if self.extractors is None:
+            return Prepared(parsed)
+        with clock.stage("extract", cpu=False):
+            record, seconds = self.extractors.read(parsed, self.thresholds)
+        clock.add_cpu("extract", seconds)
+        return Prepared.read(parsed, record)
+
+    def _parse_timed(self, sha256: str, clock: StageClock) -> ParsedMessage:
+        with clock.stage("parse"):
+            return self.parse(sha256)
+
     def close(self) -> None:
-        """Stop the parser workers this pipeline started (safe to call twice)."""
+        """Stop the parser and extraction workers this pipeline started (safe to call twice)."""
         if self._owned_pool is not None:
             self._owned_pool.close()
+        if self.extractors is not None:
+            self.extractors.close()
 
     def __enter__(self) -> Pipeline:
         return self
@@ -151,17 +234,34 @@ class IngestedMessage:
 @dataclass
 class StageClock:
     """Seconds spent per stage (fetch, archive, parse, extract, load), for the
-    summary and the benchmarks."""
+    summary and the benchmarks: wall seconds (summed over the threads that
+    ran the stage: parse and extract run ahead, in several threads) and CPU
+    seconds of this process's threads (the extraction workers' CPU is
+    added as they report it, see `add_cpu`)."""
 
     seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    cpu: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @contextlib.contextmanager
-    def stage(self, name: str) -> Iterator[None]:
-        start = time.perf_counter()
+    def stage(self, name: str, cpu: bool = True) -> Iterator[None]:
+        start, start_cpu = time.perf_counter(), time.thread_time()
         try:
             yield
         finally:
-            self.seconds[name] += time.perf_counter() - start
+            wall, used = time.perf_counter() - start, time.thread_time() - start_cpu
+            with self._lock:
+                self.seconds[name] += wall
+                if cpu:
+                    self.cpu[name] += used
+
+    def add_cpu(self, name: str, seconds: float) -> None:
+        with self._lock:
+            self.cpu[name] += seconds
+
+    def into(self, summary: IngestSummary) -> None:
+        summary.seconds = dict(self.seconds)
+        summary.cpu_seconds = dict(self.cpu)
 
 
 @dataclass
@@ -174,6 +274,8 @@ class IngestSummary:
     processed: int = 0
     attachments: Counter = field(default_factory=Counter)
     seconds: dict[str, float] = field(default_factory=dict)
+    #: CPU seconds per stage (`StageClock`).
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
     #: Messages processed by this run, in order (for events and logs).
     ingested: list[IngestedMessage] = field(default_factory=list)
     #: sha256 of the messages this run could not process (their error is on their row).
@@ -195,6 +297,8 @@ class IngestSummary:
         self.ingested.extend(other.ingested)
         for stage, seconds in other.seconds.items():
             self.seconds[stage] = self.seconds.get(stage, 0.0) + seconds
+        for stage, seconds in other.cpu_seconds.items():
+            self.cpu_seconds[stage] = self.cpu_seconds.get(stage, 0.0) + seconds
 
     def to_json(self) -> dict:
         return {
@@ -205,6 +309,7 @@ class IngestSummary:
             "unreadable_headers": self.unreadable_headers,
             "attachments": dict(self.attachments),
             "seconds": {stage: round(seconds, 3) for stage, seconds in self.seconds.items()},
+            "cpu_seconds": {stage: round(seconds, 3) for stage, seconds in self.cpu_seconds.items()},
         }
 
     def describe(self) -> str:
@@ -247,24 +352,32 @@ def process_archived(
     *,
     replace: bool = False,
     clock: StageClock | None = None,
-    prefetched: Future[ParsedMessage] | None = None,
+    prefetched: Future[Prepared] | None = None,
     link_follow_ups: bool = True,
 ) -> IngestSummary:
     """Parse, extract and load one archived message. Any failure is recorded
     on the message (which stays to be processed again) and never raised: one
     bad message must not stop a run. `prefetched` is the message already
-    being parsed in the background (see `process_many`); `link_follow_ups`
-    as in `Warehouse.record_processing`."""
+    being prepared (parsed, and extracted by the extraction workers) in the
+    background (see `process_many`); `link_follow_ups` as in
+    `Warehouse.record_processing`."""
     clock = clock or StageClock()
     summary = IngestSummary()
     warehouse = pipeline.warehouse
     try:
-        with clock.stage("parse"):
-            parsed = prefetched.result() if prefetched is not None else pipeline.parse(sha256)
-        with clock.stage("extract"):
-            extraction = pipeline.extract(parsed)
+        if prefetched is not None:
+            with clock.stage("wait"):
+                prepared = prefetched.result()
+        else:
+            prepared = pipeline.prepare(sha256, clock)
+        if prepared.record is None:
+            parsed = prepared.parsed
+            with clock.stage("extract"):
+                extraction = pipeline.extract(parsed)
+            with clock.stage("load"):
+                prepared = Prepared.read(parsed, message_record(parsed, extraction))
+        record = prepared.record
         with clock.stage("load"):
-            record = message_record(parsed, extraction)
             stored = warehouse.record_processing(
                 sha256, record, replace=replace, link_follow_ups=link_follow_ups
             )
@@ -275,13 +388,13 @@ def process_archived(
         return summary
     if stored:
         summary.processed += 1
-        summary.attachments.update(a.status.value for a in parsed.attachments)
+        summary.attachments.update(prepared.statuses)
         summary.ingested.append(
             IngestedMessage(
                 sha256=sha256,
-                message_id=parsed.envelope.message_id,
-                kind=extraction.kind,
-                departments=[d.code for d in extraction.departments],
+                message_id=prepared.message_id,
+                kind=record.values.kind,
+                departments=[d.code for d in record.departments],
             )
         )
     return summary
@@ -316,7 +429,7 @@ def ingest_messages(
     summary = IngestSummary()
     archived = _archived(pipeline.warehouse, messages, summary, clock, progress)
     summary.add(process_many(pipeline, archived, progress=progress, clock=clock))
-    summary.seconds = dict(clock.seconds)
+    clock.into(summary)
     return summary
 
 
@@ -345,13 +458,17 @@ def archive_batch(
     clock: StageClock,
     progress: Progress | None,
 ) -> list[str]:
-    """Archive each message (counted in `summary` as new or already known);
-    returns the sha256 of those left to process."""
+    """Archive the messages, the raw files with one flush to disk and the
+    rows in one transaction (each counted in `summary` as new or already
+    known); returns the sha256 of those left to process."""
     pending: list[str] = []
-    for message in messages:
-        with clock.stage("archive"):
-            envelope = read_headers(message.raw)
-            archived = archive_raw(warehouse, message, envelope)
+    with clock.stage("archive"):
+        envelopes = [read_headers(message.raw) for message in messages]
+        batch = warehouse.archive_messages([
+            (message.raw, envelope, message.source, message.received_at or envelope.received_at)
+            for message, envelope in zip(messages, envelopes)
+        ])  # fmt: skip
+    for message, envelope, archived in zip(messages, envelopes, batch):
         if envelope.unreadable_headers:
             summary.unreadable_headers += 1
             log.warning("%s: header(s) %s unreadable by the e-mail parser, kept as written", message.source,
@@ -392,41 +509,50 @@ def process_many(
     clock: StageClock | None = None,
     link_follow_ups: bool = True,
 ) -> IngestSummary:
-    """Process messages in order, parsing the next ones in the background
-    while the current one is extracted and loaded, so that the parser
-    workers stay busy (a message alone rarely has files for all of them, and
-    one with a slow file must not leave the other workers idle). `shas` may
-    be a lazy iterator: it is read only as far as the parsing ahead needs."""
+    """Process messages in order as a stream: the next ones are parsed (and,
+    with extraction workers, extracted, in the order they come) in
+    background threads while the current one is loaded, so that the parser
+    and extraction workers stay busy (a message alone rarely has files for
+    all of them, and one with a slow file must not leave the other workers
+    idle) and this process only archives and loads. `shas` may be a lazy
+    iterator: it is read only as far as the work ahead needs."""
     own_clock = clock is None
     clock = clock or StageClock()
     summary = IngestSummary()
-    workers = max(pipeline.pool.size, 1)
-    window = PARSE_AHEAD_PER_WORKER * workers
+    parsers = max(pipeline.pool.size, 1)
+    extractors = pipeline.extractors.size if pipeline.extractors is not None else 0
+    window = PARSE_AHEAD_PER_WORKER * parsers if not extractors else EXTRACT_AHEAD
     upcoming = iter(shas)
 
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bilan-parse") as executor:
-        queue: deque[tuple[str, Future[ParsedMessage]]] = deque()
+    with contextlib.ExitStack() as stack:
+        parse_threads = stack.enter_context(ThreadPoolExecutor(max_workers=parsers, thread_name_prefix="bilan-parse"))
+        read_threads = stack.enter_context(ThreadPoolExecutor(max_workers=max(extractors, 1), thread_name_prefix="bilan-read"))
+        queue: deque[tuple[str, Future[Prepared]]] = deque()
 
         def fill() -> None:
             while len(queue) < window:
                 sha256 = next(upcoming, None)
                 if sha256 is None:
                     return
-                queue.append((sha256, executor.submit(pipeline.parse, sha256)))
+                if extractors:
+                    parsed = parse_threads.submit(pipeline._parse_timed, sha256, clock)
+                    queue.append((sha256, read_threads.submit(pipeline.read, parsed, clock)))
+                else:
+                    queue.append((sha256, parse_threads.submit(pipeline.prepare, sha256, clock)))
 
         fill()
         while queue:
-            sha256, parsing = queue.popleft()
+            sha256, prepared = queue.popleft()
             fill()
             summary.add(
                 process_archived(
-                    pipeline, sha256, clock=clock, replace=replace, prefetched=parsing, link_follow_ups=link_follow_ups
+                    pipeline, sha256, clock=clock, replace=replace, prefetched=prepared, link_follow_ups=link_follow_ups
                 )
             )
             if progress is not None:
                 progress.advance()
     if own_clock:
-        summary.seconds = dict(clock.seconds)
+        clock.into(summary)
     return summary
 
 

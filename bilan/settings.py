@@ -102,6 +102,11 @@ class Settings(BaseSettings):
     parse_seconds: float = Field(
         default=60.0, description="Seconds one file may take to parse before its worker is killed (timeout)."
     )
+    extract_workers: int | None = Field(
+        default=None, ge=0,
+        description="Extraction worker processes, sharing one loaded language model (default: one per core, as "
+        "many as the 1 GiB memory budget of the process tree holds; 0 extracts in the main process).",
+    )
 
     # -- outgoing mail: reminders and acknowledgements of receipt --
     smtp_host: str = "localhost"

@@ -59,7 +59,8 @@ def questions_in(text: str) -> list[str]:
     """The sentences of `text` that ask."""
     from bilan.nlp.pipeline import get_nlp
 
-    doc = get_nlp()(text)
+    # Sentences (parser), parts of speech and morphology; entities are not read.
+    doc = get_nlp()(text, disable=["ner"])
     return [sentence.text for sentence in doc.sents if is_question(sentence)]
 
 

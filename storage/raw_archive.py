@@ -1,11 +1,16 @@
 """The raw archive: every message exactly as received, named by its sha256.
 
 Writing is atomic (temporary file, fsync, rename), so a crash never leaves a
-half-written message, and writing the same message twice is harmless.
+half-written message, and writing the same message twice is harmless. A
+batch of messages is written with one flush to disk for all of them
+(`store_many`): the files are written, made durable together, then renamed,
+and the folder's entries made durable.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import hashlib
 import os
 import tempfile
@@ -43,6 +48,32 @@ class RawArchive:
             raise
         return sha256
 
+    def store_many(self, raws: list[bytes]) -> list[str]:
+        """Keep the messages and return their sha256 (idempotent), with one
+        flush to disk for the batch instead of one per message."""
+        shas = [sha256_of(raw) for raw in raws]
+        written: dict[str, str] = {}  # sha256 -> temporary file
+        try:
+            for sha256, raw in zip(shas, raws):
+                target = self.path_for(sha256)
+                if sha256 in written or (target.exists() and target.stat().st_size == len(raw)):
+                    continue
+                self.root.mkdir(parents=True, exist_ok=True)
+                fd, temporary = tempfile.mkstemp(dir=self.root, prefix=".incoming-", suffix=".eml")
+                written[sha256] = temporary
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(raw)
+            if written:
+                _flush_files(self.root, list(written.values()))
+                for sha256, temporary in written.items():
+                    os.replace(temporary, self.path_for(sha256))
+                _flush_files(self.root, [])  # the renames
+        except BaseException:
+            for temporary in written.values():
+                Path(temporary).unlink(missing_ok=True)
+            raise
+        return shas
+
     def load(self, sha256: str) -> bytes:
         return self.path_for(sha256).read_bytes()
 
@@ -52,3 +83,30 @@ class RawArchive:
     def __iter__(self) -> Iterator[str]:
         for path in sorted(self.root.glob("*.eml")):
             yield path.stem
+
+
+def _libc_syncfs():
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        return libc.syncfs
+    except (OSError, AttributeError):
+        return None
+
+
+_syncfs = _libc_syncfs()
+
+
+def _flush_files(folder: Path, files: list[str]) -> None:
+    """Make the files and the folder's entries durable: one `syncfs` of the
+    folder's file system where the system has it (Linux), else an fsync of
+    each file and of the folder."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        if _syncfs is not None and _syncfs(fd) == 0:
+            return
+        for name in files:
+            with open(name, "rb") as handle:
+                os.fsync(handle.fileno())
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Column, Engine, delete, select, update
+from sqlalchemy import Column, Engine, delete, insert, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -122,20 +122,7 @@ class Warehouse:
         """Keep the raw bytes, then its `message` row. `received_at` is the
         receiving server's time (IMAP INTERNALDATE, or the topmost Received header)."""
         sha256 = self.archive.store(raw)
-        values = dict(
-            sha256=sha256,
-            message_id=envelope.message_id,
-            sender=envelope.sender_address,
-            sender_name=envelope.sender_name,
-            subject=envelope.subject,
-            sent_at=envelope.date,
-            received_at=received_at,
-            source=source,
-            size=len(raw),
-            archived_at=utcnow(),
-            pii=False,
-            needs_review=False,
-        )
+        values = _message_row(sha256, raw, envelope, source, received_at)
         with transaction(self.engine) as session:
             # RETURNING tells whether this call inserted the row (rowcount is
             # not reliable across drivers for INSERT ... ON CONFLICT).
@@ -144,6 +131,26 @@ class Warehouse:
             )
             processed_at = session.scalar(select(Message.processed_at).where(Message.sha256 == sha256))
         return ArchivedMessage(sha256=sha256, new=inserted is not None, processed=processed_at is not None)
+
+    def archive_messages(
+        self, messages: list[tuple[bytes, Envelope, str, dt.datetime | None]]
+    ) -> list[ArchivedMessage]:
+        """`archive_message` for a batch of (raw, envelope, source, received_at):
+        the raw files made durable together, then their rows in one
+        transaction (one commit for the batch)."""
+        if not messages:
+            return []
+        shas = self.archive.store_many([raw for raw, *_ in messages])
+        archived: list[ArchivedMessage] = []
+        with transaction(self.engine) as session:
+            for sha256, (raw, envelope, source, received_at) in zip(shas, messages):
+                values = _message_row(sha256, raw, envelope, source, received_at)
+                inserted = session.scalar(
+                    insert_into(self.engine, Message).values(**values).on_conflict_do_nothing().returning(Message.id)
+                )
+                processed_at = session.scalar(select(Message.processed_at).where(Message.sha256 == sha256))
+                archived.append(ArchivedMessage(sha256=sha256, new=inserted is not None, processed=processed_at is not None))
+        return archived
 
     def unprocessed(self) -> list[str]:
         """Messages archived but not (or not successfully) processed: work left by a crash."""
@@ -179,19 +186,22 @@ class Warehouse:
                 raise LookupError(f"message {sha256} is not archived")
             if message.processed_at is not None and not replace:
                 return False
-            previous_departments = set(session.scalars(
-                select(MessageDepartment.department_code).where(MessageDepartment.message_id == message.id)
-            )) | message_departments(session, message.id)
-            _delete_derived(session, message.id)
-            _delete_findings(session, message.id)
+            # Derived rows are only ever committed with `processed_at`: a
+            # message never processed has none to replace.
+            had_rows = message.processed_at is not None
+            previous_departments: set[str] = set()
+            if had_rows:
+                previous_departments = set(session.scalars(
+                    select(MessageDepartment.department_code).where(MessageDepartment.message_id == message.id)
+                )) | message_departments(session, message.id)
+                _delete_derived(session, message.id)
+                _delete_findings(session, message.id)
             _insert_attachments(session, message.id, record.attachments)
             _insert_texts(session, message.id, record.texts)
-            session.add_all(
-                MessageDepartment(
-                    message_id=message.id, department_code=d.code, confidence=d.confidence, evidence=d.evidence
-                )
+            _insert_rows(session, MessageDepartment, [
+                dict(message_id=message.id, department_code=d.code, confidence=d.confidence, evidence=d.evidence)
                 for d in record.departments
-            )
+            ])  # fmt: skip
             _insert_findings(session, message.id, record)
             _copy_values(message, record.values)
             message.process_error = None
@@ -199,7 +209,7 @@ class Warehouse:
             _link_original(session, message)
             _record_structure(
                 session, message, record, previous_departments if link_follow_ups else None,
-                self.campaign.timezone,
+                self.campaign.timezone, had_rows,
             )
         return True
 
@@ -444,6 +454,26 @@ class Warehouse:
             return corrections.import_document(session, document)
 
 
+def _message_row(
+    sha256: str, raw: bytes, envelope: Envelope, source: str, received_at: dt.datetime | None
+) -> dict[str, Any]:
+    """The `message` row of a message being archived: what its headers say."""
+    return dict(
+        sha256=sha256,
+        message_id=envelope.message_id,
+        sender=envelope.sender_address,
+        sender_name=envelope.sender_name,
+        subject=envelope.subject,
+        sent_at=envelope.date,
+        received_at=received_at,
+        source=source,
+        size=len(raw),
+        archived_at=utcnow(),
+        pii=False,
+        needs_review=False,
+    )
+
+
 def _campaign_of(engine: Engine, settings: Settings) -> Campaign:
     """The campaign of the settings as the warehouse holds it, for a reader:
     absent, or with another deadline than the settings', it is an error (a
@@ -513,12 +543,14 @@ def _record_structure(
     record: MessageRecord,
     previous_departments: set[str] | None,
     timezone: str,
+    had_rows: bool = True,
 ) -> None:
     """Annex rows and survey answers of a message, then the follow-up links
     of its departments, recomputed from all their messages (unless
     `previous_departments` is None: the caller settles them)."""
-    for table in (Annexe1Row, Annexe2Row, SurveyResponse):
-        session.execute(delete(table).where(table.message_id == message.id))
+    if had_rows:
+        for table in (Annexe1Row, Annexe2Row, SurveyResponse):
+            session.execute(delete(table).where(table.message_id == message.id))
     _insert_annex_rows(session, message.id, Annexe1Row, record.annexe1_rows)
     _insert_annex_rows(session, message.id, Annexe2Row, record.annexe2_rows)
     _insert_survey_responses(session, message.id, record.survey_responses)
@@ -537,44 +569,59 @@ def _columns_of(model: type, record: Any) -> dict[str, Any]:
     return {name: getattr(record, name) for name in names}
 
 
+def _insert_rows(session, model: type, rows: list[dict[str, Any]], *, ids: bool = False) -> list[int]:
+    """One bulk INSERT of `rows` into `model`'s table (an executemany, not one
+    ORM object per row); with `ids`, the new rows' ids, in the order of `rows`."""
+    if not rows:
+        return []
+    if ids:
+        statement = insert(model).returning(model.id, sort_by_parameter_order=True)
+        return list(session.scalars(statement, rows))
+    session.execute(insert(model), rows)
+    return []
+
+
 def _insert_annex_rows(
     session, message_id: int, model: type[Annexe1Row] | type[Annexe2Row], rows: list[AnnexRowRecord]
 ) -> None:
-    session.add_all(
-        model(message_id=message_id, position=position, **_columns_of(model, row), **row.values)
+    _insert_rows(session, model, [
+        dict(message_id=message_id, position=position, **_columns_of(model, row), **row.values)
         for position, row in enumerate(rows)
-    )
+    ])  # fmt: skip
 
 
 def _insert_survey_responses(session, message_id: int, responses: list[SurveyRecord]) -> None:
-    session.add_all(
-        SurveyResponse(
-            message_id=message_id,
-            position=position,
-            answers=[SurveyAnswer(**_columns_of(SurveyAnswer, a)) for a in response.answers],
-            **_columns_of(SurveyResponse, response),
-        )
+    ids = _insert_rows(session, SurveyResponse, [
+        dict(message_id=message_id, position=position, **_columns_of(SurveyResponse, response))
         for position, response in enumerate(responses)
-    )
+    ], ids=True)  # fmt: skip
+    _insert_rows(session, SurveyAnswer, [
+        dict(response_id=response_id, **_columns_of(SurveyAnswer, answer))
+        for response_id, response in zip(ids, responses)
+        for answer in response.answers
+    ])  # fmt: skip
 
 
 def _insert_attachments(session, message_id: int, attachments: list[AttachmentRecord]) -> None:
-    rows: dict[int, Attachment] = {}
-    for item in attachments:
-        rows[item.position] = Attachment(
-            message_id=message_id,
-            # Containers come before their children, so the parent row exists;
-            # the unit of work inserts it first and fills parent_id.
-            parent=rows[item.parent_position] if item.parent_position is not None else None,
-            **_columns_of(Attachment, item),
-        )
-    session.add_all(rows.values())
+    """Containers before their children (one INSERT per depth), so that each
+    child's row points to its container's."""
+    ids: dict[int, int] = {}
+    remaining = list(attachments)
+    while remaining:
+        level = [item for item in remaining if item.parent_position is None or item.parent_position in ids]
+        if not level:
+            raise ValueError("an attachment's container is missing from its message")
+        new_ids = _insert_rows(session, Attachment, [
+            dict(message_id=message_id, parent_id=ids.get(item.parent_position) if item.parent_position is not None
+                 else None, **_columns_of(Attachment, item))
+            for item in level
+        ], ids=True)  # fmt: skip
+        ids.update((item.position, new_id) for item, new_id in zip(level, new_ids))
+        remaining = [item for item in remaining if item.position not in ids]
 
 
 def _insert_texts(session, message_id: int, texts: list[TextRecord]) -> None:
-    session.add_all(
-        ExtractedText(message_id=message_id, **_columns_of(ExtractedText, text)) for text in texts
-    )
+    _insert_rows(session, ExtractedText, [dict(message_id=message_id, **_columns_of(ExtractedText, text)) for text in texts])
 
 
 # -- recommendations, strengths, weaknesses and their mentions --
@@ -596,15 +643,12 @@ def _insert_findings(session, message_id: int, record: MessageRecord) -> None:
         (Weakness, "weakness_id", record.weaknesses),
     )
     for model, key, items in groups:
-        rows = [
-            model(message_id=message_id, position=position, departments=departments,
-                  **_columns_of(model, item))
+        ids = _insert_rows(session, model, [
+            dict(message_id=message_id, position=position, departments=departments, **_columns_of(model, item))
             for position, item in enumerate(items)
-        ]
-        session.add_all(rows)
-        session.flush()  # the ids the mentions point to
-        session.add_all(
-            Mention(message_id=message_id, **_columns_of(Mention, mention), **{key: row.id})
-            for row, item in zip(rows, items)
+        ], ids=True)  # fmt: skip
+        _insert_rows(session, Mention, [
+            dict(message_id=message_id, **_columns_of(Mention, mention), **{key: row_id})
+            for row_id, item in zip(ids, items)
             for mention in item.mentions
-        )
+        ])  # fmt: skip

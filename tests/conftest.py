@@ -20,6 +20,12 @@ POSTGRES_ADMIN_URL = os.environ.get("BILAN_TEST_POSTGRES_URL", "postgresql://pos
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+# Extraction in the test process: a command run in process by a test would
+# otherwise start workers that load the model again (seconds per test), and
+# tests that replace the extractor (`monkeypatch`) must reach the process that
+# runs it. The workers have their own tests (test_extraction_workers.py) and
+# the crash test of test_exactly_once.py runs the command with them.
+os.environ.setdefault("BILAN_EXTRACT_WORKERS", "0")
 
 
 #: A test that uses one of these fixtures gets the marker, so that `-m "not corpus

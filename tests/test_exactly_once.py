@@ -45,6 +45,7 @@ def server_flags(dovecot, folder: str = "INBOX") -> dict[int, tuple[bytes, ...]]
 @pytest.mark.slow
 def test_ingestion_killed_mid_batch_then_restarted_gives_each_message_once(imap_env, warehouse, tmp_path, monkeypatch):
     monkeypatch.setenv("BILAN_IMAP_BATCH_SIZE", "5")
+    monkeypatch.setenv("BILAN_EXTRACT_WORKERS", "2")  # as in production: killed with its extraction workers busy
     lot = numbered_messages(40, "killed")
     imap_env.append_many(lot)
     first = BilanProcess(["ingest"], tmp_path / "first.log")

@@ -49,6 +49,32 @@ def test_message_is_archived_raw_before_processing(warehouse):
     assert row.received_at == RECEIVED and row.kind is None
 
 
+def test_a_batch_is_archived_files_first_then_rows_in_one_transaction(warehouse, monkeypatch):
+    from bilan.pipeline import read_headers
+
+    raws = [_raw(message_id=f"<batch-{n}@aisne.gouv.fr>") for n in range(3)]
+    known = archive_raw(warehouse, RawMessage(raw=raws[0], source="test:0"))
+    batch = [(raw, read_headers(raw), f"test:{n}", RECEIVED) for n, raw in enumerate(raws)]
+    archived = warehouse.archive_messages(batch + [batch[1]])  # a message twice in one batch
+    assert [a.sha256 for a in archived][:3] == [known.sha256, *(a.sha256 for a in archived[1:3])]
+    assert [a.new for a in archived] == [False, True, True, False]
+    assert all(warehouse.archive.load(a.sha256) == raw for a, raw in zip(archived, raws))
+    assert _count(warehouse, Message) == 3 and not any(warehouse.archive.root.glob(".incoming-*"))
+
+    # Rows are written only once every file of the batch is on disk: a file
+    # that cannot be written leaves no row, and no temporary file behind.
+    import bilan.storage.raw_archive as raw_archive
+
+    def disk_full(*args):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(raw_archive, "_flush_files", disk_full)
+    late = _raw(message_id="<batch-late@aisne.gouv.fr>")
+    with pytest.raises(OSError):
+        warehouse.archive_messages([(late, read_headers(late), "test:late", RECEIVED)])
+    assert _count(warehouse, Message) == 3 and not any(warehouse.archive.root.glob(".incoming-*"))
+
+
 def test_archiving_and_processing_twice_changes_nothing(warehouse):
     raw = _raw()
     first = archive_raw(warehouse, RawMessage(raw=raw, source="test:1"))

@@ -128,7 +128,7 @@ def ingest_folder(
             warehouse.advance_imap(account.name, account.folder, source.uidvalidity, max(batch))
         if progress is not None:
             progress.finish()
-    summary.seconds = dict(clock.seconds)
+    clock.into(summary)
     return summary
 
 
