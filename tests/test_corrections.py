@@ -500,6 +500,8 @@ def test_the_command_line_corrects_lists_undoes_exports_and_imports(warehouse, s
     code, output = bilan("correct", "department_exempt", "976", "true", "--author", "claire")
     assert code == 0
     assert statuses(warehouse)["976"].status == "exempt" and statuses(warehouse)["2A"].status == "on_time"
+    code, output = bilan("status", "--status", "exempt")
+    assert code == 0 and "976" in output and "1 exempt" in output
     code, output = bilan("correct", "message_kind", sha, "letter")
     assert code == 1 and "error: unknown kind of message 'letter'" in output
     code, output = bilan("corrections", "list")
