@@ -515,9 +515,21 @@ def typed_cell(model: type, field: str, value: Any) -> Any:
 def apply(session: Session, request: CorrectionRequest, now: dt.datetime) -> int:
     prepared = prepare(session, request)
     old_value = value_in_force(session, prepared.subject, prepared.field, prepared.parsed)
-    row = _row(prepared, author=request.author.strip(), reason=request.reason or "", made_at=now, old_value=old_value)
+    author = request.author.strip()
+    made_at = now
+    while _same_key(session, prepared, author, made_at):  # the same instant twice: a clock's step
+        made_at += dt.timedelta(microseconds=1)
+    row = _row(prepared, author=author, reason=request.reason or "", made_at=made_at, old_value=old_value)
     _store(session, row, prepared)
     return row.id
+
+
+def _same_key(session: Session, prepared: Prepared, author: str, made_at: dt.datetime) -> bool:
+    """Whether a correction with this natural key (`NATURAL_KEY`) is stored."""
+    return session.scalar(select(CorrectionRow.id).where(
+        CorrectionRow.made_at == made_at, CorrectionRow.author == author, CorrectionRow.subject == prepared.subject,
+        CorrectionRow.target == prepared.target, CorrectionRow.field == prepared.field,
+    )) is not None
 
 
 def _store(session: Session, row: CorrectionRow, prepared: Prepared) -> None:

@@ -540,3 +540,18 @@ def test_the_effective_views_have_every_column_of_their_tables(warehouse):
         ):
             columns = set(connection.execute(text(f"SELECT * FROM {view} LIMIT 0")).keys())
             assert {c.name for c in model.__table__.columns} <= columns, view
+
+
+def test_two_corrections_in_the_same_instant_are_both_kept(warehouse):
+    """The natural key holds the instant a correction was made: a clock that
+    gives the same instant twice must not refuse the second correction."""
+    from bilan.storage import corrections
+
+    sha = stored(warehouse, 1)
+    instant = dt.datetime(2021, 12, 11, 9, 0, tzinfo=UTC)
+    with Session(warehouse.engine) as session, session.begin():
+        corrections.apply(session, CorrectionRequest("message_kind", sha, "spam", "claire"), instant)
+        corrections.apply(session, CorrectionRequest("message_kind", sha, "question", "claire"), instant)
+    listed = warehouse.list_corrections()
+    assert [(c.new_value, c.in_force) for c in listed] == [("spam", False), ("question", True)]
+    assert listed[1].made_at == instant + dt.timedelta(microseconds=1)
