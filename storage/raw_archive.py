@@ -10,7 +10,7 @@ and the folder's entries made durable.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
+import functools
 import hashlib
 import os
 import tempfile
@@ -85,15 +85,14 @@ class RawArchive:
             yield path.stem
 
 
+@functools.cache
 def _libc_syncfs():
+    """libc's `syncfs`, from the symbols already in the process (no
+    `find_library`, which runs `ldconfig` in a subprocess); None elsewhere."""
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        return libc.syncfs
+        return ctypes.CDLL(None, use_errno=True).syncfs
     except (OSError, AttributeError):
         return None
-
-
-_syncfs = _libc_syncfs()
 
 
 def _flush_files(folder: Path, files: list[str]) -> None:
@@ -102,7 +101,8 @@ def _flush_files(folder: Path, files: list[str]) -> None:
     each file and of the folder."""
     fd = os.open(folder, os.O_RDONLY)
     try:
-        if _syncfs is not None and _syncfs(fd) == 0:
+        syncfs = _libc_syncfs()
+        if syncfs is not None and syncfs(fd) == 0:
             return
         for name in files:
             with open(name, "rb") as handle:
