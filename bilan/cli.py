@@ -84,8 +84,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-STATUS_LABELS = {"on_time": "on time", "late": "late", "missing": "missing"}
-STATUS_STYLES = {"on_time": "green", "late": "yellow", "missing": "red"}
+STATUS_LABELS = {"on_time": "on time", "late": "late", "missing": "missing", "exempt": "exempt"}
+STATUS_STYLES = {"on_time": "green", "late": "yellow", "missing": "red", "exempt": "blue"}
 
 
 NUMBER_COLUMNS = {"Messages", "Unreadable files", "Files read in part", "To review", "Reminders", "Modality",
@@ -322,6 +322,7 @@ class StatusFilter(str, Enum):
     on_time = "on_time"
     late = "late"
     missing = "missing"
+    exempt = "exempt"
 
 
 @app.command()
@@ -371,6 +372,7 @@ def status(
     counts = {s: sum(1 for r in rows if r.status == s) for s in STATUS_LABELS}
     console.print(
         f"{len(rows)} departments: {counts['on_time']} on time, {counts['late']} late, {counts['missing']} missing"
+        + (f", {counts['exempt']} exempt" if counts["exempt"] else "")
     )
     doubtful = sum(r.doubtful_senders for r in rows)
     if doubtful:
@@ -489,6 +491,128 @@ def report(
     out = _output_file(out, "rapport.html")  # a wrong --out is said before the warehouse is opened
     path = write_report(_warehouse(read_only=True), out)
     console.print(f"dashboard written to {path.resolve()}", soft_wrap=True)
+
+
+corrections_app = typer.Typer(
+    cls=TyperGroup,
+    help="Corrections people made (departments, kinds, annex cells, recommendations, exempt departments): "
+    "list, undo, export and import them.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(corrections_app, name="corrections")
+
+
+def _author(author: str | None) -> str:
+    import getpass
+
+    return author or getpass.getuser()
+
+
+AUTHOR_HELP = "Who makes the change (default: your login name)."
+
+
+@app.command()
+def correct(
+    subject: Annotated[str, typer.Argument(help="message_departments, message_kind, message_modality, message_supersedes, message_complements, annex_cell, annex_row, recommendation or department_exempt.")],
+    target: Annotated[str, typer.Argument(help="A message's sha256, <sha256>/annexe1/<position>, <sha256>/recommendation/<position>, or a department code.")],
+    value: Annotated[str, typer.Argument(help='The new value, as JSON (\'["01", "2A"]\', true, 3, null, \'{"rejected": true}\') or as plain text.')],
+    field: Annotated[str | None, typer.Option("--field", help="The annex column, or status / text / theme of a recommendation.")] = None,
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept with the correction).")] = "",
+    author: Annotated[str | None, typer.Option("--author", help=AUTHOR_HELP)] = None,
+) -> None:
+    """Make one correction, laid over what extraction found everywhere (views, status, exports, reminders, dashboard) and kept through reprocessing."""
+    from bilan.storage.corrections import CorrectionRequest
+
+    warehouse = _warehouse()
+    request = CorrectionRequest(subject, target, _json_or_text(value), _author(author), reason, field)
+    correction_id = warehouse.apply_correction(request)
+    console.print(f"correction #{correction_id} recorded (undo it with `bilan corrections undo {correction_id}`)", soft_wrap=True)
+
+
+def _json_or_text(value: str):
+    """A command-line value: JSON when it reads as JSON, else the text itself."""
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        return value
+
+
+@corrections_app.command("list")
+def corrections_list(
+    target: Annotated[str | None, typer.Option("--target", help="Only the corrections of this target.")] = None,
+    message: Annotated[str | None, typer.Option("--message", help="Only those of this message (sha256): its values, annex rows and recommendations.")] = None,
+    include_undone: Annotated[bool, typer.Option("--all", help="Undone corrections too.")] = False,
+) -> None:
+    """List the corrections, oldest first: in force, replaced by a newer one, undone, or not applying (target gone)."""
+    warehouse = _warehouse(read_only=True)
+    rows = warehouse.list_corrections(target=target, include_undone=include_undone, message=message)
+    table = Table(title="Corrections")
+    for column in ("#", "Made (UTC)", "By", "Subject", "Target", "Field", "Old", "New", "State", "Reason"):
+        table.add_column(column, justify="right" if column == "#" else "left")
+    for row in rows:
+        table.add_row(
+            str(row.id), f"{row.made_at:%Y-%m-%d %H:%M}", row.author, row.subject, _short_target(row.target),
+            row.field or "", _shown(row.old_value), _shown(row.new_value), _correction_state(row), row.reason,
+        )
+    console.print(table)
+    console.print(f"{len(rows)} correction(s)")
+
+
+def _short_target(target: str) -> str:
+    """A sha256 shortened to 12 digits, as git shows commits."""
+    head, _, rest = target.partition("/")
+    return (head[:12] + "…" if len(head) == 64 else head) + (f"/{rest}" if rest else "")
+
+
+def _shown(value) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _correction_state(row) -> str:
+    if row.undone_at is not None:
+        return f"undone by {row.undone_by} {row.undone_at:%Y-%m-%d %H:%M}"
+    if not row.applies:
+        return "[red]not applying (target gone)[/]"
+    return "in force" if row.in_force else "replaced by a newer one"
+
+
+@corrections_app.command("undo")
+def corrections_undo(
+    correction_id: Annotated[int, typer.Argument(metavar="ID", help="The correction's number (`bilan corrections list`).")],
+    author: Annotated[str | None, typer.Option("--author", help=AUTHOR_HELP)] = None,
+) -> None:
+    """Undo a correction: it stays in the list, marked undone; the previous value shows again."""
+    _warehouse().undo_correction(correction_id, _author(author))
+    console.print(f"correction #{correction_id} undone")
+
+
+@corrections_app.command("export")
+def corrections_export(
+    out: Annotated[Path | None, typer.Option("--out", help="JSON file to write (default: standard output).")] = None,
+) -> None:
+    """Write every correction, undone ones included, as JSON (for `bilan corrections import` into another warehouse)."""
+    document = _warehouse(read_only=True).export_corrections()
+    data = json.dumps(document, ensure_ascii=False, indent=1)
+    if out is None:
+        typer.echo(data)
+        return
+    _output_file(out, "corrections.json").parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(data + "\n", encoding="utf-8")
+    console.print(f"{len(document['corrections'])} correction(s) written to {out}", soft_wrap=True)
+
+
+@corrections_app.command("import")
+def corrections_import(
+    file: Annotated[Path, typer.Argument(help="A file written by `bilan corrections export`.", exists=True, dir_okay=False)],
+) -> None:
+    """Add the corrections of an exported file that this warehouse lacks; importing the same file twice changes nothing."""
+    try:
+        document = json.loads(file.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise BadInput(f"{file} is not JSON: write one with `bilan corrections export --out FILE`") from None
+    result = _warehouse().import_corrections(document)
+    console.print(result.describe(), soft_wrap=True)
 
 
 @app.command()

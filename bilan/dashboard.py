@@ -7,7 +7,8 @@ sent by e-mail. The map uses the real department boundaries shipped by the
 and its inner suburbs, and the five overseas departments).
 
 It lives beside the CLI rather than in `storage/` because it is presentation:
-it reads the warehouse only through `storage` functions and views.
+it reads the warehouse only through `storage` functions and views, so it
+shows what people corrected (`storage/corrections.py`) as every reader does.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import jinja2
 from bilan.outgoing.letters import french_date, french_datetime
 from bilan.reference import departments
 from bilan.storage.status import (
+    EXEMPT,
     LATE,
     MISSING,
     ON_TIME,
@@ -41,7 +43,7 @@ from bilan.storage.warehouse import Warehouse
 
 SVG = "{http://www.w3.org/2000/svg}"
 TEMPLATE = Path(__file__).parent / "templates" / "rapport.html"
-STATUS_COLOURS = {ON_TIME: "#2e8540", LATE: "#f0a202", MISSING: "#c9191e"}
+STATUS_COLOURS = {ON_TIME: "#2e8540", LATE: "#f0a202", MISSING: "#c9191e", EXEMPT: "#8a94a6"}
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,7 @@ def dashboard_data(warehouse: Warehouse, now: dt.datetime | None = None) -> dict
         regions.setdefault(s.region, Counter())[s.status] += 1
     late = sorted((s for s in statuses if s.status == LATE), key=lambda s: s.first_contribution_at)
     missing = [s for s in statuses if s.status == MISSING]
+    exempt = [s for s in statuses if s.status == EXEMPT]
     doubtful = [s for s in statuses if s.doubtful_senders]
     return dict(
         campaign=campaign,
@@ -163,6 +166,7 @@ def dashboard_data(warehouse: Warehouse, now: dt.datetime | None = None) -> dict
         late=late,
         delay=lambda s: (s.first_contribution_at - closes).days + 1,
         missing=missing,
+        exempt=exempt,
         doubtful=doubtful,
         recommendations=(
             theme_region_pivot(recommendations, theme_totals) if recommendations is not None else None

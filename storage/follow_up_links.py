@@ -8,10 +8,12 @@ all the stored messages of the departments concerned each time one of them is
 loaded: the result is the same whatever the order of processing (a
 correction reprocessed before its original, two runs at once).
 
-The earlier message is, among the earlier contributions of a shared
-department: the one it replies to (In-Reply-To / References), else the one
-received on the date it cites, else the latest original (a message that is
-not itself a follow-up), else the latest one.
+Departments and kinds are read as corrected (`storage/corrections.py`),
+and a person's correction of a link overrides the link found here (the
+`effective_message` view). The earlier message is, among the earlier
+contributions of a shared department: the one it replies to (In-Reply-To /
+References), else the one received on the date it cites, else the latest
+original (a message that is not itself a follow-up), else the latest one.
 """
 
 from __future__ import annotations
@@ -22,10 +24,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import column, select, table, update
 from sqlalchemy.orm import Session
 
-from bilan.storage.models import Message, MessageDepartment
+from bilan.storage.models import Message
 
 #: Name of the lock under which follow-up links are recomputed (see
 #: `storage.lock.hold_for_transaction` and `Warehouse.settle_follow_ups`).
@@ -93,27 +95,45 @@ def earlier_message(message: _Stored, others: Iterable[_Stored], zone: ZoneInfo)
     return (originals or candidates)[-1]
 
 
+#: A message's departments and kind as corrected (`storage/corrections.py`):
+#: a message a person moved to another department, or found not to be a
+#: contribution, no longer replaces a contribution of the first one.
+_DEPARTMENTS = table("effective_message_department", column("message_id"), column("department_code"))
+_KINDS = table("effective_message", column("id"), column("kind"))
+
+
 def _messages_of(session: Session, codes: set[str]) -> dict[int, _Stored]:
     """Every processed message sharing one of these departments, with all its departments."""
-    ids = select(MessageDepartment.message_id).where(MessageDepartment.department_code.in_(codes))
+    ids = select(_DEPARTMENTS.c.message_id).where(_DEPARTMENTS.c.department_code.in_(codes))
     departments: dict[int, set[str]] = defaultdict(set)
     for message_id, code in session.execute(
-        select(MessageDepartment.message_id, MessageDepartment.department_code).where(
-            MessageDepartment.message_id.in_(ids)
-        )
+        select(_DEPARTMENTS.c.message_id, _DEPARTMENTS.c.department_code).where(_DEPARTMENTS.c.message_id.in_(ids))
     ):
         departments[message_id].add(code)
+    kinds = dict(session.execute(select(_KINDS.c.id, _KINDS.c.kind).where(_KINDS.c.id.in_(ids))).all())
     rows = session.execute(
         select(
-            Message.id, Message.message_id, Message.received_at, Message.kind, Message.follow_up,
+            Message.id, Message.message_id, Message.received_at, Message.follow_up,
             Message.follow_up_cited_date, Message.replies_to,
         ).where(Message.id.in_(ids), Message.processed_at.is_not(None))
     )
     return {
-        row.id: _Stored(row.id, row.message_id, row.received_at, row.kind, row.follow_up, row.follow_up_cited_date,
-                        list(row.replies_to or []), departments[row.id])
+        row.id: _Stored(row.id, row.message_id, row.received_at, kinds.get(row.id), row.follow_up,
+                        row.follow_up_cited_date, list(row.replies_to or []), departments[row.id])
         for row in rows
     }
+
+
+def message_departments(session: Session, message_pk: int) -> set[str]:
+    """A message's departments as corrected."""
+    return set(session.scalars(
+        select(_DEPARTMENTS.c.department_code).where(_DEPARTMENTS.c.message_id == message_pk)
+    ))
+
+
+def all_departments(session: Session) -> set[str]:
+    """Every department some message speaks for, as corrected."""
+    return set(session.scalars(select(_DEPARTMENTS.c.department_code).distinct()))
 
 
 def _key(message_id: str) -> str:

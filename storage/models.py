@@ -7,6 +7,7 @@ same thing twice, or from two processes at once, cannot create a second row.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -460,6 +461,44 @@ class Mention(Base):
     label: Mapped[str] = mapped_column(String(16), index=True, comment="organisation, place or qpv")
     text: Mapped[str] = mapped_column(Text, comment="as written")
     normalized: Mapped[str] = mapped_column(Text, comment="what to count on (canonical organisation kind)")
+
+
+# --------------------------------------------------------------------------- #
+# Corrections: what people settled, laid over what extraction found
+# --------------------------------------------------------------------------- #
+
+
+class CorrectionRow(Base):
+    """One correction a person made (`storage/corrections.py`): never
+    updated but to mark it undone, never deleted. Its target is a natural
+    key (a message's sha256, `<sha256>/annexe1/<position>`, a department
+    code) so that it outlives `bilan reprocess`, which replaces every
+    derived row; `value_text` is the new value as the SQL views read it
+    (`storage/views/active_correction.sql` and the `effective_*` views)."""
+
+    __tablename__ = "correction"
+    __table_args__ = (
+        UniqueConstraint("made_at", "author", "subject", "target", "field", name="uq_correction_natural_key"),
+        Index("ix_correction_subject_target", "subject", "target", "field"),
+        Index("ix_correction_target_sha256", "target_sha256", "target_table", "target_position"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    made_at: Mapped[dt.datetime]
+    author: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(200))
+    field: Mapped[str] = mapped_column(String(64), default="", comment="'' when the subject has no field")
+    # Any JSON value: a list of codes, a string, a number, true, {"rejected": true}, null.
+    old_value: Mapped[Any] = mapped_column(JSON, nullable=True, comment="the value in force before, as JSON")
+    new_value: Mapped[Any] = mapped_column(JSON, nullable=True, comment="as JSON")
+    value_text: Mapped[str | None] = mapped_column(Text, comment="new_value as the views read it")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    target_sha256: Mapped[str | None] = mapped_column(String(64), comment="the message the target belongs to")
+    target_table: Mapped[str | None] = mapped_column(String(16), comment="annexe1 | annexe2 | recommendation")
+    target_position: Mapped[int | None] = mapped_column(Integer, comment="the row's position in its message")
+    undone_at: Mapped[dt.datetime | None]
+    undone_by: Mapped[str | None] = mapped_column(String(320))
 
 
 # --------------------------------------------------------------------------- #

@@ -7,10 +7,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, bindparam, column, select, table, text
 from sqlalchemy.orm import Session, selectinload
 
-from bilan.storage.models import Acknowledgement, Attachment, Message, MessageDepartment
+from bilan.storage.models import Acknowledgement, Message
 
 #: Kinds of message whose sender speaks for the department's services.
 #: Survey answers come from residents and are never used as contacts.
@@ -21,16 +21,16 @@ ROBOT_PREFIXES = ("mailer-daemon@", "postmaster@", "noreply", "no-reply", "ne-pa
 
 
 def contacts_seen(engine: Engine) -> dict[str, list[str]]:
-    """Addresses that wrote for each department, most recent first."""
-    query = (
-        select(MessageDepartment.department_code, Message.sender, Message.sender_role)
-        .join(Message, Message.id == MessageDepartment.message_id)
-        .where(Message.kind.in_(CONTACT_KINDS), Message.sender.is_not(None))
-        .order_by(Message.received_at.desc(), Message.id.desc())
-    )
+    """Addresses that wrote for each department, most recent first (kinds
+    and departments as corrected: `storage/corrections.py`)."""
+    query = text(
+        "SELECT md.department_code, m.sender, m.sender_role FROM effective_message_department md "
+        "JOIN effective_message m ON m.id = md.message_id "
+        "WHERE m.kind IN :kinds AND m.sender IS NOT NULL ORDER BY m.received_at DESC, m.id DESC"
+    ).bindparams(bindparam("kinds", expanding=True))
     contacts: dict[str, list[str]] = {}
     with engine.connect() as connection:
-        for code, sender, role in connection.execute(query):
+        for code, sender, role in connection.execute(query, {"kinds": list(CONTACT_KINDS)}):
             address = sender.strip().lower()
             if role in NOT_SERVICES or address.startswith(ROBOT_PREFIXES):
                 continue
@@ -49,15 +49,15 @@ class ReceivedFile:
 
 
 def unreadable_contribution_files(engine: Engine) -> dict[str, list[ReceivedFile]]:
-    """Files of contributions that could not be read, per department."""
-    parent = Attachment.__table__.alias("parent")
-    query = (
-        select(MessageDepartment.department_code, Attachment.filename, Attachment.parse_status, parent.c.filename)
-        .join(Message, Message.id == MessageDepartment.message_id)
-        .join(Attachment, Attachment.message_id == Message.id)
-        .outerjoin(parent, parent.c.id == Attachment.parent_id)
-        .where(Message.kind == "contribution", Attachment.parse_status != "ok")
-        .order_by(Message.received_at, Attachment.position)
+    """Files of contributions that could not be read, per department (as corrected)."""
+    query = text(
+        "SELECT md.department_code, a.filename, a.parse_status, parent.filename "
+        "FROM effective_message_department md "
+        "JOIN effective_message m ON m.id = md.message_id "
+        "JOIN attachment a ON a.message_id = m.id "
+        "LEFT JOIN attachment parent ON parent.id = a.parent_id "
+        "WHERE m.kind = 'contribution' AND a.parse_status <> 'ok' "
+        "ORDER BY m.received_at, a.position"
     )
     files: dict[str, list[ReceivedFile]] = {}
     with engine.connect() as connection:
@@ -77,14 +77,20 @@ class ContributionToAcknowledge:
     files: list[ReceivedFile] = field(default_factory=list)
 
 
+def _contributions():
+    """Ids of the messages that are contributions, as corrected (`effective_message`)."""
+    return select(column("id")).select_from(table("effective_message")).where(column("kind") == "contribution")
+
+
 def contributions_to_acknowledge(engine: Engine, received_since: dt.datetime) -> list[ContributionToAcknowledge]:
-    """Processed contributions received since that instant, with a sender and
-    no acknowledgement sent or being sent (failed ones are tried again)."""
+    """Processed contributions (kind as corrected) received since that
+    instant, with a sender and no acknowledgement sent or being sent
+    (failed ones are tried again)."""
     query = (
         select(Message)
         .outerjoin(Acknowledgement, Acknowledgement.message_id == Message.id)
         .where(
-            Message.kind == "contribution",
+            Message.id.in_(_contributions()),
             Message.processed_at.is_not(None),
             Message.sender.is_not(None),
             Message.received_at >= received_since,

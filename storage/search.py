@@ -1,6 +1,6 @@
 """Full-text search over the messages (subject, sender) and every text read
 from them (bodies and files): SQLite FTS5 or PostgreSQL's text search, on
-the index that migration 0009 makes the database keep in step with every
+the index that migration 0010 makes the database keep in step with every
 write (triggers on SQLite, GIN expression indexes on PostgreSQL).
 
 What a person types is never handed to the search syntax: it is cut into

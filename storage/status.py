@@ -2,10 +2,12 @@
 
 A department has responded when its first message of kind `contribution`
 has arrived; questions, auto-replies, receipts, bounces, spam and survey
-answers never count. The deadline rule is `closes_at`, and only it: the
-warehouse stores its result in `campaign.closes_at`, which the
-`department_status` view compares receipt times with, and Python reads the
-statuses from that view.
+answers never count. Kinds and departments are read as corrected
+(`storage/corrections.py`); a department a person excused (*dispensé*) is
+`exempt`, never late nor missing, unless it answered on time. The deadline
+rule is `closes_at`, and only it: the warehouse stores its result in
+`campaign.closes_at`, which the `department_status` view compares receipt
+times with, and Python reads the statuses from that view.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from bilan.storage.models import Campaign
 from bilan.storage.tabular import Sheet, typed_rows
 from bilan.storage.views import CAMPAIGN_STATUS, DEPARTMENT_STATUS, AnalystView
 
-ON_TIME, LATE, MISSING = "on_time", "late", "missing"
+ON_TIME, LATE, MISSING, EXEMPT = "on_time", "late", "missing", "exempt"
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,9 @@ class DepartmentStatus:
     #: Contributions whose sender failed authentication or wrote from a
     #: domain that is not the department's (flagged for review).
     doubtful_senders: int = 0
+    #: A person excused the department (a `department_exempt` correction):
+    #: it is never reminded, and its status is `exempt` unless it answered on time.
+    exempt: bool = False
 
     def missing_annexes(self, required: tuple[int, ...]) -> list[int]:
         return [number for number in required if number not in self.annexes]
@@ -69,6 +74,7 @@ class CampaignStatus:
     messages_with_errors: int
     unreadable_files: int
     flagged_for_review: int
+    exempt: int = 0
 
 
 def closes_at(campaign: Campaign) -> dt.datetime:
@@ -105,6 +111,7 @@ def department_statuses(engine: Engine, campaign: Campaign) -> list[DepartmentSt
                 reminders_sent=values["reminders_sent"],
                 last_reminder_at=values["last_reminder_at"],
                 doubtful_senders=values["doubtful_senders"],
+                exempt=bool(values["exempt"]),
             )
         )
     return rows

@@ -8,9 +8,10 @@ re-running anything, or running it twice at once, changes nothing.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
@@ -19,8 +20,15 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from bilan.errors import WarehouseNotReady
+from bilan.storage import corrections
+from bilan.storage.corrections import Correction, CorrectionRequest, ImportResult
 from bilan.storage.db import insert_into, open_database, transaction
-from bilan.storage.follow_up_links import FOLLOW_UPS_LOCK, resolve_follow_ups
+from bilan.storage.follow_up_links import (
+    FOLLOW_UPS_LOCK,
+    all_departments,
+    message_departments,
+    resolve_follow_ups,
+)
 from bilan.storage.lock import hold_for_transaction, named_lock
 from bilan.storage.models import (
     Acknowledgement,
@@ -28,6 +36,7 @@ from bilan.storage.models import (
     Annexe2Row,
     Attachment,
     Campaign,
+    CorrectionRow,
     ExtractedText,
     ImapProgress,
     Mention,
@@ -166,7 +175,7 @@ class Warehouse:
                 return False
             previous_departments = set(session.scalars(
                 select(MessageDepartment.department_code).where(MessageDepartment.message_id == message.id)
-            ))
+            )) | message_departments(session, message.id)
             _delete_derived(session, message.id)
             _delete_findings(session, message.id)
             _insert_attachments(session, message.id, record.attachments)
@@ -284,8 +293,7 @@ class Warehouse:
         for attempt in range(1, attempts + 1):
             try:
                 with self.lock(FOLLOW_UPS_LOCK), transaction(self.engine) as session:
-                    codes = set(session.scalars(select(MessageDepartment.department_code).distinct()))
-                    resolve_follow_ups(session, codes, self.campaign.timezone)
+                    resolve_follow_ups(session, all_departments(session), self.campaign.timezone)
                 return
             except OperationalError as exc:
                 if getattr(exc.orig, "sqlstate", None) != DEADLOCK or attempt == attempts:
@@ -353,6 +361,72 @@ class Warehouse:
                     error=error[:4000] if error else None,
                 )
             )
+
+    # -- corrections: what people settled, laid over extraction by the views --
+
+    def apply_correction(self, request: CorrectionRequest) -> int:
+        """Record a correction (checked; the value it replaces, read from the
+        views, is kept as its `old_value`) and return its id. From then on
+        every reader sees it, through every reprocess, until it is undone
+        or a newer correction of the same target and field replaces it.
+        Raises `CorrectionError` for a request that cannot be made."""
+        with transaction(self.engine) as session, self._relinking(session, request.subject, request.target):
+            return corrections.apply(session, request, utcnow())
+
+    def undo_correction(self, correction_id: int, author: str) -> None:
+        """Mark a correction undone (who, when); the row stays. The previous
+        correction of its target and field, or extraction, shows again."""
+        with transaction(self.engine) as session:
+            row = session.get(CorrectionRow, correction_id)
+            subject, target = (row.subject, row.target) if row is not None else ("", "")
+            with self._relinking(session, subject, target):
+                corrections.undo(session, correction_id, author, utcnow())
+
+    @contextlib.contextmanager
+    def _relinking(self, session: Session, subject: str, target: str) -> Iterator[None]:
+        """Around a correction of a message's departments or kind: the
+        follow-up links of the departments it had and has are recomputed
+        (under the lock of `record_processing`), since they are found among
+        a department's contributions (`storage/follow_up_links.py`)."""
+        if subject not in corrections.RELINKING:
+            yield
+            return
+        hold_for_transaction(session, FOLLOW_UPS_LOCK)
+        message_pk = session.scalar(select(Message.id).where(Message.sha256 == target.strip().lower()))
+        before = message_departments(session, message_pk) if message_pk is not None else set()
+        yield
+        if message_pk is not None:
+            session.flush()
+            resolve_follow_ups(session, before | message_departments(session, message_pk), self.campaign.timezone)
+
+    def list_corrections(
+        self,
+        *,
+        target: str | None = None,
+        include_undone: bool = False,
+        message: str | None = None,
+        subject: str | None = None,
+    ) -> list[Correction]:
+        """Corrections in the order they were made: of one `target`, of every
+        target of one `message` (its sha256: the message, its annex rows and
+        recommendations), of one `subject`; undone ones only if asked."""
+        with Session(self.engine) as session:
+            return corrections.listed(
+                session, target=target, message=message, subject=subject, include_undone=include_undone
+            )
+
+    def export_corrections(self) -> dict[str, Any]:
+        """Every correction, undone ones included, as one JSON document
+        (`bilan corrections export`)."""
+        with Session(self.engine) as session:
+            return corrections.export_document(session, utcnow())
+
+    def import_corrections(self, document: Any) -> ImportResult:
+        """Add the corrections of a document written by `export_corrections`
+        that this warehouse lacks, in one transaction (all or none); importing
+        the same document again changes nothing."""
+        with transaction(self.engine) as session:
+            return corrections.import_document(session, document)
 
 
 def _campaign_of(engine: Engine, settings: Settings) -> Campaign:
@@ -436,7 +510,7 @@ def _record_structure(
     session.flush()
     if previous_departments is None:
         return
-    codes = {d.code for d in record.departments}
+    codes = {d.code for d in record.departments} | message_departments(session, message.id)
     resolve_follow_ups(session, codes | previous_departments, timezone)
 
 

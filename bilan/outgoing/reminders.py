@@ -4,7 +4,8 @@ only when asked.
 
 Before the deadline, the departments that have not answered are chased;
 after it, those and the ones whose contribution is incomplete (a required
-annex never received in a readable file). Nobody is reminded twice the same
+annex never received in a readable file). A department a person excused
+(`exempt`, see `storage/corrections.py`) is never chased. Nobody is reminded twice the same
 day: each sending is claimed in the `reminder` table first.
 """
 
@@ -124,6 +125,8 @@ def departments_to_chase(
     """(department, reason, missing annexes) for each department to remind."""
     chase = []
     for status in statuses:
+        if status.exempt:
+            continue
         if status.status == MISSING:
             chase.append((status, MISSING, []))
         elif now >= closes and status.missing_annexes(required):

@@ -37,7 +37,7 @@ MESSAGE_COLUMNS = (
 )
 
 #: How coded values read in the spreadsheets.
-STATUS_LABELS = {"on_time": "à l'heure", "late": "en retard", "missing": "sans réponse"}
+STATUS_LABELS = {"on_time": "à l'heure", "late": "en retard", "missing": "sans réponse", "exempt": "dispensé"}
 KIND_LABELS = {
     "contribution": "contribution",
     "survey_response": "réponse au questionnaire",
@@ -128,9 +128,9 @@ class AnalystView:
 DEPARTMENT_STATUS = AnalystView(
     name="department_status",
     title="Départements",
-    description="one row per department and campaign: status (on_time, late, missing), first "
+    description="one row per department and campaign: status (on_time, late, missing, exempt), first "
     "contribution, modality, annexes received, messages, errors, files read only in part (a limit "
-    "of pages or rows cut them), review flags, reminders sent",
+    "of pages or rows cut them), review flags, reminders sent, whether a person excused it (exempt)",
     order_by="campaign_id, department_code",
     columns=(
         Column("campaign_id", "Campagne (n°)", "int"),
@@ -153,13 +153,14 @@ DEPARTMENT_STATUS = AnalystView(
         Column("reminders_sent", "Relances envoyées", "int"),
         Column("last_reminder_at", "Dernière relance", "datetime"),
         Column("doubtful_senders", "Contributions d'expéditeur douteux", "int"),
+        Column("exempt", "Dispensé", "bool"),
     ),
 )
 
 CAMPAIGN_STATUS = AnalystView(
     name="campaign_status",
     title="Campagne",
-    description="one row per campaign: deadline, departments on time, late and missing, "
+    description="one row per campaign: deadline, departments on time, late, missing and exempt, "
     "messages, contributions, errors and review flags over the whole mailbox",
     order_by="campaign_id",
     columns=(
@@ -176,6 +177,7 @@ CAMPAIGN_STATUS = AnalystView(
         Column("messages_with_errors", "Messages avec erreur", "int"),
         Column("unreadable_files", "Fichiers illisibles", "int"),
         Column("flagged_for_review", "Messages à vérifier", "int"),
+        Column("exempt", "Dispensés", "int"),
     ),
 )
 
@@ -421,8 +423,18 @@ VIEWS: tuple[AnalystView, ...] = (
     STRENGTHS_WEAKNESSES,
 )
 
-#: Views that other views read but that are no sheet of their own.
-SUPPORT_VIEWS = ("current_message",)
+#: Views that other views read but that are no sheet of their own: what a
+#: current version is, and the corrections in force laid over extraction
+#: (`storage/corrections.py`).
+SUPPORT_VIEWS = (
+    "current_message",
+    "active_correction",
+    "effective_message",
+    "effective_message_department",
+    "effective_annexe1_row",
+    "effective_annexe2_row",
+    "effective_recommendation",
+)
 
 
 def view_named(name: str) -> AnalystView:

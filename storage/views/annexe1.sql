@@ -1,5 +1,5 @@
--- One row per conseil citoyen of an Annexe 1 of a current contribution;
--- booleans as 0/1 on both databases.
+-- One row per conseil citoyen of an Annexe 1 of a current contribution, as
+-- corrected (rows a person rejected left out); booleans as 0/1 on both databases.
 SELECT
     r.id AS row_id,
     m.id AS message_id,
@@ -23,7 +23,7 @@ SELECT
     r.source_page AS source_page,
     r.source_row AS source_row,
     r.confidence AS confidence
-FROM annexe1_row r
+FROM effective_annexe1_row r
 JOIN current_message m ON m.id = r.message_id
 LEFT JOIN department d ON d.code = r.department_code
-WHERE m.kind = 'contribution'
+WHERE m.kind = 'contribution' AND r.rejected = 0

@@ -1,4 +1,5 @@
--- One row per other participatory practice of an Annexe 2 of a current contribution.
+-- One row per other participatory practice of an Annexe 2 of a current
+-- contribution, as corrected (rows a person rejected left out).
 SELECT
     r.id AS row_id,
     m.id AS message_id,
@@ -16,7 +17,7 @@ SELECT
     r.source_page AS source_page,
     r.source_row AS source_row,
     r.confidence AS confidence
-FROM annexe2_row r
+FROM effective_annexe2_row r
 JOIN current_message m ON m.id = r.message_id
 LEFT JOIN department d ON d.code = r.department_code
-WHERE m.kind = 'contribution'
+WHERE m.kind = 'contribution' AND r.rejected = 0

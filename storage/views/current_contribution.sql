@@ -1,4 +1,5 @@
--- One row per contribution and department, current versions only (complements stay).
+-- One row per contribution and department, current versions only (complements stay);
+-- values and departments as corrected.
 SELECT
     m.id AS message_id,
     md.department_code AS department_code,
@@ -26,6 +27,6 @@ SELECT
     m.dmarc_result AS dmarc_result,
     m.arc_result AS arc_result
 FROM current_message m
-LEFT JOIN message_department md ON md.message_id = m.id
+LEFT JOIN effective_message_department md ON md.message_id = m.id
 LEFT JOIN department d ON d.code = md.department_code
 WHERE m.kind = 'contribution'

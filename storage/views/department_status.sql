@@ -1,12 +1,16 @@
 -- One row per department and campaign. On time: the first contribution
 -- arrived before `campaign.closes_at`, the first late instant, which the
 -- campaign's declared deadline gives (`storage/status.py`, `closes_at`).
+-- Exempt: a correction in force excused the department (`department_exempt`),
+-- which is then neither late nor missing. Messages, their kinds and
+-- departments are read as corrected (`effective_*`).
 SELECT
     c.id AS campaign_id,
     d.code AS department_code,
     d.name AS department_name,
     d.region AS region,
     CASE
+        WHEN exemption.value_text = '1' AND (firsts.first_at IS NULL OR firsts.first_at >= c.closes_at) THEN 'exempt'
         WHEN firsts.first_at IS NULL THEN 'missing'
         WHEN firsts.first_at < c.closes_at THEN 'on_time'
         ELSE 'late'
@@ -14,7 +18,7 @@ SELECT
     firsts.first_at AS first_contribution_at,
     (
         SELECT m.modality
-        FROM current_message m JOIN message_department md ON md.message_id = m.id
+        FROM current_message m JOIN effective_message_department md ON md.message_id = m.id
         WHERE md.department_code = d.code AND m.kind = 'contribution' AND m.modality IS NOT NULL
         ORDER BY m.received_at DESC, m.id DESC
         LIMIT 1
@@ -31,14 +35,16 @@ SELECT
     COALESCE(mail.flagged_for_review, 0) AS flagged_for_review,
     COALESCE(reminded.reminders_sent, 0) AS reminders_sent,
     reminded.last_reminder_at AS last_reminder_at,
-    COALESCE(firsts.doubtful_senders, 0) AS doubtful_senders
+    COALESCE(firsts.doubtful_senders, 0) AS doubtful_senders,
+    CASE WHEN exemption.value_text = '1' THEN 1 ELSE 0 END AS exempt
 FROM campaign c
 CROSS JOIN department d
+LEFT JOIN active_correction exemption ON exemption.subject = 'department_exempt' AND exemption.target = d.code
 LEFT JOIN (
     SELECT md.department_code, min(m.received_at) AS first_at, count(*) AS contributions,
         count(CASE WHEN m.sender_check IN ('unexpected_domain', 'authentication_failed') THEN 1 END)
             AS doubtful_senders
-    FROM message_department md JOIN message m ON m.id = md.message_id
+    FROM effective_message_department md JOIN effective_message m ON m.id = md.message_id
     WHERE m.kind = 'contribution'
     GROUP BY md.department_code
 ) firsts ON firsts.department_code = d.code
@@ -51,7 +57,7 @@ LEFT JOIN (
             SELECT 1 FROM attachment a WHERE a.message_id = m.id AND a.parse_status <> 'ok'
         ) THEN 1 END) AS messages_with_errors,
         count(CASE WHEN m.needs_review THEN 1 END) AS flagged_for_review
-    FROM message_department md JOIN message m ON m.id = md.message_id
+    FROM effective_message_department md JOIN effective_message m ON m.id = md.message_id
     GROUP BY md.department_code
 ) mail ON mail.department_code = d.code
 LEFT JOIN (
@@ -68,9 +74,9 @@ LEFT JOIN (
         SELECT md.department_code, a.parse_status, a.parse_error,
             CASE WHEN a.parse_status = 'ok' AND (m.kind = 'contribution' OR a.role = 'annexe3') THEN a.role END
                 AS annex
-        FROM message_department md
+        FROM effective_message_department md
         JOIN attachment a ON a.message_id = md.message_id
-        JOIN message m ON m.id = md.message_id
+        JOIN effective_message m ON m.id = md.message_id
     ) f
     GROUP BY f.department_code
 ) files ON files.department_code = d.code

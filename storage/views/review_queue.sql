@@ -11,5 +11,5 @@ SELECT
         ELSE 'needs_review'
     END AS problem,
     COALESCE(m.process_error, m.review_reason) AS detail
-FROM message m
+FROM effective_message m
 WHERE m.processed_at IS NULL OR m.needs_review

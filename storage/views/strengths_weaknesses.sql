@@ -18,6 +18,6 @@ FROM (
     SELECT 'weakness' AS nature, id, message_id, position, text, file, page, paragraph FROM weakness
 ) f
 JOIN current_message m ON m.id = f.message_id
-LEFT JOIN message_department md ON md.message_id = m.id
+LEFT JOIN effective_message_department md ON md.message_id = m.id
 LEFT JOIN department d ON d.code = md.department_code
 WHERE m.kind = 'contribution'

@@ -17,8 +17,8 @@ SELECT
     a.parse_status AS advice,
     a.parse_error AS parse_error
 FROM attachment a
-JOIN message m ON m.id = a.message_id
+JOIN effective_message m ON m.id = a.message_id
 LEFT JOIN attachment parent ON parent.id = a.parent_id
-LEFT JOIN message_department md ON md.message_id = m.id
+LEFT JOIN effective_message_department md ON md.message_id = m.id
 LEFT JOIN department d ON d.code = md.department_code
 WHERE a.parse_status <> 'ok'
