@@ -20,6 +20,15 @@ INDEX_NAMES = frozenset({
 }) | frozenset(f"{table}_{part}" for table in ("message_search", "text_search")
                for part in ("data", "idx", "content", "docsize", "config"))  # fmt: skip
 
+
+
+def outside_the_search_index(name: str | None, type_: str, parent_names: dict) -> bool:
+    """For Alembic's `include_name`: False for the tables and indexes of the
+    search index (FTS5 tables and their shadow tables on SQLite, expression
+    indexes on PostgreSQL), which are the database's machinery, not models."""
+    return name not in INDEX_NAMES
+
+
 #: A word of what a person types.
 _WORDS = re.compile(r"\w+", re.UNICODE)
 #: Marks around the words found, in a snippet; the page turns them into <mark> after escaping.

@@ -18,6 +18,7 @@ from fastapi.responses import RedirectResponse
 from bilan.errors import BadInput
 from bilan.reference import departments
 from bilan.storage.accounts import AccountRow
+from bilan.storage.corrections import CorrectionError, CorrectionRequest
 from bilan.storage.models import Annexe1Row, Annexe2Row
 from bilan.storage.views import KIND_LABELS, THEME_LABELS
 from bilan.web.auth import EDITOR, require
@@ -109,7 +110,7 @@ def requested_value(subject: str, target: str, field: str | None, value: str):
     if subject == "annex_row":
         if not _ANNEX_TARGET.match(target):
             raise Refused("ligne d'annexe inconnue")
-        return {"rejected": True}
+        return {"rejected": value != "restored"}
     if subject == "recommendation":
         if not _RECOMMENDATION_TARGET.match(target):
             raise Refused("préconisation inconnue")
@@ -140,8 +141,6 @@ def correct(
     target: str = Form(...), value: str = Form(""), field: str = Form(""), reason: str = Form(""),
     suite: str = Form("/"),
 ):
-    from bilan.storage.corrections import CorrectionError, CorrectionRequest
-
     back = local_path(suite)
     try:
         target = _target_checked(subject, target)
@@ -159,8 +158,6 @@ def correct(
 @router.post("/corrections/{correction_id}/annuler", dependencies=[Depends(check_csrf)])
 def undo(request: Request, correction_id: int, account: AccountRow = Depends(require(EDITOR)),
          suite: str = Form("/")):
-    from bilan.storage.corrections import CorrectionError
-
     back = local_path(suite)
     try:
         request.app.state.site.writer.undo_correction(correction_id, account.name)
@@ -172,10 +169,10 @@ def undo(request: Request, correction_id: int, account: AccountRow = Depends(req
 
 
 def message_corrections(site, sha256: str) -> list:
-    """The corrections in force on a message and on its rows (annex rows,
-    recommendations: their targets start with the message's sha256)."""
-    try:
-        corrections = site.reader.list_corrections()
-    except AttributeError:  # a warehouse without corrections
-        return []
-    return [c for c in corrections if c.target == sha256 or c.target.startswith(sha256 + "/")]
+    """The corrections not undone of a message and of its rows (annex rows,
+    recommendations), in the order they were made."""
+    return site.reader.list_corrections(message=sha256)
+
+
+def department_corrections(site, code: str) -> list:
+    return site.reader.list_corrections(target=code)

@@ -12,6 +12,7 @@ from bilan.outgoing.letters import french_date, french_datetime
 from bilan.storage.accounts import AccountRow
 from bilan.storage.models import Annexe1Row, Annexe2Row
 from bilan.storage.status import (
+    EXEMPT,
     LATE,
     MISSING,
     ON_TIME,
@@ -20,6 +21,7 @@ from bilan.storage.status import (
     department_statuses,
 )
 from bilan.web.auth import EDITOR, VIEWER, require
+from bilan.web.corrections import department_corrections
 from bilan.web.rendering import page
 from bilan.web.sql import fetch
 
@@ -30,22 +32,22 @@ MESSAGES = """
            m.needs_review, m.review_reason, m.process_error, m.processed_at, m.supersedes_id, m.complements_id,
            m.follow_up, md.confidence AS department_confidence, md.evidence,
            (SELECT count(*) FROM attachment a WHERE a.message_id = m.id AND NOT a.inline) AS files,
-           (SELECT count(*) FROM attachment a WHERE a.message_id = m.id AND a.parse_status <> 'ok') AS unreadable,
-           (SELECT min(later.id) FROM message later WHERE later.supersedes_id = m.id) AS superseded_by
-    FROM message m JOIN message_department md ON md.message_id = m.id
+           (SELECT count(*) FROM attachment a WHERE a.message_id = m.id AND a.parse_status <> 'ok') AS unreadable
+    FROM effective_message m JOIN effective_message_department md ON md.message_id = m.id
     WHERE md.department_code = :code
     ORDER BY m.received_at, m.id
 """
 
 
 def annex_rows(connection, view: str, model, code: str) -> list[dict]:
-    """The rows of an annex view for a department's current contributions,
-    with the row's position in its message and its cells' confidences."""
+    """The rows of an annex view (current contributions, as corrected) for a
+    department's messages, with the row's position in its message and its
+    cells' confidences."""
     table = model.__tablename__
     return fetch(connection, f"""
         SELECT v.*, r.position, r.cell_confidence, r.attachment_position, m.sha256
         FROM {view} v JOIN {table} r ON r.id = v.row_id JOIN message m ON m.id = v.message_id
-        WHERE v.message_id IN (SELECT message_id FROM message_department WHERE department_code = :code)
+        WHERE v.message_id IN (SELECT message_id FROM effective_message_department WHERE department_code = :code)
         ORDER BY v.received_at, v.message_id, r.position
     """, {"code": code})  # fmt: skip
 
@@ -63,18 +65,21 @@ def department_page(request: Request, code: str, account: AccountRow = Depends(r
         messages = fetch(connection, MESSAGES, {"code": code})
         codes_of: dict[int, list[str]] = {}
         for row in fetch(connection, """
-            SELECT message_id, department_code FROM message_department WHERE message_id IN
-                (SELECT message_id FROM message_department WHERE department_code = :code)
+            SELECT message_id, department_code FROM effective_message_department WHERE message_id IN
+                (SELECT message_id FROM effective_message_department WHERE department_code = :code)
             ORDER BY department_code
         """, {"code": code}):  # fmt: skip
             codes_of.setdefault(row["message_id"], []).append(row["department_code"])
         for message in messages:
             message["other_codes"] = " ".join(c for c in codes_of.get(message["id"], []) if c != code)
+        superseding = {m["supersedes_id"]: m["id"] for m in messages if m["supersedes_id"]}
+        for message in messages:
+            message["superseded_by"] = superseding.get(message["id"])
         annexe1 = annex_rows(connection, "annexe1", Annexe1Row, code)
         annexe2 = annex_rows(connection, "annexe2", Annexe2Row, code)
         recommendations = fetch(connection, """
-            SELECT v.*, r.theme_source, r.origin, r.cell_range, m.sha256
-            FROM recommendations v JOIN recommendation r ON r.id = v.recommendation_id
+            SELECT v.*, r.theme_source, r.origin, r.cell_range, r.status, m.sha256
+            FROM recommendations v JOIN effective_recommendation r ON r.id = v.recommendation_id
             JOIN message m ON m.id = v.message_id
             WHERE v.department_code = :code ORDER BY v.received_at, v.message_id, v.position
         """, {"code": code})  # fmt: skip
@@ -104,6 +109,7 @@ def department_page(request: Request, code: str, account: AccountRow = Depends(r
         recommendations=recommendations, strengths=[f for f in findings if f["nature"] == "strength"],
         weaknesses=[f for f in findings if f["nature"] == "weakness"], answers=answers, reminders=reminders,
         required=site.settings.required_annex_numbers, editor=editor,
+        corrections=department_corrections(site, code),
     )  # fmt: skip
 
 
@@ -132,8 +138,13 @@ def status_reasons(status: DepartmentStatus, messages: list[dict], campaign) -> 
             + (f" ; {others} autre(s) message(s) (questions, réponses automatiques, questionnaires…) ne "
                "comptent pas comme réponse." if others else ".")
         )
+    elif status.status == EXEMPT:
+        reasons.append("Dispensé : une correction l'a excusé de répondre ; il n'est ni relancé, ni compté en retard "
+                       "ou sans réponse.")
     else:
-        reasons.append(f"Statut « {status.status} » (décidé par une correction).")
+        reasons.append(f"Statut « {status.status} ».")
+    if status.exempt and status.status != EXEMPT:
+        reasons.append("Marqué dispensé, mais il a répondu à l'heure : sa réponse compte.")
     if status.status in (ON_TIME, LATE):
         annexes = sorted(status.annexes)
         reasons.append(

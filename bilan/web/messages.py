@@ -21,9 +21,15 @@ router = APIRouter()
 
 
 def shown_message(connection, message_id: int) -> dict:
-    message = fetch_one(connection, "SELECT * FROM message WHERE id = :id", {"id": message_id})
+    """The message's values as corrected (`effective_message`), with what
+    extraction found beside them (`extracted_*`) where a correction changed it."""
+    message = fetch_one(connection, "SELECT * FROM effective_message WHERE id = :id", {"id": message_id})
     if message is None:
         raise HTTPException(404)
+    extracted = fetch_one(connection, "SELECT kind, modality, supersedes_id, complements_id FROM message "
+                          "WHERE id = :id", {"id": message_id})  # fmt: skip
+    for name, value in extracted.items():
+        message[f"extracted_{name}"] = value
     return message
 
 
@@ -36,7 +42,7 @@ def message_page(request: Request, message_id: int, account: AccountRow = Depend
         hidden = bool(message["pii"]) and not editor
         attributed = fetch(connection, """
             SELECT md.department_code, d.name, md.confidence, md.evidence
-            FROM message_department md JOIN department d ON d.code = md.department_code
+            FROM effective_message_department md JOIN department d ON d.code = md.department_code
             WHERE md.message_id = :id ORDER BY md.department_code
         """, {"id": message_id})  # fmt: skip
         attachments = fetch(connection, """
@@ -49,12 +55,12 @@ def message_page(request: Request, message_id: int, account: AccountRow = Depend
             connection, "SELECT position, text, blocks, tables FROM extracted_text WHERE message_id = :id",
             {"id": message_id},
         )}  # fmt: skip
-        annexe1 = fetch(connection, "SELECT * FROM annexe1_row WHERE message_id = :id ORDER BY position",
+        annexe1 = fetch(connection, "SELECT * FROM effective_annexe1_row WHERE message_id = :id ORDER BY position",
                         {"id": message_id})  # fmt: skip
-        annexe2 = fetch(connection, "SELECT * FROM annexe2_row WHERE message_id = :id ORDER BY position",
+        annexe2 = fetch(connection, "SELECT * FROM effective_annexe2_row WHERE message_id = :id ORDER BY position",
                         {"id": message_id})  # fmt: skip
-        recommendations = fetch(connection, "SELECT * FROM recommendation WHERE message_id = :id ORDER BY position",
-                                {"id": message_id})  # fmt: skip
+        recommendations = fetch(connection, "SELECT * FROM effective_recommendation WHERE message_id = :id "
+                                "ORDER BY position", {"id": message_id})  # fmt: skip
         strengths = fetch(connection, "SELECT * FROM strength WHERE message_id = :id ORDER BY position",
                           {"id": message_id})  # fmt: skip
         weaknesses = fetch(connection, "SELECT * FROM weakness WHERE message_id = :id ORDER BY position",
@@ -66,16 +72,16 @@ def message_page(request: Request, message_id: int, account: AccountRow = Depend
             WHERE s.message_id = :id ORDER BY s.position, a.number
         """, {"id": message_id})  # fmt: skip
         links = fetch(connection, """
-            SELECT id, subject, received_at, kind, pii, supersedes_id, complements_id, original_id FROM message
-            WHERE id IN (:supersedes, :complements, :original)
+            SELECT id, subject, received_at, kind, pii, supersedes_id, complements_id, original_id
+            FROM effective_message WHERE id IN (:supersedes, :complements, :original)
                OR supersedes_id = :id OR complements_id = :id OR original_id = :id
             ORDER BY received_at, id
         """, {"id": message_id, "supersedes": message["supersedes_id"] or -1,
               "complements": message["complements_id"] or -1, "original": message["original_id"] or -1})  # fmt: skip
         candidates = fetch(connection, """
-            SELECT DISTINCT m.id, m.sha256, m.subject, m.received_at, m.kind, m.pii FROM message m
-            JOIN message_department md ON md.message_id = m.id
-            WHERE md.department_code IN (SELECT department_code FROM message_department WHERE message_id = :id)
+            SELECT DISTINCT m.id, m.sha256, m.subject, m.received_at, m.kind, m.pii FROM effective_message m
+            JOIN effective_message_department md ON md.message_id = m.id
+            WHERE md.department_code IN (SELECT department_code FROM effective_message_department WHERE message_id = :id)
               AND m.id <> :id AND m.kind = 'contribution'
             ORDER BY m.received_at, m.id
         """, {"id": message_id}) if editor else []  # fmt: skip

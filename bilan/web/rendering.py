@@ -30,6 +30,13 @@ TEMPLATES = Path(__file__).parent / "templates"
 #: Statuses the views may give beyond the three of the deadline rule.
 WEB_STATUS_LABELS = {**STATUS_LABELS, "exempt": "dispensé"}
 ROLE_NAMES = {"viewer": "lecture", "editor": "correction", "admin": "administration"}
+#: What each kind of correction sets, as the pages name it.
+SUBJECT_LABELS = {
+    "message_departments": "départements du message", "message_kind": "nature du message",
+    "message_modality": "modalité", "message_supersedes": "remplace", "message_complements": "complète",
+    "annex_cell": "cellule d'annexe", "annex_row": "ligne d'annexe", "recommendation": "préconisation",
+    "department_exempt": "dispense",
+}  # fmt: skip
 
 
 def environment(timezone: str) -> jinja2.Environment:
@@ -42,11 +49,12 @@ def environment(timezone: str) -> jinja2.Environment:
     env.filters["percent"] = _percent
     env.filters["size"] = _size
     env.filters["snippet"] = _snippet
+    env.filters["correction_value"] = _correction_value
     env.filters["label"] = lambda value, labels: labels.get(value, value) if value is not None else ""
     env.globals.update(
         STATUS=WEB_STATUS_LABELS, KINDS=KIND_LABELS, ROLES=ROLE_LABELS, PARSE=PARSE_STATUS_LABELS,
         ADVICE=PARSE_STATUS_ADVICE, FILE_ROLES=ATTACHMENT_ROLE_LABELS, THEMES=THEME_LABELS,
-        PROBLEMS=PROBLEM_LABELS, CHECKS=SENDER_CHECK_LABELS, ACCOUNT_ROLES=ROLE_NAMES,
+        PROBLEMS=PROBLEM_LABELS, CHECKS=SENDER_CHECK_LABELS, ACCOUNT_ROLES=ROLE_NAMES, SUBJECTS=SUBJECT_LABELS,
     )  # fmt: skip
     return env
 
@@ -63,6 +71,23 @@ def _size(value: int | None) -> str:
     if value < 1024 * 1024:
         return f"{value / 1024:.0f} Ko"
     return f"{value / 1024 / 1024:.1f} Mo".replace(".", ",")
+
+
+def _correction_value(value) -> str:
+    """A correction's old or new value as a person reads it."""
+    if value is None:
+        return "—"
+    if value is True:
+        return "oui"
+    if value is False:
+        return "non"
+    if isinstance(value, dict) and "rejected" in value:
+        return "rejetée" if value["rejected"] else "rétablie"
+    if isinstance(value, list):
+        return " ".join(str(item) for item in value) or "aucun"
+    if isinstance(value, str) and len(value) == 64:
+        return f"message {value[:12]}…"
+    return str(value)
 
 
 def _snippet(text: str) -> Markup:

@@ -16,8 +16,9 @@ from bilan.web.sql import fetch
 
 router = APIRouter()
 
-#: Rank of a message in the queue: lower comes first.
-FOR_A_MISSING_DEPARTMENT, WITHOUT_DEPARTMENT, OTHER = 0, 1, 2
+#: Rank of a message in the queue: lower comes first. A message a person
+#: already corrected stays in the queue (its extraction was unsure) but last.
+FOR_A_MISSING_DEPARTMENT, WITHOUT_DEPARTMENT, OTHER, CORRECTED = 0, 1, 2, 3
 
 
 def review_items(site) -> list[dict]:
@@ -30,15 +31,24 @@ def review_items(site) -> list[dict]:
         attributed: dict[int, list[dict]] = {}
         for row in fetch(connection, """
             SELECT md.message_id, md.department_code, d.name, md.confidence
-            FROM message_department md JOIN department d ON d.code = md.department_code
+            FROM effective_message_department md JOIN department d ON d.code = md.department_code
             WHERE md.message_id IN (SELECT message_id FROM review_queue) ORDER BY md.department_code
         """):  # fmt: skip
             attributed.setdefault(row["message_id"], []).append(row)
+        corrected = set()
+        for row in fetch(connection, "SELECT target, target_sha256 FROM active_correction"):
+            corrected.update(filter(None, (row["target"], row["target_sha256"])))
     for item in items:
         item["departments"] = attributed.get(item["message_id"], [])
         codes = {d["department_code"] for d in item["departments"]}
         item["missing"] = sorted(codes & missing)
-        item["rank"] = FOR_A_MISSING_DEPARTMENT if item["missing"] else WITHOUT_DEPARTMENT if not codes else OTHER
+        item["corrected"] = item["sha256"] in corrected
+        if item["corrected"]:
+            item["rank"] = CORRECTED
+        elif item["missing"]:
+            item["rank"] = FOR_A_MISSING_DEPARTMENT
+        else:
+            item["rank"] = WITHOUT_DEPARTMENT if not codes else OTHER
     far_future = "9999"
     return sorted(items, key=lambda i: (i["rank"], i["received_at"].isoformat() if i["received_at"] else far_future,
                                         i["message_id"]))  # fmt: skip
@@ -49,4 +59,5 @@ def review_page(request: Request, account: AccountRow = Depends(require(VIEWER))
     items = review_items(request.app.state.site)
     return page(request, "a_verifier.html", items=items, editor=account.can(EDITOR),
                 ranks={FOR_A_MISSING_DEPARTMENT: "département sans contribution acceptée",
-                       WITHOUT_DEPARTMENT: "aucun département trouvé", OTHER: "autres"})  # fmt: skip
+                       WITHOUT_DEPARTMENT: "aucun département trouvé", OTHER: "autres",
+                       CORRECTED: "déjà corrigé par une personne"})  # fmt: skip
