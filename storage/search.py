@@ -4,7 +4,9 @@ the index that migration 0010 makes the database keep in step with every
 write (triggers on SQLite, GIN expression indexes on PostgreSQL).
 
 What a person types is never handed to the search syntax: it is cut into
-words, each searched as a plain word (all of them must occur)."""
+words, each searched as a plain word (all of them must occur). On
+PostgreSQL, the first 100,000 characters of each text are searched (a
+tsvector holds at most 1 MB); SQLite searches all of it."""
 
 from __future__ import annotations
 
@@ -136,7 +138,7 @@ _MESSAGE_VECTOR = (
     "to_tsvector('french', coalesce(m.subject, '') || ' ' || coalesce(m.sender, '') || ' ' "
     "|| coalesce(m.sender_name, ''))"
 )
-_HEADLINE = f"StartSel={HIT_START}, StopSel={HIT_END}, MaxWords=30, MinWords=10, MaxFragments=2"
+_HEADLINE = f'StartSel="{HIT_START}", StopSel="{HIT_END}", MaxWords=30, MinWords=10, MaxFragments=2'
 
 _POSTGRESQL_FOUND = f"""
     WITH q AS (SELECT plainto_tsquery('french', :words) AS query)
@@ -145,7 +147,7 @@ _POSTGRESQL_FOUND = f"""
         FROM message m, q WHERE {_MESSAGE_VECTOR} @@ q.query
         UNION ALL
         SELECT t.message_id, t.id, t.position
-        FROM extracted_text t, q WHERE to_tsvector('french', t.text) @@ q.query
+        FROM extracted_text t, q WHERE to_tsvector('french', left(t.text, 100000)) @@ q.query
     ) f JOIN message m ON m.id = f.message_id
     WHERE 1 = 1 {{pii}}
     ORDER BY m.received_at DESC NULLS LAST, f.message_id DESC, f.position NULLS FIRST LIMIT :limit

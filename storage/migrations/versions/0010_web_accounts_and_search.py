@@ -18,7 +18,8 @@ itself, so that whatever writes a message (an ingestion, `bilan watch`,
   rows (a cascade from `message` fires them too). Accents are folded
   (`remove_diacritics 2`): "prefecture" finds "préfecture".
 - PostgreSQL: GIN indexes on `to_tsvector('french', ...)` of the same
-  columns, which PostgreSQL keeps up to date on every write.
+  columns (the first 100,000 characters of a text: a tsvector holds at
+  most 1 MB), which PostgreSQL keeps up to date on every write.
 
 A later migration that rebuilds `message` or `extracted_text` on SQLite
 (batch mode "recreate") drops their triggers: it must create them again.
@@ -81,7 +82,9 @@ _SQLITE_DOWN = (
 _POSTGRESQL_UP = (
     "CREATE INDEX ix_message_search ON message USING gin (to_tsvector('french', "
     "coalesce(subject, '') || ' ' || coalesce(sender, '') || ' ' || coalesce(sender_name, '')))",
-    "CREATE INDEX ix_text_search ON extracted_text USING gin (to_tsvector('french', text))",
+    # The first 100,000 characters: a tsvector holds at most 1 MB, and a
+    # longer text would make the row's insert, so its message's loading, fail.
+    "CREATE INDEX ix_text_search ON extracted_text USING gin (to_tsvector('french', left(text, 100000)))",
 )
 
 _POSTGRESQL_DOWN = (
