@@ -234,3 +234,20 @@ def test_user_add_and_list(settings_env, warehouse):
         stored = find_account(connection, "claire")
     assert stored.password_hash.startswith("$argon2") and "un-long-mot-de-passe" not in stored.password_hash
     assert stored.created_at.tzinfo is not None and stored.created_at <= dt.datetime.now(dt.UTC)
+
+
+def test_a_viewer_never_sees_a_personal_message(site, warehouse):
+    raw = message(subject="Questionnaire du conseil citoyen", sender="Karima Ouazzani <karima.o@laposte.net>",
+                  message_id="<pii@laposte.net>").as_bytes()
+    sha256 = archive_raw(warehouse, RawMessage(raw=raw, source="test")).sha256
+    with transaction(warehouse.engine) as session:
+        message_pk = session.scalar(Message.__table__.select().with_only_columns(Message.id).where(Message.sha256 == sha256))
+        session.execute(update(Message).where(Message.id == message_pk).values(pii=True))
+        session.add(ExtractedText(message_id=message_pk, position=-1, text="Nom : Ouazzani Karima, tél. 06 39 98 12 47"))
+    viewer, editor = logged_in(site, "victor"), logged_in(site, "edith")
+    for path in (f"/messages/{message_pk}", "/a-verifier", "/recherche?q=Ouazzani", "/recherche?q=questionnaire"):
+        html = viewer.get(path).text
+        assert "Ouazzani" not in html and "karima.o@laposte.net" not in html and "06 39 98 12 47" not in html, path
+    assert "Ouazzani Karima" in editor.get(f"/messages/{message_pk}").text
+    assert "karima.o@laposte.net" in editor.get(f"/messages/{message_pk}").text
+    assert "1 résultat" in editor.get("/recherche", params={"q": "Ouazzani"}).text

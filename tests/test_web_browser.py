@@ -235,6 +235,12 @@ def test_correct_a_wrong_attribution_then_reprocess_then_undo(served):
 
 def test_a_message_ingested_while_serving_shows_at_the_next_reload(served):
     page = served.page("victor")
+
+    def messages_received() -> int:
+        page.goto(served.url + "/")
+        return int(page.locator("#chiffres .carte", has_text="messages reçus").locator(".valeur").inner_text())
+
+    before = messages_received()
     page.goto(f"{served.url}/recherche?q=Tarentaise")
     assert page.locator("#nombre-resultats").inner_text().startswith("0 ")
     load_raw(served.warehouse, message(
@@ -243,8 +249,9 @@ def test_a_message_ingested_while_serving_shows_at_the_next_reload(served):
     ).as_bytes())
     page.reload()
     assert page.locator("#nombre-resultats").inner_text().startswith("1 ")
-    page.goto(f"{served.url}/departements/73")
-    assert "Tarentaise" in page.locator("#messages").inner_text()
+    page.locator(".resultats a").first.click()
+    assert page.locator("#objet").inner_text() == "Contribution de la Savoie : quartiers de la Tarentaise"
+    assert messages_received() == before + 1
 
 
 def test_failed_logins_are_limited(served):
