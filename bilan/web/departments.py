@@ -23,7 +23,7 @@ from bilan.storage.status import (
 from bilan.web.auth import EDITOR, VIEWER, require
 from bilan.web.corrections import department_corrections
 from bilan.web.rendering import page
-from bilan.web.sql import fetch
+from bilan.web.sql import BOOLEAN_FIELDS, fetch
 
 router = APIRouter()
 
@@ -106,6 +106,7 @@ def department_page(request: Request, code: str, account: AccountRow = Depends(r
         request, "departement.html", status=status, why=status_reasons(status, messages, campaign),
         messages=messages, annexe1=annexe1, annexe2=annexe2,
         annexe1_fields=Annexe1Row.cell_fields(), annexe2_fields=Annexe2Row.cell_fields(),
+        boolean_fields=BOOLEAN_FIELDS,
         recommendations=recommendations, strengths=[f for f in findings if f["nature"] == "strength"],
         weaknesses=[f for f in findings if f["nature"] == "weakness"], answers=answers, reminders=reminders,
         required=site.settings.required_annex_numbers, editor=editor,

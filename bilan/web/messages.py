@@ -15,7 +15,7 @@ from bilan.web.auth import EDITOR, VIEWER, require
 from bilan.web.corrections import message_corrections
 from bilan.web.files import StoredFile, content_disposition, header_fields, is_sha256, original_file
 from bilan.web.rendering import page
-from bilan.web.sql import fetch, fetch_one
+from bilan.web.sql import BOOLEAN_FIELDS, fetch, fetch_one
 
 router = APIRouter()
 
@@ -95,6 +95,7 @@ def message_page(request: Request, message_id: int, account: AccountRow = Depend
         request, "message.html", message=message, hidden=hidden, editor=editor, attributed=attributed,
         attachments=attachments, texts=texts, body=texts.get(-1), annexe1=annexe1, annexe2=annexe2,
         annexe1_fields=Annexe1Row.cell_fields(), annexe2_fields=Annexe2Row.cell_fields(),
+        boolean_fields=BOOLEAN_FIELDS,
         recommendations=recommendations, strengths=strengths, weaknesses=weaknesses, answers=answers,
         links=links, candidates=candidates, headers=headers, all_departments=departments(),
         corrections=message_corrections(site, message["sha256"]) if editor else [],
