@@ -110,6 +110,7 @@ def measure(kind: str, env: dict[str, str], workdir: Path, requests: int) -> Non
     print(f"[{kind}] warehouse: " + ", ".join(f"{n} {c}" for n, c in counts.items()) + size, flush=True)
 
     server_env = {k: v for k, v in env.items() if k.startswith(("BILAN_", "PREFECT_"))}
+    server_env["BILAN_WEB_SECURE_COOKIES"] = "false"  # plain HTTP on loopback: httpx keeps Secure cookies for HTTPS
     with WebServer(workdir / f"serve-{kind}.log", env=server_env) as server:
         client = httpx.Client(base_url=server.url, follow_redirects=False, timeout=120)
         token = re.search(r'name="csrf" value="([^"]+)"', client.get("/connexion").text).group(1)
