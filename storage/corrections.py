@@ -38,7 +38,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -83,6 +83,11 @@ MODALITIES = (1, 2, 3)
 RECOMMENDATION_STATUSES = ("accepted", "rejected")
 RECOMMENDATION_FIELDS = ("status", "text", "theme")
 ANNEX_MODELS: dict[str, type[Annexe1Row] | type[Annexe2Row]] = {"annexe1": Annexe1Row, "annexe2": Annexe2Row}
+
+#: The views that lay the corrections over a message's departments and kind,
+#: for the writer's own queries (reprocess selection, follow-up links).
+EFFECTIVE_DEPARTMENTS = sa.table("effective_message_department", sa.column("message_id"), sa.column("department_code"))
+EFFECTIVE_KINDS = sa.table("effective_message", sa.column("id"), sa.column("kind"))
 
 #: The natural key of a correction, which makes an import safe to repeat.
 NATURAL_KEY = ("made_at", "author", "subject", "target", "field")
@@ -135,6 +140,10 @@ class Correction:
     undone_by: str | None
     applies: bool
     in_force: bool = False
+    #: Where the corrected row came from when it was corrected (annex rows:
+    #: `file|sheet|page|row`; recommendations: the text extraction read):
+    #: the correction applies only to a row that still does.
+    anchor: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The correction as `bilan corrections export` writes it (without
@@ -150,6 +159,7 @@ class Correction:
             "reason": self.reason,
             "undone_at": self.undone_at.isoformat() if self.undone_at else None,
             "undone_by": self.undone_by,
+            "anchor": self.anchor,
         }
 
 
@@ -174,6 +184,7 @@ class Prepared:
     parsed: Target
     value: Any
     value_text: str | None
+    anchor: str | None = None
 
 
 @dataclass(frozen=True)
@@ -215,7 +226,7 @@ def prepare(session: Session, request: CorrectionRequest, *, require_target: boo
     hold (yet)."""
     if not isinstance(request.author, str) or not request.author.strip():
         raise CorrectionError("a correction needs an author (who makes it)")
-    if not isinstance(request.reason, str):
+    if request.reason is not None and not isinstance(request.reason, str):
         raise CorrectionError("the reason of a correction must be text")
     if request.subject not in SUBJECTS:
         raise CorrectionError(f"unknown subject {request.subject!r}: use one of {', '.join(SUBJECTS)}")
@@ -236,7 +247,8 @@ def prepare(session: Session, request: CorrectionRequest, *, require_target: boo
     if require_target and not target_exists(session, subject, parsed):
         raise CorrectionError(f"{_describe_target(subject, parsed, target)} is not in this warehouse")
     value = _checked_value(session, subject, field, parsed, request.new_value, require_target)
-    return Prepared(subject, target, field, parsed, value, _value_text(value))
+    anchor = row_anchor(session, parsed) if require_target and parsed.table else None
+    return Prepared(subject, target, field, parsed, value, _value_text(value), anchor)
 
 
 def _parse_target(session: Session, subject: str, target: str) -> tuple[Target, str]:
@@ -412,13 +424,27 @@ def target_exists(session: Session, subject: str, target: Target) -> bool:
         return False
     if target.table is None:
         return True
-    return _row_id(session, target) is not None
+    return row_anchor(session, target) is not None
 
 
-def _row_id(session: Session, target: Target) -> int | None:
-    table = "recommendation" if target.table == RECOMMENDATION else f"{target.table}_row"
+#: What identifies a row beyond its position, as the `effective_*` views
+#: compute it: an annex row's source (file, sheet, page, row), a
+#: recommendation's text as extraction read it.
+ANCHORS = {
+    "annexe1": "r.source_file || '|' || COALESCE(r.source_sheet, '') || '|' || COALESCE(CAST(r.source_page AS TEXT), '') "
+               "|| '|' || CAST(r.source_row AS TEXT)",
+    RECOMMENDATION: "r.text",
+}
+ANCHORS["annexe2"] = ANCHORS["annexe1"]
+ROW_TABLES = {"annexe1": "annexe1_row", "annexe2": "annexe2_row", RECOMMENDATION: "recommendation"}
+
+
+def row_anchor(session: Session, target: Target) -> str | None:
+    """The anchor of the row a target names, or None when there is no such row."""
+    table = target.table or "annexe1"
     return session.execute(
-        text(f"SELECT r.id FROM {table} r JOIN message m ON m.id = r.message_id WHERE m.sha256 = :sha AND r.position = :pos"),
+        text(f"SELECT {ANCHORS[table]} FROM {ROW_TABLES[table]} r JOIN message m ON m.id = r.message_id "
+             "WHERE m.sha256 = :sha AND r.position = :pos"),
         {"sha": target.sha256, "pos": target.position},
     ).scalar()
 
@@ -482,19 +508,21 @@ def typed_cell(model: type, field: str, value: Any) -> Any:
 def apply(session: Session, request: CorrectionRequest, now: dt.datetime) -> int:
     prepared = prepare(session, request)
     old_value = value_in_force(session, prepared.subject, prepared.field, prepared.parsed)
-    row = _row(prepared, author=request.author.strip(), reason=request.reason, made_at=now, old_value=old_value)
+    row = _row(prepared, author=request.author.strip(), reason=request.reason or "", made_at=now, old_value=old_value)
     session.add(row)
     session.flush()
     return row.id
 
 
 def _row(prepared: Prepared, *, author: str, reason: str, made_at: dt.datetime, old_value: Any,
-         undone_at: dt.datetime | None = None, undone_by: str | None = None) -> CorrectionRow:
+         undone_at: dt.datetime | None = None, undone_by: str | None = None,
+         anchor: str | None = None) -> CorrectionRow:
     return CorrectionRow(
         made_at=made_at, author=author, subject=prepared.subject, target=prepared.target, field=prepared.field,
         old_value=old_value, new_value=prepared.value, value_text=prepared.value_text, reason=reason,
         target_sha256=prepared.parsed.sha256, target_table=prepared.parsed.table,
         target_position=prepared.parsed.position, undone_at=undone_at, undone_by=undone_by,
+        anchor=prepared.anchor if anchor is None else anchor,
     )
 
 
@@ -546,7 +574,8 @@ def _normalised_target(session: Session, target: str) -> str:
 
 def _applying(session: Session, rows: Iterable[CorrectionRow]) -> set[int]:
     """Ids of the corrections whose target (and, for a version link, the
-    other message) is in the warehouse."""
+    other message) is in the warehouse; for a row, the row at the target's
+    position, still from where the corrected one came (its anchor)."""
     rows = list(rows)
     shas = {r.target_sha256 for r in rows if r.target_sha256}
     shas |= {r.value_text for r in rows if r.subject in (MESSAGE_SUPERSEDES, MESSAGE_COMPLEMENTS) and r.value_text}
@@ -558,7 +587,8 @@ def _applying(session: Session, rows: Iterable[CorrectionRow]) -> set[int]:
         if row.subject == DEPARTMENT_EXEMPT:
             ok = row.target in departments
         elif row.target_table is not None:
-            ok = (row.target_sha256, row.target_table, row.target_position) in positions
+            key = (row.target_sha256, row.target_table, row.target_position)
+            ok = key in positions and (row.anchor is None or positions[key] == row.anchor)
         else:
             ok = row.target_sha256 in known and (
                 row.subject not in (MESSAGE_SUPERSEDES, MESSAGE_COMPLEMENTS) or row.value_text is None
@@ -577,17 +607,18 @@ def _existing_messages(session: Session, shas: set[str]) -> set[str]:
     return found
 
 
-def _existing_positions(session: Session, shas: set[str]) -> set[tuple[str, str, int]]:
-    found: set[tuple[str, str, int]] = set()
+def _existing_positions(session: Session, shas: set[str]) -> dict[tuple[str, str, int], str]:
+    """The anchor of every row of these messages, by (sha256, table, position)."""
+    found: dict[tuple[str, str, int], str] = {}
     items = sorted(shas)
-    tables = (("annexe1", "annexe1_row"), ("annexe2", "annexe2_row"), ("recommendation", "recommendation"))
     for start in range(0, len(items), 500):
         chunk = items[start:start + 500]
-        for name, table in tables:
+        for name, table in ROW_TABLES.items():
             statement = text(
-                f"SELECT m.sha256, r.position FROM {table} r JOIN message m ON m.id = r.message_id WHERE m.sha256 IN :shas"
+                f"SELECT m.sha256, r.position, {ANCHORS[name]} FROM {table} r JOIN message m ON m.id = r.message_id "
+                "WHERE m.sha256 IN :shas"
             ).bindparams(sa.bindparam("shas", expanding=True))
-            found |= {(sha, name, position) for sha, position in session.execute(statement, {"shas": chunk})}
+            found.update({(sha, name, position): anchor for sha, position, anchor in session.execute(statement, {"shas": chunk})})
     return found
 
 
@@ -595,7 +626,7 @@ def _correction(row: CorrectionRow, applies: bool, in_force: bool) -> Correction
     return Correction(
         id=row.id, made_at=row.made_at, author=row.author, subject=row.subject, target=row.target,
         field=row.field or None, old_value=row.old_value, new_value=row.new_value, reason=row.reason,
-        undone_at=row.undone_at, undone_by=row.undone_by, applies=applies, in_force=in_force,
+        undone_at=row.undone_at, undone_by=row.undone_by, applies=applies, in_force=in_force, anchor=row.anchor,
     )
 
 
@@ -665,8 +696,15 @@ def _imported(session: Session, entry: dict[str, Any]) -> tuple[Prepared, dt.dat
         subject=entry.get("subject"), target=entry.get("target"), new_value=entry.get("new_value"),
         author=entry.get("author"), reason=entry.get("reason") or "", field=entry.get("field"),
     )
-    prepared = prepare(session, request, require_target=False)
+    prepared = replace(prepare(session, request, require_target=False), anchor=_anchor_of(entry))
     return prepared, _instant(entry.get("made_at"), "made_at"), _instant(entry.get("undone_at"), "undone_at", optional=True)
+
+
+def _anchor_of(entry: dict[str, Any]) -> str | None:
+    anchor = entry.get("anchor")
+    if anchor is not None and not isinstance(anchor, str):
+        raise CorrectionError(f"anchor must be text or null, not {anchor!r}")
+    return anchor
 
 
 def _instant(value: Any, name: str, optional: bool = False) -> dt.datetime | None:

@@ -32,7 +32,13 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, selectinload
 
-from bilan.storage.corrections import MESSAGE_KIND, MESSAGE_MODALITY, typed_cell
+from bilan.storage.corrections import (
+    ANCHORS,
+    MESSAGE_KIND,
+    MESSAGE_MODALITY,
+    ROW_TABLES,
+    typed_cell,
+)
 from bilan.storage.models import (
     Annexe1Row,
     Annexe2Row,
@@ -220,7 +226,8 @@ def _corrected_cells(session: Session, table: str) -> dict[tuple[int, int], set[
     cells: dict[tuple[int, int], set[str]] = {}
     for message_pk, position, field in session.execute(text(
         "SELECT m.id, c.target_position, c.field FROM active_correction c JOIN message m ON m.sha256 = c.target_sha256 "
-        "WHERE c.subject = 'annex_cell' AND c.target_table = :table"
+        f"JOIN {ROW_TABLES[table]} r ON r.message_id = m.id AND r.position = c.target_position "
+        f"WHERE c.subject = 'annex_cell' AND c.target_table = :table AND (c.anchor IS NULL OR c.anchor = {ANCHORS[table]})"
     ), {"table": table}):
         cells.setdefault((message_pk, position), set()).add(field)
     return cells

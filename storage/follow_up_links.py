@@ -24,9 +24,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import column, select, table, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from bilan.storage.corrections import EFFECTIVE_DEPARTMENTS, EFFECTIVE_KINDS
 from bilan.storage.models import Message
 
 #: Name of the lock under which follow-up links are recomputed (see
@@ -98,8 +99,8 @@ def earlier_message(message: _Stored, others: Iterable[_Stored], zone: ZoneInfo)
 #: A message's departments and kind as corrected (`storage/corrections.py`):
 #: a message a person moved to another department, or found not to be a
 #: contribution, no longer replaces a contribution of the first one.
-_DEPARTMENTS = table("effective_message_department", column("message_id"), column("department_code"))
-_KINDS = table("effective_message", column("id"), column("kind"))
+_DEPARTMENTS = EFFECTIVE_DEPARTMENTS
+_KINDS = EFFECTIVE_KINDS
 
 
 def _messages_of(session: Session, codes: set[str]) -> dict[int, _Stored]:

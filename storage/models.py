@@ -497,6 +497,9 @@ class CorrectionRow(Base):
     target_sha256: Mapped[str | None] = mapped_column(String(64), comment="the message the target belongs to")
     target_table: Mapped[str | None] = mapped_column(String(16), comment="annexe1 | annexe2 | recommendation")
     target_position: Mapped[int | None] = mapped_column(Integer, comment="the row's position in its message")
+    anchor: Mapped[str | None] = mapped_column(
+        Text, comment="the row's source when corrected (annex: file|sheet|page|row; recommendation: its text)"
+    )
     undone_at: Mapped[dt.datetime | None]
     undone_by: Mapped[str | None] = mapped_column(String(320))
 

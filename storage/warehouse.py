@@ -21,7 +21,13 @@ from sqlalchemy.orm import Session
 
 from bilan.errors import WarehouseNotReady
 from bilan.storage import corrections
-from bilan.storage.corrections import Correction, CorrectionRequest, ImportResult
+from bilan.storage.corrections import (
+    EFFECTIVE_DEPARTMENTS,
+    EFFECTIVE_KINDS,
+    Correction,
+    CorrectionRequest,
+    ImportResult,
+)
 from bilan.storage.db import insert_into, open_database, transaction
 from bilan.storage.follow_up_links import (
     FOLLOW_UPS_LOCK,
@@ -262,7 +268,9 @@ class Warehouse:
     ) -> list[str]:
         """sha256 of the archived messages matching every given criterion,
         in order of receipt: received in [since, until), of one of `kinds`
-        (as last classified), speaking for one of `departments`."""
+        (as last classified, or as corrected), speaking for one of
+        `departments` (as extraction found, or as corrected): reprocessing a
+        message more is harmless, missing one is not."""
         query = select(Message.sha256).order_by(Message.received_at, Message.id)
         departments, kinds = list(departments), list(kinds)
         if departments:
@@ -270,13 +278,20 @@ class Warehouse:
                 Message.id.in_(
                     select(MessageDepartment.message_id).where(MessageDepartment.department_code.in_(departments))
                 )
+                | Message.id.in_(
+                    select(EFFECTIVE_DEPARTMENTS.c.message_id)
+                    .where(EFFECTIVE_DEPARTMENTS.c.department_code.in_(departments))
+                )
             )
         if since is not None:
             query = query.where(Message.received_at >= since)
         if until is not None:
             query = query.where(Message.received_at < until)
         if kinds:
-            query = query.where(Message.kind.in_(kinds))
+            query = query.where(
+                Message.kind.in_(kinds)
+                | Message.id.in_(select(EFFECTIVE_KINDS.c.id).where(EFFECTIVE_KINDS.c.kind.in_(kinds)))
+            )
         if only_failed:
             query = query.where(Message.process_error.is_not(None))
         with self.engine.connect() as connection:

@@ -165,6 +165,8 @@ def test_a_wrong_department_is_corrected_everywhere_and_kept_through_reprocess(c
         assert 'st-late" data-departement="86"' in report and 'st-missing" data-departement="38"' in report
 
     shows_the_correction()
+    assert sha in Selection(departments=("86",)).matching(campaign)  # `bilan reprocess -d 86` finds it
+    assert sha in Selection(departments=("38",)).matching(campaign)  # and `-d 38`, where extraction put it
     [listed] = campaign.list_corrections(target=sha)
     assert (listed.id, listed.subject, listed.author) == (correction_id, "message_departments", "claire")
     assert (listed.old_value, listed.new_value, listed.field) == (["38"], ["86"], None)
@@ -391,6 +393,26 @@ def test_a_correction_whose_target_is_gone_is_kept_and_listed_as_not_applying(wa
         session.add(Annexe1Row(message_id=stored_pk, position=1, source_file="Annexe 1.xlsx", source_row=3, commune="Lao"))
     assert warehouse.list_corrections()[0].applies
     assert rows(warehouse, "SELECT commune FROM annexe1 ORDER BY row_id") == [("Commune 0",), ("Laon",)]
+
+
+def test_a_correction_never_moves_onto_another_row(warehouse):
+    """A reprocess that reads one row more above a corrected one shifts the
+    positions: the row now at the corrected position came from elsewhere in
+    the file, so the correction no longer applies (and says so)."""
+    sha = stored(warehouse, 1, annex_rows=2, recommendations=2)
+    warehouse.apply_correction(CorrectionRequest("annex_cell", f"{sha}/annexe1/1", "Laon", "claire", field="commune"))
+    warehouse.apply_correction(CorrectionRequest("recommendation", f"{sha}/recommendation/1", "moyens", "claire", field="theme"))
+    assert [c.applies for c in warehouse.list_corrections()] == [True, True]
+    assert exported_message(warehouse, sha)["confidence"]["annexe1_rows"][1]["cells"] == {"commune": 1.0}
+    with Session(warehouse.engine) as session, session.begin():
+        session.query(Annexe1Row).filter(Annexe1Row.position == 1).update({"source_row": 40, "commune": "Chauny"})
+        session.query(Recommendation).filter(Recommendation.position == 1).update({"text": "Une autre préconisation"})
+    assert [c.applies for c in warehouse.list_corrections()] == [False, False]
+    assert rows(warehouse, "SELECT commune FROM annexe1 ORDER BY row_id") == [("Commune 0",), ("Chauny",)]
+    assert rows(warehouse, "SELECT theme FROM recommendations ORDER BY position") == [("formation",), ("formation",)]
+    item = exported_message(warehouse, sha)
+    assert item["annexe1_rows"][1]["commune"] == "Chauny" and item["confidence"]["annexe1_rows"][1]["cells"] == {}
+    assert [r["theme"] for r in item["recommendations"]] == ["formation", "formation"]
 
 
 # -- what cannot be corrected ------------------------------------------------------

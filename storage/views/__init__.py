@@ -5,7 +5,11 @@ The SQL of each view is the file `<name>.sql` beside this module, and
 nothing else: `storage/schema.py` creates the views from these files after
 the schema migrations (which never see a view), and again only when a
 file's text changed. `current_message.sql` is a view the others read
-(what "current version" means), not a sheet of its own.
+(what "current version" means), not a sheet of its own; so are
+`active_correction.sql` and the `effective_*.sql` views, which lay the
+corrections people made over what extraction found
+(`storage/corrections.py`): the sheets read messages, their departments,
+annex rows and recommendations through them, never from the tables.
 
 Everything downstream reads this registry: `bilan export` writes one sheet
 or file per view, the README's "Querying the warehouse" section documents

@@ -9,6 +9,7 @@ SELECT
     c.target_sha256 AS target_sha256,
     c.target_table AS target_table,
     c.target_position AS target_position,
+    c.anchor AS anchor,
     c.value_text AS value_text,
     c.made_at AS made_at,
     c.author AS author

@@ -1,7 +1,10 @@
 -- Every row of `annexe1_row`, with the corrections in force laid over what
 -- extraction found: a cell's value (`annex_cell`, field = column) and whether
 -- a person rejected the row (`annex_row`; `rejected` 0/1). The analyst view
--- `annexe1` and the export read rows here.
+-- `annexe1` and the export read rows here. A correction applies to the row at
+-- its position only if that row still comes from where the corrected one did
+-- (`anchor`: file, sheet, page, row), so that a reprocess that finds one row
+-- more cannot move it onto another row.
 SELECT
     CASE WHEN c.commune_set = 1 THEN c.commune ELSE r.commune END AS commune,
     CASE WHEN c.qpv_code_set = 1 THEN c.qpv_code ELSE r.qpv_code END AS qpv_code,
@@ -31,36 +34,40 @@ FROM annexe1_row r
 JOIN message m ON m.id = r.message_id
 LEFT JOIN (
     SELECT
-        target_sha256,
-        target_position,
-        max(CASE WHEN subject = 'annex_row' THEN value_text END) AS rejected,
-        max(CASE WHEN subject = 'annex_cell' AND field = 'department_code' THEN 1 ELSE 0 END) AS department_code_set,
-        max(CASE WHEN subject = 'annex_cell' AND field = 'department_code' THEN value_text END) AS department_code,
-        max(CASE WHEN subject = 'annex_cell' AND field = 'commune' THEN 1 ELSE 0 END) AS commune_set,
-        max(CASE WHEN subject = 'annex_cell' AND field = 'commune' THEN value_text END) AS commune,
-        max(CASE WHEN subject = 'annex_cell' AND field = 'qpv_code' THEN 1 ELSE 0 END) AS qpv_code_set,
-        max(CASE WHEN subject = 'annex_cell' AND field = 'qpv_code' THEN value_text END) AS qpv_code,
-        max(CASE WHEN subject = 'annex_cell' AND field = 'qpv_nom' THEN 1 ELSE 0 END) AS qpv_nom_set,
-        max(CASE WHEN subject = 'annex_cell' AND field = 'qpv_nom' THEN value_text END) AS qpv_nom,
-        max(CASE WHEN subject = 'annex_cell' AND field = 'conseil_constitue' THEN 1 ELSE 0 END) AS conseil_constitue_set,
-        max(CASE WHEN subject = 'annex_cell' AND field = 'conseil_constitue' THEN value_text END) AS conseil_constitue,
-        max(CASE WHEN subject = 'annex_cell' AND field = 'date_creation' THEN 1 ELSE 0 END) AS date_creation_set,
-        max(CASE WHEN subject = 'annex_cell' AND field = 'date_creation' THEN value_text END) AS date_creation,
-        max(CASE WHEN subject = 'annex_cell' AND field = 'membres_habitants' THEN 1 ELSE 0 END) AS membres_habitants_set,
-        max(CASE WHEN subject = 'annex_cell' AND field = 'membres_habitants' THEN value_text END) AS membres_habitants,
-        max(CASE WHEN subject = 'annex_cell' AND field = 'membres_acteurs_locaux' THEN 1 ELSE 0 END) AS membres_acteurs_locaux_set,
-        max(CASE WHEN subject = 'annex_cell' AND field = 'membres_acteurs_locaux' THEN value_text END) AS membres_acteurs_locaux,
-        max(CASE WHEN subject = 'annex_cell' AND field = 'actif' THEN 1 ELSE 0 END) AS actif_set,
-        max(CASE WHEN subject = 'annex_cell' AND field = 'actif' THEN value_text END) AS actif,
-        max(CASE WHEN subject = 'annex_cell' AND field = 'structure_porteuse' THEN 1 ELSE 0 END) AS structure_porteuse_set,
-        max(CASE WHEN subject = 'annex_cell' AND field = 'structure_porteuse' THEN value_text END) AS structure_porteuse,
-        max(CASE WHEN subject = 'annex_cell' AND field = 'participation_pilotage' THEN 1 ELSE 0 END) AS participation_pilotage_set,
-        max(CASE WHEN subject = 'annex_cell' AND field = 'participation_pilotage' THEN value_text END) AS participation_pilotage,
-        max(CASE WHEN subject = 'annex_cell' AND field = 'formation_suivie' THEN 1 ELSE 0 END) AS formation_suivie_set,
-        max(CASE WHEN subject = 'annex_cell' AND field = 'formation_suivie' THEN value_text END) AS formation_suivie,
-        max(CASE WHEN subject = 'annex_cell' AND field = 'budget_annuel_eur' THEN 1 ELSE 0 END) AS budget_annuel_eur_set,
-        max(CASE WHEN subject = 'annex_cell' AND field = 'budget_annuel_eur' THEN value_text END) AS budget_annuel_eur
-    FROM active_correction
-    WHERE target_table = 'annexe1'
-    GROUP BY target_sha256, target_position
+        c.target_sha256 AS target_sha256,
+        c.target_position AS target_position,
+        max(CASE WHEN c.subject = 'annex_row' THEN c.value_text END) AS rejected,
+        max(CASE WHEN c.subject = 'annex_cell' AND c.field = 'department_code' THEN 1 ELSE 0 END) AS department_code_set,
+        max(CASE WHEN c.subject = 'annex_cell' AND c.field = 'department_code' THEN c.value_text END) AS department_code,
+        max(CASE WHEN c.subject = 'annex_cell' AND c.field = 'commune' THEN 1 ELSE 0 END) AS commune_set,
+        max(CASE WHEN c.subject = 'annex_cell' AND c.field = 'commune' THEN c.value_text END) AS commune,
+        max(CASE WHEN c.subject = 'annex_cell' AND c.field = 'qpv_code' THEN 1 ELSE 0 END) AS qpv_code_set,
+        max(CASE WHEN c.subject = 'annex_cell' AND c.field = 'qpv_code' THEN c.value_text END) AS qpv_code,
+        max(CASE WHEN c.subject = 'annex_cell' AND c.field = 'qpv_nom' THEN 1 ELSE 0 END) AS qpv_nom_set,
+        max(CASE WHEN c.subject = 'annex_cell' AND c.field = 'qpv_nom' THEN c.value_text END) AS qpv_nom,
+        max(CASE WHEN c.subject = 'annex_cell' AND c.field = 'conseil_constitue' THEN 1 ELSE 0 END) AS conseil_constitue_set,
+        max(CASE WHEN c.subject = 'annex_cell' AND c.field = 'conseil_constitue' THEN c.value_text END) AS conseil_constitue,
+        max(CASE WHEN c.subject = 'annex_cell' AND c.field = 'date_creation' THEN 1 ELSE 0 END) AS date_creation_set,
+        max(CASE WHEN c.subject = 'annex_cell' AND c.field = 'date_creation' THEN c.value_text END) AS date_creation,
+        max(CASE WHEN c.subject = 'annex_cell' AND c.field = 'membres_habitants' THEN 1 ELSE 0 END) AS membres_habitants_set,
+        max(CASE WHEN c.subject = 'annex_cell' AND c.field = 'membres_habitants' THEN c.value_text END) AS membres_habitants,
+        max(CASE WHEN c.subject = 'annex_cell' AND c.field = 'membres_acteurs_locaux' THEN 1 ELSE 0 END) AS membres_acteurs_locaux_set,
+        max(CASE WHEN c.subject = 'annex_cell' AND c.field = 'membres_acteurs_locaux' THEN c.value_text END) AS membres_acteurs_locaux,
+        max(CASE WHEN c.subject = 'annex_cell' AND c.field = 'actif' THEN 1 ELSE 0 END) AS actif_set,
+        max(CASE WHEN c.subject = 'annex_cell' AND c.field = 'actif' THEN c.value_text END) AS actif,
+        max(CASE WHEN c.subject = 'annex_cell' AND c.field = 'structure_porteuse' THEN 1 ELSE 0 END) AS structure_porteuse_set,
+        max(CASE WHEN c.subject = 'annex_cell' AND c.field = 'structure_porteuse' THEN c.value_text END) AS structure_porteuse,
+        max(CASE WHEN c.subject = 'annex_cell' AND c.field = 'participation_pilotage' THEN 1 ELSE 0 END) AS participation_pilotage_set,
+        max(CASE WHEN c.subject = 'annex_cell' AND c.field = 'participation_pilotage' THEN c.value_text END) AS participation_pilotage,
+        max(CASE WHEN c.subject = 'annex_cell' AND c.field = 'formation_suivie' THEN 1 ELSE 0 END) AS formation_suivie_set,
+        max(CASE WHEN c.subject = 'annex_cell' AND c.field = 'formation_suivie' THEN c.value_text END) AS formation_suivie,
+        max(CASE WHEN c.subject = 'annex_cell' AND c.field = 'budget_annuel_eur' THEN 1 ELSE 0 END) AS budget_annuel_eur_set,
+        max(CASE WHEN c.subject = 'annex_cell' AND c.field = 'budget_annuel_eur' THEN c.value_text END) AS budget_annuel_eur
+    FROM active_correction c
+    JOIN message cm ON cm.sha256 = c.target_sha256
+    JOIN annexe1_row cr ON cr.message_id = cm.id AND cr.position = c.target_position
+    WHERE c.target_table = 'annexe1'
+        AND (c.anchor IS NULL OR c.anchor = (cr.source_file || '|' || COALESCE(cr.source_sheet, '') || '|' || COALESCE(CAST(cr.source_page AS TEXT), '') || '|'
+            || CAST(cr.source_row AS TEXT)))
+    GROUP BY c.target_sha256, c.target_position
 ) c ON c.target_sha256 = m.sha256 AND c.target_position = r.position

@@ -1,7 +1,10 @@
 -- Every row of `annexe2_row`, with the corrections in force laid over what
 -- extraction found: a cell's value (`annex_cell`, field = column) and whether
 -- a person rejected the row (`annex_row`; `rejected` 0/1). The analyst view
--- `annexe2` and the export read rows here.
+-- `annexe2` and the export read rows here. A correction applies to the row at
+-- its position only if that row still comes from where the corrected one did
+-- (`anchor`: file, sheet, page, row), so that a reprocess that finds one row
+-- more cannot move it onto another row.
 SELECT
     CASE WHEN c.type_set = 1 THEN c.type ELSE r.type END AS type,
     CASE WHEN c.commune_set = 1 THEN c.commune ELSE r.commune END AS commune,
@@ -25,24 +28,28 @@ FROM annexe2_row r
 JOIN message m ON m.id = r.message_id
 LEFT JOIN (
     SELECT
-        target_sha256,
-        target_position,
-        max(CASE WHEN subject = 'annex_row' THEN value_text END) AS rejected,
-        max(CASE WHEN subject = 'annex_cell' AND field = 'department_code' THEN 1 ELSE 0 END) AS department_code_set,
-        max(CASE WHEN subject = 'annex_cell' AND field = 'department_code' THEN value_text END) AS department_code,
-        max(CASE WHEN subject = 'annex_cell' AND field = 'type' THEN 1 ELSE 0 END) AS type_set,
-        max(CASE WHEN subject = 'annex_cell' AND field = 'type' THEN value_text END) AS type,
-        max(CASE WHEN subject = 'annex_cell' AND field = 'commune' THEN 1 ELSE 0 END) AS commune_set,
-        max(CASE WHEN subject = 'annex_cell' AND field = 'commune' THEN value_text END) AS commune,
-        max(CASE WHEN subject = 'annex_cell' AND field = 'qpv_code' THEN 1 ELSE 0 END) AS qpv_code_set,
-        max(CASE WHEN subject = 'annex_cell' AND field = 'qpv_code' THEN value_text END) AS qpv_code,
-        max(CASE WHEN subject = 'annex_cell' AND field = 'porteur' THEN 1 ELSE 0 END) AS porteur_set,
-        max(CASE WHEN subject = 'annex_cell' AND field = 'porteur' THEN value_text END) AS porteur,
-        max(CASE WHEN subject = 'annex_cell' AND field = 'annee_creation' THEN 1 ELSE 0 END) AS annee_creation_set,
-        max(CASE WHEN subject = 'annex_cell' AND field = 'annee_creation' THEN value_text END) AS annee_creation,
-        max(CASE WHEN subject = 'annex_cell' AND field = 'habitants_mobilises' THEN 1 ELSE 0 END) AS habitants_mobilises_set,
-        max(CASE WHEN subject = 'annex_cell' AND field = 'habitants_mobilises' THEN value_text END) AS habitants_mobilises
-    FROM active_correction
-    WHERE target_table = 'annexe2'
-    GROUP BY target_sha256, target_position
+        c.target_sha256 AS target_sha256,
+        c.target_position AS target_position,
+        max(CASE WHEN c.subject = 'annex_row' THEN c.value_text END) AS rejected,
+        max(CASE WHEN c.subject = 'annex_cell' AND c.field = 'department_code' THEN 1 ELSE 0 END) AS department_code_set,
+        max(CASE WHEN c.subject = 'annex_cell' AND c.field = 'department_code' THEN c.value_text END) AS department_code,
+        max(CASE WHEN c.subject = 'annex_cell' AND c.field = 'type' THEN 1 ELSE 0 END) AS type_set,
+        max(CASE WHEN c.subject = 'annex_cell' AND c.field = 'type' THEN c.value_text END) AS type,
+        max(CASE WHEN c.subject = 'annex_cell' AND c.field = 'commune' THEN 1 ELSE 0 END) AS commune_set,
+        max(CASE WHEN c.subject = 'annex_cell' AND c.field = 'commune' THEN c.value_text END) AS commune,
+        max(CASE WHEN c.subject = 'annex_cell' AND c.field = 'qpv_code' THEN 1 ELSE 0 END) AS qpv_code_set,
+        max(CASE WHEN c.subject = 'annex_cell' AND c.field = 'qpv_code' THEN c.value_text END) AS qpv_code,
+        max(CASE WHEN c.subject = 'annex_cell' AND c.field = 'porteur' THEN 1 ELSE 0 END) AS porteur_set,
+        max(CASE WHEN c.subject = 'annex_cell' AND c.field = 'porteur' THEN c.value_text END) AS porteur,
+        max(CASE WHEN c.subject = 'annex_cell' AND c.field = 'annee_creation' THEN 1 ELSE 0 END) AS annee_creation_set,
+        max(CASE WHEN c.subject = 'annex_cell' AND c.field = 'annee_creation' THEN c.value_text END) AS annee_creation,
+        max(CASE WHEN c.subject = 'annex_cell' AND c.field = 'habitants_mobilises' THEN 1 ELSE 0 END) AS habitants_mobilises_set,
+        max(CASE WHEN c.subject = 'annex_cell' AND c.field = 'habitants_mobilises' THEN c.value_text END) AS habitants_mobilises
+    FROM active_correction c
+    JOIN message cm ON cm.sha256 = c.target_sha256
+    JOIN annexe2_row cr ON cr.message_id = cm.id AND cr.position = c.target_position
+    WHERE c.target_table = 'annexe2'
+        AND (c.anchor IS NULL OR c.anchor = (cr.source_file || '|' || COALESCE(cr.source_sheet, '') || '|' || COALESCE(CAST(cr.source_page AS TEXT), '') || '|'
+            || CAST(cr.source_row AS TEXT)))
+    GROUP BY c.target_sha256, c.target_position
 ) c ON c.target_sha256 = m.sha256 AND c.target_position = r.position

@@ -2,7 +2,9 @@
 -- what extraction found: its text, its theme (then sure: `theme_score` 1,
 -- `theme_source` 'person') and `status`, what a person decided: 'accepted'
 -- (then `confidence` 1), 'rejected' (not a recommendation: the analyst view
--- `recommendations` and the export leave it out), or null (not reviewed).
+-- `recommendations` and the export leave it out), or null (not reviewed). A
+-- correction applies to the recommendation at its position only if extraction
+-- still reads the same text there (`anchor`).
 SELECT
     CASE WHEN c.theme_set = 1 THEN c.theme ELSE r.theme END AS theme,
     CASE WHEN c.theme_set = 1 THEN 1.0 ELSE r.theme_score END AS theme_score,
@@ -25,14 +27,16 @@ FROM recommendation r
 JOIN message m ON m.id = r.message_id
 LEFT JOIN (
     SELECT
-        target_sha256,
-        target_position,
-        max(CASE WHEN field = 'status' THEN value_text END) AS status,
-        max(CASE WHEN field = 'text' THEN 1 ELSE 0 END) AS text_set,
-        max(CASE WHEN field = 'text' THEN value_text END) AS text,
-        max(CASE WHEN field = 'theme' THEN 1 ELSE 0 END) AS theme_set,
-        max(CASE WHEN field = 'theme' THEN value_text END) AS theme
-    FROM active_correction
-    WHERE target_table = 'recommendation'
-    GROUP BY target_sha256, target_position
+        c.target_sha256 AS target_sha256,
+        c.target_position AS target_position,
+        max(CASE WHEN c.field = 'status' THEN c.value_text END) AS status,
+        max(CASE WHEN c.field = 'text' THEN 1 ELSE 0 END) AS text_set,
+        max(CASE WHEN c.field = 'text' THEN c.value_text END) AS text,
+        max(CASE WHEN c.field = 'theme' THEN 1 ELSE 0 END) AS theme_set,
+        max(CASE WHEN c.field = 'theme' THEN c.value_text END) AS theme
+    FROM active_correction c
+    JOIN message cm ON cm.sha256 = c.target_sha256
+    JOIN recommendation cr ON cr.message_id = cm.id AND cr.position = c.target_position
+    WHERE c.target_table = 'recommendation' AND (c.anchor IS NULL OR c.anchor = cr.text)
+    GROUP BY c.target_sha256, c.target_position
 ) c ON c.target_sha256 = m.sha256 AND c.target_position = r.position

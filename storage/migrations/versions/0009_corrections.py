@@ -36,6 +36,10 @@ def upgrade() -> None:
     sa.Column('target_sha256', sa.String(length=64), nullable=True, comment='the message the target belongs to'),
     sa.Column('target_table', sa.String(length=16), nullable=True, comment='annexe1 | annexe2 | recommendation'),
     sa.Column('target_position', sa.Integer(), nullable=True, comment="the row's position in its message"),
+    sa.Column(
+        'anchor', sa.Text(), nullable=True,
+        comment="the row's source when corrected (annex: file|sheet|page|row; recommendation: its text)",
+    ),
     sa.Column('undone_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('undone_by', sa.String(length=320), nullable=True),
     sa.PrimaryKeyConstraint('id'),
