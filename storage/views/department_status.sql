@@ -16,13 +16,7 @@ SELECT
         ELSE 'late'
     END AS status,
     firsts.first_at AS first_contribution_at,
-    (
-        SELECT m.modality
-        FROM current_message m JOIN effective_message_department md ON md.message_id = m.id
-        WHERE md.department_code = d.code AND m.kind = 'contribution' AND m.modality IS NOT NULL
-        ORDER BY m.received_at DESC, m.id DESC
-        LIMIT 1
-    ) AS modality,
+    latest.modality AS modality,
     COALESCE(files.annexe1_received, 0) AS annexe1_received,
     COALESCE(files.annexe2_received, 0) AS annexe2_received,
     CASE WHEN files.annexe3_received = 1 OR mail.survey_answers > 0 THEN 1 ELSE 0 END AS annexe3_received,
@@ -48,6 +42,19 @@ LEFT JOIN (
     WHERE m.kind = 'contribution'
     GROUP BY md.department_code
 ) firsts ON firsts.department_code = d.code
+LEFT JOIN (
+    -- The modality of each department's latest current contribution that has
+    -- one: current versions are worked out once for all departments (a
+    -- subquery per department made PostgreSQL read them 101 times).
+    SELECT ranked.department_code, ranked.modality
+    FROM (
+        SELECT md.department_code, m.modality,
+            row_number() OVER (PARTITION BY md.department_code ORDER BY m.received_at DESC, m.id DESC) AS rank
+        FROM current_message m JOIN effective_message_department md ON md.message_id = m.id
+        WHERE m.kind = 'contribution' AND m.modality IS NOT NULL
+    ) ranked
+    WHERE ranked.rank = 1
+) latest ON latest.department_code = d.code
 LEFT JOIN (
     SELECT
         md.department_code,
