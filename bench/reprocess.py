@@ -25,6 +25,17 @@ asserted:
 
     .venv/bin/python bench/reprocess.py --messages 1000 --databases sqlite,postgresql --workers 1,2 --cache cold
 
+With `--via prefect`, the W parts run as `bilan reprocess --shards W`
+against a `prefect server start` of the bench's own: the `reprocess`
+deployment of `prefect.yaml`, a process work pool and W workers started
+with `--limit 1` (each takes one part); `--pin` holds worker i and every
+process it starts (flow run, parser workers) to core i (`taskset`). The time
+runs from the command's start to its end (flow-run processes start, import
+and load spaCy inside it; the server and the workers are already up, as in
+production). CPU is that of the command and of the workers' process trees.
+
+    .venv/bin/python bench/reprocess.py -n 10000 --databases postgresql --workers 1,2 --via prefect --pin
+
 Seconds per stage are summed over the workers (parse: waiting for the
 parser pool, which runs ahead in the background; extract: NLP; load:
 database writes; follow-ups: the final settlement of follow-up links).
@@ -187,7 +198,76 @@ def reprocess(env: dict[str, str], workers: int, reports: Path) -> tuple[Timing,
     return Timing(seconds, cpu, peak / 1024, load_before, os.getloadavg()[0]), summaries
 
 
-def run_once(kind: str, workers: int, cache_mode: str, raws: list[bytes], workdir: Path) -> tuple[Run, dict]:
+def reprocess_via_prefect(env: dict[str, str], workers: int, reports: Path, pin: bool) -> tuple[Timing, list[dict]]:
+    """`bilan reprocess --shards W` run by W workers of a Prefect work pool
+    (each pinned to a core of its own with `pin`); its wall and CPU seconds,
+    peak RSS of the workers' trees, and its summary."""
+    from tests.processes import PREFECT, PrefectServer, stop_group, wait_until
+
+    server = PrefectServer(reports / "prefect-home")
+    server.env.update({k: v for k, v in env.items() if k.startswith("BILAN_")})
+    server.env["PREFECT_LOCAL_STORAGE_PATH"] = str(reports / "prefect-results")  # the parts' summaries
+    processes: list[subprocess.Popen] = []
+    try:
+        server.wait_healthy()
+        server.run("work-pool", "create", "bilan", "--type", "process")
+        server.run("deploy", "--name", "reprocess")
+        cores = os.cpu_count() or 1
+        for index in range(workers):
+            pinning = ["taskset", "-c", str(index % cores)] if pin else []
+            log = (reports / f"worker{index}.log").open("wb")
+            processes.append(server.spawn([*pinning, PREFECT, "worker", "start", "--pool", "bilan", "--limit", "1",
+                                           "--name", f"worker-{index}"], log))  # fmt: skip
+        wait_until(lambda: len(server.post("/work_pools/bilan/workers/filter", {})) >= workers, 120, interval=0.5,
+                   message=f"{workers} worker(s) online")  # fmt: skip
+        bilan = str(REPO / ".venv" / "bin" / "bilan")
+        command = [bilan, "reprocess", "--shards", str(workers), "--report", str(reports / "summary.json")]
+        load_before = os.getloadavg()[0]
+        start = time.perf_counter()
+        with (reports / "command.log").open("w") as log:
+            process = subprocess.Popen(command, env=server.env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+            peak, stop = 0, threading.Event()
+
+            def sample() -> None:
+                nonlocal peak
+                while not stop.is_set():
+                    peak = max(peak, sum(_tree_rss_kib(p.pid) for p in [process, *processes]))
+                    stop.wait(0.2)
+
+            sampler = threading.Thread(target=sample, daemon=True)
+            sampler.start()
+            _, status, usage = os.wait4(process.pid, 0)
+            seconds = time.perf_counter() - start
+            stop.set()
+            sampler.join()
+        if os.waitstatus_to_exitcode(status):
+            raise SystemExit(f"reprocess failed, see {reports / 'command.log'}:\n" + (reports / "command.log").read_text()[-3000:])
+        load_after = os.getloadavg()[0]
+        cpu = usage.ru_utime + usage.ru_stime
+        for worker in processes:
+            cpu += _stopped_cpu(worker)
+        summaries = [json.loads((reports / "summary.json").read_text())]
+        return Timing(seconds, cpu, peak / 1024, load_before, load_after), summaries
+    finally:
+        for worker in processes:
+            stop_group(worker)
+        stop_group(server.process)
+        server.log.close()
+
+
+def _stopped_cpu(process: subprocess.Popen) -> float:
+    """Stop a worker (SIGTERM to its group) and read the CPU seconds of its
+    tree: its own and those of the flow runs it started and reaped."""
+    import signal
+
+    os.killpg(process.pid, signal.SIGTERM)
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_once(kind: str, workers: int, cache_mode: str, raws: list[bytes], workdir: Path,
+             via: str = "processes", pin: bool = False) -> tuple[Run, dict]:  # fmt: skip
     from bilan.storage.db import get_engine
     from tests.warehouse_dump import canonical_rows, digest
 
@@ -214,7 +294,10 @@ def run_once(kind: str, workers: int, cache_mode: str, raws: list[bytes], workdi
             print(f"[{label}] filling the parse cache with a first reprocess (not timed)", flush=True)
             (reports / "prime").mkdir()
             reprocess(env, 1, reports / "prime")
-        timing, summaries = reprocess(env, workers, reports)
+        if via == "prefect":
+            timing, summaries = reprocess_via_prefect(env, workers, reports, pin)
+        else:
+            timing, summaries = reprocess(env, workers, reports)
         result = Run(database=kind, workers=workers, cache=cache_mode, messages=len(raws), timing=timing)
         for summary in summaries:
             result.processed += summary["processed"]
@@ -257,6 +340,9 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2", help="comma-separated process counts, each run on each database")
     parser.add_argument("--cache", choices=("cold", "warm"), default="cold", help="parse cache at the start of each run")
     parser.add_argument("--workdir", type=Path, help="keep the archive and logs here (default: a temporary folder)")
+    parser.add_argument("--via", choices=("processes", "prefect"), default="processes",
+                        help="W processes `--shard i/W`, or `--shards W` over W workers of a Prefect work pool")
+    parser.add_argument("--pin", action="store_true", help="with --via prefect: worker i and its processes on core i")
     args = parser.parse_args()
     kinds = [k.strip() for k in args.databases.split(",") if k.strip()]
     worker_counts = sorted({int(w) for w in args.workers.split(",")})
@@ -274,7 +360,7 @@ def main() -> None:
         for kind in kinds:
             baseline: tuple[Run, dict] | None = None
             for workers in worker_counts:
-                run, dump = run_once(kind, workers, args.cache, raws, workdir)
+                run, dump = run_once(kind, workers, args.cache, raws, workdir, args.via, args.pin)
                 if workers == 1:
                     baseline = (run, dump)
                 elif baseline is not None:
@@ -283,7 +369,9 @@ def main() -> None:
                         print("  " + line)
                 report(run)
                 if baseline is not None and workers > 1:
-                    print(f"{kind} workers={workers} speed_up_vs_1: {baseline[0].timing.wall / run.timing.wall:.2f}x")
+                    speed_up = baseline[0].timing.wall / run.timing.wall
+                    print(f"{kind} workers={workers} speed_up_vs_1: {speed_up:.2f}x "
+                          f"(efficiency per worker {speed_up / workers:.2f})")  # fmt: skip
                 sys.stdout.flush()
     finally:
         if workdir_context:

@@ -218,6 +218,7 @@ def reprocess(
     only_failed: Annotated[bool, typer.Option("--only-failed", help="Only messages whose processing failed.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Say how many messages match, change nothing.")] = False,
     shard: Annotated[str | None, typer.Option("--shard", metavar="I/N", help="Only part I (0 to N-1) of N of the selection, by sha256; run the N parts at once, on several processes or machines.")] = None,
+    shards: Annotated[int, typer.Option("--shards", min=1, metavar="N", help="Split the selection in N parts run at once: as N runs of the reprocess deployment on the workers of its pool when a Prefect API is configured, else as N processes here.")] = 1,
     report: Annotated[Path | None, typer.Option("--report", help="Also write the run's summary (counts, seconds per stage) as JSON.")] = None,
 ) -> None:
     """Parse and extract archived messages again (all, or a selection), without touching IMAP."""
@@ -234,7 +235,9 @@ def reprocess(
         part = Shard.parse(shard) if shard else Shard()
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--shard") from None
-    what = selection.describe() + (f" ({part.describe()})" if part.count > 1 else "")
+    if shards > 1 and shard:
+        raise typer.BadParameter("give --shard I/N (one part) or --shards N (all N parts), not both", param_hint="--shards")
+    what = selection.describe() + (f" ({part.describe()})" if part.count > 1 else f" (in {shards} parts)" if shards > 1 else "")
     if dry_run:
         count = len(part.of(selection.matching(_warehouse())))
         console.print(f"{count} message(s) would be reprocessed ({what})")
@@ -244,9 +247,18 @@ def reprocess(
         "departments": list(selection.departments), "since": selection.since, "until": selection.until,
         "kinds": list(selection.kinds), "only_failed": only_failed, "shard": part.index, "shards": part.count,
     }
-    summary = run_command(
-        "reprocess:reprocess_messages", parameters, lambda: _reprocess_in_process(settings, selection, part)
-    )
+    if shards > 1:
+        from bilan.local_shards import reprocess_in_processes
+
+        del parameters["shard"]
+        summary = run_command(
+            "reprocess:reprocess_in_shards", {**parameters, "shards": shards},
+            lambda: reprocess_in_processes(settings, selection, shards),
+        )  # fmt: skip
+    else:
+        summary = run_command(
+            "reprocess:reprocess_messages", parameters, lambda: _reprocess_in_process(settings, selection, part)
+        )
     if report is not None:
         report.write_text(json.dumps(summary.to_json(), indent=2), encoding="utf-8")
     console.print(f"reprocessed {what}: {summary.describe()}", soft_wrap=True)

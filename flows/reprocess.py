@@ -4,20 +4,36 @@ reprocessing, for what it guarantees and how shards split the work).
 
 The `reprocess` deployment of `prefect.yaml` runs it; so does `bilan
 reprocess` when a Prefect API is configured (`flows/policy.py`).
+
+Flow `reprocess_in_shards`: the same selection split in parts, one run of
+the `reprocess` deployment per part, at once, on whichever workers of the
+pool are free (one machine or several sharing the PostgreSQL warehouse and
+the archive); `bilan reprocess --shards N` runs it when a Prefect API is
+configured.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 from prefect import flow, get_run_logger
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.objects import FlowRun
+from prefect.deployments import run_deployment
 
 from bilan.pipeline import IngestSummary, Pipeline, Selection, Shard, reprocess
 from bilan.progress import LogProgress
 from bilan.settings import get_settings
 
+#: The deployment of `prefect.yaml` that runs one part.
+REPROCESS_DEPLOYMENT = "reprocess_messages/reprocess"
 
-@flow(name="reprocess_messages")
+
+# The summary is kept as the run's result, so that `reprocess_in_shards` can
+# add up the parts: in Prefect's local storage (PREFECT_LOCAL_STORAGE_PATH),
+# which workers on several machines must share, as they share the archive.
+@flow(name="reprocess_messages", persist_result=True)
 def reprocess_messages(
     departments: list[str] | None = None,
     since: dt.date | None = None,
@@ -42,3 +58,51 @@ def reprocess_messages(
         summary = reprocess(pipeline, selection, LogProgress(logger), part)
     logger.info(summary.describe())
     return summary
+
+
+@flow(name="reprocess_in_shards")
+def reprocess_in_shards(
+    departments: list[str] | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    kinds: list[str] | None = None,
+    only_failed: bool = False,
+    shards: int = 2,
+    deployment: str = REPROCESS_DEPLOYMENT,
+) -> IngestSummary:
+    """The selection in `shards` parts, one run of `deployment` each, all
+    submitted at once (the pool's workers take them as they are free; start
+    them with `--limit 1` so that each takes one part at a time). Waits for
+    every part, then adds up their summaries; a part that did not complete
+    fails this run, after the others have finished."""
+    if shards < 1:
+        raise ValueError("shards must be at least 1")
+    logger = get_run_logger()
+    selection = {"departments": departments, "since": since, "until": until, "kinds": kinds,
+                 "only_failed": only_failed}  # fmt: skip
+    runs = [
+        run_deployment(deployment, parameters={**selection, "shard": index, "shards": shards}, timeout=0)
+        for index in range(shards)
+    ]
+    logger.info("submitted %d part(s) of the reprocessing to %s", shards, deployment)
+    summary, unfinished = IngestSummary(), []
+    for run in runs:
+        finished = wait_until_final(run)
+        if not finished.state.is_completed():
+            unfinished.append(f"{finished.name} ({finished.state.name})")
+            continue
+        summary.add(finished.state.result())
+    if unfinished:
+        raise RuntimeError(f"{len(unfinished)} of {shards} part(s) did not complete: {', '.join(unfinished)}")
+    logger.info(summary.describe())
+    return summary
+
+
+def wait_until_final(run: FlowRun, poll_seconds: float = 1.0) -> FlowRun:
+    """The flow run, read again until its state is final."""
+    with get_client(sync_client=True) as client:
+        while True:
+            current = client.read_flow_run(run.id)
+            if current.state is not None and current.state.is_final():
+                return current
+            time.sleep(poll_seconds)

@@ -54,11 +54,13 @@ def _char_class(predicate, ranges: tuple[tuple[int, int], ...]) -> str:
     return "[" + "".join(members) + "]"
 
 
-_PLANES = ((0x20, 0x3000), (0xE000, 0xF900), (0x1F000, 0x1FC00))
+#: The code points searched for marker glyphs: Latin to CJK punctuation, the
+#: private use area (Symbol and Wingdings fonts), emoji and pictographs.
+MARKER_PLANES = ((0x20, 0x3000), (0xE000, 0xF900), (0x1F000, 0x1FC00))
 #: One bullet glyph, or `(cid:N)`, which pdfminer writes for a glyph of a symbol font.
-BULLET = r"(?:\(cid:\d+\)|" + _char_class(is_bullet_glyph, _PLANES) + ")"
+BULLET = r"(?:\(cid:\d+\)|" + _char_class(is_bullet_glyph, MARKER_PLANES) + ")"
 #: One dash (a marker only when a space follows it).
-DASH = _char_class(is_dash, _PLANES)
+DASH = _char_class(is_dash, MARKER_PLANES)
 #: "1)", "12.", "a)", "B)", "iv.", "IV)", "(3)": the enumerators of an ordered list.
 #: One capital and a full stop opens a line as often as an initial ("J. Dupont",
 #: "V. Hugo") or "M." (Monsieur), so a line opened by one stays in its paragraph.

@@ -24,9 +24,12 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 #: A test that uses one of these fixtures gets the marker, so that `-m "not corpus
 #: and not postgres"` (make test-fast) leaves it out without a list kept by hand.
-MARKERS_OF_FIXTURES = {"corpus": "corpus", "postgres_admin_url": "postgres"}
+#: A temporary Prefect API takes about 10 s to start: the tests that need one
+#: (commands run as flows) are slow; the same commands run in process in the lane.
+MARKERS_OF_FIXTURES = {"corpus": "corpus", "postgres_admin_url": "postgres", "prefect_server": "slow"}
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group markers
 def pytest_collection_modifyitems(config, items) -> None:
     """Mark the tests that read the corpus or need PostgreSQL by the fixtures they use
     (the "postgresql" case of `database_url` is marked by its param). Under

@@ -23,7 +23,9 @@ def _run(*args: str) -> str:
 
 
 @pytest.fixture
-def ingested(prefect_server, settings_env):
+def ingested(settings_env):
+    """The samples, ingested in process (no Prefect API configured): the flow
+    path of the same command is tested in tests/test_prefect_policy.py."""
     _run("ingest", "--from-dir", str(SAMPLES))
 
 

@@ -503,7 +503,7 @@ def test_the_command_line_corrects_lists_undoes_exports_and_imports(warehouse, s
     code, output = bilan("correct", "message_kind", sha, "letter")
     assert code == 1 and "error: unknown kind of message 'letter'" in output
     code, output = bilan("corrections", "list")
-    assert code == 0 and "2 correction(s)" in output and "claire" in output
+    assert code == 0 and "2 correction(s)" in output
     assert bilan("corrections", "undo", "2", "--author", "bob")[0] == 0
     assert statuses(warehouse)["976"].status == "missing"
     code, output = bilan("corrections", "undo", "2")

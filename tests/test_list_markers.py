@@ -12,7 +12,14 @@ import pytest
 
 from bilan.nlp.findings import findings_from_documents
 from bilan.nlp.recommendations import clean_item_text
-from bilan.parsers.listmarkers import _PLANES, BULLET, DASH, LIST_LINE, is_bullet_glyph, is_dash
+from bilan.parsers.listmarkers import (
+    BULLET,
+    DASH,
+    LIST_LINE,
+    MARKER_PLANES,
+    is_bullet_glyph,
+    is_dash,
+)
 from bilan.parsers.text import parse_text
 from bilan.parsers.wordprocessing import parse_docx
 
@@ -75,7 +82,7 @@ def test_marker_patterns_hold_exactly_the_glyphs_their_predicates_accept():
     """The glyph classes are written as runs of code points (a class of single
     emoji makes `re` slow on every character); every glyph is still in, no other."""
     bullet, dash = re.compile(BULLET), re.compile(DASH)
-    for start, end in _PLANES:
+    for start, end in MARKER_PLANES:
         for code in range(start, end):
             char = chr(code)
             assert bool(bullet.fullmatch(char)) == is_bullet_glyph(char), hex(code)

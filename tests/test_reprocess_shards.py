@@ -1,6 +1,9 @@
 """`bilan reprocess --shard I/N`: the parts of a selection partition it, and
 N processes reprocessing their parts at once write the same rows as one
-process reprocessing everything (on SQLite and on PostgreSQL)."""
+process reprocessing everything (on SQLite and on PostgreSQL).
+`bilan reprocess --shards N` runs the N parts itself: as N processes here
+without a Prefect API, as N runs of the `reprocess` deployment on the
+workers of a real Prefect server's pool with one."""
 
 from __future__ import annotations
 
@@ -13,7 +16,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from bilan.cli import app
 from bilan.mailbox.raw import RawMessage
 from bilan.parsers.pool import default_pool
 from bilan.pipeline import Pipeline, Selection, Shard, archive_raw, reprocess
@@ -22,6 +27,7 @@ from bilan.storage.db import get_engine
 from bilan.storage.warehouse import Warehouse
 from tests.conftest import REPO, SAMPLES, empty_database
 from tests.mail import DOCX, docx_bytes, message
+from tests.processes import PREFECT, PrefectServer, stop_group
 from tests.replicas import replicated
 from tests.warehouse_dump import canonical_rows, differences
 
@@ -95,6 +101,26 @@ def test_the_shards_partition_the_selection(database_url, tmp_path):
     assert Shard(0, 1).of(everything) == everything
 
 
+def shard_env(settings: Settings) -> dict[str, str]:
+    """The settings as a user's environment, with no Prefect API anywhere."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    return {
+        **environment,
+        "BILAN_DATABASE_URL": settings.database_url,
+        "BILAN_ARCHIVE_DIR": str(settings.archive_dir),
+        "BILAN_CACHE_DIR": str(settings.cache_dir),
+        "BILAN_IMAP_HOST": "imap.invalid",
+    }
+
+
+def reprocessed_by_one_process(settings: Settings) -> dict:
+    """The warehouse's rows after one in-process reprocess of everything."""
+    with Pipeline.open(settings, pool=default_pool()) as pipeline:
+        summary = reprocess(pipeline, Selection())
+    assert (summary.processed, summary.failed) == (TOTAL, 0)
+    return canonical_rows(get_engine(settings.database_url))
+
+
 def run_shards(settings: Settings, count: int) -> list[dict]:
     """`bilan reprocess --shard i/count` for every i, all at once, each in its
     own process; their JSON summaries."""
@@ -165,3 +191,67 @@ def test_settling_restores_the_links_a_concurrent_load_missed(warehouse, pipelin
         session.execute(update(Message).values(supersedes_id=None, complements_id=None))
     warehouse.settle_follow_ups()
     assert links() == linked
+
+
+def bilan_command(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([str(REPO / ".venv" / "bin" / "bilan"), *args], env=env, cwd=cwd,
+                          capture_output=True, text=True, timeout=900)  # fmt: skip
+
+
+@pytest.mark.slow  # two processes, each starting Python and spaCy
+def test_the_shards_option_runs_every_part_in_a_process_of_its_own_without_prefect(
+    database_url, second_database_url, tmp_path
+):
+    expected = reprocessed_by_one_process(archived_warehouse(database_url, tmp_path / "one"))
+    two = archived_warehouse(second_database_url, tmp_path / "two")
+    report = tmp_path / "report.json"
+    env = {**shard_env(two), "PREFECT_HOME": str(tmp_path / "prefect-home")}
+    result = bilan_command(["reprocess", "--shards", "2", "--report", str(report)], env, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "(in 2 parts)" in result.stdout and "Traceback" not in result.stdout + result.stderr
+    summary = json.loads(report.read_text())
+    assert (summary["processed"], summary["failed"]) == (TOTAL, 0)
+    assert "[shard 0/2]" in result.stderr and "[shard 1/2]" in result.stderr  # both parts did work
+    found = canonical_rows(get_engine(two.database_url))
+    assert found == expected, "\n".join(differences(expected, found))
+
+
+def test_one_part_or_all_parts_not_both(settings_env):
+    result = CliRunner().invoke(app, ["reprocess", "--shard", "0/2", "--shards", "2"])
+    assert result.exit_code != 0 and "not both" in result.output
+
+
+@pytest.mark.slow  # a Prefect server, two workers and three flow-run processes
+@pytest.mark.parametrize("database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+def test_the_shards_run_as_deployment_runs_on_the_workers_of_the_pool(database_url, second_database_url, tmp_path):
+    expected = reprocessed_by_one_process(archived_warehouse(database_url, tmp_path / "one"))
+    two = archived_warehouse(second_database_url, tmp_path / "two")
+    server = PrefectServer(tmp_path / "prefect-home")
+    env = {**shard_env(two), **{k: v for k, v in server.env.items() if k.startswith("PREFECT_")},
+           "PREFECT_LOCAL_STORAGE_PATH": str(tmp_path / "prefect-results")}  # fmt: skip
+    server.env.update(env)
+    workers = []
+    try:
+        server.wait_healthy()
+        server.run("work-pool", "create", "bilan", "--type", "process")
+        server.run("deploy", "--name", "reprocess")
+        for index in range(2):
+            log = (tmp_path / f"worker{index}.log").open("wb")
+            workers.append(server.spawn([PREFECT, "worker", "start", "--pool", "bilan", "--limit", "1",
+                                         "--name", f"worker-{index}"], log))  # fmt: skip
+        report = tmp_path / "report.json"
+        result = bilan_command(["reprocess", "--shards", "2", "--report", str(report)], env, REPO)
+        assert result.returncode == 0, result.stdout + result.stderr
+        summary = json.loads(report.read_text())
+        assert (summary["processed"], summary["failed"]) == (TOTAL, 0)
+        runs = server.post("/flow_runs/filter", {"deployments": {"name": {"any_": ["reprocess"]}}})
+        assert sorted(run["parameters"]["shard"] for run in runs) == [0, 1]
+        assert all(run["state_type"] == "COMPLETED" for run in runs)
+        assert {run["parameters"]["shards"] for run in runs} == {2}
+    finally:
+        for worker in workers:
+            stop_group(worker)
+        stop_group(server.process)
+        server.log.close()
+    found = canonical_rows(get_engine(two.database_url))
+    assert found == expected, "\n".join(differences(expected, found))
