@@ -19,6 +19,17 @@ from bilan.web.sql import BOOLEAN_FIELDS, fetch, fetch_one
 
 router = APIRouter()
 
+#: Contributions offered as what a message replaces or completes: the latest of its departments.
+CANDIDATES = 100
+
+
+def _placeholders(values: list) -> str:
+    return ", ".join(f":v{i}" for i in range(len(values)))
+
+
+def _named(values: list) -> dict:
+    return {f"v{i}": value for i, value in enumerate(values)}
+
 
 def shown_message(connection, message_id: int) -> dict:
     """The message's values as corrected (`effective_message`), with what
@@ -78,13 +89,14 @@ def message_page(request: Request, message_id: int, account: AccountRow = Depend
             ORDER BY received_at, id
         """, {"id": message_id, "supersedes": message["supersedes_id"] or -1,
               "complements": message["complements_id"] or -1, "original": message["original_id"] or -1})  # fmt: skip
-        candidates = fetch(connection, """
-            SELECT DISTINCT m.id, m.sha256, m.subject, m.received_at, m.kind, m.pii FROM effective_message m
-            JOIN effective_message_department md ON md.message_id = m.id
-            WHERE md.department_code IN (SELECT department_code FROM effective_message_department WHERE message_id = :id)
-              AND m.id <> :id AND m.kind = 'contribution'
-            ORDER BY m.received_at, m.id
-        """, {"id": message_id}) if editor else []  # fmt: skip
+        codes = [d["department_code"] for d in attributed]
+        candidates = fetch(connection, f"""
+            SELECT m.id, m.sha256, m.subject, m.received_at, m.kind, m.pii FROM effective_message m
+            WHERE m.kind = 'contribution' AND m.id <> :id AND m.id IN (
+                SELECT message_id FROM effective_message_department WHERE department_code IN ({_placeholders(codes)})
+            )
+            ORDER BY m.received_at DESC, m.id DESC LIMIT :limit
+        """, {"id": message_id, "limit": CANDIDATES, **_named(codes)}) if editor and codes else []  # fmt: skip
     if hidden:
         answers = [a for a in answers if not a["pii"] and a["topic"] not in ("name", "phone", "email", "address")]
         texts = {}

@@ -54,10 +54,14 @@ def review_items(site) -> list[dict]:
                                         i["message_id"]))  # fmt: skip
 
 
+#: Messages shown at once: the first of the queue, in its order.
+SHOWN = 200
+
+
 @router.get("/a-verifier", response_class=HTMLResponse)
 def review_page(request: Request, account: AccountRow = Depends(require(VIEWER))):
     items = review_items(request.app.state.site)
-    return page(request, "a_verifier.html", items=items, editor=account.can(EDITOR),
+    return page(request, "a_verifier.html", items=items[:SHOWN], total=len(items), editor=account.can(EDITOR),
                 ranks={FOR_A_MISSING_DEPARTMENT: "département sans contribution acceptée",
                        WITHOUT_DEPARTMENT: "aucun département trouvé", OTHER: "autres",
                        CORRECTED: "déjà corrigé par une personne"})  # fmt: skip
