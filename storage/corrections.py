@@ -46,7 +46,14 @@ from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from bilan.errors import UserError
-from bilan.storage.models import Annexe1Row, Annexe2Row, CorrectionRow, Department, Message
+from bilan.storage.models import (
+    Annexe1Row,
+    Annexe2Row,
+    CorrectionDepartment,
+    CorrectionRow,
+    Department,
+    Message,
+)
 from bilan.storage.views import ANNEXE2_TYPE_LABELS, KIND_LABELS, THEME_LABELS
 
 MESSAGE_DEPARTMENTS = "message_departments"
@@ -509,9 +516,17 @@ def apply(session: Session, request: CorrectionRequest, now: dt.datetime) -> int
     prepared = prepare(session, request)
     old_value = value_in_force(session, prepared.subject, prepared.field, prepared.parsed)
     row = _row(prepared, author=request.author.strip(), reason=request.reason or "", made_at=now, old_value=old_value)
+    _store(session, row, prepared)
+    return row.id
+
+
+def _store(session: Session, row: CorrectionRow, prepared: Prepared) -> None:
+    """Insert a correction, and the departments it gives as rows."""
     session.add(row)
     session.flush()
-    return row.id
+    if prepared.subject == MESSAGE_DEPARTMENTS:
+        session.add_all(CorrectionDepartment(correction_id=row.id, department_code=code) for code in prepared.value)
+        session.flush()
 
 
 def _row(prepared: Prepared, *, author: str, reason: str, made_at: dt.datetime, old_value: Any,
@@ -664,11 +679,10 @@ def import_document(session: Session, document: Any) -> ImportResult:
             CorrectionRow.field == prepared.field,
         ))
         if existing is None:
-            session.add(_row(
+            _store(session, _row(
                 prepared, author=entry["author"].strip(), reason=entry.get("reason") or "", made_at=made_at,
                 old_value=entry.get("old_value"), undone_at=undone_at, undone_by=entry.get("undone_by") if undone_at else None,
-            ))
-            session.flush()
+            ), prepared)
             added += 1
         elif existing.undone_at is None and undone_at is not None:
             session.execute(update(CorrectionRow).where(CorrectionRow.id == existing.id).values(

@@ -504,6 +504,17 @@ class CorrectionRow(Base):
     undone_by: Mapped[str | None] = mapped_column(String(320))
 
 
+class CorrectionDepartment(Base):
+    """The departments a `message_departments` correction gives, one row
+    each: its `new_value` as rows, written with it and never changed, so
+    that `effective_message_department` finds them by key."""
+
+    __tablename__ = "correction_department"
+
+    correction_id: Mapped[int] = mapped_column(ForeignKey("correction.id", ondelete="CASCADE"), primary_key=True)
+    department_code: Mapped[str] = mapped_column(ForeignKey("department.code"), primary_key=True)
+
+
 # --------------------------------------------------------------------------- #
 # The web application's accounts (`bilan serve`)
 # --------------------------------------------------------------------------- #
@@ -524,3 +535,4 @@ class Account(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255), comment="argon2; null: trusted header only")
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
+

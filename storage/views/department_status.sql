@@ -35,6 +35,22 @@ FROM campaign c
 CROSS JOIN department d
 LEFT JOIN active_correction exemption ON exemption.subject = 'department_exempt' AND exemption.target = d.code
 LEFT JOIN (
+    -- The modality of each department's latest current contribution that has
+    -- one: ranked once for all departments (a subquery per department was
+    -- 101 sorts of every contribution); grouped, so that PostgreSQL knows
+    -- it is one row per department (else it expects millions of rows and
+    -- spends most of a second compiling the query).
+    SELECT ranked.department_code AS department_code, max(ranked.modality) AS modality
+    FROM (
+        SELECT md.department_code AS department_code, m.modality AS modality,
+            ROW_NUMBER() OVER (PARTITION BY md.department_code ORDER BY m.received_at DESC, m.id DESC) AS rank
+        FROM current_message m JOIN effective_message_department md ON md.message_id = m.id
+        WHERE m.kind = 'contribution' AND m.modality IS NOT NULL
+    ) ranked
+    WHERE ranked.rank = 1
+    GROUP BY ranked.department_code
+) latest ON latest.department_code = d.code
+LEFT JOIN (
     SELECT md.department_code, min(m.received_at) AS first_at, count(*) AS contributions,
         count(CASE WHEN m.sender_check IN ('unexpected_domain', 'authentication_failed') THEN 1 END)
             AS doubtful_senders
@@ -42,19 +58,6 @@ LEFT JOIN (
     WHERE m.kind = 'contribution'
     GROUP BY md.department_code
 ) firsts ON firsts.department_code = d.code
-LEFT JOIN (
-    -- The modality of each department's latest current contribution that has
-    -- one: current versions are worked out once for all departments (a
-    -- subquery per department made PostgreSQL read them 101 times).
-    SELECT ranked.department_code, ranked.modality
-    FROM (
-        SELECT md.department_code, m.modality,
-            row_number() OVER (PARTITION BY md.department_code ORDER BY m.received_at DESC, m.id DESC) AS rank
-        FROM current_message m JOIN effective_message_department md ON md.message_id = m.id
-        WHERE m.kind = 'contribution' AND m.modality IS NOT NULL
-    ) ranked
-    WHERE ranked.rank = 1
-) latest ON latest.department_code = d.code
 LEFT JOIN (
     SELECT
         md.department_code,

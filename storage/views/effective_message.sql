@@ -3,6 +3,10 @@
 -- to a message this warehouse does not hold is not applied). Every view
 -- that reads a message's values reads them here; `message` keeps
 -- extraction's, which `bilan reprocess` replaces.
+-- Two parts: the messages without a correction of these values, as they
+-- are (so that PostgreSQL's planner sees `kind = 'contribution'` on the
+-- column and its statistics, and estimates how many rows a view joins),
+-- then the few corrected ones.
 SELECT
     m.id AS id,
     m.sha256 AS sha256,
@@ -17,7 +21,52 @@ SELECT
     m.archived_at AS archived_at,
     m.processed_at AS processed_at,
     m.process_error AS process_error,
-    CASE WHEN k.id IS NULL THEN m.kind ELSE k.value_text END AS kind,
+    m.kind AS kind,
+    m.sender_role AS sender_role,
+    m.modality AS modality,
+    m.kind_confidence AS kind_confidence,
+    m.sender_role_confidence AS sender_role_confidence,
+    m.modality_confidence AS modality_confidence,
+    m.meeting_date AS meeting_date,
+    m.meeting_participants AS meeting_participants,
+    m.pii AS pii,
+    m.needs_review AS needs_review,
+    m.review_reason AS review_reason,
+    m.auth_server AS auth_server,
+    m.dkim_result AS dkim_result,
+    m.spf_result AS spf_result,
+    m.dmarc_result AS dmarc_result,
+    m.arc_result AS arc_result,
+    m.sender_check AS sender_check,
+    m.supersedes_id AS supersedes_id,
+    m.complements_id AS complements_id,
+    m.original_message_id AS original_message_id,
+    m.original_id AS original_id,
+    m.follow_up AS follow_up,
+    m.follow_up_cited_date AS follow_up_cited_date,
+    m.replies_to AS replies_to
+FROM message m
+WHERE NOT EXISTS (
+    SELECT 1 FROM active_correction c
+    WHERE c.target = m.sha256
+        AND c.subject IN ('message_kind', 'message_modality', 'message_supersedes', 'message_complements')
+)
+UNION ALL
+SELECT
+    m.id AS id,
+    m.sha256 AS sha256,
+    m.message_id AS message_id,
+    m.sender AS sender,
+    m.sender_name AS sender_name,
+    m.subject AS subject,
+    m.sent_at AS sent_at,
+    m.received_at AS received_at,
+    m.source AS source,
+    m.size AS size,
+    m.archived_at AS archived_at,
+    m.processed_at AS processed_at,
+    m.process_error AS process_error,
+    CAST(CASE WHEN k.id IS NULL THEN m.kind ELSE k.value_text END AS VARCHAR(32)) AS kind,
     m.sender_role AS sender_role,
     CASE WHEN mo.id IS NULL THEN m.modality ELSE CAST(mo.value_text AS INTEGER) END AS modality,
     m.kind_confidence AS kind_confidence,
@@ -50,3 +99,8 @@ LEFT JOIN active_correction s ON s.subject = 'message_supersedes' AND s.target =
 LEFT JOIN message earlier ON earlier.sha256 = s.value_text
 LEFT JOIN active_correction co ON co.subject = 'message_complements' AND co.target = m.sha256
 LEFT JOIN message completed ON completed.sha256 = co.value_text
+WHERE EXISTS (
+    SELECT 1 FROM active_correction c
+    WHERE c.target = m.sha256
+        AND c.subject IN ('message_kind', 'message_modality', 'message_supersedes', 'message_complements')
+)

@@ -8,7 +8,8 @@ One row per correction (who, when, what, old and new value, why, undone by
 whom and when), keyed by natural keys (a message's sha256, an annex row's
 position in its message, a department code) so that corrections outlive
 `bilan reprocess`. The `effective_*` views lay them over extraction
-(`storage/corrections.py`).
+(`storage/corrections.py`). `correction_department` holds the departments
+a correction of a message's departments gives, one row each.
 """
 from __future__ import annotations
 
@@ -45,6 +46,13 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('made_at', 'author', 'subject', 'target', 'field', name='uq_correction_natural_key')
     )
+    op.create_table('correction_department',
+    sa.Column('correction_id', sa.Integer(), nullable=False),
+    sa.Column('department_code', sa.String(length=3), nullable=False),
+    sa.ForeignKeyConstraint(['correction_id'], ['correction.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['department_code'], ['department.code'], ),
+    sa.PrimaryKeyConstraint('correction_id', 'department_code')
+    )
     op.create_index('ix_correction_subject_target', 'correction', ['subject', 'target', 'field'], unique=False)
     op.create_index(
         'ix_correction_target_sha256', 'correction', ['target_sha256', 'target_table', 'target_position'], unique=False
@@ -54,4 +62,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index('ix_correction_target_sha256', table_name='correction')
     op.drop_index('ix_correction_subject_target', table_name='correction')
+    op.drop_table('correction_department')
     op.drop_table('correction')
