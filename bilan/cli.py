@@ -628,6 +628,98 @@ def corrections_import(
 
 
 @app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on (127.0.0.1: this machine only; put a reverse proxy with TLS in front).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the web application (French): campaign, departments, messages, review queue, search and corrections.
+
+    Reads the warehouse live at every request; needs an account (`bilan user add NAME --role admin`)."""
+    import uvicorn
+
+    from bilan.web.app import create_app
+
+    _show_progress_logs()
+    application = create_app(get_settings())
+    console.print(f"bilan web application on http://{host}:{port}/ (Ctrl-C to stop)", soft_wrap=True)
+    uvicorn.run(application, host=host, port=port, log_level="info", access_log=False, server_header=False,
+                proxy_headers=False)  # fmt: skip
+
+
+user_app = typer.Typer(help="Accounts of the web application (`bilan serve`).", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+
+class AccountRole(str, Enum):
+    viewer = "viewer"
+    editor = "editor"
+    admin = "admin"
+
+
+def _new_password(password_stdin: bool) -> str:
+    """From standard input (one line), from BILAN_USER_PASSWORD, or typed twice at a prompt."""
+    import os
+    import sys
+
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if os.environ.get("BILAN_USER_PASSWORD"):
+        return os.environ["BILAN_USER_PASSWORD"]
+    return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="Account name (letters, digits, '.', '_', '@', '-').")],
+    role: Annotated[AccountRole, typer.Option("--role", help="viewer: reads, without personal data; editor: also corrects and downloads files; admin: also manages accounts.")] = AccountRole.viewer,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input instead of a prompt.")] = False,
+    no_password: Annotated[bool, typer.Option("--no-password", help="No password: the account logs in only through the reverse proxy's trusted header.")] = False,
+) -> None:
+    """Create an account of the web application, or set the role and password of an existing one."""
+    from bilan.storage.accounts import checked_name, save_account
+    from bilan.web.auth import hash_password
+
+    checked_name(name)
+    password_hash = None if no_password else hash_password(_new_password(password_stdin))
+    account = save_account(_warehouse().engine, name, role.value, password_hash)
+    console.print(f"account {account.name!r} saved, role {account.role}", soft_wrap=True)
+
+
+@user_app.command("password")
+def user_password(
+    name: Annotated[str, typer.Argument(help="Account name.")],
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input instead of a prompt.")] = False,
+) -> None:
+    """Set the password of an account (its open sessions end)."""
+    from bilan.storage.accounts import set_password_hash
+    from bilan.web.auth import hash_password
+
+    if not set_password_hash(_warehouse().engine, name, hash_password(_new_password(password_stdin))):
+        raise BadInput(f"there is no account {name!r}: create it with `bilan user add {name}`")
+    console.print(f"password of {name!r} changed")
+
+
+@user_app.command("list")
+def user_list() -> None:
+    """List the accounts and their roles."""
+    from bilan.storage.accounts import list_accounts
+
+    with _warehouse(read_only=True).engine.connect() as connection:
+        for account in list_accounts(connection):
+            typer.echo(f"{account.name}\t{account.role}\t{'password' if account.password_hash else 'trusted header only'}")
+
+
+@user_app.command("remove")
+def user_remove(name: Annotated[str, typer.Argument(help="Account name.")]) -> None:
+    """Remove an account (it can no longer log in; its corrections stay, under its name)."""
+    from bilan.storage.accounts import remove_account
+
+    if not remove_account(_warehouse().engine, name):
+        raise BadInput(f"there is no account {name!r}")
+    console.print(f"account {name!r} removed")
+
+
+@app.command()
 def evaluate(
     truth: Annotated[Path, typer.Option("--truth", help="Labelled folder (with truth/ and departments.json).", exists=True)],
     export_file: Annotated[Path, typer.Option("--export", help="A file written by `bilan export --format json`.", exists=True, dir_okay=False)],

@@ -124,8 +124,11 @@ def progress_chart(series: list[tuple[dt.date, int, int]], deadline: dt.date, to
     )
 
 
-def build_report(warehouse: Warehouse, now: dt.datetime | None = None) -> str:
-    """The dashboard as one HTML document."""
+def dashboard_data(warehouse: Warehouse, now: dt.datetime | None = None) -> dict:
+    """Everything the dashboard shows, read from the warehouse now: the
+    figures, the map, the progress, the regions, the recommendations, the
+    late and missing departments (`bilan report` and the web application's
+    campaign page draw the same)."""
     now = now or dt.datetime.now(dt.UTC)
     campaign = warehouse.campaign
     zone = ZoneInfo(campaign.timezone)
@@ -145,9 +148,7 @@ def build_report(warehouse: Warehouse, now: dt.datetime | None = None) -> str:
     missing = [s for s in statuses if s.status == MISSING]
     exempt = [s for s in statuses if s.status == EXEMPT]
     doubtful = [s for s in statuses if s.doubtful_senders]
-    environment = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    environment.filters["paris"] = lambda moment: french_datetime(moment, campaign.timezone) if moment else ""
-    return environment.from_string(TEMPLATE.read_text(encoding="utf-8")).render(
+    return dict(
         campaign=campaign,
         summary=summary,
         deadline=french_date(campaign.deadline),
@@ -171,6 +172,14 @@ def build_report(warehouse: Warehouse, now: dt.datetime | None = None) -> str:
             theme_region_pivot(recommendations, theme_totals) if recommendations is not None else None
         ),
     )
+
+
+def build_report(warehouse: Warehouse, now: dt.datetime | None = None) -> str:
+    """The dashboard as one HTML document."""
+    timezone = warehouse.campaign.timezone
+    environment = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    environment.filters["paris"] = lambda moment: french_datetime(moment, timezone) if moment else ""
+    return environment.from_string(TEMPLATE.read_text(encoding="utf-8")).render(dashboard_data(warehouse, now))
 
 
 def _tooltip(status: DepartmentStatus, timezone: str) -> str:

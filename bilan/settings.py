@@ -153,6 +153,30 @@ class Settings(BaseSettings):
         "Authentication-Results count; empty: the topmost header.",
     )
 
+    # -- the web application (`bilan serve`, bilan/web/) --
+    web_secret_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="Key that signs session cookies (32+ random bytes); empty: a new one at each start "
+        "(everyone logged out on restart).",
+    )
+    web_secure_cookies: bool = Field(
+        default=True, description="Session cookie only over HTTPS (browsers also accept it from localhost)."
+    )
+    web_session_hours: float = Field(default=12.0, gt=0, description="A session ends this long after login.")
+    web_trusted_header: str = Field(
+        default="",
+        description="Header in which a reverse proxy names the logged-in account (e.g. X-Remote-User); "
+        "empty: local passwords only.",
+    )
+    web_trusted_proxies: str = Field(
+        default="127.0.0.1,::1",
+        description="Addresses whose requests may carry the trusted header, comma-separated.",
+    )
+    web_login_attempts: int = Field(
+        default=5, gt=0, description="Failed logins allowed per account and per address within the window."
+    )
+    web_login_window_seconds: float = Field(default=300.0, gt=0, description="The window of that limit.")
+
     def review_thresholds(self) -> ReviewThresholds:
         """The thresholds of the review rule (`nlp/review.py`)."""
         from bilan.nlp.review import ReviewThresholds

@@ -513,3 +513,26 @@ class CorrectionDepartment(Base):
 
     correction_id: Mapped[int] = mapped_column(ForeignKey("correction.id", ondelete="CASCADE"), primary_key=True)
     department_code: Mapped[str] = mapped_column(ForeignKey("department.code"), primary_key=True)
+
+
+# --------------------------------------------------------------------------- #
+# The web application's accounts (`bilan serve`)
+# --------------------------------------------------------------------------- #
+
+
+class Account(Base):
+    """A person who may log in to the web application, with one role:
+    `viewer` reads (never personal data, never a raw file), `editor` also
+    corrects, `admin` also manages accounts. The password is kept as an
+    argon2 hash; an account without one logs in only through a reverse
+    proxy's trusted header (`BILAN_WEB_TRUSTED_HEADER`)."""
+
+    __tablename__ = "account"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16), comment="viewer | editor | admin")
+    password_hash: Mapped[str | None] = mapped_column(String(255), comment="argon2; null: trusted header only")
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+
