@@ -213,7 +213,7 @@ def main() -> None:
     print(f"all_runs_total_seconds: {runs}")
     # Memory: the largest of the runs, not the median.
     print(f"peak_main_rss_mib: {max(r['peak_main_rss_mib'] for r in results):.0f}")
-    print(f"peak_tree_rss_mib: {max(r['peak_tree_rss_mib'] for r in results):.0f}  (main + parser workers, RSS summed)")
+    print(f"peak_tree_rss_mib: {max(r['peak_tree_rss_mib'] for r in results):.0f}  (the whole process tree: main, parser and extraction workers, RSS summed)")
     print(f"peak_tree_pss_mib: {max(r['peak_tree_pss_mib'] for r in results):.0f}  (the same, shared pages counted once)")
     if args.reference:
         reference = median(r["reference"]["total_seconds"] for r in results)
