@@ -16,12 +16,14 @@ import pickle
 import tempfile
 from pathlib import Path
 
+from bilan.errors import UserError
 from bilan.pipeline import IngestSummary, Pipeline, Selection, Shard, reprocess
 from bilan.settings import Settings
 
 
-class PartFailed(RuntimeError):
-    """A part's process ended without a summary (its error is in its output)."""
+class PartFailed(UserError):
+    """A part's process ended without a summary. Its own error is printed
+    above, by the part; this says which parts, on one line."""
 
 
 def reprocess_in_processes(settings: Settings, selection: Selection, count: int) -> IngestSummary:
@@ -40,7 +42,7 @@ def reprocess_in_processes(settings: Settings, selection: Selection, count: int)
             process.join()
         failed = [f"part {index} (exit code {p.exitcode})" for index, p in enumerate(processes) if p.exitcode != 0]
         if failed:
-            raise PartFailed(f"{len(failed)} of {count} part(s) failed: {', '.join(failed)}")
+            raise PartFailed(f"{len(failed)} of {count} part(s) failed: {', '.join(failed)}; their errors are above")
         summary = IngestSummary()
         for result in results:
             summary.add(pickle.loads(result.read_bytes()))

@@ -216,6 +216,16 @@ def test_the_shards_option_runs_every_part_in_a_process_of_its_own_without_prefe
     assert found == expected, "\n".join(differences(expected, found))
 
 
+def test_a_part_that_fails_fails_the_run_and_says_which(tmp_path):
+    """Each part opens the warehouse itself: here none can (nothing listens
+    on that port), so every process ends without a summary."""
+    from bilan.local_shards import PartFailed, reprocess_in_processes
+
+    settings = Settings(database_url="postgresql://postgres@127.0.0.1:1/nowhere", archive_dir=tmp_path / "archive")
+    with pytest.raises(PartFailed, match=r"2 of 2 part\(s\) failed: part 0 \(exit code 1\), part 1 \(exit code 1\)"):
+        reprocess_in_processes(settings, Selection(), 2)
+
+
 def test_one_part_or_all_parts_not_both(settings_env):
     result = CliRunner().invoke(app, ["reprocess", "--shard", "0/2", "--shards", "2"])
     assert result.exit_code != 0 and "not both" in result.output
