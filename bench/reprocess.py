@@ -132,6 +132,34 @@ def _tree_rss_kib(root: int) -> int:
     return total
 
 
+class PeakRss:
+    """The peak of the summed RSS of some processes' trees, sampled every
+    0.2 s in a thread while the `with` block runs (`peak_mib` after it)."""
+
+    def __init__(self, processes: list[subprocess.Popen]):
+        self.processes = processes
+        self.peak_kib = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self.peak_kib = max(self.peak_kib, sum(_tree_rss_kib(p.pid) for p in self.processes))
+            self._stop.wait(0.2)
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def peak_mib(self) -> float:
+        return self.peak_kib / 1024
+
+
 @dataclass
 class Run:
     database: str
@@ -168,26 +196,14 @@ def reprocess(env: dict[str, str], workers: int, reports: Path) -> tuple[Timing,
     load_before = os.getloadavg()[0]
     start = time.perf_counter()
     processes = [subprocess.Popen(c, env=env, stdout=log, stderr=subprocess.STDOUT) for c, log in zip(commands, logs)]
-    peak = 0
-    stop = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not stop.is_set():
-            peak = max(peak, sum(_tree_rss_kib(p.pid) for p in processes))
-            stop.wait(0.2)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
     codes, cpu = [], 0.0
-    for process in processes:
-        _, status, usage = os.wait4(process.pid, 0)  # the CPU of each tree, its reaped parser workers included
-        process.returncode = os.waitstatus_to_exitcode(status)
-        codes.append(process.returncode)
-        cpu += usage.ru_utime + usage.ru_stime
-    seconds = time.perf_counter() - start
-    stop.set()
-    sampler.join()
+    with PeakRss(processes) as sampler:
+        for process in processes:
+            _, status, usage = os.wait4(process.pid, 0)  # the CPU of each tree, its reaped parser workers included
+            process.returncode = os.waitstatus_to_exitcode(status)
+            codes.append(process.returncode)
+            cpu += usage.ru_utime + usage.ru_stime
+        seconds = time.perf_counter() - start
     for log in logs:
         log.close()
     if any(codes):
@@ -195,7 +211,7 @@ def reprocess(env: dict[str, str], workers: int, reports: Path) -> tuple[Timing,
         raise SystemExit(f"reprocess failed, see {reports / f'shard{failed}.log'}:\n"
                          + (reports / f"shard{failed}.log").read_text()[-3000:])
     summaries = [json.loads((reports / f"shard{i}.json").read_text()) for i in range(workers)]
-    return Timing(seconds, cpu, peak / 1024, load_before, os.getloadavg()[0]), summaries
+    return Timing(seconds, cpu, sampler.peak_mib, load_before, os.getloadavg()[0]), summaries
 
 
 def reprocess_via_prefect(env: dict[str, str], workers: int, reports: Path, pin: bool) -> tuple[Timing, list[dict]]:
@@ -226,20 +242,9 @@ def reprocess_via_prefect(env: dict[str, str], workers: int, reports: Path, pin:
         start = time.perf_counter()
         with (reports / "command.log").open("w") as log:
             process = subprocess.Popen(command, env=server.env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
-            peak, stop = 0, threading.Event()
-
-            def sample() -> None:
-                nonlocal peak
-                while not stop.is_set():
-                    peak = max(peak, sum(_tree_rss_kib(p.pid) for p in [process, *processes]))
-                    stop.wait(0.2)
-
-            sampler = threading.Thread(target=sample, daemon=True)
-            sampler.start()
-            _, status, usage = os.wait4(process.pid, 0)
-            seconds = time.perf_counter() - start
-            stop.set()
-            sampler.join()
+            with PeakRss([process, *processes]) as sampler:
+                _, status, usage = os.wait4(process.pid, 0)
+                seconds = time.perf_counter() - start
         if os.waitstatus_to_exitcode(status):
             raise SystemExit(f"reprocess failed, see {reports / 'command.log'}:\n" + (reports / "command.log").read_text()[-3000:])
         load_after = os.getloadavg()[0]
@@ -247,7 +252,7 @@ def reprocess_via_prefect(env: dict[str, str], workers: int, reports: Path, pin:
         for worker in processes:
             cpu += _stopped_cpu(worker)
         summaries = [json.loads((reports / "summary.json").read_text())]
-        return Timing(seconds, cpu, peak / 1024, load_before, load_after), summaries
+        return Timing(seconds, cpu, sampler.peak_mib, load_before, load_after), summaries
     finally:
         for worker in processes:
             stop_group(worker)
