@@ -32,6 +32,9 @@ _lock = threading.Lock()
 
 @lru_cache(maxsize=1)
 def _load() -> Language:
+    from bilan.nlp.token_match import prime
+
+    prime(MODEL)  # about 2 s less to load (see there)
     return spacy.load(MODEL, exclude=EXCLUDED)
 
 
