@@ -10,6 +10,7 @@ import time
 
 from bilan.parsers import ParseStatus, parse_message
 from bilan.parsers.pool import ParseJob, ParserPool, close_default_pool, default_pool
+from bilan.parsers.worker import NICENESS
 from tests import documents
 from tests.mail import message
 from tests.processes import alive
@@ -31,6 +32,16 @@ def test_workers_are_reused_from_batch_to_batch_and_gone_after_close():
     time.sleep(0.2)
     assert not any(alive(pid) for pid in workers)
     pool.close()  # twice is fine
+
+
+def test_workers_give_way_to_extraction_when_cores_are_scarce():
+    """Parser workers run at a lower priority than the process that started
+    them (and so than the extraction workers it starts): parsing runs ahead
+    and can wait, extraction is the stage that paces a run."""
+    with ParserPool(workers=1) as pool:
+        pool.parse_many([csv_job(1)])
+        [pid] = pool.worker_pids()
+        assert os.getpriority(os.PRIO_PROCESS, pid) == min(os.getpriority(os.PRIO_PROCESS, 0) + NICENESS, 19)
 
 
 def test_several_callers_share_the_workers():
