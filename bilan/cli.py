@@ -526,9 +526,9 @@ AUTHOR_HELP = "Who makes the change (default: your login name)."
 
 @app.command()
 def correct(
-    subject: Annotated[str, typer.Argument(help="message_departments, message_kind, message_modality, message_supersedes, message_complements, annex_cell, annex_row, recommendation or department_exempt.")],
+    subject: Annotated[str, typer.Argument(help="message_departments, message_kind, message_modality, message_supersedes, message_complements, annex_cell, annex_row, recommendation, department_exempt, or message_review (value `checked`: a person looked and the values in force are right; the message leaves review_queue).")],
     target: Annotated[str, typer.Argument(help="A message's sha256, <sha256>/annexe1/<position>, <sha256>/recommendation/<position>, or a department code.")],
-    value: Annotated[str, typer.Argument(help='The new value, as JSON (\'["01", "2A"]\', true, 3, null, \'{"rejected": true}\') or as plain text.')],
+    value: Annotated[str, typer.Argument(help='The new value, as JSON (\'["01", "2A"]\', true, 3, null, \'{"rejected": true}\') or as plain text (checked).')],
     field: Annotated[str | None, typer.Option("--field", help="The annex column, or status / text / theme of a recommendation.")] = None,
     reason: Annotated[str, typer.Option("--reason", help="Why (kept with the correction).")] = "",
     author: Annotated[str | None, typer.Option("--author", help=AUTHOR_HELP)] = None,

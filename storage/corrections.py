@@ -1,6 +1,9 @@
 """Corrections as data: what a person settled about a message, an annex
 row, a recommendation or a department, kept beside what extraction found
-and laid over it wherever a value is read.
+and laid over it wherever a value is read. A person's review of a message
+(`message_review`: they looked, the values in force are right) is one more
+subject: it sets no value but lowers the message's `needs_review`, so the
+review queue empties as people work, and undoing it puts the message back.
 
 A correction is one row of `correction` (who, when, what, the value before,
 the new value, why; undone by whom and when), never updated but to mark it
@@ -65,6 +68,13 @@ ANNEX_CELL = "annex_cell"
 ANNEX_ROW = "annex_row"
 RECOMMENDATION = "recommendation"
 DEPARTMENT_EXEMPT = "department_exempt"
+#: A person's review of a message: they looked, and the values in force
+#: (extraction's, or corrections') are right. It takes the message out of
+#: the review queue; it changes no value.
+MESSAGE_REVIEW = "message_review"
+#: What a review records: the only verdict is "checked" (a wrong value is
+#: corrected with its own subject; undoing the review puts the message back).
+REVIEW_VALUES = ("checked",)
 
 #: What can be corrected, and the shape of its target:
 #: a message's sha256, `<sha256>/annexe1|annexe2/<position>`,
@@ -79,8 +89,11 @@ SUBJECTS = (
     ANNEX_ROW,
     RECOMMENDATION,
     DEPARTMENT_EXEMPT,
+    MESSAGE_REVIEW,
 )
-MESSAGE_SUBJECTS = (MESSAGE_DEPARTMENTS, MESSAGE_KIND, MESSAGE_MODALITY, MESSAGE_SUPERSEDES, MESSAGE_COMPLEMENTS)
+MESSAGE_SUBJECTS = (
+    MESSAGE_DEPARTMENTS, MESSAGE_KIND, MESSAGE_MODALITY, MESSAGE_SUPERSEDES, MESSAGE_COMPLEMENTS, MESSAGE_REVIEW,
+)  # fmt: skip
 #: Corrections after which the follow-up links of the message's departments
 #: are found again (they are found among a department's contributions).
 RELINKING = (MESSAGE_DEPARTMENTS, MESSAGE_KIND)
@@ -341,6 +354,10 @@ def _checked_value(session: Session, subject: str, field: str, target: Target, v
         return _cell_value(session, target.table or "annexe1", field, value)
     if subject == RECOMMENDATION:
         return _recommendation_value(field, value)
+    if subject == MESSAGE_REVIEW:
+        if value not in REVIEW_VALUES:
+            raise CorrectionError(f"a message_review correction's value is {' or '.join(map(repr, REVIEW_VALUES))}, not {value!r}")
+        return value
     if not isinstance(value, bool):
         raise CorrectionError(f"a department_exempt correction's value is true or false, not {value!r}")
     return value
@@ -473,6 +490,10 @@ def value_in_force(session: Session, subject: str, field: str, target: Target) -
         return session.execute(text(
             f"SELECT other.sha256 FROM effective_message m JOIN message other ON other.id = m.{column} WHERE m.sha256 = :sha"
         ), params).scalar()
+    if subject == MESSAGE_REVIEW:
+        return session.execute(text(
+            "SELECT value_text FROM active_correction WHERE subject = :subject AND target = :sha"
+        ), {"subject": MESSAGE_REVIEW, "sha": target.sha256}).scalar()
     if subject == DEPARTMENT_EXEMPT:
         value = session.execute(text(
             "SELECT value_text FROM active_correction WHERE subject = :subject AND target = :code"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import pytest
 from sqlalchemy import delete, text
@@ -97,6 +98,8 @@ def stored(
     received: dt.datetime = dt.datetime(2021, 12, 8, 10, 0, tzinfo=UTC),
     annex_rows: int = 1,
     recommendations: int = 1,
+    needs_review: bool = False,
+    failed: str | None = None,
 ) -> str:
     """A processed message written straight into the tables, with annex rows
     and recommendations: a stand-in for extraction where the test is about
@@ -106,7 +109,8 @@ def stored(
         stored_message = Message(
             sha256=sha256, message_id=f"<m{number}@test>", sender=f"agent{number}@aisne.gouv.fr",
             subject=f"Message {number}", source="test", size=1, received_at=received, archived_at=received,
-            processed_at=received, kind=kind, modality=3, pii=False, needs_review=False,
+            processed_at=None if failed else received, process_error=failed, kind=kind, modality=3, pii=False,
+            needs_review=needs_review, review_reason="low confidence: test" if needs_review else None,
         )
         session.add(stored_message)
         session.flush()
@@ -555,3 +559,101 @@ def test_two_corrections_in_the_same_instant_are_both_kept(warehouse):
     listed = warehouse.list_corrections()
     assert [(c.new_value, c.in_force) for c in listed] == [("spam", False), ("question", True)]
     assert listed[1].made_at == instant + dt.timedelta(microseconds=1)
+
+
+# -- the review queue empties as people work ------------------------------------------
+
+
+def queue(warehouse: Warehouse) -> dict[str, str]:
+    """The review queue: each message's sha256 and its problem."""
+    return dict(rows(warehouse, "SELECT m.sha256, q.problem FROM review_queue q JOIN message m ON m.id = q.message_id"))
+
+
+def flagged_counts(warehouse: Warehouse, code: str) -> tuple[int, int]:
+    """Messages flagged for review: the campaign's (dashboard, campaign page) and one department's (`bilan status`)."""
+    return (campaign_status(warehouse.engine, warehouse.campaign).flagged_for_review,
+            statuses(warehouse)[code].flagged_for_review)
+
+
+def test_a_message_marked_checked_leaves_the_review_queue_through_reprocess_until_undone(campaign, pipeline):
+    """On the sample mailbox, flagged by real extraction: the mark takes the
+    message out of the queue and out of every count of messages to review,
+    `bilan reprocess` (which writes `needs_review` again) keeps it out, and
+    undo puts it back."""
+    before = queue(campaign)
+    flagged = sorted(sha for sha, problem in before.items() if problem == "needs_review")
+    assert flagged, "the sample mailbox has messages flagged for review"
+    sha = flagged[0]
+    code = rows(campaign, "SELECT md.department_code FROM effective_message_department md JOIN message m "
+                "ON m.id = md.message_id WHERE m.sha256 = :s ORDER BY 1", s=sha)[0][0]
+    counts = flagged_counts(campaign, code)
+    review = campaign.apply_correction(CorrectionRequest("message_review", sha, "checked", "claire", "annexes relues"))
+
+    def left_out() -> None:
+        assert queue(campaign) == {k: v for k, v in before.items() if k != sha}
+        assert flagged_counts(campaign, code) == (counts[0] - 1, counts[1] - 1)
+        assert rows(campaign, "SELECT needs_review FROM effective_message WHERE sha256 = :s", s=sha) == [(False,)]
+        dashboard = re.search(r'(\d+)</div><div class="label">messages à vérifier', build_report(campaign))
+        assert int(dashboard.group(1)) == len(before) - 1
+        # extraction's flag and reason are kept under the mark
+        assert rows(campaign, "SELECT needs_review, review_reason IS NOT NULL FROM message WHERE sha256 = :s", s=sha) == [(True, True)]
+
+    left_out()
+    [listed] = campaign.list_corrections(subject="message_review")
+    assert (listed.id, listed.target, listed.old_value, listed.new_value, listed.in_force) == (review, sha, None, "checked", True)
+    summary = reprocess(pipeline, Selection())
+    assert summary.failed == 0
+    left_out()
+    campaign.undo_correction(review, "bob")
+    assert queue(campaign) == before
+    assert flagged_counts(campaign, code) == counts
+
+
+def test_review_marks_move_between_warehouses_and_a_failed_message_stays_in_the_queue(
+    warehouse, database_url, tmp_path, request,
+):
+    """A mark is exported and imported like any correction (twice changes
+    nothing, an undo is carried over); a message whose processing failed
+    stays in the queue though marked: a review does not read its files."""
+    flagged, failed, other = stored(warehouse, 1, needs_review=True), stored(warehouse, 2, failed="parser crashed"), \
+        stored(warehouse, 3, needs_review=True)
+    assert queue(warehouse) == {flagged: "needs_review", failed: "processing_failed", other: "needs_review"}
+    marked = warehouse.apply_correction(CorrectionRequest("message_review", flagged, "checked", "claire"))
+    warehouse.apply_correction(CorrectionRequest("message_review", failed, "checked", "claire"))
+    assert queue(warehouse) == {failed: "processing_failed", other: "needs_review"}
+    assert campaign_status(warehouse.engine, warehouse.campaign).flagged_for_review == 1
+    with pytest.raises(CorrectionError, match="message_review correction's value is 'checked'"):
+        warehouse.apply_correction(CorrectionRequest("message_review", other, "looks fine", "claire"))
+    with pytest.raises(CorrectionError, match="has no field"):
+        warehouse.apply_correction(CorrectionRequest("message_review", other, "checked", "claire", field="status"))
+
+    document = json.loads(json.dumps(warehouse.export_corrections()))
+    assert [(c["subject"], c["new_value"]) for c in document["corrections"]] == [("message_review", "checked")] * 2
+    kind = "postgresql" if database_url.startswith("postgresql") else "sqlite"
+    with empty_database(kind, tmp_path / "second.db", request) as url:
+        second = Warehouse.open(Settings(database_url=url, archive_dir=tmp_path / "second-archive"))
+        for number, values in ((1, {"needs_review": True}), (2, {"failed": "parser crashed"}), (3, {"needs_review": True})):
+            stored(second, number, **values)
+        assert second.import_corrections(document) == ImportResult(added=2, undone=0, unchanged=0)
+        assert queue(second) == {failed: "processing_failed", other: "needs_review"}
+        assert second.import_corrections(document) == ImportResult(added=0, undone=0, unchanged=2)
+        assert queue(second) == {failed: "processing_failed", other: "needs_review"}
+        warehouse.undo_correction(marked, "bob")
+        assert queue(warehouse) == {flagged: "needs_review", failed: "processing_failed", other: "needs_review"}
+        assert second.import_corrections(warehouse.export_corrections()) == ImportResult(added=0, undone=1, unchanged=1)
+        assert queue(second) == queue(warehouse)
+
+
+def test_the_command_line_marks_a_message_checked(warehouse, settings_env):
+    sha = stored(warehouse, 1, needs_review=True)
+    runner = CliRunner()
+    result = runner.invoke(app, ["correct", "message_review", sha, "checked", "--author", "claire", "--reason", "relu"])
+    assert result.exit_code == 0 and "correction #1 recorded" in result.output, result.output
+    assert queue(warehouse) == {}
+    assert "1 correction(s)" in runner.invoke(app, ["corrections", "list"]).output
+    [listed] = warehouse.list_corrections()
+    assert (listed.subject, listed.new_value, listed.author, listed.reason) == ("message_review", "checked", "claire", "relu")
+    assert runner.invoke(app, ["corrections", "undo", "1", "--author", "claire"]).exit_code == 0
+    assert queue(warehouse) == {sha: "needs_review"}
+    refused = runner.invoke(app, ["correct", "message_review", sha, "true", "--author", "claire"])
+    assert refused.exit_code == 1 and "value is 'checked'" in refused.output

@@ -247,7 +247,8 @@ REVIEW_QUEUE = AnalystView(
     name="review_queue",
     title="À vérifier",
     description="one row per message a person should look at: processing failed, not "
-    "processed yet, or flagged for review by extraction (with the reason)",
+    "processed yet, or flagged for review by extraction (with the reason) and not yet marked "
+    "checked by a person (a message_review correction)",
     order_by="received_at NULLS LAST, message_id",
     columns=(
         Column("message_id", "Message (n°)", "int"),

@@ -1,5 +1,6 @@
 -- One row per campaign: the department counts of `department_status`, and
--- the messages and files of the whole mailbox (kinds as corrected).
+-- the messages and files of the whole mailbox (kinds as corrected; review
+-- flags without the messages a person marked checked).
 SELECT
     c.id AS campaign_id,
     c.name AS campaign,
@@ -15,7 +16,7 @@ SELECT
         SELECT 1 FROM attachment a WHERE a.message_id = m.id AND a.parse_status <> 'ok'
     )) AS messages_with_errors,
     (SELECT count(*) FROM attachment a WHERE a.parse_status <> 'ok') AS unreadable_files,
-    (SELECT count(*) FROM message m WHERE m.needs_review) AS flagged_for_review,
+    (SELECT count(*) FROM effective_message m WHERE m.needs_review) AS flagged_for_review,
     COALESCE(s.exempt, 0) AS exempt
 FROM campaign c
 LEFT JOIN (

@@ -1,4 +1,9 @@
--- One row per message a person should look at.
+-- One row per message a person should look at. A message a person marked
+-- checked (a `message_review` correction: `effective_message` then gives
+-- `needs_review` false) leaves the queue, and comes back if the mark is
+-- undone. A message whose processing failed or has not run yet stays
+-- whatever a person marked: a review does not read the files a failed
+-- parse could not; `bilan reprocess` does.
 SELECT
     m.id AS message_id,
     m.received_at AS received_at,
