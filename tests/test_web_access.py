@@ -253,3 +253,60 @@ def test_a_viewer_never_sees_a_personal_message(site, warehouse):
     assert "Ouazzani Karima" in editor.get(f"/messages/{message_pk}").text
     assert "karima.o@laposte.net" in editor.get(f"/messages/{message_pk}").text
     assert "<mark>Ouazzani</mark> Karima" in editor.get("/recherche", params={"q": "Ouazzani"}).text
+
+
+def _flagged(warehouse, number: int, **values) -> tuple[str, int]:
+    """A message in the review queue: archived, then given what processing would have."""
+    raw = message(subject=f"Contribution {number}", message_id=f"<review{number}@aisne.gouv.fr>").as_bytes()
+    sha256 = archive_raw(warehouse, RawMessage(raw=raw, source="test")).sha256
+    with transaction(warehouse.engine) as session:
+        session.execute(update(Message).where(Message.sha256 == sha256).values(**values))
+        message_pk = session.scalar(Message.__table__.select().with_only_columns(Message.id).where(Message.sha256 == sha256))
+    return sha256, message_pk
+
+
+def test_the_review_queue_empties_as_an_editor_marks_messages_checked(site, warehouse):
+    now = dt.datetime.now(dt.UTC)
+    first, first_pk = _flagged(warehouse, 1, processed_at=now, needs_review=True,
+                               review_reason="low confidence: modality 3 (0.45 < 0.60)")
+    second, second_pk = _flagged(warehouse, 2, processed_at=now, needs_review=True, review_reason="low confidence: x")
+    _, failed_pk = _flagged(warehouse, 3, process_error="parser crashed")
+    viewer, editor = logged_in(site, "victor"), logged_in(site, "edith")
+
+    def queue_size(client: TestClient) -> int:
+        page = client.get("/a-verifier").text
+        size = int(re.search(r"<h1>À vérifier \((\d+)\)</h1>", page).group(1))
+        assert re.search(rf'id="file-a-verifier">{size}<', client.get("/").text), "the campaign page gives the same size"
+        return size
+
+    queue = editor.get("/a-verifier").text
+    assert queue_size(editor) == 3 and queue.count("Marquer comme vérifié") == 2  # not on the failed message's row
+    assert "Marquer comme vérifié" not in editor.get(f"/messages/{failed_pk}").text
+    for path in ("/a-verifier", f"/messages/{first_pk}"):
+        assert "Marquer comme vérifié" not in viewer.get(path).text, path
+    mark = {"subject": "message_review", "target": first, "value": "checked", "suite": "/a-verifier"}
+    assert viewer.post("/corrections", data={**mark, "csrf": token_of(viewer.get("/").text)}).status_code == 403
+    assert editor.post("/corrections", data=mark).status_code == 403  # no CSRF token
+    assert queue_size(editor) == 3
+
+    marked = editor.post("/corrections", data={**mark, "csrf": token_of(queue)})
+    assert marked.status_code == 303 and marked.headers["location"] == "/a-verifier"
+    queue = editor.get("/a-verifier").text
+    assert "Message marqué comme vérifié." in queue and f'data-message="{first_pk}"' not in queue
+    assert f'data-message="{failed_pk}"' in queue
+    assert queue_size(editor) == queue_size(viewer) == 2
+    html = editor.get(f"/messages/{first_pk}").text
+    assert re.search(r'id="verifie">par edith le .*modality 3', html) and "Marquer comme vérifié" not in html
+    assert "vérification du message" in html  # the mark is listed with the message's corrections
+
+    page = editor.get(f"/messages/{second_pk}").text  # from the message page too
+    assert editor.post("/corrections", data={"subject": "message_review", "target": second, "value": "checked",
+                                             "suite": f"/messages/{second_pk}", "csrf": token_of(page)}).status_code == 303
+    assert queue_size(editor) == 1
+
+    correction_id = re.search(r'data-correction="(\d+)"', html).group(1)  # "Annuler" puts it back
+    undone = editor.post(f"/corrections/{correction_id}/annuler", data={"csrf": token_of(html), "suite": "/a-verifier"})
+    assert undone.status_code == 303 and queue_size(editor) == 2
+    assert f'data-message="{first_pk}"' in editor.get("/a-verifier").text
+    refused = editor.post("/corrections", data={**mark, "value": "yes", "csrf": token_of(html)})
+    assert refused.status_code == 303 and "Correction refusée" in editor.get("/a-verifier").text

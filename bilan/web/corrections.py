@@ -18,7 +18,7 @@ from fastapi.responses import RedirectResponse
 from bilan.errors import BadInput
 from bilan.reference import departments
 from bilan.storage.accounts import AccountRow
-from bilan.storage.corrections import CorrectionError, CorrectionRequest
+from bilan.storage.corrections import REVIEW_VALUES, CorrectionError, CorrectionRequest
 from bilan.storage.models import Annexe1Row, Annexe2Row
 from bilan.storage.views import KIND_LABELS, THEME_LABELS
 from bilan.web.auth import EDITOR, require
@@ -30,7 +30,7 @@ router = APIRouter()
 
 SUBJECTS = (
     "message_departments", "message_kind", "message_modality", "message_supersedes", "message_complements",
-    "annex_cell", "annex_row", "recommendation", "department_exempt",
+    "annex_cell", "annex_row", "recommendation", "department_exempt", "message_review",
 )  # fmt: skip
 RECOMMENDATION_STATUSES = ("accepted", "rejected")
 _ANNEX_TARGET = re.compile(r"^([0-9a-f]{64})/(annexe1|annexe2)/(\d+)$")
@@ -123,6 +123,10 @@ def requested_value(subject: str, target: str, field: str | None, value: str):
         raise Refused("valeur de préconisation non reconnue")
     if subject == "department_exempt":
         return value.strip().casefold() in _TRUE
+    if subject == "message_review":
+        if value.strip() not in REVIEW_VALUES:
+            raise Refused("un message se marque seulement comme vérifié")
+        return value.strip()
     raise Refused(f"« {subject} » n'est pas une correction connue")
 
 
@@ -151,7 +155,7 @@ def correct(
     except (Refused, CorrectionError) as error:
         flash(request, f"Correction refusée : {error}", "error")
         return RedirectResponse(back, status_code=303)
-    flash(request, "Correction enregistrée.")
+    flash(request, "Message marqué comme vérifié." if subject == "message_review" else "Correction enregistrée.")
     return RedirectResponse(back, status_code=303)
 
 

@@ -33,14 +33,17 @@ def _named(values: list) -> dict:
 
 def shown_message(connection, message_id: int) -> dict:
     """The message's values as corrected (`effective_message`), with what
-    extraction found beside them (`extracted_*`) where a correction changed it."""
+    extraction found beside them (`extracted_*`) where a correction changed it,
+    and who marked it checked, when (`review`, None when nobody did)."""
     message = fetch_one(connection, "SELECT * FROM effective_message WHERE id = :id", {"id": message_id})
     if message is None:
         raise HTTPException(404)
-    extracted = fetch_one(connection, "SELECT kind, modality, supersedes_id, complements_id FROM message "
+    extracted = fetch_one(connection, "SELECT kind, modality, supersedes_id, complements_id, needs_review FROM message "
                           "WHERE id = :id", {"id": message_id})  # fmt: skip
     for name, value in extracted.items():
         message[f"extracted_{name}"] = value
+    message["review"] = fetch_one(connection, "SELECT id, author, made_at FROM active_correction "
+                                  "WHERE subject = 'message_review' AND target = :sha", {"sha": message["sha256"]})  # fmt: skip
     return message
 
 

@@ -35,7 +35,7 @@ SUBJECT_LABELS = {
     "message_departments": "départements du message", "message_kind": "nature du message",
     "message_modality": "modalité", "message_supersedes": "remplace", "message_complements": "complète",
     "annex_cell": "cellule d'annexe", "annex_row": "ligne d'annexe", "recommendation": "préconisation",
-    "department_exempt": "dispense",
+    "department_exempt": "dispense", "message_review": "vérification du message",
 }  # fmt: skip
 
 

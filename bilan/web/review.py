@@ -1,7 +1,9 @@
 """The review queue (`review_queue`), ordered by what matters: first the
 messages of departments that have no accepted contribution (one of them may
 be the contribution everyone is waiting for), then those no department
-was found for, then the rest, oldest first; with one-click actions."""
+was found for, then the rest, oldest first; with one-click actions, among
+them "Marquer comme vérifié", which takes a message out of the queue: the
+queue shrinks as people work."""
 
 from __future__ import annotations
 
@@ -16,8 +18,11 @@ from bilan.web.sql import fetch
 
 router = APIRouter()
 
-#: Rank of a message in the queue: lower comes first. A message a person
-#: already corrected stays in the queue (its extraction was unsure) but last.
+#: Rank of a message in the queue: lower comes first. A message leaves the
+#: queue when a person marks it checked (`message_review`); one a person
+#: corrected but did not mark stays, last: someone has already worked on
+#: it, and what is left is most likely a last look before "Marquer comme
+#: vérifié" (a correction alone does not say the other values are right).
 FOR_A_MISSING_DEPARTMENT, WITHOUT_DEPARTMENT, OTHER, CORRECTED = 0, 1, 2, 3
 
 
@@ -64,4 +69,4 @@ def review_page(request: Request, account: AccountRow = Depends(require(VIEWER))
     return page(request, "a_verifier.html", items=items[:SHOWN], total=len(items), editor=account.can(EDITOR),
                 ranks={FOR_A_MISSING_DEPARTMENT: "département sans contribution acceptée",
                        WITHOUT_DEPARTMENT: "aucun département trouvé", OTHER: "autres",
-                       CORRECTED: "déjà corrigé par une personne"})  # fmt: skip
+                       CORRECTED: "corrigé, pas encore marqué vérifié"})  # fmt: skip

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, text
 #: Columns that hold a timestamp, whatever the table or view.
 TIMESTAMPS = frozenset({
     "received_at", "sent_at", "archived_at", "processed_at", "first_contribution_at", "last_reminder_at",
-    "claimed_at", "created_at", "updated_at", "applied_at", "undone_at", "closes_at",
+    "claimed_at", "created_at", "updated_at", "applied_at", "undone_at", "closes_at", "made_at",
 })  # fmt: skip
 #: Columns that hold a date.
 DATES = frozenset({"meeting_date", "follow_up_cited_date", "day", "deadline"})
