@@ -280,6 +280,7 @@ def test_the_review_queue_empties_as_an_editor_marks_messages_checked(site, ware
         return size
 
     queue = editor.get("/a-verifier").text
+    assert "confiance faible : modalité 3 (0,45 &lt; 0,60)" in queue
     assert queue_size(editor) == 3 and queue.count("Marquer comme vérifié") == 2  # not on the failed message's row
     assert "Marquer comme vérifié" not in editor.get(f"/messages/{failed_pk}").text
     for path in ("/a-verifier", f"/messages/{first_pk}"):
@@ -296,7 +297,8 @@ def test_the_review_queue_empties_as_an_editor_marks_messages_checked(site, ware
     assert f'data-message="{failed_pk}"' in queue
     assert queue_size(editor) == queue_size(viewer) == 2
     html = editor.get(f"/messages/{first_pk}").text
-    assert re.search(r'id="verifie">par edith le .*modality 3', html) and "Marquer comme vérifié" not in html
+    assert re.search(r'id="verifie">par edith le .*confiance faible : modalité 3', html)  # the reason, in French
+    assert "Marquer comme vérifié" not in html
     assert "vérification du message" in html  # the mark is listed with the message's corrections
 
     page = editor.get(f"/messages/{second_pk}").text  # from the message page too
@@ -308,5 +310,8 @@ def test_the_review_queue_empties_as_an_editor_marks_messages_checked(site, ware
     undone = editor.post(f"/corrections/{correction_id}/annuler", data={"csrf": token_of(html), "suite": "/a-verifier"})
     assert undone.status_code == 303 and queue_size(editor) == 2
     assert f'data-message="{first_pk}"' in editor.get("/a-verifier").text
+    again = editor.post(f"/corrections/{correction_id}/annuler", data={"csrf": token_of(html), "suite": "/a-verifier"})
+    assert again.status_code == 303
+    assert f"Annulation refusée : la correction n° {correction_id} a déjà été annulée par edith" in editor.get("/a-verifier").text
     refused = editor.post("/corrections", data={**mark, "value": "yes", "csrf": token_of(html)})
     assert refused.status_code == 303 and "Correction refusée" in editor.get("/a-verifier").text

@@ -21,6 +21,7 @@ from bilan.storage.accounts import AccountRow
 from bilan.storage.corrections import REVIEW_VALUES, CorrectionError, CorrectionRequest
 from bilan.storage.models import Annexe1Row, Annexe2Row
 from bilan.storage.views import KIND_LABELS, THEME_LABELS
+from bilan.web import french
 from bilan.web.auth import EDITOR, require
 from bilan.web.files import is_sha256
 from bilan.web.rendering import flash
@@ -152,8 +153,11 @@ def correct(
         request.app.state.site.writer.apply_correction(CorrectionRequest(
             subject, target, new_value, account.name, reason=reason.strip()[:2000], field=field or None,
         ))  # fmt: skip
-    except (Refused, CorrectionError) as error:
+    except Refused as error:
         flash(request, f"Correction refusée : {error}", "error")
+        return RedirectResponse(back, status_code=303)
+    except CorrectionError as error:
+        flash(request, f"Correction refusée : {french.refusal(str(error))}", "error")
         return RedirectResponse(back, status_code=303)
     flash(request, "Message marqué comme vérifié." if subject == "message_review" else "Correction enregistrée.")
     return RedirectResponse(back, status_code=303)
@@ -166,7 +170,7 @@ def undo(request: Request, correction_id: int, account: AccountRow = Depends(req
     try:
         request.app.state.site.writer.undo_correction(correction_id, account.name)
     except CorrectionError as error:
-        flash(request, f"Annulation refusée : {error}", "error")
+        flash(request, f"Annulation refusée : {french.refusal(str(error))}", "error")
         return RedirectResponse(back, status_code=303)
     flash(request, "Correction annulée.")
     return RedirectResponse(back, status_code=303)

@@ -25,6 +25,7 @@ from bilan.storage.views import (
     STATUS_LABELS,
     THEME_LABELS,
 )
+from bilan.web import french
 
 TEMPLATES = Path(__file__).parent / "templates"
 #: Statuses the views may give beyond the three of the deadline rule.
@@ -50,6 +51,9 @@ def environment(timezone: str) -> jinja2.Environment:
     env.filters["size"] = _size
     env.filters["snippet"] = _snippet
     env.filters["correction_value"] = _correction_value
+    env.filters["evidence"] = french.evidence
+    env.filters["origin"] = french.origin
+    env.filters["review_reason"] = french.review_reason
     env.filters["label"] = lambda value, labels: labels.get(value, value) if value is not None else ""
     env.globals.update(
         STATUS=WEB_STATUS_LABELS, KINDS=KIND_LABELS, ROLES=ROLE_LABELS, PARSE=PARSE_STATUS_LABELS,
