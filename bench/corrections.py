@@ -9,12 +9,14 @@ NLP): N messages, every other one a contribution, one department each, three
 Annexe 1 rows and four recommendations per contribution, one attachment per
 message, one message in ten superseding an earlier one. Then K corrections
 through `Warehouse.apply_correction` (a quarter each: departments, an annex
-cell, a recommendation's theme, a kind). Each query runs `--runs` times in the
+cell, a recommendation's theme, a kind), and R messages flagged for review
+marked checked (`--reviews`, `message_review`). Each query runs `--runs` times in the
 same process; the median is printed. On a fresh database per run (a SQLite
 file, or a PostgreSQL database created on BILAN_TEST_POSTGRES_URL's server
 and dropped after). Printed, not asserted:
 
     .venv/bin/python bench/corrections.py --messages 10000 --corrections 200 --databases sqlite,postgresql
+    .venv/bin/python bench/corrections.py -n 10000 -k 200 --reviews 1000   # and 1,000 messages marked checked
 """
 
 from __future__ import annotations
@@ -90,6 +92,14 @@ def correct(warehouse: Warehouse, messages: int, count: int) -> None:
         warehouse.apply_correction(request)
 
 
+def review(warehouse: Warehouse, messages: int, count: int) -> None:
+    """Mark `count` of the messages flagged for review (one in seven) checked."""
+    from bilan.storage.corrections import CorrectionRequest
+
+    for i in range(7, min(messages, 7 * count) + 1, 7):
+        warehouse.apply_correction(CorrectionRequest("message_review", f"{i:064x}", "checked", "bench"))
+
+
 def timed(action, runs: int) -> float:
     seconds = []
     for _ in range(runs):
@@ -99,17 +109,19 @@ def timed(action, runs: int) -> float:
     return statistics.median(seconds)
 
 
-def measure(url: str, archive: Path, messages: int, corrections: int, runs: int) -> None:
+def measure(url: str, archive: Path, messages: int, corrections: int, runs: int, reviews: int = 0) -> None:
     warehouse = Warehouse.open(Settings(database_url=url, archive_dir=archive))
     fill(warehouse, messages)
     started = time.perf_counter()
     if corrections:
         correct(warehouse, messages, corrections)
     per_correction = (time.perf_counter() - started) / corrections if corrections else 0.0
+    if reviews:
+        review(warehouse, messages, reviews)
     if warehouse.engine.dialect.name == "postgresql":
         with warehouse.engine.begin() as connection:
             connection.execute(text("ANALYZE"))
-    print(f"  {corrections} corrections applied, {per_correction * 1000:.1f} ms each")
+    print(f"  {corrections} corrections applied, {per_correction * 1000:.1f} ms each; {reviews} messages marked checked")
 
     def read(view: str):
         def run():
@@ -132,13 +144,14 @@ def main() -> None:
     parser.add_argument("--corrections", "-k", type=int, default=200)
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--reviews", type=int, default=0, help="messages flagged for review to mark checked")
     options = parser.parse_args()
     for kind in options.databases.split(","):
         print(f"{kind}: {options.messages} messages, {options.corrections} corrections")
         with tempfile.TemporaryDirectory() as folder:
             if kind == "sqlite":
                 measure(f"sqlite:///{folder}/bilan.db", Path(folder) / "archive", options.messages,
-                        options.corrections, options.runs)
+                        options.corrections, options.runs, options.reviews)
                 continue
             import psycopg
 
@@ -147,7 +160,7 @@ def main() -> None:
                 connection.execute(f'CREATE DATABASE "{name}"')
             try:
                 measure(POSTGRES_ADMIN_URL.rpartition("/")[0] + f"/{name}", Path(folder) / "archive",
-                        options.messages, options.corrections, options.runs)
+                        options.messages, options.corrections, options.runs, options.reviews)
             finally:
                 get_engine.cache_clear()
                 with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
