@@ -44,7 +44,7 @@ def test_the_reasons_for_review_read_in_french():
     assert "département 38 (0,42 < 0,50) : commune nommée dans le corps du message (Saint-Denis, homonymes ailleurs) ; code QPV QP038001" in shown
     assert "2 thèmes de préconisation, le plus faible n° 4 (0,20 < 0,50)" in shown
     assert "confiance faible : préconisation 2 (0,30 < 0,60)" in shown
-    assert "2 cellules de l'Annexe 1, la plus faible ligne 2, « actif » (0,30 < 0,60)" in shown
+    assert "2 cellules de l'Annexe 1, la plus faible ligne 2, « Actif » (0,30 < 0,60)" in shown
     assert "expéditeur non authentifié par mx.anct.gouv.fr : dkim=fail" in shown
     assert "le domaine gmail.com n'est ni celui du département 39 ni celui de sa région" in shown
     assert "indice contraire : 75 (nommé dans le corps du message)" in shown
@@ -63,13 +63,21 @@ def test_where_a_department_was_read_reads_in_french():
     assert french.origin("heading") == "sous un titre" and french.origin("table") == "dans un tableau"
 
 
+def test_annex_columns_are_named_as_in_the_spreadsheets():
+    from bilan.storage.models import Annexe1Row, Annexe2Row
+
+    for name in (*Annexe1Row.cell_fields(), *Annexe2Row.cell_fields(), "department_code"):
+        assert french.field(name) != name, name
+    assert french.field("budget_annuel_eur") == "Budget annuel (€)" and french.field("theme") == "thème"
+
+
 @pytest.mark.parametrize(("english", "expected"), [
     ("message " + "a" * 64 + " is not in this warehouse", "le message aaaaaaaaaaaa… n'est pas (ou plus) dans l'entrepôt"),
     ("row 2 of annexe1 of message " + "b" * 64 + " is not in this warehouse", "la ligne n° 3 de l'Annexe 1 du message"),
     ("recommendation 0 of message " + "c" * 64 + " is not in this warehouse", "la préconisation n° 1 du message"),
-    ("annexe1.commune holds at most 200 characters, not 250", "« commune » tient en 200 caractères au plus"),
+    ("annexe1.commune holds at most 200 characters, not 250", "« Commune » tient en 200 caractères au plus"),
     ("annexe1.date_creation is a month written YYYY-MM (e.g. 2016-03), not '2016'", "mois écrit AAAA-MM"),
-    ("annexe2.annee_creation is a whole number (0 or more) or null, not -3", "« annee_creation » est un nombre entier"),
+    ("annexe2.annee_creation is a whole number (0 or more) or null, not -3", "« Année de création » est un nombre entier"),
     ("unknown type of practice 'x': use one of fph, autre", "« x » n'est pas un type de démarche : table de quartier"),
     ("unknown department code '99': use an INSEE code such as 01, 2A, 75 or 974", "« 99 » n'est pas un code de département"),
     ("a message cannot supersede itself", "un message ne peut pas se remplacer lui-même"),

@@ -78,7 +78,7 @@ def cell_value(model, field: str, text: str):
             return float(text.replace(" ", "").replace("\u202f", "").replace("€", "").replace(",", "."))
     except ValueError:
         expected = {bool: "oui ou non", int: "un nombre entier", float: "un nombre"}[kind]
-        raise Refused(f"« {text} » n'est pas une valeur de « {field} » : {expected} attendu") from None
+        raise Refused(f"« {text} » n'est pas une valeur de « {french.field(field)} » : {expected} attendu") from None
     return text
 
 

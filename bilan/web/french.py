@@ -13,7 +13,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from bilan.storage.views import ANNEXE2_TYPE_LABELS, KIND_LABELS, ROLE_LABELS
+from bilan.storage.views import (
+    ANNEXE1_ROW,
+    ANNEXE2_ROW,
+    ANNEXE2_TYPE_LABELS,
+    KIND_LABELS,
+    ROLE_LABELS,
+)
 
 Rule = tuple[re.Pattern[str], Callable[[re.Match[str]], str]]
 
@@ -27,6 +33,17 @@ ORIGIN_LABELS = {
 }
 
 _TABLES = {"annexe1": "l'Annexe 1", "annexe2": "l'Annexe 2"}
+#: A field's name as the pages show it: an annex column's spreadsheet header
+#: (the analyst views'), or the part of a recommendation a person corrects.
+FIELD_LABELS = {
+    **{column.name: column.header for view in (ANNEXE1_ROW, ANNEXE2_ROW) for column in view.columns},
+    "status": "décision", "text": "texte", "theme": "thème",
+}  # fmt: skip
+
+
+def field(name: str | None) -> str:
+    """An annex column or a recommendation's part, in French (unknown: as it is)."""
+    return FIELD_LABELS.get(name or "", name or "")
 
 
 def _short(sha256: str) -> str:
@@ -80,13 +97,13 @@ REFUSALS = _rules([
     (r"a message cannot supersede itself", lambda m: "un message ne peut pas se remplacer lui-même"),
     (r"a message cannot complement itself", lambda m: "un message ne peut pas se compléter lui-même"),
     (rf"{_CELL} holds at most (\d+) characters, not (\d+)",
-     lambda m: f"« {m[2]} » tient en {m[3]} caractères au plus (le texte en a {m[4]})"),
+     lambda m: f"« {field(m[2])} » tient en {m[3]} caractères au plus (le texte en a {m[4]})"),
     (rf"{_CELL} is a month written YYYY-MM \(e\.g\. 2016-03\), not '(.*)'",
-     lambda m: f"« {m[2]} » est un mois écrit AAAA-MM (par exemple 2016-03), pas « {m[3]} »"),
+     lambda m: f"« {field(m[2])} » est un mois écrit AAAA-MM (par exemple 2016-03), pas « {m[3]} »"),
     (rf"{_CELL} is a whole number \(0 or more\) or null, not (.*)",
-     lambda m: f"« {m[2]} » est un nombre entier positif ou nul, ou vide (pas {m[3]})"),
-    (rf"{_CELL} is a number or null, not (.*)", lambda m: f"« {m[2]} » est un nombre, ou vide (pas {m[3]})"),
-    (rf"{_CELL} is true, false or null, not (.*)", lambda m: f"« {m[2]} » est oui, non, ou vide (pas {m[3]})"),
+     lambda m: f"« {field(m[2])} » est un nombre entier positif ou nul, ou vide (pas {m[3]})"),
+    (rf"{_CELL} is a number or null, not (.*)", lambda m: f"« {field(m[2])} » est un nombre, ou vide (pas {m[3]})"),
+    (rf"{_CELL} is true, false or null, not (.*)", lambda m: f"« {field(m[2])} » est oui, non, ou vide (pas {m[3]})"),
     (r"unknown type of practice '(.*)': .*",
      lambda m: f"« {m[1]} » n'est pas un type de démarche : {', '.join(ANNEXE2_TYPE_LABELS.values())}"),
     (r"there is no correction #(\d+): .*", lambda m: f"il n'y a pas de correction n° {m[1]}"),
@@ -106,9 +123,9 @@ WHAT = _rules([
     (r"sender_role (\w+)", lambda m: f"rôle de l'expéditeur {ROLE_LABELS.get(m[1], m[1])}"),
     (r"modality (\w+)", lambda m: f"modalité {m[1]}"),
     (r"department (\w+)", lambda m: f"département {m[1]}"),
-    (r"Annexe (\d) row (\d+) (\w+)", lambda m: f"Annexe {m[1]}, ligne {m[2]}, « {m[3]} »"),
+    (r"Annexe (\d) row (\d+) (\w+)", lambda m: f"Annexe {m[1]}, ligne {m[2]}, « {field(m[3])} »"),
     (r"(\d+) Annexe (\d) cells, weakest Annexe \d row (\d+) (\w+)",
-     lambda m: f"{m[1]} cellules de l'Annexe {m[2]}, la plus faible ligne {m[3]}, « {m[4]} »"),
+     lambda m: f"{m[1]} cellules de l'Annexe {m[2]}, la plus faible ligne {m[3]}, « {field(m[4])} »"),
     (r"recommendation (\d+)", lambda m: f"préconisation {m[1]}"),
     (r"(\d+) recommendations, weakest recommendation (\d+)",
      lambda m: f"{m[1]} préconisations, la plus faible n° {m[2]}"),

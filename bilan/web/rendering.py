@@ -54,6 +54,7 @@ def environment(timezone: str) -> jinja2.Environment:
     env.filters["evidence"] = french.evidence
     env.filters["origin"] = french.origin
     env.filters["review_reason"] = french.review_reason
+    env.filters["field"] = french.field
     env.filters["label"] = lambda value, labels: labels.get(value, value) if value is not None else ""
     env.globals.update(
         STATUS=WEB_STATUS_LABELS, KINDS=KIND_LABELS, ROLES=ROLE_LABELS, PARSE=PARSE_STATUS_LABELS,
