@@ -7,8 +7,8 @@
 -- `correction` by its index, in both parts, rather than through
 -- `active_correction` or by moving reviewed messages to the second part
 -- (with 1,000 messages marked, `bench/corrections.py --reviews`, either
--- made `department_status` up to 1.8 times slower; this way, no slower
--- than without reviews). Every view
+-- made `department_status` up to 1.8 times slower; this way, about as
+-- fast as before reviews existed). Every view
 -- that reads a message's values reads them here; `message` keeps
 -- extraction's, which `bilan reprocess` replaces.
 -- Two parts: the messages without a correction of these values, as they
