@@ -11,7 +11,11 @@ import re
 import pytest
 
 from bilan.nlp.annex_tables import AnnexRow, RowSource
-from bilan.nlp.review import _reason, _uncertain_cells, _weakest
+from bilan.nlp.departments import DepartmentGuess
+from bilan.nlp.extraction import Extraction
+from bilan.nlp.findings import Recommendation
+from bilan.nlp.review import ReviewThresholds, uncertain_values
+from bilan.parsers.document import Provenance
 from bilan.web import french
 
 #: Words that would betray an English sentence left on a page.
@@ -23,26 +27,32 @@ def french_only(text: str) -> str:
     return text
 
 
-def test_the_reasons_for_review_read_in_french():
+def _extraction() -> Extraction:
+    """What extraction could find of a message it is unsure of, value by value."""
     rows = [AnnexRow(1, {}, RowSource("Annexe 1.xlsx", "Feuil1", None, n + 2), confidence)
             for n, confidence in enumerate(({"commune": 0.9}, {"actif": 0.3, "commune": 0.5}))]
-    cells = _uncertain_cells(1, rows, 0.6)
+    found = [Recommendation(f"Préconisation {n}", Provenance("Contribution.pdf"), 0, "heading", confidence=confidence,
+                            theme="formation", theme_score=score)
+             for n, (confidence, score) in enumerate(((0.9, 0.3), (0.3, 0.2), (0.9, 0.9), (0.9, 0.2)))]
+    departments = [DepartmentGuess("38", 0.42, "commune named in the body (Saint-Denis, homonyms elsewhere); QPV code QP038001")]
+    return Extraction(kind="question", modality=3, confidence={"kind": 0.5, "modality": 0.45}, departments=departments,
+                      annexe1_rows=rows, recommendations=found)
+
+
+def test_the_reasons_for_review_read_in_french():
+    thresholds = ReviewThresholds(kind=0.6, sender_role=0.35, modality=0.6, department=0.5, annex_cell=0.6,
+                                  recommendation=0.6, theme=0.5)
     reasons = "; ".join([
-        _reason("modality 3", 0.45, 0.6),
-        _reason("kind question", 0.5, 0.6),
-        _reason("department 38", 0.42, 0.5, "commune named in the body (Saint-Denis, homonyms elsewhere); QPV code QP038001"),
-        *_weakest("recommendation theme", [(1, 0.3), (4, 0.2), (5, 0.9)], 0.5),
-        *_weakest("recommendation", [(2, 0.3)], 0.6),
-        cells,
+        *uncertain_values(_extraction(), thresholds),
         "sender not authenticated by mx.anct.gouv.fr: dkim=fail, spf=fail, dmarc=fail",
         "sender domain gmail.com is not one of the department 39's or its region's (jura.gouv.fr, jura.pref.gouv.fr...)",
         "no department could be identified",
         "conflicting signal: 75 (named in the body)",
     ])
     shown = french_only(french.review_reason(reasons))
-    assert shown.startswith("confiance faible : modalité 3 (0,45 < 0,60) ; confiance faible : nature question (0,50 < 0,60)")
+    assert shown.startswith("confiance faible : nature question (0,50 < 0,60) ; confiance faible : modalité 3 (0,45 < 0,60)")
     assert "département 38 (0,42 < 0,50) : commune nommée dans le corps du message (Saint-Denis, homonymes ailleurs) ; code QPV QP038001" in shown
-    assert "2 thèmes de préconisation, le plus faible n° 4 (0,20 < 0,50)" in shown
+    assert "3 thèmes de préconisation, le plus faible n° 2 (0,20 < 0,50)" in shown
     assert "confiance faible : préconisation 2 (0,30 < 0,60)" in shown
     assert "2 cellules de l'Annexe 1, la plus faible ligne 2, « Actif » (0,30 < 0,60)" in shown
     assert "expéditeur non authentifié par mx.anct.gouv.fr : dkim=fail" in shown
