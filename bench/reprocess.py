@@ -360,9 +360,11 @@ def text_rows(engine) -> list[tuple[int, str]]:
 
     from bilan.storage.models import ExtractedText
 
-    query = select(ExtractedText.message_id, ExtractedText.text).where(ExtractedText.text != "")
+    query = select(ExtractedText.message_id, ExtractedText.text).where(ExtractedText.text != "").order_by(
+        ExtractedText.message_id, ExtractedText.position
+    )
     with engine.connect() as connection:
-        return sorted(connection.execute(query.order_by(ExtractedText.message_id, ExtractedText.position)).tuples())
+        return [(message, text) for message, text in connection.execute(query)]
 
 
 @dataclass
