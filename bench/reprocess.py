@@ -489,6 +489,10 @@ def main() -> None:
                     speed_up = baseline[0].timing.wall / run.timing.wall
                     print(f"{kind} workers={workers} speed_up_vs_1: {speed_up:.2f}x "
                           f"(efficiency per worker {speed_up / workers:.2f})")  # fmt: skip
+                    bound = baseline[0].timing.cpu / (run.timing.cpu / workers)
+                    print(f"{kind} workers={workers} cpu_bound_speed_up: {bound:.2f}x (CPU of 1 worker / CPU per "
+                          "worker here: the speed-up if each had a core to itself and the parts were even; "
+                          "an estimate, less noisy than the walls on a shared machine)")  # fmt: skip
                 sys.stdout.flush()
             if args.reference:
                 print(f"[{kind}] naive reference: load average {os.getloadavg()[0]:.1f} before", flush=True)
