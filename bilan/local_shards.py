@@ -10,15 +10,17 @@ would), because the extraction holds the GIL: threads would share one core.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import multiprocessing
 import pickle
 import tempfile
 from pathlib import Path
 
-from bilan.errors import UserError
+from bilan.errors import DatabaseUnavailable, UserError
 from bilan.pipeline import IngestSummary, Pipeline, Selection, Shard, reprocess
 from bilan.settings import Settings
+from bilan.storage.warehouse import Warehouse
 
 
 class PartFailed(UserError):
@@ -27,12 +29,14 @@ class PartFailed(UserError):
 
 
 def reprocess_in_processes(settings: Settings, selection: Selection, count: int) -> IngestSummary:
-    """Reprocess `selection` in `count` parts, one process each, all at once."""
+    """Reprocess `selection` in `count` parts, one process each, all at once
+    (each given the warehouse's latest processing as it stands now, see `Shard`)."""
+    after = _latest_processing(settings)
     context = multiprocessing.get_context("spawn")
     with tempfile.TemporaryDirectory(prefix="bilan-shards-") as folder:
         results = [Path(folder) / f"part{index}.pickle" for index in range(count)]
         processes = [
-            context.Process(target=_reprocess_part, args=(settings, selection, Shard(index, count), results[index]),
+            context.Process(target=_reprocess_part, args=(settings, selection, Shard(index, count, after), results[index]),
                             name=f"bilan-shard-{index}-of-{count}")  # fmt: skip
             for index in range(count)
         ]
@@ -47,6 +51,19 @@ def reprocess_in_processes(settings: Settings, selection: Selection, count: int)
         for result in results:
             summary.add(pickle.loads(result.read_bytes()))
         return summary
+
+
+def _latest_processing(settings: Settings) -> dt.datetime | None:
+    """`Shard.after` for the parts; None if the warehouse cannot be reached
+    from here: the parts then split by sha256, and each says why it fails."""
+    try:
+        warehouse = Warehouse.open(settings)
+    except DatabaseUnavailable:
+        return None
+    try:
+        return warehouse.last_processed_at()
+    finally:
+        warehouse.engine.dispose()
 
 
 def _reprocess_part(settings: Settings, selection: Selection, part: Shard, result: Path) -> None:

@@ -11,10 +11,22 @@ replaced in one transaction (`Warehouse.record_processing(..., replace=True)`),
 so a crash or a concurrent reader sees either the old rows or the new ones,
 never a mix, and running it twice changes nothing more.
 
-Scale-out: `Shard(index, count)` keeps the messages whose sha256, read as a
-number, leaves `index` modulo `count`; the shards of one count partition any
-selection (each message in exactly one), whatever the order or the moment
-each shard lists it. Shards run as separate processes (or machines) against
+Scale-out: `Shard(index, count)` keeps the messages whose content key, read
+as a number, leaves `index` modulo `count`. The key is the sha256 of the
+message's largest file as the warehouse knows it (from an earlier
+processing), else the message's own sha256: the copies of a file forwarded
+many times go to one part, which parses and reads it once (parse cache,
+memos), and a hash still spreads the parts evenly. The shards of one count
+partition any one reading of the warehouse (each message in exactly one).
+A message's key changes only when it is processed (its first files' rows,
+or files read differently by a new parser), and only the part that holds it
+processes it first: a part listing it later may see a new key, and so take
+it again, never miss it. `Shard.after`, given by the run that starts the
+parts (`--shards N`), removes that repeat: the latest processing the
+warehouse held when the run started; a message processed after it was
+processed by this run. Parts started by hand (`--shard I/N`) share no such
+moment: they split by the message's own sha256, which never changes.
+Shards run as separate processes (or machines) against
 one PostgreSQL warehouse and one shared archive; each loads spaCy and starts
 its parser pool once. Rows are written per message, keyed on the sha256, so
 the shards never write the same message. The only rows that depend on other
@@ -37,7 +49,7 @@ import threading
 import time
 import traceback
 from collections import Counter, defaultdict, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email.parser import BytesHeaderParser
@@ -561,13 +573,20 @@ def process_many(
 
 @dataclass(frozen=True)
 class Shard:
-    """One part of a selection out of `count`: the messages whose sha256,
-    read as a number, leaves `index` modulo `count`. A hash is uniform, so
-    the parts are of about the same size, and stable: it never depends on
-    the order of the rows or on what another shard has done."""
+    """One part of a selection out of `count`: the messages whose content
+    key (see the module's docstring, and `Warehouse.content_keys`), read as a
+    number, leaves `index` modulo `count`. A hash is uniform, so the parts
+    are of about the same size; it never depends on the order of the rows.
+    `after`: the latest processing the warehouse held when the run of which
+    this is a part started (`Warehouse.last_processed_at`), the same for
+    every part; a message processed after it is left out (another part of
+    the run did it). Without it (`--shard I/N` by hand, parts that share no
+    moment), the key is the message's own sha256: it never changes, so parts
+    listing the selection at any moments still partition it."""
 
     index: int = 0
     count: int = 1
+    after: dt.datetime | None = None
 
     def __post_init__(self) -> None:
         if self.count < 1 or not 0 <= self.index < self.count:
@@ -582,12 +601,26 @@ class Shard:
         except ValueError as exc:
             raise ValueError(f"shard {text!r}: expected I/N with 0 <= I < N, e.g. 0/2") from exc
 
-    def keeps(self, sha256: str) -> bool:
-        return int(sha256, 16) % self.count == self.index
+    def keeps(self, key: str) -> bool:
+        return int(key, 16) % self.count == self.index
 
-    def of(self, shas: list[str]) -> list[str]:
-        """This shard's part of `shas`, in their order."""
-        return [sha for sha in shas if self.keeps(sha)] if self.count > 1 else list(shas)
+    def of(self, shas: list[str], keys: Mapping[str, str] | None = None) -> list[str]:
+        """This shard's part of `shas`, in their order; `keys`: the content
+        key of each message that has one other than its own sha256."""
+        if self.count == 1:
+            return list(shas)
+        keys = keys or {}
+        return [sha for sha in shas if self.keeps(keys.get(sha, sha))]
+
+    def messages(self, warehouse: Warehouse, selection: Selection) -> list[str]:
+        """This shard's part of the selection, as the warehouse stands now."""
+        shas = selection.matching(warehouse)
+        if self.count == 1:
+            return shas
+        if self.after is None:  # parts started by hand: no moment they agree on, so no content key (see above)
+            return self.of(shas)
+        done = warehouse.processed_after(self.after)
+        return [sha for sha in self.of(shas, warehouse.content_keys()) if sha not in done]
 
     def describe(self) -> str:
         return f"shard {self.index}/{self.count}"
@@ -639,7 +672,7 @@ def reprocess(
     follow-up links. The parse cache stays in use: its key holds the parser
     version, so an improved parser reads the files again, and an unchanged
     one need not."""
-    shas = shard.of(selection.matching(pipeline.warehouse))
+    shas = shard.messages(pipeline.warehouse, selection)
     if progress is not None:
         progress.start(len(shas), "reprocessing" if shard.count == 1 else f"reprocessing ({shard.describe()})")
     summary = process_many(pipeline, shas, replace=True, progress=progress, link_follow_ups=False)

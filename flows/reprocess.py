@@ -25,6 +25,7 @@ from prefect.deployments import run_deployment
 from bilan.pipeline import IngestSummary, Pipeline, Selection, Shard, reprocess
 from bilan.progress import LogProgress
 from bilan.settings import get_settings
+from bilan.storage.warehouse import Warehouse
 
 #: The deployment of `prefect.yaml` that runs one part.
 REPROCESS_DEPLOYMENT = "reprocess_messages/reprocess"
@@ -42,17 +43,19 @@ def reprocess_messages(
     only_failed: bool = False,
     shard: int = 0,
     shards: int = 1,
+    after: dt.datetime | None = None,
 ) -> IngestSummary:
     """Reprocess archived messages (all, or a selection) without touching IMAP.
     With `shards` > 1, only the part `shard` (0 to shards - 1) of the
-    selection: start one run per part, on as many workers, to spread the work."""
+    selection: start one run per part, on as many workers, to spread the work.
+    `after`: see `Shard` (`reprocess_in_shards` gives it to every part)."""
     settings = get_settings()
     selection = Selection(
         departments=tuple(departments or ()), since=since, until=until, kinds=tuple(kinds or ()),
         only_failed=only_failed, timezone=settings.campaign_timezone,
     )  # fmt: skip
     logger = get_run_logger()
-    part = Shard(shard, shards)
+    part = Shard(shard, shards, after)
     logger.info("reprocessing %s%s", selection.describe(), f" ({part.describe()})" if shards > 1 else "")
     with Pipeline.open(settings) as pipeline:
         summary = reprocess(pipeline, selection, LogProgress(logger), part)
@@ -74,12 +77,17 @@ def reprocess_in_shards(
     submitted at once (the pool's workers take them as they are free; start
     them with `--limit 1` so that each takes one part at a time). Waits for
     every part, then adds up their summaries; a part that did not complete
-    fails this run, after the others have finished."""
+    fails this run, after the others have finished. Every part gets the
+    latest processing the warehouse holds now (`Shard.after`): what a part
+    processes from then on, no other part takes again."""
     if shards < 1:
         raise ValueError("shards must be at least 1")
     logger = get_run_logger()
+    warehouse = Warehouse.open(get_settings())
+    after = warehouse.last_processed_at()
+    warehouse.engine.dispose()
     selection = {"departments": departments, "since": since, "until": until, "kinds": kinds,
-                 "only_failed": only_failed}  # fmt: skip
+                 "only_failed": only_failed, "after": after}  # fmt: skip
     runs = [
         run_deployment(deployment, parameters={**selection, "shard": index, "shards": shards}, timeout=0)
         for index in range(shards)

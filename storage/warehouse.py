@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Column, Engine, delete, insert, select, update
+from sqlalchemy import Column, Engine, delete, func, insert, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -306,6 +306,40 @@ class Warehouse:
             query = query.where(Message.process_error.is_not(None))
         with self.engine.connect() as connection:
             return list(connection.scalars(query))
+
+    def content_keys(self) -> dict[str, str]:
+        """message sha256 -> the sha256 of its largest file (a file sent
+        as an attachment rather than inline, if it has one), for every
+        message whose files are known (processed once): the file that costs
+        the most to read, and the one a forward carries again. Only files
+        of the message itself, not those found inside them (a zip's members
+        depend on the parser). Reprocessing shards partition by it (see
+        `bilan/pipeline.py`, `Shard`)."""
+        query = (
+            select(Message.sha256, Attachment.sha256, Attachment.size, Attachment.inline)
+            .join(Attachment, Attachment.message_id == Message.id)
+            .where(Attachment.parent_id.is_(None))
+        )
+        best: dict[str, tuple[bool, int, str]] = {}
+        with self.engine.connect() as connection:
+            for message, file, size, inline in connection.execute(query):
+                rank = (bool(inline), -size, file)
+                if message not in best or rank < best[message]:
+                    best[message] = rank
+        return {message: rank[2] for message, rank in best.items()}
+
+    def last_processed_at(self) -> dt.datetime:
+        """The latest processing the warehouse holds (the epoch if none):
+        what a sharded run gives its parts as `Shard.after`. Read from the
+        rows, not from a clock, so that machines with clocks apart agree."""
+        with self.engine.connect() as connection:
+            latest = connection.scalar(select(func.max(Message.processed_at)))
+        return latest or dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+    def processed_after(self, moment: dt.datetime) -> set[str]:
+        """sha256 of the messages processed after `moment`."""
+        with self.engine.connect() as connection:
+            return set(connection.scalars(select(Message.sha256).where(Message.processed_at > moment)))
 
     def settle_follow_ups(self, attempts: int = 5) -> None:
         """Recompute the follow-up links of every department from all the

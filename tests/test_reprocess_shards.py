@@ -101,6 +101,51 @@ def test_the_shards_partition_the_selection(database_url, tmp_path):
     assert Shard(0, 1).of(everything) == everything
 
 
+def test_the_shards_of_a_processed_warehouse_keep_the_copies_of_a_file_together(database_url, tmp_path):
+    """Once the warehouse knows the messages' files, the copies of a message
+    (which carry the same files) go to one part, and the parts still
+    partition the selection."""
+    settings = archived_warehouse(database_url, tmp_path)
+    with Pipeline.open(settings, pool=default_pool()) as pipeline:
+        reprocess(pipeline, Selection())
+        warehouse = pipeline.warehouse
+        everything = Selection().matching(warehouse)
+        keys = warehouse.content_keys()
+        after = warehouse.last_processed_at()
+        parts = {}
+        for count in (2, 3):
+            parts[count] = [Shard(index, count, after).messages(warehouse, Selection()) for index in range(count)]
+            assert sorted(sha for part in parts[count] for sha in part) == sorted(everything)  # none lost, none twice
+            assert all(parts[count])
+    by_file: dict[str, set[str]] = {}
+    for sha, file in keys.items():
+        by_file.setdefault(file, set()).add(sha)
+    shared = [shas for shas in by_file.values() if len(shas) >= COPIES]
+    assert shared, "no file carried by several messages: nothing to keep together"
+    for count in (2, 3):
+        for shas in shared:
+            assert sum(bool(shas & set(part)) for part in parts[count]) == 1, "copies of a file in several parts"
+
+
+def test_a_part_that_lists_late_neither_misses_nor_repeats_what_another_part_did(database_url, tmp_path):
+    """Never processed, the messages have no files known: part 0 lists them
+    by their own sha256, processes them, and their keys become their files'.
+    Part 1, listing only then, sees other keys: with the run's `after` it
+    takes exactly the rest; without it, it would take some of part 0's again."""
+    settings = archived_warehouse(database_url, tmp_path)
+    with Pipeline.open(settings, pool=default_pool()) as pipeline:
+        warehouse = pipeline.warehouse
+        everything = Selection().matching(warehouse)
+        after = warehouse.last_processed_at()
+        first = Shard(0, 2, after).messages(warehouse, Selection())
+        assert reprocess(pipeline, Selection(), shard=Shard(0, 2, after)).processed == len(first)
+        keys = warehouse.content_keys()
+        without_after = [sha for sha in first if Shard(1, 2).keeps(keys.get(sha, sha))]
+        assert without_after, "no key changed on processing: the test shows nothing"
+        second = Shard(1, 2, after).messages(warehouse, Selection())
+    assert sorted(first + second) == sorted(everything)
+
+
 def shard_env(settings: Settings) -> dict[str, str]:
     """The settings as a user's environment, with no Prefect API anywhere."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
