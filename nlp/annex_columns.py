@@ -42,6 +42,7 @@ from bilan.nlp.values import (
     parse_month,
     parse_number,
     parse_text,
+    parse_year,
     remembered_per_text,
 )
 from bilan.parsers.document import Cell
@@ -182,6 +183,8 @@ MIN_HEADER_SIMILARITY = 0.6
 MIN_HEADER_CANDIDATE_SIMILARITY = 0.6
 #: Values decide alone (a table with no header) from this share on.
 MIN_SIGNATURE_SHARE = 0.8
+#: A cell of at most this many words that holds one year is read as that year.
+MAX_WORDS_AROUND_A_YEAR = 4
 #: Longer cells are sentences (instructions, comments), not column headers.
 MAX_HEADER_LENGTH = 120
 
@@ -393,7 +396,10 @@ def value_fit(kind: str, cell: Cell) -> float:
     if kind == "year":
         if looks_like_year(cell):
             return 1.0
-        return 0.7 if looks_like_date(cell) else 0.0
+        if looks_like_date(cell):
+            return 0.7
+        # One year among a few words ("depuis 2015", "2021 (expérimentation)").
+        return 0.7 if parse_year(cell) is not None and len(cell_text(cell).split()) <= MAX_WORDS_AROUND_A_YEAR else 0.0
     if kind == "int":
         return _count_fit(cell)
     if kind == "amount":
@@ -461,6 +467,9 @@ _OCR_DIGITS = str.maketrans("OIL", "011")
 _OCR_CODE = re.compile(r"(?<![A-Z])(QN|ON)([0-9OIL]{2}(?:[0-9OIL]|(?<=[0O]2)[AB])[0-9OIL]{2})")
 
 
+_CODE_AMONG_WORDS = re.compile(r"(?<![A-Z0-9])QN[ .]?(?:\d{3}|02[AB])[ .]?\d{2}(?:[A-Z](?![A-Z0-9]))?(?![A-Z0-9])")
+
+
 @remembered_per_text
 def normalise_qpv_code(cell: Cell) -> str | None:
     """`qn 093 01m` -> `QN09301M`; null markers and non-codes give None."""
@@ -470,7 +479,11 @@ def normalise_qpv_code(cell: Cell) -> str | None:
     compact = re.sub(r"[\s._\-|]", "", text.upper())
     compact = _OCR_CODE.sub(lambda m: "QN" + m.group(2).translate(_OCR_DIGITS), compact)
     match = re.search(r"QN(\d{3}|02[AB])\d{2}[A-Z]?(?![A-Z0-9])", compact)
-    return match.group() if match else None
+    if match:
+        return match.group()
+    # The code with the quartier's name beside it ("QN07201 - Les Sablons", "Les Sablons (QN07201)").
+    match = _CODE_AMONG_WORDS.search(text.upper())
+    return re.sub(r"[\s.]", "", match.group()) if match else None
 
 
 def is_qpv_code(cell: Cell) -> bool:
