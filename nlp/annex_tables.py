@@ -63,6 +63,8 @@ NOT_DATA_PREFIXES = ("total", "sous total", "totaux", "ensemble", "commentaire",
                      "observation", "nota", "note", "source", "legende", "*")
 
 MIN_FIELDS = 3
+#: In a table this wide, a row holding one value alone is a sub-title or a note, not a row.
+MIN_COLUMNS_FOR_LONE_CELL = 4
 #: Columns whose header cell itself reads like its field (or whose values
 #: say it alone: QPV codes, practices), for a row to be a header.
 MIN_NAMED_BY_HEADER = 3
@@ -513,12 +515,19 @@ def _column_letters(number: int) -> str:
     return letters
 
 
+def _first_value(row: list[Cell]) -> Cell:
+    """The first filled cell of a row."""
+    return next(c for c in row if not is_null(c))
+
+
 def _is_data_row(row: list[Cell], header_row: list[Cell]) -> bool:
     filled = [cell_text(c) for c in row if not is_null(c)]
     if not filled:
         return False
     if len(row) > 2 and len(set(filled)) == 1 and len(filled) > 1:
         return False  # one merged cell across the table: a title or a comment
+    if len(row) >= MIN_COLUMNS_FOR_LONE_CELL and len(filled) == 1 and not is_qpv_code(_first_value(row)):
+        return False  # one value across a wide table: a sub-title ("Arrondissement de …"), a note
     first = fold(filled[0])
     if first.startswith(NOT_DATA_PREFIXES):
         return False
