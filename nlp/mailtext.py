@@ -42,7 +42,8 @@ _SENTENCE_WORDS = re.compile(
     r"\b(je|j|tu|il|elle|on|nous|vous|ils|elles|est|sont|ai|as|avons|avez|ont|etait|sera|serons|merci)\b"
 )
 #: What separates the parts of a signature written on one line.
-_PARTS = re.compile(r"\s[/|•·–—-]\s|\s*[|•·]\s*")
+#: A middle dot inside a word is inclusive writing ("délégué·e"), not a separator.
+_PARTS = re.compile(r"\s[/|•·–—-]\s|\s*[|•]\s*|(?<![^\W\d_])·\s*|·(?![a-zà-ÿ]{1,5}\b)\s*")
 
 
 def _loose(phrase: str) -> str:
