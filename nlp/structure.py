@@ -27,8 +27,8 @@ from openpyxl.utils import get_column_letter
 
 from bilan.nlp.text import fold
 from bilan.parsers.document import Block, BlockKind, Document, Provenance
+from bilan.parsers.listmarkers import ASCII_ARROW, DASH, GLUED_DASH, LETTER_BULLET
 from bilan.parsers.listmarkers import BULLET as _BULLET
-from bilan.parsers.listmarkers import DASH, LETTER_BULLET
 
 
 class Section(str, enum.Enum):
@@ -96,7 +96,8 @@ _LEADING_MARK = re.compile(r"^\s*(?:" + BULLET + r"|" + DASH + r"+(?=\s))\s*")
 #: List markers an author types or a parser leaves: dashes, bullets, "1.", "1 -", "a)", "iv.",
 #: "B." (not "M.", which is Monsieur: "M. le maire propose …").
 LIST_MARKER = re.compile(
-    r"^\s*(?:" + BULLET + r"|" + LETTER_BULLET + r"|(?:" + DASH + r"|[*>])+(?=\s)|\(?\d{1,3}\s*[.)°](?!\d)|\d{1,3}\s*[-–—/](?=\s)|\(?[a-zA-Z]\)|[a-zA-LN-Z]\.(?=\s)"
+    r"^\s*(?:" + BULLET + r"|" + LETTER_BULLET + r"|" + ASCII_ARROW + r"|" + GLUED_DASH + r"|(?:" + DASH
+    + r"|[*>])+(?=\s)|\(?\d{1,3}\s*[.)°](?!\d)|\d{1,3}\s*[-–—/](?=\s)|\(?[a-zA-Z]\)|[a-zA-LN-Z]\.(?=\s)"
     r"|\(?[ivxIVX]{1,4}\)|[ivxIVX]{1,4}\.(?=\s))\s*"
 )
 #: Heading numbering: "6.", "6.1", "II -", "B)", "3 -", "a)", "ii.".

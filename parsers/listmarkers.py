@@ -67,11 +67,16 @@ DASH = _char_class(is_dash, MARKER_PLANES)
 #: (Monsieur), so a line opened by one stays in its paragraph. Numbers have at
 #: most three digits: "2021 - " opens a line of prose.
 ENUMERATOR = (r"(?:\(?(?:\d{1,3}|[a-z]|[ivx]{1,4})[.)]|\(?(?:[A-Z]|[IVX]{1,4})\)|[IVX]{2,4}\.|\d{1,3}°"
-              r"|\d{1,3}\s?" + DASH + r"(?=\s))")
+              r"|\d{1,3}\s?(?:" + DASH + r"|/)(?=\s))")
+#: An arrow typed on a keyboard: "=>", "->", "-->".
+ASCII_ARROW = r"(?:=+|" + DASH + r"+)>"
+#: A dash typed against the item's first word ("-Former les membres"): a
+#: capital follows it, where a negative number or a word's end would not.
+GLUED_DASH = DASH + r"(?=[A-ZÀ-Ý])"
 #: Word's second-level bullet is a letter "o" of Courier New: pasted as text,
 #: the glyph becomes that letter, which is no French word on its own.
 LETTER_BULLET = r"o(?=[ \t])"
 
 #: A line that opens a list item: a marker, then a space. (Not ">": a quoted reply.)
-LIST_LINE = re.compile(r"^\s*(?:" + BULLET + r"|" + DASH + r"+|\*|" + ENUMERATOR + r"|" + LETTER_BULLET
-                       + r")\s+(?=\S)")
+LIST_LINE = re.compile(r"^\s*(?:(?:" + BULLET + r"|" + ASCII_ARROW + r"|" + DASH + r"+|\*|" + ENUMERATOR + r"|"
+                       + LETTER_BULLET + r")\s+(?=\S)|" + GLUED_DASH + r")")
