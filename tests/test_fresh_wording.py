@@ -195,6 +195,14 @@ def annexe2_variants() -> dict[str, EmailMessage]:
     rows = [header] + [[r[0], r[1], r[2] or "Hors QPV", r[3], shapes[i][0], shapes[i][1]]
                        for i, r in enumerate(A2_ROWS)]
     v["values_in_words"] = _with_attachment(sheet_bytes(rows), XLSX, "annexe2.xlsx")
+    header = ["TYPE DE DÉMARCHE*", "COMMUNE", "CODE QPV", "STRUCTURE PORTEUSE", "ANNÉE DE CRÉATION",
+              "QTÉ PARTICIPANTS (1)"]
+    rows = [*_a2(header), [], ["* table de quartier, FPH, maison du projet, budget participatif, autre"],
+            ["(1) habitants mobilisés en 2021"]]
+    v["capitals_and_footnote_marks"] = _with_attachment(sheet_bytes(rows), XLSX, "ANNEXE 2.xlsx")
+    header = ["Intitulé de l'action", "Pilote", "Commune", "QPV concerné", "Depuis", "Nb"]
+    rows = [header] + [[r[0], r[3], r[1], r[2] or "", r[4], r[5]] for r in A2_ROWS]
+    v["intitule_pilote_depuis_nb"] = _with_attachment(sheet_bytes(rows), XLSX, "actions.xlsx")
     return v
 
 
@@ -286,6 +294,12 @@ def annexe1_variants() -> dict[str, EmailMessage]:
     ascii_cells[1][2], ascii_cells[1][4] = "Chaoue - Perrieres", "01/2016"
     ascii_cells[2][0] = "La Fleche"
     ascii_cells[0][11] = "2 500"
+    caps = ["COMMUNE", "CODE QPV", "NOM DU QPV", "CONSEIL CITOYEN CONSTITUÉ", "DATE DE CRÉATION",
+              "NB HABITANTS", "NB ACTEURS LOCAUX", "ACTIF EN 2021", "STRUCTURE PORTEUSE", "PILOTAGE CONTRAT DE VILLE",
+              "FORMATION", "BUDGET (€)"]
+    rows = _a1(caps)
+    rows = [rows[0], ["Arrondissement du Mans"], rows[1], rows[2], ["Arrondissement de La Flèche"], rows[3]]
+    v["capitals_with_arrondissement_rows"] = _with_attachment(sheet_bytes(rows), XLSX, "annexe1.xlsx")
     v["text_pdf"] = _with_attachment(
         pdf_table_bytes(["Annexe 1 - conseils citoyens"], [header, *ascii_cells],
                         (22, 17, 26, 9, 16, 10, 10, 10, 28, 15, 15, 14)), PDF, "annexe1.pdf")
@@ -386,6 +400,14 @@ def reco_variants() -> dict[str, tuple[EmailMessage, bool]]:
                                                        for i, (t, text) in enumerate(RECO)]
     v["xlsx_axe_strategique"] = (_with_attachment(sheet_bytes(rows, title="Recommandations"), XLSX,
                                                   "recommandations.xlsx", CR_BODY), True)
+    labels = {"formation": "Former les conseillers", "moyens": "Moyens de fonctionnement",
+              "communication": "Communication / visibilité"}
+    rows = [["Thématique", "Libellé", "Calendrier"]] + [[labels[t], text, "2022"] for t, text in RECO]
+    v["docx_thematique_libelle"] = (_with_attachment(word_table_bytes(rows, before=["Préconisations"]), DOCX,
+                                                     "preconisations.docx", CR_BODY), True)
+    rows = [[text, "Ville", "2022"] for _, text in RECO]
+    v["docx_no_header_under_heading"] = (_with_attachment(
+        word_table_bytes(rows, before=["Compte rendu", "Nos préconisations"]), DOCX, "cr.docx", CR_BODY), False)
     return v
 
 
@@ -471,6 +493,19 @@ SIGNATURES: dict[str, tuple[str, str, str]] = {  # name: (From, body, role)
     "display_name_sous_prefecture": (
         "Sous-préfecture de Dunkerque <sp-politique-ville@nord.gouv.fr>",
         "Bonjour,\n\nCi-joint la contribution.\n\nBonne journée", "sous_prefecture"),
+    "inclusive_writing_delegate": (
+        "Camille Roy <camille.roy@vienne.gouv.fr>",
+        OPENING + "Camille Roy\nDélégué·e du préfet – quartiers de Poitiers", "delegue_prefet"),
+    "parenthesised_feminine_delegate": (
+        "Camille Roy <camille.roy@vienne.gouv.fr>",
+        OPENING + "Camille Roy, Délégué(e) du Préfet, Châtellerault", "delegue_prefet"),
+    "pour_le_prefet_sous_prefete": (
+        "Cabinet <cabinet@pas-de-calais.gouv.fr>",
+        OPENING + "Pour le préfet et par délégation,\nla sous-préfète de Lens\nMarie Carpentier", "sous_prefecture"),
+    "ddets_acronym_in_parentheses_pole": (
+        "Bruno Millet <bruno.millet@ain.gouv.fr>",
+        OPENING + "Bruno Millet\nPôle cohésion sociale\nDirection départementale de l'emploi, du travail et des "
+                  "solidarités (DDETS) de l'Ain", "ddets"),
 }
 SIGNATURE_XFAIL: dict[str, str] = {}
 
@@ -540,6 +575,17 @@ QUESTIONS: dict[str, tuple[str, str, bool, str]] = {  # name: (subject, body, at
         "TR: Bilan démarches participatives",
         "Bonjour,\n\nJe reviens vers vous au sujet du bilan : pouvez-vous me dire si les délégués du préfet "
         "doivent envoyer leur propre contribution.\n\nCordialement,\nNina Perrin", False, "question"),
+    "contribution_in_body_closing_offer": (
+        "Contribution écrite - Sarthe",
+        "Madame, Monsieur,\n\nLe département a choisi la contribution écrite. Les conseils citoyens du Mans et "
+        "d'Allonnes se sont réunis deux fois cette année.\n\nPréconisations :\n- former les conseillers "
+        "citoyens à la conduite de réunion ;\n- associer les conseils citoyens au comité de pilotage.\n\n"
+        "Pour toute question, n'hésitez pas à revenir vers moi.\n\nCordialement,\nJeanne Martin", False,
+        "contribution"),
+    "y_a_t_il_un_modele_no_mark": (
+        "Re: Bilan des démarches participatives",
+        "Bonjour,\n\ny a-t-il un modèle de compte rendu à respecter pour la modalité 1\n\nCordialement,\n"
+        "Rémi Faure\nPréfecture de l'Ain" + ANCT_QUOTE, False, "question"),
 }
 QUESTION_XFAIL: dict[str, str] = {}
 
@@ -587,6 +633,11 @@ MARKERS: dict[str, list[str]] = {
     "wingdings_private_use": ["\uf0a7 ", "\uf0a7 ", "\uf0a7 "],
     "dash_tab": ["-\t", "-\t", "-\t"],
     "capital_letter_dot": ["A. ", "B. ", "C. "],
+    "ascii_arrow": ["=> ", "=> ", "=> "],
+    "ascii_thin_arrow": ["-> ", "-> ", "-> "],
+    "number_slash": ["1/ ", "2/ ", "3/ "],
+    "dash_no_space": ["-", "-", "-"],
+    "bullet_no_space": ["•", "•", "•"],
 }
 LIST_XFAIL: dict[str, str] = {}
 
