@@ -203,6 +203,10 @@ def annexe2_variants() -> dict[str, EmailMessage]:
     header = ["Intitulé de l'action", "Pilote", "Commune", "QPV concerné", "Depuis", "Nb"]
     rows = [header] + [[r[0], r[3], r[1], r[2] or "", r[4], r[5]] for r in A2_ROWS]
     v["intitule_pilote_depuis_nb"] = _with_attachment(sheet_bytes(rows), XLSX, "actions.xlsx")
+    header = ["Commune", "Code QPV", "Structure porteuse", "Année de création", "Habitants mobilisés"]
+    rows = [header, ["Budgets participatifs"], ["Le Mans", "QN07202", "Le Mans Métropole", 2019, 410],
+            ["Fonds de participation des habitants"], ["Allonnes", "QN07203", "Centre social Le Chêne", 2014, 22]]
+    v["one_block_per_practice"] = _with_attachment(sheet_bytes(rows), XLSX, "annexe2.xlsx")
     return v
 
 
@@ -300,6 +304,27 @@ def annexe1_variants() -> dict[str, EmailMessage]:
     rows = _a1(caps)
     rows = [rows[0], ["Arrondissement du Mans"], rows[1], rows[2], ["Arrondissement de La Flèche"], rows[3]]
     v["capitals_with_arrondissement_rows"] = _with_attachment(sheet_bytes(rows), XLSX, "annexe1.xlsx")
+    top = ["Commune", "Code QPV", "Nom du QPV", "Conseil citoyen constitué", None, "Date de création",
+           "Membres habitants", "Membres acteurs locaux", "Actif en 2021", None, "Structure porteuse",
+           "Participation au pilotage", None, "Formation suivie", None, "Budget annuel (€)"]
+    sub = [None, None, None, "Oui", "Non", None, None, None, "Oui", "Non", None, "Oui", "Non", "Oui", "Non", None]
+
+    def yes_no(value):
+        return [None, None] if value is None else (["X", None] if value == "oui" else [None, "X"])
+
+    rows = [top, sub] + [[*c[:3], *yes_no(c[3]), c[4], c[5], c[6], *yes_no(c[7]), c[8], *yes_no(c[9]),
+                          *yes_no(c[10]), c[11]] for c in A1_CELLS]
+    v["oui_non_columns"] = _with_attachment(
+        sheet_bytes(rows, merges=("D1:E1", "I1:J1", "L1:M1", "N1:O1")), XLSX, "annexe1.xlsx")
+    shaped = [list(row) for row in A1_CELLS]
+    shaped[0][5], shaped[0][6], shaped[0][11] = "14 (dont 3 jeunes)", "5 structures", "2500 euros"
+    shaped[0][4], shaped[1][4] = "juin 2015", "Janvier 2016"
+    shaped[0][3], shaped[0][7] = "Oui, depuis 2015", "Oui (réunions mensuelles)"
+    v["value_shapes"] = _with_attachment(sheet_bytes(_a1(["Commune", "Code QPV", "Nom du quartier",
+                                                          "Conseil constitué", "Date de création", "Habitants",
+                                                          "Acteurs locaux", "Actif", "Structure porteuse",
+                                                          "Pilotage", "Formation", "Budget"], cells=shaped)),
+                                         XLSX, "annexe1.xlsx")
     v["text_pdf"] = _with_attachment(
         pdf_table_bytes(["Annexe 1 - conseils citoyens"], [header, *ascii_cells],
                         (22, 17, 26, 9, 16, 10, 10, 10, 28, 15, 15, 14)), PDF, "annexe1.pdf")
@@ -325,6 +350,10 @@ def test_annex_in_fresh_words(number, name):
     assert extraction.kind == "contribution"
     rows = extraction.annexe1_rows if number == 1 else extraction.annexe2_rows
     expected = A1_TRUTH if number == 1 else A2_TRUTH
+    if name == "one_block_per_practice":  # the practice is the sub-title above its rows
+        expected = A2_TRUTH[1:3]
+    if name == "value_shapes":
+        expected = [dict(row) for row in A1_TRUTH]
     if name == "text_pdf":  # the PDF's core font is Latin-1: written without accents
         expected = [{k: _ascii(v) for k, v in row.items()} for row in expected]
     assert [row_contract(r) for r in rows] == expected
@@ -506,7 +535,24 @@ SIGNATURES: dict[str, tuple[str, str, str]] = {  # name: (From, body, role)
         "Bruno Millet <bruno.millet@ain.gouv.fr>",
         OPENING + "Bruno Millet\nPôle cohésion sociale\nDirection départementale de l'emploi, du travail et des "
                   "solidarités (DDETS) de l'Ain", "ddets"),
+    "service_first_then_name": (
+        "Claire Dubois <claire.dubois@sarthe.gouv.fr>",
+        OPENING + "DDETS de la Sarthe\nService politique de la ville et cohésion sociale\nClaire Dubois", "ddets"),
+    "bottom_posted_reply": (
+        "Léa Roux <lea.roux@herault.gouv.fr>",
+        "Le 15/11/2021 à 10:02, Participation habitants a écrit :\n> Merci de nous adresser votre bilan.\n\n"
+        "Bonjour,\nci-joint notre contribution.\nCordialement,\nLéa Roux\nSous-préfecture de Béziers",
+        "sous_prefecture"),
 }
+#: Outlook lays a signature out as a table, beside a logo.
+HTML_SIGNATURES = {"html_table_signature": (
+    "<html><body><p>Bonjour,</p><p>Veuillez trouver ci-joint la contribution écrite du département.</p>"
+    "<p>Cordialement,</p><table><tr><td><b>Nora Saïdi</b><br>Chargée de mission</td>"
+    "<td>Déléguée du préfet pour les quartiers d'Évreux<br>Préfecture de l'Eure</td></tr></table></body></html>")}
+SIGNATURES["html_table_signature"] = (
+    "Nora Saidi <nora.saidi@eure.gouv.fr>",
+    "(HTML only: see HTML_SIGNATURES)",
+    "delegue_prefet")
 SIGNATURE_XFAIL: dict[str, str] = {}
 
 
@@ -516,6 +562,8 @@ SIGNATURE_XFAIL: dict[str, str] = {}
 def test_signature_in_fresh_layout(name):
     sender, body, role = SIGNATURES[name]
     mail = message(sender=sender, body=body, subject="Bilan des démarches participatives")
+    if name in HTML_SIGNATURES:  # an HTML-only message
+        mail.set_content(HTML_SIGNATURES[name], subtype="html")
     mail.add_attachment(word_paragraphs_bytes(["Contribution écrite", "Les conseils citoyens se réunissent."]),
                         *DOCX, filename="contribution.docx")
     assert _extract(mail).sender_role == role
@@ -586,6 +634,16 @@ QUESTIONS: dict[str, tuple[str, str, bool, str]] = {  # name: (subject, body, at
         "Re: Bilan des démarches participatives",
         "Bonjour,\n\ny a-t-il un modèle de compte rendu à respecter pour la modalité 1\n\nCordialement,\n"
         "Rémi Faure\nPréfecture de l'Ain" + ANCT_QUOTE, False, "question"),
+    "question_with_signature_logo": (
+        "Re: Bilan des démarches participatives",
+        "Bonjour,\n\nLa rencontre territoriale peut-elle se tenir en janvier si nous envoyons une note d'étape "
+        "avant le 10 décembre ?\n\nCordialement,\nOdile Marchand\nPréfecture de la Manche" + ANCT_QUOTE, False,
+        "question"),
+    "question_with_blank_template_back": (
+        "Annexe 2 - tableau",
+        "Bonjour,\n\nLe tableau de l'annexe 2 ci-joint ne comporte pas de colonne pour les conseils de "
+        "quartier : faut-il les ajouter dans « autre » ?\n\nMerci,\nPierre Caron\nDDETS de l'Orne", False,
+        "question"),
 }
 QUESTION_XFAIL: dict[str, str] = {}
 
@@ -604,6 +662,14 @@ def test_question_in_fresh_words(name):
                                              "Conseil citoyen constitué (oui/non)", "Date de création",
                                              "Habitants", "Acteurs locaux", "Actif", "Structure porteuse",
                                              "Pilotage", "Formation", "Budget"])), *XLSX, filename="annexe1.xlsx")
+    if name == "question_with_signature_logo":
+        mail.add_attachment(documents.logo_png(), "image", "png", filename="image001.png")
+    if name == "question_with_blank_template_back":
+        mail.add_attachment(sheet_bytes([["Annexe 2 - Autres démarches participatives"], [],
+                                         ["Type de démarche", "Commune", "Code QPV (le cas échéant)",
+                                          "Structure porteuse", "Année de création",
+                                          "Nombre d'habitants mobilisés en 2021", "Observations"]]),
+                            *XLSX, filename="annexe2_vierge.xlsx")
     assert _extract(mail).kind == kind
 
 
