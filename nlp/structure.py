@@ -48,6 +48,8 @@ SECTION_TITLES: dict[Section, re.Pattern[str]] = {
         r"|actions? (?:a mener|a engager|a conduire|proposees|prioritaires)"
         r"|ameliorations? (?:a apporter|proposees|souhaitees|possibles)"
         r"|mesures? (?:proposees|a prendre)|ce qu il (?:faudrait|faut) (?:faire|changer|ameliorer)"
+        # a free relative on a verb of the same families: "Ce que proposent les habitants", "Ce que nous préconisons"
+        r"|ce qu(?:e|i)? (?:\w+ ){0,2}?(?:propos|preconis|recommand|sugger|souhait)\w*"
         r"|(?:nos|les|principales) (?:demandes|attentes))\b"
     ),
     Section.STRENGTHS: re.compile(
