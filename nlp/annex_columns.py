@@ -263,6 +263,7 @@ def _anchor_bank(mode: str) -> _AnchorBank:
 def _header_variants(text: str, mode: str) -> list[tuple[str, Phrase]]:
     """A header as written, and without its hints in parentheses ("(oui/non)",
     "(€)"), each with abbreviations expanded unless in template-only mode."""
+    text = _without_years(text)
     bare = re.sub(r"\([^)]*\)", " ", text)
     forms = [text] if bare.strip() == text.strip() or not bare.strip() else [bare, text]
     known = _known_words(mode)
@@ -271,6 +272,16 @@ def _header_variants(text: str, mode: str) -> list[tuple[str, Phrase]]:
         expanded = form if mode == "templates" else _expand(form)
         out.append((_core(expanded), phrase(expanded, known)))
     return out
+
+
+#: A year in a header says when ("Actif en 2021", "Formés en 2021"), not what:
+#: left out of the comparison, on both sides.
+_YEAR_IN_HEADER = re.compile(r"\s*\b(?:en|depuis|au|pour)?\s*\b(?:19|20)\d{2}\b")
+
+
+def _without_years(text: str) -> str:
+    stripped = _YEAR_IN_HEADER.sub(" ", text).strip()
+    return stripped if _WORD.search(stripped) else text
 
 
 def _expand(text: str) -> str:
@@ -314,7 +325,7 @@ def _anchors(spec_field: FieldSpec, mode: str) -> tuple[tuple[str, Phrase], ...]
     known = _known_words(mode)
     out = []
     for text in _anchor_texts(spec_field, mode):
-        bare = re.sub(r"\([^)]*\)", " ", text)
+        bare = re.sub(r"\([^)]*\)", " ", _without_years(text))
         out.append((_core(bare), phrase(bare, known)))
     return tuple(out)
 
@@ -581,7 +592,42 @@ def map_columns(
         for text in variants:
             header[:, column] = np.maximum(header[:, column], header_scores(text, spec, anchors))
     values = [column_values([row[c] for row in data if c < len(row)]) for c in range(width)]
+    if spec is ANNEXE1:
+        gate = spec.fields.index(spec.field("conseil_constitue"))
+        for column in _gating_columns(data, width):
+            header[gate, column] = max(header[gate, column], GATE_HEADER_SCORE)
     return assign(spec, header, values, MIN_PAIR_SCORE if min_pair is None else min_pair)
+
+
+#: What a column that gates the others is worth as a header of "conseil citoyen constitué".
+GATE_HEADER_SCORE = 1.0
+
+
+def _gating_columns(data: Sequence[Sequence[Cell]], width: int) -> list[int]:
+    """Annexe 1's yes/no column that every row answers, and whose "no" leaves
+    the rest of its row empty (no conseil citoyen: nothing else to say of
+    it), while a "yes" row fills some of it: whatever its header, it says
+    whether the conseil exists."""
+    rows = [list(row) + [None] * (width - len(row)) for row in data]
+    if len(rows) < 2:
+        return []
+    always = {c for c in range(width) if all(not is_null(row[c]) for row in rows)}
+    others = [c for c in range(width) if c not in always]
+    found = []
+    for column in always:
+        answers = [_yes_no(row[column]) for row in rows]
+        if None in answers or not others or all(answers) or not any(answers):
+            continue
+        rest_empty = [all(is_null(row[c]) for c in others) for row in rows]
+        if all(empty for answer, empty in zip(answers, rest_empty) if not answer) and not all(rest_empty):
+            found.append(column)
+    return found if len(found) == 1 else []
+
+
+def _yes_no(cell: Cell) -> bool | None:
+    from bilan.nlp.values import parse_bool
+
+    return parse_bool(cell) if looks_like_bool(cell) and not looks_like_number(cell) else None
 
 
 def assign(
