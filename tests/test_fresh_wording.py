@@ -320,6 +320,18 @@ def annexe1_variants() -> dict[str, EmailMessage]:
                           *yes_no(c[10]), c[11]] for c in A1_CELLS]
     v["oui_non_columns"] = _with_attachment(
         sheet_bytes(rows, merges=("D1:E1", "I1:J1", "L1:M1", "N1:O1")), XLSX, "annexe1.xlsx")
+    header = ["Localité", "Identifiant", "Quartier prioritaire", "Conseil créé ?", "Mise en place",
+              "Nombre d'habitants membres", "Acteurs locaux", "Actif en 2021", "Porteur", "Présent aux COPIL",
+              "Formé en 2021", "Financement annuel (€)"]
+    order = (3, 0, 1, 2, 11, 4, 5, 6, 7, 8, 9, 10)
+    v["years_in_headers"] = _with_attachment(sheet_bytes(_a1([header[k] for k in order], order)), XLSX,
+                                             "annexe1.xlsx")
+    header = ["Ville", "Code QPV", "Nom du quartier", "CC en place", "Date de constitution",
+              "Nombre d'habitants membres", "Membres associatifs", "Se réunit régulièrement", "Structure d'appui",
+              "Présent aux COPIL", "Formé en 2021", "Subvention de fonctionnement"]
+    order = (7, 0, 1, 9, 2, 3, 4, 5, 6, 8, 10, 11)
+    v["existence_by_what_it_gates"] = _with_attachment(sheet_bytes(_a1([header[k] for k in order], order)), XLSX,
+                                                       "annexe1.xlsx")
     shaped = [list(row) for row in A1_CELLS]
     shaped[0][5], shaped[0][6], shaped[0][11] = "14 (dont 3 jeunes)", "5 structures", "2500 euros"
     shaped[0][4], shaped[1][4] = "juin 2015", "Janvier 2016"
