@@ -352,10 +352,15 @@ class StateServiceFinder:
 _INCLUSIVE_SUFFIX = re.compile(r"(?<=[^\W\d_])(?:[·⋅•]|\.(?=es?\b)|\()(?:e|es|s|ne|nes|le|les|ice|rice|trice)\)?(?![^\W\d_])")
 
 
+#: An acronym written with full stops ("D.D.E.T.S.", "S.G.A.R."): one word.
+_DOTTED_ACRONYM = re.compile(r"(?<![^\W\d_])(?:[A-Za-z]\.){2,}(?:[A-Za-z](?![^\W\d_]))?")
+
+
 def _words_only(text: str) -> str:
     """Folded, punctuation and separators as spaces, digits kept apart from
     letters (`DDETS91`, `ddets-pv`, `PREF26`)."""
-    folded = re.sub(r"[^\w\s]|_", " ", fold(_INCLUSIVE_SUFFIX.sub("", text)))
+    text = _DOTTED_ACRONYM.sub(lambda m: m.group().replace(".", ""), _INCLUSIVE_SUFFIX.sub("", text))
+    folded = re.sub(r"[^\w\s]|_", " ", fold(text))
     folded = re.sub(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])", " ", folded)
     return " ".join(folded.split())
 
