@@ -22,11 +22,13 @@ INTERROGATIVES = {"quel", "quelle", "quels", "quelles", "lequel", "laquelle", "l
 #: Verbs that ask for information when the writer wishes or thanks for it.
 ASKING_VERBS = {"savoir", "demander", "indiquer", "preciser", "confirmer", "connaitre", "renseigner", "eclairer",
                 "dire"}
+#: Latin "quid", as French uses it ("Quid de l'annexe 3 ?"): "what about", with or without a question mark.
+QUID = "quid"
 #: Verbs that, reflexive in the first person, say the writer wonders ("je me
 #: demande si…", "nous nous interrogeons sur…").
 WONDERING_VERBS = {"demander", "interroger", "questionner"}
 #: What introduces an indirect request: a wish, a thanks, a polite imperative.
-REQUESTING = {"vouloir", "souhaiter", "aimer", "desirer", "permettre", "pouvoir", "merci", "remercier"}
+REQUESTING = {"vouloir", "souhaiter", "aimer", "desirer", "permettre", "pouvoir", "merci", "remercier", "besoin"}
 #: A question answered on its line ("Depuis quand êtes-vous membre ? : 2016"): a form filled in, not a request.
 _ANSWERED = re.compile(r"\?\s*[:\-–—]\s*\S")
 _GREETING = re.compile(r"^(bonjour|bonsoir|madame|monsieur|mesdames|messieurs|cher|chere|chers|cheres|hello|salut)\b")
@@ -107,6 +109,8 @@ def _opens_with_interrogative(tokens) -> bool:
     words = [token for token in tokens if token.is_alpha]
     if words and fold(words[0].text) in ("a", "de", "pour", "par") and len(words) > 1:
         words = words[1:]
+    if len(words) >= 2 and fold(words[0].text) == QUID:
+        return True
     if len(words) < 2 or fold(words[0].text) not in INTERROGATIVES or fold(words[0].text) in ("que", "qui", "quand"):
         return False
     follower = words[1]
