@@ -99,7 +99,7 @@ _LEADING_MARK = re.compile(r"^\s*(?:" + BULLET + r"|" + DASH + r"+(?=\s))\s*")
 #: "B." (not "M.", which is Monsieur: "M. le maire propose …").
 LIST_MARKER = re.compile(
     r"^\s*(?:" + BULLET + r"|" + LETTER_BULLET + r"|" + ASCII_ARROW + r"|" + GLUED_DASH + r"|(?:" + DASH
-    + r"|[*>])+(?=\s)|\(?\d{1,3}\s*[.)°](?!\d)|\d{1,3}\s*[-–—/](?=\s)|\(?[a-zA-Z]\)|[a-zA-LN-Z]\.(?=\s)"
+    + r"|[*>])+(?=\s)|\(?\d{1,3}\s*[.)°](?!\d)|\d{1,3}\s*[-–—/](?=\s)|[a-zA-Z]/(?=\s)|\(?[a-zA-Z]\)|[a-zA-LN-Z]\.(?=\s)"
     r"|\(?[ivxIVX]{1,4}\)|[ivxIVX]{1,4}\.(?=\s))\s*"
 )
 #: Heading numbering: "6.", "6.1", "II -", "B)", "3 -", "a)", "ii.".

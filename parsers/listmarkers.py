@@ -67,7 +67,7 @@ DASH = _char_class(is_dash, MARKER_PLANES)
 #: (Monsieur), so a line opened by one stays in its paragraph. Numbers have at
 #: most three digits: "2021 - " opens a line of prose.
 ENUMERATOR = (r"(?:\(?(?:\d{1,3}|[a-z]|[ivx]{1,4})[.)]|\(?(?:[A-Z]|[IVX]{1,4})\)|[IVX]{2,4}\.|\d{1,3}°"
-              r"|\d{1,3}\s?(?:" + DASH + r"|/)(?=\s))")
+              r"|\d{1,3}\s?(?:" + DASH + r"|/)(?=\s)|[a-z]/(?=\s))")
 #: An arrow typed on a keyboard: "=>", "->", "-->".
 ASCII_ARROW = r"(?:=+|" + DASH + r"+)>"
 #: A dash typed against the item's first word ("-Former les membres"): a
