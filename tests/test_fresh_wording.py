@@ -586,6 +586,9 @@ SIGNATURES: dict[str, tuple[str, str, str]] = {  # name: (From, body, role)
     "service_first_then_name": (
         "Claire Dubois <claire.dubois@sarthe.gouv.fr>",
         OPENING + "DDETS de la Sarthe\nService politique de la ville et cohésion sociale\nClaire Dubois", "ddets"),
+    "dotted_acronym": (
+        "Paul Henry <paul.henry@aude.gouv.fr>",
+        OPENING + "Paul Henry\nChargé de mission ville\nD.D.E.T.S.P.P. de l'Aude", "ddets"),
     "bottom_posted_reply": (
         "Léa Roux <lea.roux@herault.gouv.fr>",
         "Le 15/11/2021 à 10:02, Participation habitants a écrit :\n> Merci de nous adresser votre bilan.\n\n"
@@ -682,6 +685,14 @@ QUESTIONS: dict[str, tuple[str, str, bool, str]] = {  # name: (subject, body, at
         "Re: Bilan des démarches participatives",
         "Bonjour,\n\ny a-t-il un modèle de compte rendu à respecter pour la modalité 1\n\nCordialement,\n"
         "Rémi Faure\nPréfecture de l'Ain" + ANCT_QUOTE, False, "question"),
+    "quid_no_mark": (
+        "Annexe 3",
+        "Bonjour,\n\nQuid de l'annexe 3 pour les quartiers où le conseil citoyen n'est pas constitué.\n\n"
+        "Cordialement,\nAnne Vasseur\nPréfecture de l'Oise", False, "question"),
+    "besoin_de_savoir": (
+        "Re: Bilan des démarches participatives",
+        "Bonjour,\n\nJ'aurais besoin de savoir si la contribution doit être signée par le préfet.\n\n"
+        "Cordialement,\nAnne Vasseur\nPréfecture de l'Oise" + ANCT_QUOTE, False, "question"),
     "question_with_signature_logo": (
         "Re: Bilan des démarches participatives",
         "Bonjour,\n\nLa rencontre territoriale peut-elle se tenir en janvier si nous envoyons une note d'étape "
@@ -752,6 +763,10 @@ MARKERS: dict[str, list[str]] = {
     "number_slash": ["1/ ", "2/ ", "3/ "],
     "dash_no_space": ["-", "-", "-"],
     "bullet_no_space": ["•", "•", "•"],
+    "white_circle": ["○ ", "○ ", "○ "],
+    "ballot_box": ["☐ ", "☐ ", "☐ "],
+    "capital_roman": ["I. ", "II. ", "III. "],
+    "letter_slash": ["a/ ", "b/ ", "c/ "],
 }
 LIST_XFAIL: dict[str, str] = {}
 
