@@ -593,14 +593,34 @@ def map_columns(
             header[:, column] = np.maximum(header[:, column], header_scores(text, spec, anchors))
     values = [column_values([row[c] for row in data if c < len(row)]) for c in range(width)]
     if spec is ANNEXE1:
-        gate = spec.fields.index(spec.field("conseil_constitue"))
-        for column in _gating_columns(data, width):
-            header[gate, column] = max(header[gate, column], GATE_HEADER_SCORE)
+        _read_the_gate(spec, header, data, width)
     return assign(spec, header, values, MIN_PAIR_SCORE if min_pair is None else min_pair)
 
 
 #: What a column that gates the others is worth as a header of "conseil citoyen constitué".
 GATE_HEADER_SCORE = 1.0
+
+
+def _read_the_gate(spec: AnnexSpec, header: np.ndarray, data: Sequence[Sequence[Cell]], width: int) -> None:
+    """Where a conseil citoyen is not constituted, only its commune, code and
+    name are given (the instruction). So the column that gates the others is
+    "constitué", and a column the gate empties holds none of the identifying fields."""
+    gates = _gating_columns(data, width)
+    if not gates:
+        return
+    (gate,) = gates
+    rows = [list(row) + [None] * (width - len(row)) for row in data]
+    names = [f.name for f in spec.fields]
+    header[names.index("conseil_constitue"), gate] = max(header[names.index("conseil_constitue"), gate],
+                                                         GATE_HEADER_SCORE)
+    identifying = [names.index(name) for name in spec.identifying]
+    for column in range(width):
+        # a column the gate empties is none of the identifying ones (a
+        # column filled on every row may still be a gated field: some name
+        # the structure of a conseil not yet constituted)
+        if column != gate and any(not is_null(row[column]) for row in rows) and not all(
+                not is_null(row[column]) for row in rows):
+            header[np.ix_(identifying, [column])] = 0.0
 
 
 def _gating_columns(data: Sequence[Sequence[Cell]], width: int) -> list[int]:
