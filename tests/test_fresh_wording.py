@@ -332,6 +332,17 @@ def annexe1_variants() -> dict[str, EmailMessage]:
     order = (7, 0, 1, 9, 2, 3, 4, 5, 6, 8, 10, 11)
     v["existence_by_what_it_gates"] = _with_attachment(sheet_bytes(_a1([header[k] for k in order], order)), XLSX,
                                                        "annexe1.xlsx")
+    header = ["Commune d'implantation", "Code quartier", "Dénomination", "CC constitué", "Date de constitution",
+              "Nombre d'habitants membres", "Représentants d'associations", "Toujours actif ?", "Portage",
+              "Instances du contrat de ville", "Membres formés", "Budget annuel"]
+    order = (8, 0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11)
+    v["two_text_columns_in_rare_words"] = _with_attachment(sheet_bytes(_a1([header[k] for k in order], order)),
+                                                           XLSX, "annexe1.xlsx")
+    answered = [list(row) for row in A1_CELLS]
+    answered[2][7], answered[2][9], answered[2][10] = "non", "non", "non"  # "no" everywhere: still no council
+    v["no_council_answers_no_everywhere"] = _with_attachment(
+        sheet_bytes(_a1(["Commune", "QPV", "Quartier", "CC en place", "Date", "Habitants", "Acteurs",
+                         "Se réunit", "Portage", "COPIL", "Formés", "Budget"], cells=answered)), XLSX, "a1.xlsx")
     shaped = [list(row) for row in A1_CELLS]
     shaped[0][5], shaped[0][6], shaped[0][11] = "14 (dont 3 jeunes)", "5 structures", "2500 euros"
     shaped[0][4], shaped[1][4] = "juin 2015", "Janvier 2016"
