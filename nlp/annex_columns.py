@@ -42,6 +42,7 @@ from bilan.nlp.values import (
     parse_month,
     parse_number,
     parse_text,
+    parse_year,
     remembered_per_text,
 )
 from bilan.parsers.document import Cell
@@ -182,6 +183,8 @@ MIN_HEADER_SIMILARITY = 0.6
 MIN_HEADER_CANDIDATE_SIMILARITY = 0.6
 #: Values decide alone (a table with no header) from this share on.
 MIN_SIGNATURE_SHARE = 0.8
+#: A cell of at most this many words that holds one year is read as that year.
+MAX_WORDS_AROUND_A_YEAR = 4
 #: Longer cells are sentences (instructions, comments), not column headers.
 MAX_HEADER_LENGTH = 120
 
@@ -260,6 +263,7 @@ def _anchor_bank(mode: str) -> _AnchorBank:
 def _header_variants(text: str, mode: str) -> list[tuple[str, Phrase]]:
     """A header as written, and without its hints in parentheses ("(oui/non)",
     "(€)"), each with abbreviations expanded unless in template-only mode."""
+    text = _without_years(text)
     bare = re.sub(r"\([^)]*\)", " ", text)
     forms = [text] if bare.strip() == text.strip() or not bare.strip() else [bare, text]
     known = _known_words(mode)
@@ -268,6 +272,16 @@ def _header_variants(text: str, mode: str) -> list[tuple[str, Phrase]]:
         expanded = form if mode == "templates" else _expand(form)
         out.append((_core(expanded), phrase(expanded, known)))
     return out
+
+
+#: A year in a header says when ("Actif en 2021", "Formés en 2021"), not what:
+#: left out of the comparison, on both sides.
+_YEAR_IN_HEADER = re.compile(r"\s*\b(?:en|depuis|au|pour)?\s*\b(?:19|20)\d{2}\b")
+
+
+def _without_years(text: str) -> str:
+    stripped = _YEAR_IN_HEADER.sub(" ", text).strip()
+    return stripped if _WORD.search(stripped) else text
 
 
 def _expand(text: str) -> str:
@@ -311,7 +325,7 @@ def _anchors(spec_field: FieldSpec, mode: str) -> tuple[tuple[str, Phrase], ...]
     known = _known_words(mode)
     out = []
     for text in _anchor_texts(spec_field, mode):
-        bare = re.sub(r"\([^)]*\)", " ", text)
+        bare = re.sub(r"\([^)]*\)", " ", _without_years(text))
         out.append((_core(bare), phrase(bare, known)))
     return tuple(out)
 
@@ -393,7 +407,10 @@ def value_fit(kind: str, cell: Cell) -> float:
     if kind == "year":
         if looks_like_year(cell):
             return 1.0
-        return 0.7 if looks_like_date(cell) else 0.0
+        if looks_like_date(cell):
+            return 0.7
+        # One year among a few words ("depuis 2015", "2021 (expérimentation)").
+        return 0.7 if parse_year(cell) is not None and len(cell_text(cell).split()) <= MAX_WORDS_AROUND_A_YEAR else 0.0
     if kind == "int":
         return _count_fit(cell)
     if kind == "amount":
@@ -461,6 +478,9 @@ _OCR_DIGITS = str.maketrans("OIL", "011")
 _OCR_CODE = re.compile(r"(?<![A-Z])(QN|ON)([0-9OIL]{2}(?:[0-9OIL]|(?<=[0O]2)[AB])[0-9OIL]{2})")
 
 
+_CODE_AMONG_WORDS = re.compile(r"(?<![A-Z0-9])QN[ .]?(?:\d{3}|02[AB])[ .]?\d{2}(?:[A-Z](?![A-Z0-9]))?(?![A-Z0-9])")
+
+
 @remembered_per_text
 def normalise_qpv_code(cell: Cell) -> str | None:
     """`qn 093 01m` -> `QN09301M`; null markers and non-codes give None."""
@@ -470,7 +490,11 @@ def normalise_qpv_code(cell: Cell) -> str | None:
     compact = re.sub(r"[\s._\-|]", "", text.upper())
     compact = _OCR_CODE.sub(lambda m: "QN" + m.group(2).translate(_OCR_DIGITS), compact)
     match = re.search(r"QN(\d{3}|02[AB])\d{2}[A-Z]?(?![A-Z0-9])", compact)
-    return match.group() if match else None
+    if match:
+        return match.group()
+    # The code with the quartier's name beside it ("QN07201 - Les Sablons", "Les Sablons (QN07201)").
+    match = _CODE_AMONG_WORDS.search(text.upper())
+    return re.sub(r"[\s.]", "", match.group()) if match else None
 
 
 def is_qpv_code(cell: Cell) -> bool:
@@ -568,7 +592,62 @@ def map_columns(
         for text in variants:
             header[:, column] = np.maximum(header[:, column], header_scores(text, spec, anchors))
     values = [column_values([row[c] for row in data if c < len(row)]) for c in range(width)]
+    if spec is ANNEXE1:
+        _read_the_gate(spec, header, data, width)
     return assign(spec, header, values, MIN_PAIR_SCORE if min_pair is None else min_pair)
+
+
+#: What a column that gates the others is worth as a header of "conseil citoyen constitué".
+GATE_HEADER_SCORE = 1.0
+
+
+def _read_the_gate(spec: AnnexSpec, header: np.ndarray, data: Sequence[Sequence[Cell]], width: int) -> None:
+    """Where a conseil citoyen is not constituted, only its commune, code and
+    name are given (the instruction). So the column that gates the others is
+    "constitué", and a column the gate empties holds none of the identifying fields."""
+    gates = _gating_columns(data, width)
+    if not gates:
+        return
+    (gate,) = gates
+    rows = [list(row) + [None] * (width - len(row)) for row in data]
+    names = [f.name for f in spec.fields]
+    header[names.index("conseil_constitue"), gate] = max(header[names.index("conseil_constitue"), gate],
+                                                         GATE_HEADER_SCORE)
+    identifying = [names.index(name) for name in spec.identifying]
+    for column in range(width):
+        # a column the gate empties is none of the identifying ones (a
+        # column filled on every row may still be a gated field: some name
+        # the structure of a conseil not yet constituted)
+        if column != gate and any(not is_null(row[column]) for row in rows) and not all(
+                not is_null(row[column]) for row in rows):
+            header[np.ix_(identifying, [column])] = 0.0
+
+
+def _gating_columns(data: Sequence[Sequence[Cell]], width: int) -> list[int]:
+    """Annexe 1's yes/no column that every row answers, and whose "no" leaves
+    the rest of its row empty (no conseil citoyen: nothing else to say of
+    it), while a "yes" row fills some of it: whatever its header, it says
+    whether the conseil exists."""
+    rows = [list(row) + [None] * (width - len(row)) for row in data]
+    if len(rows) < 2:
+        return []
+    always = {c for c in range(width) if all(not is_null(row[c]) for row in rows)}
+    others = [c for c in range(width) if c not in always]
+    found = []
+    for column in always:
+        answers = [_yes_no(row[column]) for row in rows]
+        if None in answers or not others or all(answers) or not any(answers):
+            continue
+        rest_empty = [all(is_null(row[c]) for c in others) for row in rows]
+        if all(empty for answer, empty in zip(answers, rest_empty) if not answer) and not all(rest_empty):
+            found.append(column)
+    return found if len(found) == 1 else []
+
+
+def _yes_no(cell: Cell) -> bool | None:
+    from bilan.nlp.values import parse_bool
+
+    return parse_bool(cell) if looks_like_bool(cell) and not looks_like_number(cell) else None
 
 
 def assign(

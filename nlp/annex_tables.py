@@ -23,6 +23,7 @@ from bilan.nlp.annex_columns import (
     ANNEXE2,
     MIN_HEADER_CANDIDATE_SIMILARITY,
     MIN_HEADER_SIMILARITY,
+    OTHER_PRACTICE,
     SPECS,
     AnnexSpec,
     FieldSpec,
@@ -30,6 +31,7 @@ from bilan.nlp.annex_columns import (
     header_scores,
     is_qpv_code,
     map_columns,
+    named_practice,
     normalise_qpv_code,
     practice_type,
     reads_like_a_header,
@@ -63,6 +65,10 @@ NOT_DATA_PREFIXES = ("total", "sous total", "totaux", "ensemble", "commentaire",
                      "observation", "nota", "note", "source", "legende", "*")
 
 MIN_FIELDS = 3
+#: How sure a practice's type is when read from the sub-title above its rows.
+SUBTITLE_CONFIDENCE = 0.7
+#: In a table this wide, a row holding one value alone is a sub-title or a note, not a row.
+MIN_COLUMNS_FOR_LONE_CELL = 4
 #: Columns whose header cell itself reads like its field (or whose values
 #: say it alone: QPV codes, practices), for a row to be a header.
 MIN_NAMED_BY_HEADER = 3
@@ -218,7 +224,8 @@ class _Reader:
                 end += 1
             labels = _department_labels(rows[start : header.row])
             data = [(i, rows[i]) for i in range(header.row + header.span, end)]
-            typed = _typed_rows(header, data, rows[header.row], self.provenance, self.attachment, transposed)
+            typed = _typed_rows(header, data, rows[header.row], self.provenance, self.attachment, transposed,
+                                rows[header.row : header.row + header.span])
             tables.append(AnnexTable(header.spec, typed, header.columns, labels))
             start = end
         return tables
@@ -415,8 +422,13 @@ def _typed_rows(
     provenance: Provenance,
     attachment: int | None,
     transposed: bool,
+    header_rows: list[list[Cell]] = (),
 ) -> list[AnnexRow]:
     spec, columns = header.spec, header.columns
+    # The "Oui" / "Non" boxes are named on the header's second row, or on a row of their own under it.
+    pairs = _yes_no_pairs(header_rows[-1]) if len(header_rows) > 1 else {}
+    if not pairs and data and _only_yes_and_no(data[0][1]):
+        pairs = _yes_no_pairs(data[0][1])
     kept = [(i, row) for i, row in data if _is_data_row(row, header_row)]
     bool_columns = [columns[f.name] for f in spec.fields if f.kind == "bool" and f.name in columns]
     # In a table that marks "yes" with a tick, a blank box means "no".
@@ -424,12 +436,17 @@ def _typed_rows(
     # A field with no column is doubtful only when a column with values was
     # left unassigned (it may be that field); otherwise the table lacks it.
     unassigned = _unassigned_columns(columns, header_row, [row for _, row in kept])
+    under = _practice_subtitles(data, header_row) if spec is ANNEXE2 and "type" not in columns else {}
     typed: list[AnnexRow] = []
     for index, row in kept:
         values: dict[str, Any] = {}
         confidence: dict[str, float] = {}
         for spec_field in spec.fields:
             if spec_field.kind == "ignore":
+                continue
+            if spec_field.name in under.get(index, {}):
+                values[spec_field.name] = under[index][spec_field.name]
+                confidence[spec_field.name] = SUBTITLE_CONFIDENCE
                 continue
             if spec_field.name not in columns:
                 values[spec_field.name] = None
@@ -438,6 +455,8 @@ def _typed_rows(
                 continue
             cell = row[columns[spec_field.name]]
             value = _typed_value(spec_field.kind, cell, ticks)
+            if spec_field.kind == "bool" and columns[spec_field.name] in pairs:
+                value = _answer_of_pair(row, *pairs[columns[spec_field.name]])
             values[spec_field.name] = value
             confidence[spec_field.name] = _cell_confidence(
                 spec_field.kind, cell, value, header.confidence.get(spec_field.name, UNMAPPED_CONFIDENCE))
@@ -458,6 +477,53 @@ def _typed_rows(
         )
         typed.append(AnnexRow(spec.number, values, source, confidence))
     return typed
+
+
+def _yes_no_pairs(sub_header: list[Cell]) -> dict[int, tuple[int, int]]:
+    """A question answered in two boxes: under one header cell, a column
+    "Oui" beside a column "Non" (either order). Each of the two columns ->
+    (the yes column, the no column)."""
+    answers = [parse_bool(c) if isinstance(c, str) and len(c.split()) == 1 else None for c in sub_header]
+    pairs: dict[int, tuple[int, int]] = {}
+    for column in range(len(answers) - 1):
+        first, second = answers[column], answers[column + 1]
+        if first is not None and second is not None and first != second:
+            yes, no = (column, column + 1) if first else (column + 1, column)
+            pairs[column] = pairs[column + 1] = (yes, no)
+    return pairs
+
+
+def _only_yes_and_no(row: list[Cell]) -> bool:
+    """A row of box labels only ("Oui", "Non"): not a row of answers, which names its QPV or commune."""
+    filled = [c for c in row if not is_null(c)]
+    return len(filled) >= 2 and all(isinstance(c, str) and len(c.split()) == 1 and parse_bool(c) is not None
+                                    and not is_tick(c) for c in filled)
+
+
+def _answer_of_pair(row: list[Cell], yes: int, no: int) -> bool | None:
+    """The box marked: yes, no, or neither (unknown)."""
+    def marked(column: int) -> bool:
+        return column < len(row) and parse_bool(row[column]) is True
+
+    if marked(yes) != marked(no):
+        return marked(yes)
+    return None
+
+
+def _practice_subtitles(data: list[tuple[int, list[Cell]]], header_row: list[Cell]) -> dict[int, dict[str, str]]:
+    """An Annexe 2 laid out one block per kind of practice, without a column
+    for it: a row that names a practice alone ("Budgets participatifs") gives
+    the type of the rows under it, up to the next such row."""
+    current: str | None = None
+    types: dict[int, dict[str, str]] = {}
+    for index, row in data:
+        filled = [c for c in row if not is_null(c)]
+        if len(filled) == 1 and not _is_data_row(row, header_row):
+            named = named_practice(filled[0])
+            current = named or (OTHER_PRACTICE if fold(cell_text(filled[0])).startswith(OTHER_PRACTICE) else None)
+        elif current is not None:
+            types[index] = {"type": current}
+    return types
 
 
 def _unassigned_columns(columns: dict[str, int], header_row: list[Cell], rows: list[list[Cell]]) -> list[int]:
@@ -513,12 +579,19 @@ def _column_letters(number: int) -> str:
     return letters
 
 
+def _first_value(row: list[Cell]) -> Cell:
+    """The first filled cell of a row."""
+    return next(c for c in row if not is_null(c))
+
+
 def _is_data_row(row: list[Cell], header_row: list[Cell]) -> bool:
     filled = [cell_text(c) for c in row if not is_null(c)]
     if not filled:
         return False
     if len(row) > 2 and len(set(filled)) == 1 and len(filled) > 1:
         return False  # one merged cell across the table: a title or a comment
+    if len(row) >= MIN_COLUMNS_FOR_LONE_CELL and len(filled) == 1 and not is_qpv_code(_first_value(row)):
+        return False  # one value across a wide table: a sub-title ("Arrondissement de …"), a note
     first = fold(filled[0])
     if first.startswith(NOT_DATA_PREFIXES):
         return False

@@ -346,9 +346,20 @@ class StateServiceFinder:
         return max(roles, key=SPECIFICITY.__getitem__) if roles else None
 
 
+#: Inclusive writing: a feminine or plural ending after a middle dot or in
+#: parentheses ("délégué·e", "Délégué(e)", "chargé.es") is left out, so that the
+#: title reads as the gazetteer writes it.
+_INCLUSIVE_SUFFIX = re.compile(r"(?<=[^\W\d_])(?:[·⋅•]|\.(?=es?\b)|\()(?:e|es|s|ne|nes|le|les|ice|rice|trice)\)?(?![^\W\d_])")
+
+
+#: An acronym written with full stops ("D.D.E.T.S.", "S.G.A.R."): one word.
+_DOTTED_ACRONYM = re.compile(r"(?<![^\W\d_])(?:[A-Za-z]\.){2,}(?:[A-Za-z](?![^\W\d_]))?")
+
+
 def _words_only(text: str) -> str:
     """Folded, punctuation and separators as spaces, digits kept apart from
     letters (`DDETS91`, `ddets-pv`, `PREF26`)."""
+    text = _DOTTED_ACRONYM.sub(lambda m: m.group().replace(".", ""), _INCLUSIVE_SUFFIX.sub("", text))
     folded = re.sub(r"[^\w\s]|_", " ", fold(text))
     folded = re.sub(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])", " ", folded)
     return " ".join(folded.split())

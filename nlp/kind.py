@@ -13,7 +13,8 @@ from enum import Enum
 
 from bilan.nlp.mailtext import own_text, sender_address, signature_block
 from bilan.nlp.text import fold
-from bilan.parsers.message import ParsedMessage
+from bilan.parsers.document import ParseStatus
+from bilan.parsers.message import ParsedAttachment, ParsedMessage
 
 
 class Kind(str, Enum):
@@ -142,6 +143,8 @@ def judge_content(parsed: ParsedMessage, clues: ContentClues = ContentClues()) -
         return KindDecision(Kind.QUESTION, 0.8, "asks, announces or acknowledges")
     if not documents and not clues.annex_tables and asks_without_contributing(raw_own):
         return KindDecision(Kind.QUESTION, 0.75, "a short message that asks and carries no contribution")
+    if documents and not clues.annex_tables and _say_little(documents) and asks_without_contributing(raw_own):
+        return KindDecision(Kind.QUESTION, 0.65, "asks about files that hold next to nothing (a blank template)")
     if documents or clues.annex_tables:
         return KindDecision(Kind.CONTRIBUTION, 0.95 if clues.annex_tables else 0.85, "sends documents")
     if len(own) > 1500:
@@ -174,6 +177,19 @@ def asks_without_contributing(own: str) -> bool:
     questions = questions_in(prose)
     # a contribution written in a few lines may end with a question ("pouvez-vous accuser réception ?")
     return bool(questions) and len(prose) - sum(len(q) for q in questions) <= QUESTION_CONTEXT_CHARS
+
+
+#: Files whose text together is shorter than this hold no contribution: a
+#: blank template (its title and header row), a form sent back to ask about it.
+EMPTY_FILES_MAX_CHARS = 400
+
+
+def _say_little(documents: list[ParsedAttachment]) -> bool:
+    """Every file was read and all of them together hold next to no text.
+    A file that could not be read (encrypted, corrupt) may hold anything."""
+    if any(a.status is not ParseStatus.OK or a.document is None for a in documents):
+        return False
+    return sum(len(a.document.text) for a in documents) < EMPTY_FILES_MAX_CHARS
 
 
 def is_official_sender(parsed: ParsedMessage) -> bool:

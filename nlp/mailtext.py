@@ -42,7 +42,8 @@ _SENTENCE_WORDS = re.compile(
     r"\b(je|j|tu|il|elle|on|nous|vous|ils|elles|est|sont|ai|as|avons|avez|ont|etait|sera|serons|merci)\b"
 )
 #: What separates the parts of a signature written on one line.
-_PARTS = re.compile(r"\s[/|•·–—-]\s|\s*[|•·]\s*")
+#: A middle dot inside a word is inclusive writing ("délégué·e"), not a separator.
+_PARTS = re.compile(r"\s[/|•·–—-]\s|\s*[|•]\s*|(?<![^\W\d_])·\s*|·(?![a-zà-ÿ]{1,5}\b)\s*")
 
 
 def _loose(phrase: str) -> str:
@@ -173,7 +174,23 @@ def is_signature_line(line: str) -> bool:
     if len(words) >= 8 and line.rstrip().endswith((".", ":", ";")):
         return False
     parts = [part for part in _PARTS.split(line) if part.strip()]
-    return all(len(part.split()) <= 18 for part in parts)
+    return all(len(part.split()) <= MAX_PART_WORDS or _content_words(part) <= MAX_PART_CONTENT_WORDS
+               for part in parts)
+
+
+#: A signature's part holds at most this many words, or this many besides
+#: articles and prepositions: the state's services have long official names
+#: ("Direction départementale de l'emploi, du travail, des solidarités et de la
+#: protection des populations"), and a paragraph whose line breaks were lost
+#: puts the sender's name before it.
+MAX_PART_WORDS = 18
+MAX_PART_CONTENT_WORDS = 11
+_FUNCTION_WORDS = frozenset({"de", "du", "des", "la", "le", "les", "l", "d", "et", "a", "au", "aux", "en", "pour"})
+
+
+def _content_words(text: str) -> int:
+    words = [word.strip(",;.") for word in re.split(r"[\s'’]+", fold(text))]
+    return sum(1 for word in words if word and word not in _FUNCTION_WORDS)
 
 
 def split_signature_parts(line: str) -> list[str]:

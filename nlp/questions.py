@@ -22,8 +22,13 @@ INTERROGATIVES = {"quel", "quelle", "quels", "quelles", "lequel", "laquelle", "l
 #: Verbs that ask for information when the writer wishes or thanks for it.
 ASKING_VERBS = {"savoir", "demander", "indiquer", "preciser", "confirmer", "connaitre", "renseigner", "eclairer",
                 "dire"}
+#: Latin "quid", as French uses it ("Quid de l'annexe 3 ?"): "what about", with or without a question mark.
+QUID = "quid"
+#: Verbs that, reflexive in the first person, say the writer wonders ("je me
+#: demande si…", "nous nous interrogeons sur…").
+WONDERING_VERBS = {"demander", "interroger", "questionner"}
 #: What introduces an indirect request: a wish, a thanks, a polite imperative.
-REQUESTING = {"vouloir", "souhaiter", "aimer", "desirer", "permettre", "pouvoir", "merci", "remercier"}
+REQUESTING = {"vouloir", "souhaiter", "aimer", "desirer", "permettre", "pouvoir", "merci", "remercier", "besoin"}
 #: A question answered on its line ("Depuis quand êtes-vous membre ? : 2016"): a form filled in, not a request.
 _ANSWERED = re.compile(r"\?\s*[:\-–—]\s*\S")
 _GREETING = re.compile(r"^(bonjour|bonsoir|madame|monsieur|mesdames|messieurs|cher|chere|chers|cheres|hello|salut)\b")
@@ -68,7 +73,8 @@ def is_question(sentence: Span) -> bool:
     if "?" in sentence.text:
         return True
     tokens = [token for token in sentence if not token.is_space]
-    return _inverted(tokens) or _opens_with_interrogative(tokens) or _indirect_request(tokens)
+    return (_inverted(tokens) or _opens_with_interrogative(tokens) or _indirect_request(tokens)
+            or _wondering(tokens))
 
 
 def _inverted(tokens) -> bool:
@@ -103,6 +109,8 @@ def _opens_with_interrogative(tokens) -> bool:
     words = [token for token in tokens if token.is_alpha]
     if words and fold(words[0].text) in ("a", "de", "pour", "par") and len(words) > 1:
         words = words[1:]
+    if len(words) >= 2 and fold(words[0].text) == QUID:
+        return True
     if len(words) < 2 or fold(words[0].text) not in INTERROGATIVES or fold(words[0].text) in ("que", "qui", "quand"):
         return False
     follower = words[1]
@@ -127,6 +135,25 @@ def _indirect_request(tokens) -> bool:
         if first_marker in ("que", "qu"):
             continue
         return True
+    return False
+
+
+def _wondering(tokens) -> bool:
+    """The writer wonders, in the first person: a finite verb of asking made
+    reflexive ("nous nous interrogeons sur…", "on se demande si…"). The
+    lemmatizer reads some first persons of these verbs as their noun
+    ("demande"), so the verb's infinitive is tried from it too."""
+    for token in tokens:
+        if token.pos_ != "VERB" or "Fin" not in token.morph.get("VerbForm"):
+            continue
+        lemma = fold(token.lemma_)
+        if lemma not in WONDERING_VERBS and f"{lemma}r" not in WONDERING_VERBS:
+            continue
+        children = list(token.children)
+        if not any("Yes" in child.morph.get("Reflex") for child in children):
+            continue
+        if token.morph.get("Person") == ["1"] or any(child.lower_ == "on" for child in children):
+            return True
     return False
 
 

@@ -27,8 +27,8 @@ from openpyxl.utils import get_column_letter
 
 from bilan.nlp.text import fold
 from bilan.parsers.document import Block, BlockKind, Document, Provenance
+from bilan.parsers.listmarkers import ASCII_ARROW, DASH, GLUED_DASH, LETTER_BULLET
 from bilan.parsers.listmarkers import BULLET as _BULLET
-from bilan.parsers.listmarkers import DASH
 
 
 class Section(str, enum.Enum):
@@ -48,6 +48,8 @@ SECTION_TITLES: dict[Section, re.Pattern[str]] = {
         r"|actions? (?:a mener|a engager|a conduire|proposees|prioritaires)"
         r"|ameliorations? (?:a apporter|proposees|souhaitees|possibles)"
         r"|mesures? (?:proposees|a prendre)|ce qu il (?:faudrait|faut) (?:faire|changer|ameliorer)"
+        # a free relative on a verb of the same families: "Ce que proposent les habitants", "Ce que nous préconisons"
+        r"|ce qu(?:e|i)? (?:\w+ ){0,2}?(?:propos|preconis|recommand|sugger|souhait)\w*"
         r"|(?:nos|les|principales) (?:demandes|attentes))\b"
     ),
     Section.STRENGTHS: re.compile(
@@ -96,7 +98,8 @@ _LEADING_MARK = re.compile(r"^\s*(?:" + BULLET + r"|" + DASH + r"+(?=\s))\s*")
 #: List markers an author types or a parser leaves: dashes, bullets, "1.", "1 -", "a)", "iv.",
 #: "B." (not "M.", which is Monsieur: "M. le maire propose …").
 LIST_MARKER = re.compile(
-    r"^\s*(?:" + BULLET + r"|(?:" + DASH + r"|[*>])+(?=\s)|\(?\d{1,3}\s*[.)°](?!\d)|\d{1,3}\s*[-–—/](?=\s)|\(?[a-zA-Z]\)|[a-zA-LN-Z]\.(?=\s)"
+    r"^\s*(?:" + BULLET + r"|" + LETTER_BULLET + r"|" + ASCII_ARROW + r"|" + GLUED_DASH + r"|(?:" + DASH
+    + r"|[*>])+(?=\s)|\(?\d{1,3}\s*[.)°](?!\d)|\d{1,3}\s*[-–—/](?=\s)|[a-zA-Z]/(?=\s)|\(?[a-zA-Z]\)|[a-zA-LN-Z]\.(?=\s)"
     r"|\(?[ivxIVX]{1,4}\)|[ivxIVX]{1,4}\.(?=\s))\s*"
 )
 #: Heading numbering: "6.", "6.1", "II -", "B)", "3 -", "a)", "ii.".
@@ -284,7 +287,9 @@ def _merge_pass(blocks: list[Block], items_end_with_stop: bool) -> list[Block]:
         following = blocks[index + 1] if index + 1 < len(blocks) else None
         item = previous.kind is BlockKind.LIST_ITEM and not _is_heading_line(previous)
         sandwiched = item and following is not None and following.kind is BlockKind.LIST_ITEM and _finished(block.text)
-        if block.text[:1].islower() or sandwiched or (item and items_end_with_stop):
+        # A line in lower case goes on the previous one, unless it opens an item ("ii. Former", "b) Créer").
+        goes_on = block.text[:1].islower() and not LIST_MARKER.match(block.text)
+        if goes_on or sandwiched or (item and items_end_with_stop):
             result[-1] = replace(previous, text=f"{previous.text.rstrip()} {block.text.strip()}")
         else:
             result.append(block)
@@ -519,6 +524,7 @@ def table_passages(
     if not rows:
         return []
     header_row, columns, theme_column = _header(rows)
+    columns = _numbering_moved_to_text(rows, header_row, columns, theme_column)
     passages: list[Passage] = []
     if columns:
         for r in range(header_row + 1, len(rows)):
@@ -568,6 +574,34 @@ def _header(rows: list[list[str]]) -> tuple[int, dict[int, Section], int | None]
         if columns:
             return r, columns, theme_column
     return 0, {}, None
+
+
+def _numbering_moved_to_text(
+    rows: list[list[str]], header_row: int, columns: dict[int, Section], theme_column: int | None
+) -> dict[int, Section]:
+    """A column whose header names the section but whose cells hold no words
+    ("Préconisation n°" over 1, 2, 3) numbers the rows: the section's text is
+    the column of longest text beside it that no header claimed."""
+    body = rows[header_row + 1 :]
+
+    def words(c: int) -> list[int]:
+        return [len(row[c].split()) if c < len(row) and _is_content(row[c]) else 0 for row in body]
+
+    moved = dict(columns)
+    for c, section in columns.items():
+        if any(words(c)):
+            continue
+        free = [i for i in range(max(map(len, rows))) if i not in moved and i != theme_column]
+        texts = {i: sum(words(i)) / max(len(body), 1) for i in free}
+        best = max(texts, key=texts.get, default=None)
+        if best is not None and texts[best] >= MIN_TEXT_COLUMN_WORDS:
+            del moved[c]
+            moved[best] = section
+    return moved
+
+
+#: Mean words per cell of a column that holds the items' text rather than a label.
+MIN_TEXT_COLUMN_WORDS = 4
 
 
 def _column_meaning(header: str, values: list[str]) -> tuple[Section | None, bool]:

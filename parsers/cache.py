@@ -28,7 +28,7 @@ from bilan.parsers.limits import Limits
 from bilan.parsers.registry import CONTAINER_FORMATS, ParseOutcome
 
 #: Bump when any parser's output changes for the same input.
-PARSER_VERSION = "4.2"
+PARSER_VERSION = "4.3"
 
 
 @functools.cache

@@ -61,10 +61,22 @@ MARKER_PLANES = ((0x20, 0x3000), (0xE000, 0xF900), (0x1F000, 0x1FC00))
 BULLET = r"(?:\(cid:\d+\)|" + _char_class(is_bullet_glyph, MARKER_PLANES) + ")"
 #: One dash (a marker only when a space follows it).
 DASH = _char_class(is_dash, MARKER_PLANES)
-#: "1)", "12.", "a)", "B)", "iv.", "IV)", "(3)": the enumerators of an ordered list.
-#: One capital and a full stop opens a line as often as an initial ("J. Dupont",
-#: "V. Hugo") or "M." (Monsieur), so a line opened by one stays in its paragraph.
-ENUMERATOR = r"(?:\(?(?:\d{1,3}|[a-z]|[ivx]{1,4})[.)]|\(?(?:[A-Z]|[IVX]{1,4})\)|[IVX]{2,4}\.)"
+#: "1)", "12.", "a)", "B)", "iv.", "IV)", "(3)", "1°" (French ordinals: primo,
+#: secundo), "1 -": the enumerators of an ordered list. One capital and a full
+#: stop opens a line as often as an initial ("J. Dupont", "V. Hugo") or "M."
+#: (Monsieur), so a line opened by one stays in its paragraph. Numbers have at
+#: most three digits: "2021 - " opens a line of prose.
+ENUMERATOR = (r"(?:\(?(?:\d{1,3}|[a-z]|[ivx]{1,4})[.)]|\(?(?:[A-Z]|[IVX]{1,4})\)|[IVX]{2,4}\.|\d{1,3}°"
+              r"|\d{1,3}\s?(?:" + DASH + r"|/)(?=\s)|[a-z]/(?=\s))")
+#: An arrow typed on a keyboard: "=>", "->", "-->".
+ASCII_ARROW = r"(?:=+|" + DASH + r"+)>"
+#: A dash typed against the item's first word ("-Former les membres"): a
+#: capital follows it, where a negative number or a word's end would not.
+GLUED_DASH = DASH + r"(?=[A-ZÀ-Ý])"
+#: Word's second-level bullet is a letter "o" of Courier New: pasted as text,
+#: the glyph becomes that letter, which is no French word on its own.
+LETTER_BULLET = r"o(?=[ \t])"
 
 #: A line that opens a list item: a marker, then a space. (Not ">": a quoted reply.)
-LIST_LINE = re.compile(r"^\s*(?:" + BULLET + r"|" + DASH + r"+|\*|" + ENUMERATOR + r")\s+(?=\S)")
+LIST_LINE = re.compile(r"^\s*(?:(?:" + BULLET + r"|" + ASCII_ARROW + r"|" + DASH + r"+|\*|" + ENUMERATOR + r"|"
+                       + LETTER_BULLET + r")\s+(?=\S)|" + GLUED_DASH + r")")

@@ -422,16 +422,25 @@ def _cell_text(chars: list[_Char], box: tuple[float, float, float, float]) -> st
     order (a line break inside the cell, a neighbouring cell in between) are
     separated by a space, so that two lines of a cell never glue into one word."""
     x0, top, x1, bottom = box
+    inside = [(index, char) for index, char, x, y in chars if x0 <= x <= x1 and top <= y <= bottom]
     text: list[str] = []
-    previous = None
-    for index, char, x, y in chars:
-        if not (x0 <= x <= x1 and top <= y <= bottom):
-            continue
-        if previous is not None and index != previous + 1 and text and text[-1] != "-":
+    for position, (index, char) in enumerate(inside):
+        if position and index != inside[position - 1][0] + 1 and not _goes_on_a_word(text, inside, position):
             text.append(" ")
         text.append(char)
-        previous = index
     return clean_cell("".join(text))
+
+
+def _goes_on_a_word(text: list[str], inside: list[tuple[int, str]], position: int) -> bool:
+    """At a line break inside a cell: a word cut at its hyphen goes on with no
+    space ("Saint-Germain-" / "du-Val", or the hyphen carried to the next
+    line: "Saint-Germain" / "-du-Val"); a dash standing between spaces
+    ("Chaoué -" / "Perrières") keeps them."""
+    before = "".join(text[-2:])
+    if before.endswith("-"):
+        return len(before) == 2 and before[0].isalnum()
+    following = "".join(char for _, char in inside[position : position + 2])
+    return bool(text) and text[-1].isalnum() and len(following) == 2 and following[0] == "-" and following[1].isalnum()
 
 
 def _edges(page: pdfium.PdfPage, height: float) -> list[dict]:

@@ -39,6 +39,9 @@ MAX_ROW_GAP = 3.0
 MIN_ROWS = 2
 #: A header cell has at most this many words.
 HEADER_WORDS = 6
+#: A label cell (a name, a date, a place) has at most this many words; a
+#: line of running text in a page's column has more.
+SHORT_CELL_WORDS = 3
 
 
 @dataclass
@@ -172,7 +175,9 @@ def read_tables(lines: list[Line], words: list[list[Word]]) -> tuple[list[Line],
         end, columns = _extent(shapes, cut, i)
         # Side by side lines that Tesseract kept apart are a table only with
         # three columns or more: two are as likely a two-column page.
-        needed = 3 if any(len(row) > 1 for row in rows[i:end]) else 2
+        # Unless one of the two holds only short cells under a header of short
+        # cells ("Mesure | Porteur"): a page's column of running text does not.
+        needed = 3 if any(len(row) > 1 for row in rows[i:end]) and not _short_column(cut[i:end]) else 2
         if sum(len(cut[k]) >= 2 for k in range(i, end)) < MIN_ROWS or len(columns) < needed:
             i += 1
             continue
@@ -186,6 +191,17 @@ def read_tables(lines: list[Line], words: list[list[Word]]) -> tuple[list[Line],
                 lines[k].table = len(tables) - 1
         i = end
     return _split_columns(lines, rows, shapes, cut, columns_of_text), tables
+
+
+def _short_column(cut: list[list[Piece]]) -> bool:
+    """Two columns under a header of short cells, one of which holds short
+    cells only, on every row: a table's label column beside its text."""
+    if len(cut[0]) != 2 or any(len(piece.text.split()) > HEADER_WORDS for piece in cut[0]):
+        return False
+    body = [row for row in cut[1:] if len(row) == 2]
+    if len(body) < MIN_ROWS:
+        return False
+    return any(all(len(row[side].text.split()) <= SHORT_CELL_WORDS for row in body) for side in (0, 1))
 
 
 def _split_columns(
