@@ -57,7 +57,7 @@ from itertools import islice
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bilan.extraction_pool import ExtractionPool
+from bilan.extraction_pool import ExtractionPool, plan_workers
 from bilan.loading import message_record
 from bilan.mailbox.raw import RawMessage
 from bilan.parsers.cache import ParseCache
@@ -162,17 +162,18 @@ class Pipeline:
         """The warehouse of the settings (migrated), a pool of
         BILAN_PARSE_WORKERS workers (started as files come; `pool`: one the
         caller owns instead), BILAN_EXTRACT_WORKERS extraction workers (0:
-        extract in this process), the parse cache and limits of the
+        extract in this process; unset, both from the cores:
+        `extraction_pool.plan_workers`), the parse cache and limits of the
         settings; `warm_up`: start loading the language models now, in the
         background (in the extraction workers, or in a thread of this
         process), while the first messages are archived and parsed."""
-        parse_workers = settings.parse_workers if pool is None else pool.size
-        extractors = None
-        if settings.extract_workers != 0:
-            extractors = ExtractionPool(settings.extract_workers, parse_workers=parse_workers)
+        parse_workers, extract_workers = plan_workers(
+            settings.parse_workers if pool is None else pool.size, settings.extract_workers
+        )
+        extractors = ExtractionPool(extract_workers) if extract_workers else None
         if warm_up and extractors is not None:
             extractors.start()  # first: loading the models is the longest thing to wait for
-        own_pool = ParserPool(settings.parse_workers) if pool is None else None
+        own_pool = ParserPool(parse_workers) if pool is None else None
         pipeline = cls(
             Warehouse.open(settings), pool=pool if pool is not None else own_pool, limits=settings.parse_limits(),
             cache=ParseCache(settings.parse_cache_path), thresholds=settings.review_thresholds(),

@@ -97,7 +97,8 @@ class Settings(BaseSettings):
     )
     parse_workers: int | None = Field(
         default=None,
-        description="Parser worker processes (default: one per core, at most 4; 0 parses in-process, without limits).",
+        description="Parser worker processes (default: the cores the extraction workers leave, at least one, at "
+        "most 4; one per core with BILAN_EXTRACT_WORKERS=0; 0 parses in-process, without limits).",
     )
     parse_seconds: float = Field(
         default=60.0, description="Seconds one file may take to parse before its worker is killed (timeout)."

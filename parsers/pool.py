@@ -50,9 +50,14 @@ class ParseJob:
     limits: Limits = Limits()
 
 
+#: Parser workers started by default, at most: beyond, files wait on the
+#: database and the extraction more than on parsing.
+MAX_DEFAULT_WORKERS = 4
+
+
 def default_workers() -> int:
-    """One worker per core (the main process is mostly waiting meanwhile), at most 4."""
-    return max(1, min(os.cpu_count() or 1, 4))
+    """One worker per core (the main process is mostly waiting meanwhile), at most `MAX_DEFAULT_WORKERS`."""
+    return max(1, min(os.cpu_count() or 1, MAX_DEFAULT_WORKERS))
 
 
 class _Worker:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bilan.extraction_pool import ExtractionFailed, ExtractionPool, default_workers
+from bilan.extraction_pool import ExtractionFailed, ExtractionPool, default_workers, plan_workers
 from bilan.ingestion import import_path
 from bilan.pipeline import Pipeline, archive_raw, process_archived
 from bilan.settings import get_settings
@@ -102,3 +102,26 @@ def _raw(mail):
     from bilan.mailbox.raw import RawMessage
 
     return RawMessage(raw=mail.as_bytes(), source="test")
+
+
+def test_parser_and_extraction_workers_share_the_cores_unless_set():
+    # This machine kind: one extraction worker (the budget holds one), one parser worker on the other core.
+    assert plan_workers(None, None, cores=2) == (1, 1)
+    assert plan_workers(None, None, cores=1) == (1, 1)  # never no parser worker
+    parse, extract = plan_workers(None, None, cores=16)
+    assert extract >= 1 and 1 <= parse <= 4
+    assert plan_workers(3, None, cores=2) == (3, 1)  # what is set is kept
+    assert plan_workers(None, 2, cores=2) == (1, 2)
+    assert plan_workers(None, 2, cores=8)[0] == 4  # the parser pool's cap
+    assert plan_workers(2, 0, cores=8) == (2, 0)
+    assert plan_workers(None, 0, cores=2)[1] == 0  # extraction in the calling process: the parser pool's default
+
+
+def test_a_run_starts_the_planned_workers(tmp_path):
+    """What `Pipeline.open` builds from unset settings is `plan_workers`'s split of this machine's cores."""
+    from bilan.settings import Settings
+
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/b.db", archive_dir=tmp_path / "archive",
+                        parse_workers=None, extract_workers=None)  # fmt: skip
+    with Pipeline.open(settings, warm_up=False) as pipeline:
+        assert (pipeline.pool.size, pipeline.extractors.size) == plan_workers(None, None)
