@@ -152,8 +152,8 @@ class ExtractionPool:
     """`extract(parsed, thresholds)` in up to `workers` processes; several
     threads may call it at once, each message going to an idle worker."""
 
-    def __init__(self, workers: int | None = None, *, parse_workers: int | None = None):
-        self.size = default_workers(parse_workers=parse_workers) if workers is None else workers
+    def __init__(self, workers: int | None = None):
+        self.size = plan_workers(None, None)[1] if workers is None else workers
         if self.size < 1:
             raise ValueError("an extraction pool needs at least one worker")
         self._idle: list[_Slot] = []
