@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import logging
 from datetime import datetime
@@ -84,6 +85,20 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+def run() -> None:
+    """The `bilan` command (pyproject's entry point): `app`, then, as the
+    interpreter exits, no garbage collection over what the run leaves
+    behind. Python's teardown ran full collections over every object still
+    alive (ORM state, parsed messages, the modules): 0.5-0.7 s of CPU after
+    a 12 s ingestion had written its last row (`gc.freeze` moves them out of
+    the collector's reach; exit handlers still run, and the memory goes
+    back to the system at once)."""
+    try:
+        app()
+    finally:
+        gc.freeze()
+
+
 STATUS_LABELS = {"on_time": "on time", "late": "late", "missing": "missing", "exempt": "exempt"}
 STATUS_STYLES = {"on_time": "green", "late": "yellow", "missing": "red", "exempt": "blue"}
 
@@ -159,12 +174,16 @@ def _run_ingestion(path: Path | None, report: Path | None) -> None:
 
 
 def _ingest_in_process(path: Path | None):
+    from bilan.extraction_pool import start_early
+
+    settings = get_settings()
+    extractors = start_early(settings)  # the models load while what follows is imported
+
     from bilan.ingestion import run_ingestion
     from bilan.pipeline import Pipeline
     from bilan.progress import progress_for
 
-    settings = get_settings()
-    with Pipeline.open(settings) as pipeline:
+    with Pipeline.open(settings, extractors=extractors) as pipeline:
         return run_ingestion(pipeline, settings, path, progress_for(console))
 
 
@@ -265,10 +284,14 @@ def reprocess(
 
 
 def _reprocess_in_process(settings, selection, part):
+    from bilan.extraction_pool import start_early
+
+    extractors = start_early(settings)  # the models load while what follows is imported
+
     from bilan.pipeline import Pipeline, reprocess
     from bilan.progress import progress_for
 
-    with Pipeline.open(settings) as pipeline:
+    with Pipeline.open(settings, extractors=extractors) as pipeline:
         return reprocess(pipeline, selection, progress_for(console), part)
 
 

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from bilan.nlp.review import ReviewThresholds
     from bilan.parsers.message import ParsedMessage
+    from bilan.settings import Settings
     from bilan.storage.records import MessageRecord
 
 #: First message of each worker: its models are loaded; then its pid.
@@ -100,6 +101,20 @@ def plan_workers(
     if parse_workers is None:
         parse_workers = max(1, min(MAX_DEFAULT_WORKERS, cores - extract_workers))
     return parse_workers, extract_workers
+
+
+def start_early(settings: Settings) -> ExtractionPool | None:
+    """The extraction workers `Pipeline.open(settings)` would start, started
+    now: a command calls this before importing the parsers and the
+    warehouse (about 0.6 s of CPU), so that the models load meanwhile on
+    another core; it then hands the pool to `Pipeline.open`. None when
+    extraction runs in the calling process (BILAN_EXTRACT_WORKERS=0)."""
+    _, workers = plan_workers(settings.parse_workers, settings.extract_workers)
+    if not workers:
+        return None
+    pool = ExtractionPool(workers)
+    pool.start()
+    return pool
 
 
 def _usable_cores() -> int:

@@ -156,9 +156,17 @@ class Pipeline:
         #: Extraction worker processes; None extracts in this process.
         self.extractors = extractors
         self._owned_pool: ParserPool | None = None
+        self._owns_warehouse = False
 
     @classmethod
-    def open(cls, settings: Settings, *, pool: ParserPool | None = None, warm_up: bool = True) -> Pipeline:
+    def open(
+        cls,
+        settings: Settings,
+        *,
+        pool: ParserPool | None = None,
+        warm_up: bool = True,
+        extractors: ExtractionPool | None = None,
+    ) -> Pipeline:
         """The warehouse of the settings (migrated), a pool of
         BILAN_PARSE_WORKERS workers (started as files come; `pool`: one the
         caller owns instead), BILAN_EXTRACT_WORKERS extraction workers (0:
@@ -166,20 +174,30 @@ class Pipeline:
         `extraction_pool.plan_workers`), the parse cache and limits of the
         settings; `warm_up`: start loading the language models now, in the
         background (in the extraction workers, or in a thread of this
-        process), while the first messages are archived and parsed."""
+        process), while the first messages are archived and parsed.
+        `extractors`: the workers `extraction_pool.start_early` started
+        already, which the pipeline then owns (and closes)."""
         parse_workers, extract_workers = plan_workers(
             settings.parse_workers if pool is None else pool.size, settings.extract_workers
         )
-        extractors = ExtractionPool(extract_workers) if extract_workers else None
-        if warm_up and extractors is not None:
-            extractors.start()  # first: loading the models is the longest thing to wait for
+        if extractors is None and extract_workers:
+            extractors = ExtractionPool(extract_workers)
+            if warm_up:
+                extractors.start()  # first: loading the models is the longest thing to wait for
         own_pool = ParserPool(parse_workers) if pool is None else None
+        try:
+            warehouse = Warehouse.open(settings)
+        except BaseException:
+            if extractors is not None:
+                extractors.close()
+            raise
         pipeline = cls(
-            Warehouse.open(settings), pool=pool if pool is not None else own_pool, limits=settings.parse_limits(),
+            warehouse, pool=pool if pool is not None else own_pool, limits=settings.parse_limits(),
             cache=ParseCache(settings.parse_cache_path), thresholds=settings.review_thresholds(),
             extractors=extractors,
         )  # fmt: skip
         pipeline._owned_pool = own_pool
+        pipeline._owns_warehouse = True
         if warm_up and extractors is None:
             warm_up_in_background()
         return pipeline
@@ -220,11 +238,17 @@ class Pipeline:
             return self.parse(sha256)
 
     def close(self) -> None:
-        """Stop the parser and extraction workers this pipeline started (safe to call twice)."""
+        """Stop the parser and extraction workers this pipeline started, and
+        close the connections of the warehouse it opened: SQLite then folds
+        its write-ahead log into the database now, not whenever the
+        interpreter gets to it (safe to call twice; the warehouse reconnects
+        if used again)."""
         if self._owned_pool is not None:
             self._owned_pool.close()
         if self.extractors is not None:
             self.extractors.close()
+        if self._owns_warehouse:
+            self.warehouse.engine.dispose()
 
     def __enter__(self) -> Pipeline:
         return self

@@ -125,3 +125,41 @@ def test_a_run_starts_the_planned_workers(tmp_path):
                         parse_workers=None, extract_workers=None)  # fmt: skip
     with Pipeline.open(settings, warm_up=False) as pipeline:
         assert (pipeline.pool.size, pipeline.extractors.size) == plan_workers(None, None)
+
+
+@pytest.mark.slow  # starts a worker that loads the model
+def test_workers_started_early_are_the_run_s_own(tmp_path):
+    """`start_early` starts what `Pipeline.open` would (the command then
+    imports the rest while the models load); the pipeline takes that pool,
+    extracts with it and closes it, and closes its warehouse's connections
+    (SQLite folds its log into the database file then)."""
+    from bilan.extraction_pool import start_early
+    from bilan.settings import Settings
+
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/b.db", archive_dir=tmp_path / "archive",
+                        parse_workers=1, extract_workers=1)  # fmt: skip
+    early = start_early(settings)
+    assert early is not None and early.size == 1
+    with Pipeline.open(settings, extractors=early) as pipeline:
+        assert pipeline.extractors is early
+        summary = import_path(pipeline, SAMPLES)
+        assert summary.processed > 0 and early.jobs_run == summary.processed
+        pids = early.worker_pids()
+    assert early.closed and not any(alive(pid) for pid in pids)
+    assert not (tmp_path / "b.db-wal").exists()
+
+    none = Settings(database_url=f"sqlite:///{tmp_path}/c.db", archive_dir=tmp_path / "archive",
+                    parse_workers=1, extract_workers=0)  # fmt: skip
+    assert start_early(none) is None
+
+
+def test_an_early_pool_is_closed_if_the_warehouse_cannot_open(tmp_path):
+    from bilan.errors import DatabaseUnavailable
+    from bilan.settings import Settings
+
+    pool = ExtractionPool(1)  # not started: nothing to load for this test
+    settings = Settings(database_url="postgresql+psycopg://nobody@127.0.0.1:1/none", archive_dir=tmp_path / "a",
+                        parse_workers=1, extract_workers=1)  # fmt: skip
+    with pytest.raises(DatabaseUnavailable):
+        Pipeline.open(settings, extractors=pool)
+    assert pool.closed
