@@ -47,6 +47,8 @@ class _Stored:
     cited_date: dt.date | None
     replies_to: list[str]
     departments: set[str]
+    #: The links stored now (the message's id of each, or None).
+    links: tuple[int | None, int | None] = (None, None)
 
     def order(self) -> tuple:
         return (self.received_at or dt.datetime.max.replace(tzinfo=dt.UTC), self.id)
@@ -64,6 +66,8 @@ def resolve_follow_ups(session: Session, department_codes: Iterable[str], timezo
         target = earlier_message(message, messages.values(), zone) if message.follow_up else None
         supersedes = target.id if target and message.follow_up == SUPERSEDES else None
         complements = target.id if target and message.follow_up == COMPLEMENTS else None
+        if (supersedes, complements) == message.links:
+            continue  # most are: only a department's newest message can change them
         session.execute(
             update(Message)
             .where(Message.id == message.id)
@@ -115,12 +119,13 @@ def _messages_of(session: Session, codes: set[str]) -> dict[int, _Stored]:
     rows = session.execute(
         select(
             Message.id, Message.message_id, Message.received_at, Message.follow_up,
-            Message.follow_up_cited_date, Message.replies_to,
+            Message.follow_up_cited_date, Message.replies_to, Message.supersedes_id, Message.complements_id,
         ).where(Message.id.in_(ids), Message.processed_at.is_not(None))
     )
     return {
         row.id: _Stored(row.id, row.message_id, row.received_at, kinds.get(row.id), row.follow_up,
-                        row.follow_up_cited_date, list(row.replies_to or []), departments[row.id])
+                        row.follow_up_cited_date, list(row.replies_to or []), departments[row.id],
+                        (row.supersedes_id, row.complements_id))
         for row in rows
     }
 

@@ -94,3 +94,36 @@ def test_a_follow_up_without_an_earlier_message_links_nothing(warehouse):
     assert _links(warehouse) == {"<alone@x>": (None, None)}
     with warehouse.engine.connect() as connection:
         assert connection.scalar(select(Message.follow_up)) == SUPERSEDES
+
+
+def test_settling_links_that_hold_writes_nothing(warehouse):
+    """A recomputation rewrites only the links that change: settling a
+    warehouse whose links already hold (most, since only a department's
+    newest message moves them) issues no UPDATE, and one link changed by
+    hand is put back with one."""
+    from sqlalchemy import event, update
+
+    raws = [
+        _mail("Contribution - Gard", "Veuillez trouver ci-joint notre contribution écrite.", 6, message_id="<a@x>"),
+        _mail("ANNULE ET REMPLACE", "Version corrigée, qui annule et remplace la version du 6 décembre 2021.", 9,
+              message_id="<c@x>"),
+    ]
+    _load(warehouse, raws, (0, 1))
+    updates: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("UPDATE MESSAGE"):
+            updates.append(statement)
+
+    event.listen(warehouse.engine, "before_cursor_execute", count)
+    try:
+        warehouse.settle_follow_ups()
+        assert updates == []
+        with warehouse.engine.begin() as connection:
+            connection.execute(update(Message).values(supersedes_id=None))
+        updates.clear()
+        warehouse.settle_follow_ups()
+        assert len(updates) == 1
+    finally:
+        event.remove(warehouse.engine, "before_cursor_execute", count)
+    assert _links(warehouse) == {"<a@x>": (None, None), "<c@x>": ("<a@x>", None)}
