@@ -21,6 +21,15 @@ the core count and a CPU calibration figure (a fixed pure-Python loop,
 timed). `--bilan` runs another checkout's `bilan` (the code before a change)
 with this script, to compare in one sitting.
 
+`--against OTHER/.venv/bin/bilan` compares two versions in one sitting on a
+machine whose speed drifts (seen here: the calibration loop 0.57 to 0.75 s
+within ten minutes): each of the `--runs` rounds ingests with the other
+version, then with this one, then (with `--reference`) times the reference,
+so that a drift touches both alike. The full report is this version's;
+then the other's median wall, both ratios and this over the other.
+
+    .venv/bin/python bench/ingest.py --reference --runs 5 --against ../before/.venv/bin/bilan
+
 `--from-dir` runs `bilan ingest --from-dir` on the corpus folder instead of
 IMAP (no Dovecot). `--server` starts `prefect server start` first (not
 timed: in production it is already running) and sets PREFECT_API_URL, so
@@ -164,6 +173,8 @@ def main() -> None:
     parser.add_argument("--reference", action="store_true",
                         help="also time the naive spaCy reference on the same texts, and print the ratio")
     parser.add_argument("--bilan", type=Path, help="the bilan executable to measure (default: this checkout's)")
+    parser.add_argument("--against", type=Path,
+                        help="another bilan executable (the code before a change), run in each round before this one")
     args = parser.parse_args()
     if args.reference:
         args.from_dir = True
@@ -171,8 +182,12 @@ def main() -> None:
         parser.error("--server and --flow exclude each other")
     if not any((args.corpus / "messages").glob("*.eml")):
         raise SystemExit(f"no messages in {args.corpus / 'messages'} (give --corpus or BILAN_CORPUS_DIR)")
-    results = []
+    results, against = [], []
     for _ in range(args.runs):
+        if args.against is not None:
+            with tempfile.TemporaryDirectory(prefix="bilan-bench-") as workdir:
+                against.append(run_once(args.corpus, Path(workdir), via_flow=args.flow, from_dir=args.from_dir,
+                                        with_server=args.server, bilan=args.against))  # fmt: skip
         with tempfile.TemporaryDirectory(prefix="bilan-bench-") as workdir:
             results.append(run_once(args.corpus, Path(workdir), via_flow=args.flow, from_dir=args.from_dir,
                                     with_server=args.server, bilan=args.bilan, reference=args.reference))  # fmt: skip
@@ -215,6 +230,7 @@ def main() -> None:
     print(f"peak_main_rss_mib: {max(r['peak_main_rss_mib'] for r in results):.0f}")
     print(f"peak_tree_rss_mib: {max(r['peak_tree_rss_mib'] for r in results):.0f}  (the whole process tree: main, parser and extraction workers, RSS summed)")
     print(f"peak_tree_pss_mib: {max(r['peak_tree_pss_mib'] for r in results):.0f}  (the same, shared pages counted once)")
+    reference = None
     if args.reference:
         reference = median(r["reference"]["total_seconds"] for r in results)
         first = results[0]["reference"]
@@ -223,9 +239,19 @@ def main() -> None:
         print(f"reference_cpu_seconds: {median(r['reference']['cpu_seconds'] for r in results):.1f}")
         print(f"reference_peak_rss_mib: {max(r['reference']['peak_rss_mib'] for r in results):.0f}")
         print(f"ratio_ingest_to_reference: {total / reference:.2f}")
+    if against:
+        other = median(r["total_seconds"] for r in against)
+        runs = " ".join(f"{r['total_seconds']:.1f}" for r in against)
+        print(f"against_total_seconds: {other:.2f}  (all runs: {runs})")
+        print(f"against_cpu_seconds: main {median(r['cpu_main_seconds'] for r in against):.1f},"
+              f" workers {median(r['cpu_workers_seconds'] for r in against):.1f}")
+        print(f"against_peak_tree_rss_mib: {max(r['peak_tree_rss_mib'] for r in against):.0f}")
+        if reference is not None:
+            print(f"against_ratio_to_reference: {other / reference:.2f}")
+        print(f"this_over_against: {total / other:.2f}")
+    if args.reference:
         print(f"cores: {os.cpu_count()} (usable here: {len(os.sched_getaffinity(0))})")
         print(f"calibration_seconds: {calibration_seconds():.2f}  (CPU, {CALIBRATION_LOOP:,} additions in a Python loop)")
-
 
 if __name__ == "__main__":
     main()
