@@ -135,7 +135,7 @@ def fresh_database(kind: str, workdir: Path, label: str) -> tuple[str, Callable[
         for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):  # an earlier run in the same --workdir
             leftover.unlink(missing_ok=True)
         return f"sqlite:///{path}", lambda: None
-    from tests.conftest import drop_postgres_database, fresh_postgres_database
+    from tests.postgres import drop_postgres_database, fresh_postgres_database
 
     url, name = fresh_postgres_database(ADMIN_URL)
     return url, lambda: drop_postgres_database(ADMIN_URL, name)
@@ -293,6 +293,12 @@ def _stopped_cpu(process: subprocess.Popen) -> float:
     import signal
 
     os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 30
+    while os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
+        if time.monotonic() > deadline:  # seen once: a worker that never finished stopping
+            os.killpg(process.pid, signal.SIGKILL)
+            break
+        time.sleep(0.2)
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
     return usage.ru_utime + usage.ru_stime

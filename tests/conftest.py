@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
+
+from tests.postgres import drop_postgres_database, fresh_postgres_database
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "samples" / "mailbox"
@@ -84,23 +85,6 @@ def postgres_admin_url() -> str:
             pytest.fail(message)
         pytest.skip(message + " (set BILAN_TEST_POSTGRES_URL; CI sets BILAN_REQUIRE_POSTGRES=1)")
     return POSTGRES_ADMIN_URL
-
-
-def fresh_postgres_database(admin_url: str) -> tuple[str, str]:
-    """Create an empty database; return its URL and name."""
-    name = f"bilan_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin_url, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    base, _, _ = admin_url.rpartition("/")
-    return f"{base}/{name}", name
-
-
-def drop_postgres_database(admin_url: str, name: str) -> None:
-    from bilan.storage.db import get_engine
-
-    get_engine.cache_clear()
-    with psycopg.connect(admin_url, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @contextlib.contextmanager

@@ -16,9 +16,10 @@ from bilan.settings import Settings
 from bilan.storage.schema import view_sql
 from bilan.storage.views import SUPPORT_VIEWS, VIEWS, read_view, view_named
 from bilan.storage.warehouse import Warehouse
-from tests.conftest import REPO, SAMPLES, drop_postgres_database, fresh_postgres_database
+from tests.conftest import REPO, SAMPLES
 from tests.loading import load_folder, load_raw
 from tests.mail import XLSX, message, xlsx_bytes
+from tests.postgres import drop_postgres_database, fresh_postgres_database
 
 UTC = dt.UTC
 

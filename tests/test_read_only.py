@@ -25,9 +25,9 @@ from bilan.storage.db import get_engine
 from bilan.storage.schema import current_revision
 from bilan.storage.status import department_statuses
 from bilan.storage.warehouse import Warehouse
-from tests.conftest import drop_postgres_database, fresh_postgres_database
 from tests.loading import load_raw
 from tests.mail import message
+from tests.postgres import drop_postgres_database, fresh_postgres_database
 
 UTC = dt.UTC
 #: What a statement that writes, or takes SQLite's write lock, starts with.
