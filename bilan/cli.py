@@ -237,11 +237,11 @@ def reprocess(
     only_failed: Annotated[bool, typer.Option("--only-failed", help="Only messages whose processing failed.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Say how many messages match, change nothing.")] = False,
     shard: Annotated[str | None, typer.Option("--shard", metavar="I/N", help="Only part I (0 to N-1) of N of the selection, by sha256; run the N parts at once, on several processes or machines.")] = None,
-    shards: Annotated[int, typer.Option("--shards", min=1, metavar="N", help="Split the selection in N parts run at once (the messages that share a file in one part): as N runs of the reprocess deployment on the workers of its pool when a Prefect API is configured, else as N processes here.")] = 1,
+    shards: Annotated[int | None, typer.Option("--shards", min=1, metavar="N", help="Split the selection in N parts run at once (the messages that share a file in one part): as N runs of the reprocess deployment on the workers of its pool when a Prefect API is configured (N=1 too: the work then runs on a worker, not here), else as N processes here.")] = None,
     report: Annotated[Path | None, typer.Option("--report", help="Also write the run's summary (counts, seconds per stage) as JSON.")] = None,
 ) -> None:
     """Parse and extract archived messages again (all, or a selection), without touching IMAP."""
-    from bilan.flows.policy import run_command
+    from bilan.flows.policy import prefect_api_configured, run_command
     from bilan.pipeline import Selection, Shard
 
     settings = get_settings()
@@ -254,9 +254,12 @@ def reprocess(
         part = Shard.parse(shard) if shard else Shard()
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--shard") from None
-    if shards > 1 and shard:
+    if shards is not None and shard:
         raise typer.BadParameter("give --shard I/N (one part) or --shards N (all N parts), not both", param_hint="--shards")
-    what = selection.describe() + (f" ({part.describe()})" if part.count > 1 else f" (in {shards} parts)" if shards > 1 else "")
+    # Asked for parts: they run on the pool's workers when there is a Prefect
+    # API, even one part (the worker's machine and cores, not this process's).
+    in_parts = shards is not None and (shards > 1 or prefect_api_configured())
+    what = selection.describe() + (f" ({part.describe()})" if part.count > 1 else f" (in {shards} part{'s' if shards > 1 else ''})" if in_parts else "")
     if dry_run:
         count = len(part.messages(_warehouse(), selection))
         console.print(f"{count} message(s) would be reprocessed ({what})")
@@ -266,7 +269,7 @@ def reprocess(
         "departments": list(selection.departments), "since": selection.since, "until": selection.until,
         "kinds": list(selection.kinds), "only_failed": only_failed, "shard": part.index, "shards": part.count,
     }
-    if shards > 1:
+    if in_parts:
         from bilan.local_shards import reprocess_in_processes
 
         del parameters["shard"]

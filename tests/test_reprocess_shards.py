@@ -303,6 +303,12 @@ def test_the_shards_run_as_deployment_runs_on_the_workers_of_the_pool(database_u
         assert sorted(run["parameters"]["shard"] for run in runs) == [0, 1]
         assert all(run["state_type"] == "COMPLETED" for run in runs)
         assert {run["parameters"]["shards"] for run in runs} == {2}
+        # One part asked for: it runs on a worker of the pool too, not in the command.
+        result = bilan_command(["reprocess", "--shards", "1"], env, REPO)
+        assert result.returncode == 0 and "(in 1 part)" in result.stdout, result.stdout + result.stderr
+        runs = server.post("/flow_runs/filter", {"deployments": {"name": {"any_": ["reprocess"]}}})
+        alone = [run for run in runs if run["parameters"]["shards"] == 1]
+        assert len(alone) == 1 and alone[0]["state_type"] == "COMPLETED"
     finally:
         for worker in workers:
             stop_group(worker)
