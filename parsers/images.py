@@ -19,7 +19,6 @@ import warnings
 from bilan.parsers.document import Block, Document, ParseError, ParseStatus, Provenance
 from bilan.parsers.layout import Page, pages_to_blocks
 from bilan.parsers.limits import Limits
-from bilan.parsers.ocr import ocr_available, ocr_page
 
 #: At most this many pixels on either side and in all, an image is a logo or
 #: an icon (signature logos are typically 180 x 70).
@@ -74,6 +73,9 @@ def parse_image(data: bytes, filename: str, limits: Limits = Limits()) -> Docume
     if is_small(facts):
         document.metadata["small"] = True  # a logo or an icon: nothing to read
         return document
+    # Here, not at the top: the main process reads images' facts, never OCR (numpy, Tesseract's binding).
+    from bilan.parsers.ocr import ocr_available, ocr_page
+
     if not ocr_available():
         raise ParseError(ParseStatus.SCANNED, "an image that may show a document, and OCR is not installed to read it")
     pages: list[Page] = []

@@ -64,3 +64,16 @@ def test_the_parsers_package_names_load_on_first_use():
         assert getattr(parsers, name).__name__ == name
     with pytest.raises(AttributeError):
         parsers.no_such_name  # noqa: B018
+
+
+def test_the_main_process_of_an_ingestion_imports_no_nlp_ocr_or_templates():
+    """The main process archives, parses MIME and loads rows; spaCy lives in
+    the extraction workers, OCR in the parser workers, templates in the
+    letters: importing them there would delay the first message (and cost
+    memory in every process)."""
+    code = (
+        "import sys; import bilan.cli, bilan.ingestion, bilan.pipeline; "
+        "print(','.join(m for m in ('spacy', 'numpy', 'tesserocr', 'jinja2') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.strip() == ""

@@ -14,8 +14,6 @@ from email.utils import formatdate, getaddresses
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import jinja2
-
 TEMPLATES = Path(__file__).parent / "templates"
 MONTHS = (
     "janvier", "février", "mars", "avril", "mai", "juin",
@@ -58,6 +56,8 @@ def department_values(code: str, name: str, region: str) -> dict[str, str]:
 def render(template: Path, **values) -> tuple[str, str]:
     """Subject and body of a letter. Unknown variables are an error, so that a
     typo in an edited template is caught before anything is sent."""
+    import jinja2  # here, not at the top: every ingestion imports this module, few write letters (0.07 s)
+
     environment = jinja2.Environment(
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
         autoescape=False,
