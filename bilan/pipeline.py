@@ -562,7 +562,14 @@ def process_many(
     upcoming = iter(shas)
 
     with contextlib.ExitStack() as stack:
-        parse_threads = stack.enter_context(ThreadPoolExecutor(max_workers=parsers, thread_name_prefix="bilan-parse"))
+        # One thread more than parser workers: while a thread waits for a
+        # worker's answer, another walks the next message's MIME parts, so
+        # the workers always have the next file waiting (with one thread per
+        # worker, each idled through every walk: 11.2-11.5 s -> 10.4-10.7 s
+        # on the dev corpus, 2 cores, three alternating pairs).
+        parse_threads = stack.enter_context(
+            ThreadPoolExecutor(max_workers=parsers + 1, thread_name_prefix="bilan-parse")
+        )
         read_threads = stack.enter_context(ThreadPoolExecutor(max_workers=max(extractors, 1), thread_name_prefix="bilan-read"))
         queue: deque[tuple[str, Future[Prepared]]] = deque()
 

@@ -163,3 +163,31 @@ def test_an_early_pool_is_closed_if_the_warehouse_cannot_open(tmp_path):
     with pytest.raises(DatabaseUnavailable):
         Pipeline.open(settings, extractors=pool)
     assert pool.closed
+
+
+def test_one_parse_thread_more_than_parser_workers(tmp_path):
+    """While one thread waits for the parser worker's answer, another walks
+    the next message's MIME parts, so that the worker never idles through a
+    walk: with one parser worker, two parse threads."""
+    import threading
+
+    from bilan.settings import Settings
+
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/b.db", archive_dir=tmp_path / "archive",
+                        parse_workers=1, extract_workers=0)  # fmt: skip
+    seen: set[str] = set()
+
+    class Watch:
+        def start(self, total, label=""):
+            pass
+
+        def advance(self, count=1):
+            seen.update(t.name for t in threading.enumerate() if t.name.startswith("bilan-parse"))
+
+        def finish(self):
+            pass
+
+    with Pipeline.open(settings, warm_up=False) as pipeline:
+        assert pipeline.pool.size == 1
+        summary = import_path(pipeline, SAMPLES, progress=Watch())
+    assert summary.processed > 2 and len(seen) == 2, seen

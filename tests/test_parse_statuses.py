@@ -7,7 +7,7 @@ import io
 import zipfile
 
 from bilan.parsers import ParseStatus
-from bilan.parsers import images as images_module
+from bilan.parsers import ocr as ocr_module
 from bilan.parsers import pdf as pdf_module
 from bilan.parsers.registry import parse_outcome
 from tests import documents
@@ -68,7 +68,7 @@ def test_truncated_files_are_corrupt():
 def test_scans_without_ocr_installed_are_scanned_and_say_why(monkeypatch):
     # OCR is installed here: its absence is simulated, as on a machine without tesseract-ocr-fra.
     monkeypatch.setattr(pdf_module, "ocr_available", lambda: False)
-    monkeypatch.setattr(images_module, "ocr_available", lambda: False)
+    monkeypatch.setattr(ocr_module, "ocr_available", lambda: False)  # images look it up there when they need it
     outcome = parse_outcome(documents.scanned_pdf_bytes(), "Scan.pdf", "pdf")
     assert outcome.status is ParseStatus.SCANNED
     assert "OCR is not installed" in outcome.reason
