@@ -85,6 +85,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
 def run() -> None:
     """The `bilan` command (pyproject's entry point): `app`, then, as the
     interpreter exits, no garbage collection over what the run leaves
