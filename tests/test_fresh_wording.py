@@ -247,6 +247,11 @@ def _a1(header: list[str], order: tuple[int, ...] = tuple(range(12)), cells=A1_C
     return [header, *[[row[k] for k in order] for row in cells]]
 
 
+def _shuffled_a1(header: list[str], order: tuple[int, ...]) -> EmailMessage:
+    """A message whose Annexe 1 sheet has these headers, its columns in `order`."""
+    return _with_attachment(sheet_bytes(_a1([header[k] for k in order], order)), XLSX, "annexe1.xlsx")
+
+
 def _ticks(cells: list[list[object]]) -> list[list[object]]:
     """Yes/no answers as an X or nothing (the non-constituted council's stay empty)."""
     out = []
@@ -329,20 +334,17 @@ def annexe1_variants() -> dict[str, EmailMessage]:
               "Nombre d'habitants membres", "Acteurs locaux", "Actif en 2021", "Porteur", "Présent aux COPIL",
               "Formé en 2021", "Financement annuel (€)"]
     order = (3, 0, 1, 2, 11, 4, 5, 6, 7, 8, 9, 10)
-    v["years_in_headers"] = _with_attachment(sheet_bytes(_a1([header[k] for k in order], order)), XLSX,
-                                             "annexe1.xlsx")
+    v["years_in_headers"] = _shuffled_a1(header, order)
     header = ["Ville", "Code QPV", "Nom du quartier", "CC en place", "Date de constitution",
               "Nombre d'habitants membres", "Membres associatifs", "Se réunit régulièrement", "Structure d'appui",
               "Présent aux COPIL", "Formé en 2021", "Subvention de fonctionnement"]
     order = (7, 0, 1, 9, 2, 3, 4, 5, 6, 8, 10, 11)
-    v["existence_by_what_it_gates"] = _with_attachment(sheet_bytes(_a1([header[k] for k in order], order)), XLSX,
-                                                       "annexe1.xlsx")
+    v["existence_by_what_it_gates"] = _shuffled_a1(header, order)
     header = ["Commune d'implantation", "Code quartier", "Dénomination", "CC constitué", "Date de constitution",
               "Nombre d'habitants membres", "Représentants d'associations", "Toujours actif ?", "Portage",
               "Instances du contrat de ville", "Membres formés", "Budget annuel"]
     order = (8, 0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11)
-    v["two_text_columns_in_rare_words"] = _with_attachment(sheet_bytes(_a1([header[k] for k in order], order)),
-                                                           XLSX, "annexe1.xlsx")
+    v["two_text_columns_in_rare_words"] = _shuffled_a1(header, order)
     answered = [list(row) for row in A1_CELLS]
     answered[2][7], answered[2][9], answered[2][10] = "non", "non", "non"  # "no" everywhere: still no council
     v["no_council_answers_no_everywhere"] = _with_attachment(
