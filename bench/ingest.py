@@ -56,7 +56,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.proctree import TreeUsage, run_sampled  # noqa: E402
+from bench.proctree import TreeUsage, busy_cores, run_sampled  # noqa: E402
 from tests.dovecot import DovecotServer  # noqa: E402
 from tests.processes import PrefectServer, stop_group  # noqa: E402
 
@@ -125,6 +125,7 @@ def run_once(corpus: Path, workdir: Path, via_flow: bool = False, from_dir: bool
     summary["processes_by_kind"] = usage.peak_children_by_kind
     summary["rss_by_kind"] = usage.peak_rss_mib_by_kind
     summary["pss_by_kind"] = usage.peak_pss_mib_by_kind
+    summary["timeline"] = busy_cores(usage.timeline)
     if reference:
         summary["reference"] = run_reference(workdir)
     return summary
@@ -153,6 +154,15 @@ def run_reference(workdir: Path) -> dict:
     }
 
 
+def print_timeline(rows: list[tuple[float, dict[str, float]]]) -> None:
+    """One line per sample: the seconds since the start, then the cores each
+    kind of process kept busy since the previous line."""
+    kinds = sorted({kind for _, cores in rows for kind in cores})
+    print("timeline: seconds " + " ".join(kinds) + " (cores busy since the previous line)")
+    for at, cores in rows:
+        print(f"  {at:6.1f} " + " ".join(f"{cores.get(kind, 0.0):.2f}" for kind in kinds))
+
+
 def calibration_seconds() -> float:
     """CPU seconds of a fixed pure-Python loop: how fast one core of this machine is."""
     start = time.process_time()
@@ -173,6 +183,8 @@ def main() -> None:
     parser.add_argument("--reference", action="store_true",
                         help="also time the naive spaCy reference on the same texts, and print the ratio")
     parser.add_argument("--bilan", type=Path, help="the bilan executable to measure (default: this checkout's)")
+    parser.add_argument("--timeline", action="store_true",
+                        help="print the cores each kind of process kept busy, every 0.5 s, in this version's first run")
     parser.add_argument("--against", type=Path,
                         help="another bilan executable (the code before a change), run in each round before this one")
     args = parser.parse_args()
@@ -249,6 +261,8 @@ def main() -> None:
         if reference is not None:
             print(f"against_ratio_to_reference: {other / reference:.2f}")
         print(f"this_over_against: {total / other:.2f}")
+    if args.timeline:
+        print_timeline(results[0]["timeline"])
     if args.reference:
         print(f"cores: {os.cpu_count()} (usable here: {len(os.sched_getaffinity(0))})")
         print(f"calibration_seconds: {calibration_seconds():.2f}  (CPU, {CALIBRATION_LOOP:,} additions in a Python loop)")

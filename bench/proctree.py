@@ -42,6 +42,8 @@ class TreeUsage:
     #: Peak of the RSS, and of the PSS, summed over the children of each kind.
     peak_rss_mib_by_kind: dict[str, float] = field(default_factory=dict)
     peak_pss_mib_by_kind: dict[str, float] = field(default_factory=dict)
+    #: (seconds since the start, CPU seconds so far by kind, "main" included), per sample.
+    timeline: list[tuple[float, dict[str, float]]] = field(default_factory=list)
     #: Last CPU seconds seen per child pid (a child that exits keeps its last sample).
     _children_cpu: dict[int, float] = field(default_factory=dict, repr=False)
     _children_kind: dict[int, str] = field(default_factory=dict, repr=False)
@@ -64,6 +66,7 @@ def run_sampled(
     main = psutil.Process(process.pid)
     while process.poll() is None:
         _sample(main, usage)
+        usage.timeline.append((time.perf_counter() - start, _cpu_by_kind(usage)))
         time.sleep(interval)
     usage.wall_seconds = time.perf_counter() - start
     usage.cpu_children_seconds = sum(usage._children_cpu.values())
@@ -74,6 +77,25 @@ def run_sampled(
     if process.returncode and check:
         raise subprocess.CalledProcessError(process.returncode, command)
     return usage
+
+
+def _cpu_by_kind(usage: TreeUsage) -> dict[str, float]:
+    totals = {"main": usage.cpu_main_seconds}
+    for pid, seconds in usage._children_cpu.items():
+        kind = usage._children_kind.get(pid, "other")
+        totals[kind] = totals.get(kind, 0.0) + seconds
+    return totals
+
+
+def busy_cores(timeline: list[tuple[float, dict[str, float]]], step: float = 0.5) -> list[tuple[float, dict[str, float]]]:
+    """The timeline as cores kept busy by each kind, per `step` seconds."""
+    rows, previous = [], (0.0, {})
+    for at, cpu in timeline:
+        if at - previous[0] >= step:
+            span = at - previous[0]
+            rows.append((at, {kind: (seconds - previous[1].get(kind, 0.0)) / span for kind, seconds in cpu.items()}))
+            previous = (at, cpu)
+    return rows
 
 
 def _pss(process: psutil.Process) -> int:

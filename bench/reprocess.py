@@ -159,20 +159,60 @@ def _tree_rss_kib(root: int) -> int:
     return total
 
 
+#: Processes of the trees told apart by a word of their command line.
+KINDS = (("bilan.parsers.worker", "parser workers"), ("bilan.extraction_worker", "extraction workers"),
+         ("prefect.engine", "flow runs"), ("worker start", "prefect workers"), ("soffice", "libreoffice"))
+
+
+def kind_of(command: str) -> str:
+    return next((kind for word, kind in KINDS if word in command), "commands")
+
+
 class PeakRss:
     """The peak of the summed RSS of some processes' trees, sampled every
-    0.2 s in a thread while the `with` block runs (`peak_mib` after it)."""
+    0.2 s in a thread while the `with` block runs (`peak_mib` after it);
+    and the CPU seconds of each kind of process in them (`cpu_by_kind`, as
+    last sampled: a process's last 0.2 s may be missed)."""
 
     def __init__(self, processes: list[subprocess.Popen]):
         self.processes = processes
         self.peak_kib = 0
+        self._cpu: dict[int, tuple[str, float]] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
     def _sample(self) -> None:
         while not self._stop.is_set():
             self.peak_kib = max(self.peak_kib, sum(_tree_rss_kib(p.pid) for p in self.processes))
+            self._sample_cpu()
             self._stop.wait(0.2)
+
+    def _sample_cpu(self) -> None:
+        import psutil
+
+        for root in self.processes:
+            try:
+                tree = [psutil.Process(root.pid)]
+                tree += tree[0].children(recursive=True)
+            except psutil.Error:
+                continue
+            for process in tree:
+                try:
+                    with process.oneshot():
+                        times = process.cpu_times()
+                        command = " ".join(process.cmdline())
+                    kind = self._cpu[process.pid][0] if process.pid in self._cpu else kind_of(command)
+                    if command or process.pid in self._cpu:  # no command line yet: between fork and exec
+                        self._cpu[process.pid] = (kind, times.user + times.system)
+                except psutil.Error:
+                    continue
+
+    @property
+    def cpu_by_kind(self) -> dict[str, float]:
+        totals: dict[str, float] = {}
+        for kind, seconds in self._cpu.values():
+            totals[kind] = totals.get(kind, 0.0) + seconds
+        return totals
 
     def __enter__(self) -> PeakRss:
         self._thread.start()
@@ -208,6 +248,64 @@ class Timing:
     peak_rss_mib: float
     load_before: float
     load_after: float
+    #: CPU seconds of the services the run shares the cores with (PostgreSQL's
+    #: server, the Prefect server), during the run.
+    services_cpu: dict[str, float] = field(default_factory=dict)
+    #: CPU seconds of the runs' processes by kind (`PeakRss.cpu_by_kind`).
+    cpu_by_kind: dict[str, float] = field(default_factory=dict)
+    #: With --via prefect: each part's flow run, (start, end) in seconds after the command started.
+    parts: list[tuple[float, float]] = field(default_factory=list)
+
+
+def _ticks_to_seconds(ticks: int) -> float:
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _tree_cpu_seconds(root: int) -> float:
+    """CPU seconds of a process, of its reaped children (cutime, cstime) and
+    of its live descendants, from /proc: a service's total so far."""
+    total, pending, first = 0.0, [root], True
+    while pending:
+        pid = pending.pop()
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += _ticks_to_seconds(int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14]))
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                pending.extend(int(child) for child in (task / "children").read_text().split())
+        except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
+            if first:
+                return float("nan")
+        first = False
+    return total
+
+
+def postgres_pid() -> int | None:
+    """The PostgreSQL postmaster of this machine, if it runs here (its
+    backends are its children, so its tree's CPU is the server's)."""
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        if re.search(r"^Name:\s+postgres$", text, re.M) and re.search(r"^PPid:\s+1$", text, re.M):
+            return int(status.parent.name)
+    return None
+
+
+class ServicesCpu:
+    """CPU seconds the named services' process trees use while the `with`
+    block runs (`seconds` after it)."""
+
+    def __init__(self, services: dict[str, int | None]):
+        self.services = {name: pid for name, pid in services.items() if pid}
+        self.seconds: dict[str, float] = {}
+
+    def __enter__(self) -> ServicesCpu:
+        self._before = {name: _tree_cpu_seconds(pid) for name, pid in self.services.items()}
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.seconds = {name: _tree_cpu_seconds(pid) - self._before[name] for name, pid in self.services.items()}
 
 
 def reprocess(env: dict[str, str], workers: int, reports: Path) -> tuple[Timing, list[dict]]:
@@ -224,7 +322,7 @@ def reprocess(env: dict[str, str], workers: int, reports: Path) -> tuple[Timing,
     start = time.perf_counter()
     processes = [subprocess.Popen(c, env=env, stdout=log, stderr=subprocess.STDOUT) for c, log in zip(commands, logs)]
     codes, cpu = [], 0.0
-    with PeakRss(processes) as sampler:
+    with PeakRss(processes) as sampler, ServicesCpu({"postgresql": postgres_pid()}) as services:
         for process in processes:
             _, status, usage = os.wait4(process.pid, 0)  # the CPU of each tree, its reaped parser workers included
             process.returncode = os.waitstatus_to_exitcode(status)
@@ -238,7 +336,8 @@ def reprocess(env: dict[str, str], workers: int, reports: Path) -> tuple[Timing,
         raise SystemExit(f"reprocess failed, see {reports / f'shard{failed}.log'}:\n"
                          + (reports / f"shard{failed}.log").read_text()[-3000:])
     summaries = [json.loads((reports / f"shard{i}.json").read_text()) for i in range(workers)]
-    return Timing(seconds, cpu, sampler.peak_mib, load_before, os.getloadavg()[0]), summaries
+    return Timing(seconds, cpu, sampler.peak_mib, load_before, os.getloadavg()[0], services.seconds,
+                  sampler.cpu_by_kind), summaries
 
 
 def reprocess_via_prefect(env: dict[str, str], workers: int, reports: Path, pin: bool) -> tuple[Timing, list[dict]]:
@@ -266,10 +365,11 @@ def reprocess_via_prefect(env: dict[str, str], workers: int, reports: Path, pin:
         bilan = str(REPO / ".venv" / "bin" / "bilan")
         command = [bilan, "reprocess", "--shards", str(workers), "--report", str(reports / "summary.json")]
         load_before = os.getloadavg()[0]
-        start = time.perf_counter()
+        services = ServicesCpu({"postgresql": postgres_pid(), "prefect_server": server.process.pid})
+        started_at, start = time.time(), time.perf_counter()
         with (reports / "command.log").open("w") as log:
             process = subprocess.Popen(command, env=server.env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
-            with PeakRss([process, *processes]) as sampler:
+            with PeakRss([process, *processes]) as sampler, services:
                 _, status, usage = os.wait4(process.pid, 0)
                 seconds = time.perf_counter() - start
         if os.waitstatus_to_exitcode(status):
@@ -279,12 +379,27 @@ def reprocess_via_prefect(env: dict[str, str], workers: int, reports: Path, pin:
         for worker in processes:
             cpu += _stopped_cpu(worker)
         summaries = [json.loads((reports / "summary.json").read_text())]
-        return Timing(seconds, cpu, sampler.peak_mib, load_before, load_after), summaries
+        parts = part_times(server.post("/flow_runs/filter", {}), started_at)
+        return Timing(seconds, cpu, sampler.peak_mib, load_before, load_after, services.seconds,
+                      sampler.cpu_by_kind, parts), summaries
     finally:
         for worker in processes:
             stop_group(worker)
         stop_group(server.process)
         server.log.close()
+
+
+def part_times(flow_runs: list[dict], started_at: float) -> list[tuple[float, float]]:
+    """(start, end) of each part's flow run (those with a `shard` parameter),
+    in seconds after `started_at` (a Unix time)."""
+    import datetime as dt
+
+    def seconds(stamp: str) -> float:
+        return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp() - started_at
+
+    parts = [run for run in flow_runs if "shard" in run.get("parameters", {}) and run.get("start_time")]
+    parts.sort(key=lambda run: run["parameters"]["shard"])
+    return [(seconds(run["start_time"]), seconds(run["end_time"] or run["start_time"])) for run in parts]
 
 
 def _stopped_cpu(process: subprocess.Popen) -> float:
@@ -429,6 +544,13 @@ def report(run: Run) -> None:
     print(f"{prefix} messages_per_second: {run.messages / timing.wall:.1f}")
     print(f"{prefix} cpu_seconds: {timing.cpu:.1f} (user + system, all processes; {timing.cpu / timing.wall:.2f} cores busy)")
     print(f"{prefix} load_average: {timing.load_before:.1f} before, {timing.load_after:.1f} after (other users of the machine count)")
+    kinds = ", ".join(f"{kind} {seconds:.1f}" for kind, seconds in sorted(timing.cpu_by_kind.items()))
+    print(f"{prefix} cpu_seconds_by_kind: {kinds} (sampled every 0.2 s)")
+    for service, seconds in timing.services_cpu.items():
+        print(f"{prefix} {service}_cpu_seconds: {seconds:.1f} (its whole process tree, during the run)")
+    for index, (began, ended) in enumerate(timing.parts):
+        print(f"{prefix} part_{index}: started {began:.1f} s, ended {ended:.1f} s after the command started "
+              f"({ended - began:.1f} s)")  # fmt: skip
     for stage in STAGES:
         value = run.stages.get(stage, 0.0)
         rate = f"{run.processed / value:.1f} messages/s" if value else "-"

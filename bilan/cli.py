@@ -238,7 +238,7 @@ def reprocess(
     only_failed: Annotated[bool, typer.Option("--only-failed", help="Only messages whose processing failed.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Say how many messages match, change nothing.")] = False,
     shard: Annotated[str | None, typer.Option("--shard", metavar="I/N", help="Only part I (0 to N-1) of N of the selection, by sha256; run the N parts at once, on several processes or machines.")] = None,
-    shards: Annotated[int | None, typer.Option("--shards", min=1, metavar="N", help="Split the selection in N parts run at once (the messages that share a file in one part): as N runs of the reprocess deployment on the workers of its pool when a Prefect API is configured (N=1 too: the work then runs on a worker, not here), else as N processes here.")] = None,
+    shards: Annotated[int | None, typer.Option("--shards", min=1, metavar="N", help="Split the selection in N parts run at once, each taking messages from one shared list as it goes: as N runs of the reprocess deployment on the workers of its pool when a Prefect API is configured (N=1 too: the work then runs on a worker, not here), else as N processes here.")] = None,
     report: Annotated[Path | None, typer.Option("--report", help="Also write the run's summary (counts, seconds per stage) as JSON.")] = None,
 ) -> None:
     """Parse and extract archived messages again (all, or a selection), without touching IMAP."""

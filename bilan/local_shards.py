@@ -10,17 +10,19 @@ would), because the extraction holds the GIL: threads would share one core.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import multiprocessing
 import pickle
 import tempfile
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from bilan.errors import DatabaseUnavailable, UserError
-from bilan.pipeline import IngestSummary, Pipeline, Selection, Shard, reprocess
+from bilan.pipeline import IngestSummary, Pipeline, Selection, Shard, plan_parts, reprocess
 from bilan.settings import Settings
 from bilan.storage.warehouse import Warehouse
+from bilan.storage.work_list import WorkList
 
 
 class PartFailed(UserError):
@@ -29,14 +31,33 @@ class PartFailed(UserError):
 
 
 def reprocess_in_processes(settings: Settings, selection: Selection, count: int) -> IngestSummary:
-    """Reprocess `selection` in `count` parts, one process each, all at once
-    (each given the warehouse's latest processing as it stands now, see `Shard`)."""
-    after = _latest_processing(settings)
+    """Reprocess `selection` in `count` parts, one process each, all at once,
+    taking their messages from one work list (`plan_parts`)."""
+    work_list = _plan(settings, selection)
+    try:
+        return _run_parts(settings, selection, count, work_list.name if work_list else None)
+    finally:
+        if work_list is not None:
+            _drop(work_list)
+
+
+def _drop(work_list: WorkList) -> None:
+    """The list is of no use once the run has ended; failing to drop it
+    (the database gone meanwhile) must not hide why the run failed."""
+    try:
+        work_list.drop()
+    except SQLAlchemyError as exc:
+        logging.getLogger(__name__).warning("could not drop the work list %s: %s", work_list.name, exc)
+    finally:
+        work_list.engine.dispose()
+
+
+def _run_parts(settings: Settings, selection: Selection, count: int, work_list: str | None) -> IngestSummary:
     context = multiprocessing.get_context("spawn")
     with tempfile.TemporaryDirectory(prefix="bilan-shards-") as folder:
         results = [Path(folder) / f"part{index}.pickle" for index in range(count)]
         processes = [
-            context.Process(target=_reprocess_part, args=(settings, selection, Shard(index, count, after), results[index]),
+            context.Process(target=_reprocess_part, args=(settings, selection, Shard(index, count, work_list), results[index]),
                             name=f"bilan-shard-{index}-of-{count}")  # fmt: skip
             for index in range(count)
         ]
@@ -53,17 +74,18 @@ def reprocess_in_processes(settings: Settings, selection: Selection, count: int)
         return summary
 
 
-def _latest_processing(settings: Settings) -> dt.datetime | None:
-    """`Shard.after` for the parts; None if the warehouse cannot be reached
-    from here: the parts then split by sha256, and each says why it fails."""
+def _plan(settings: Settings, selection: Selection) -> WorkList | None:
+    """The parts' work list; None if the warehouse cannot be reached from
+    here: the parts then split by sha256, and each says why it fails."""
     try:
         warehouse = Warehouse.open(settings)
     except DatabaseUnavailable:
         return None
     try:
-        return warehouse.last_processed_at()
-    finally:
+        return plan_parts(warehouse, selection)
+    except BaseException:
         warehouse.engine.dispose()
+        raise
 
 
 def _reprocess_part(settings: Settings, selection: Selection, part: Shard, result: Path) -> None:

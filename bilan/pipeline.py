@@ -11,21 +11,18 @@ replaced in one transaction (`Warehouse.record_processing(..., replace=True)`),
 so a crash or a concurrent reader sees either the old rows or the new ones,
 never a mix, and running it twice changes nothing more.
 
-Scale-out: `Shard(index, count)` keeps the messages whose content key, read
-as a number, leaves `index` modulo `count`. The key is the sha256 of the
-message's largest file as the warehouse knows it (from an earlier
-processing), else the message's own sha256: the copies of a file forwarded
-many times go to one part, which parses and reads it once (parse cache,
-memos), and a hash still spreads the parts evenly. The shards of one count
-partition any one reading of the warehouse (each message in exactly one).
-A message's key changes only when it is processed (its first files' rows,
-or files read differently by a new parser), and only the part that holds it
-processes it first: a part listing it later may see a new key, and so take
-it again, never miss it. `Shard.after`, given by the run that starts the
-parts (`--shards N`), removes that repeat: the latest processing the
-warehouse held when the run started; a message processed after it was
-processed by this run. Parts started by hand (`--shard I/N`) share no such
-moment: they split by the message's own sha256, which never changes.
+Scale-out: a run split in N parts (`--shards N`, `plan_parts`) lists its
+selection once, as a shared work list in the warehouse
+(`storage/work_list.py`), in groups: the messages whose largest file is the
+same (a file forwarded many times, as the warehouse knows it from an
+earlier processing) form one group, which one part parses and reads once
+(parse cache, memos); the largest groups come first, so that the last ones
+are small. Each part (`Shard(index, count, work_list)`) takes the next
+groups as it finishes the previous ones: a slower part takes fewer, and the
+parts end together; a group is taken by exactly one part. Parts started by
+hand (`--shard I/N`) share no list: part I keeps the messages whose sha256,
+read as a number, leaves I modulo N, which never changes, so parts listing
+the selection at any moments still partition it.
 Shards run as separate processes (or machines) against
 one PostgreSQL warehouse and one shared archive; each loads spaCy and starts
 its parser pool once. Rows are written per message, keyed on the sha256, so
@@ -49,7 +46,7 @@ import threading
 import time
 import traceback
 from collections import Counter, defaultdict, deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email.parser import BytesHeaderParser
@@ -67,6 +64,7 @@ from bilan.parsers.limits import Limits
 from bilan.parsers.message import Envelope, ParsedMessage, parse_message, read_envelope
 from bilan.parsers.pool import ParserPool, default_pool
 from bilan.storage.warehouse import ArchivedMessage, Warehouse
+from bilan.storage.work_list import WorkList
 
 if TYPE_CHECKING:
     from bilan.nlp.extraction import Extraction
@@ -91,6 +89,15 @@ PARSE_AHEAD_PER_WORKER = 6
 #: once a few messages wait for their extraction. A parsed message is its
 #: text and cells: 256 of the corpus's hold some tens of MB.
 EXTRACT_AHEAD = 256
+#: Messages taken ahead of the one being loaded when they come from a work
+#: list shared with other parts (`Shard.work_list`): a message taken is out
+#: of the other parts' reach, so a part that takes 256 ahead may still be
+#: busy with them after the others have ended. 32 keeps a part's own
+#: workers busy (its processes share one core when pinned).
+SHARED_AHEAD = 32
+#: Groups of messages a part takes from a shared work list at a time: about
+#: a second of work, one short transaction.
+GROUPS_PER_TAKE = 8
 
 
 @dataclass
@@ -545,6 +552,7 @@ def process_many(
     progress: Progress | None = None,
     clock: StageClock | None = None,
     link_follow_ups: bool = True,
+    ahead: int | None = None,
 ) -> IngestSummary:
     """Process messages in order as a stream: the next ones are parsed (and,
     with extraction workers, extracted, in the order they come) in
@@ -552,13 +560,16 @@ def process_many(
     and extraction workers stay busy (a message alone rarely has files for
     all of them, and one with a slow file must not leave the other workers
     idle) and this process only archives and loads. `shas` may be a lazy
-    iterator: it is read only as far as the work ahead needs."""
+    iterator: it is read only as far as the work ahead needs, at most
+    `ahead` messages ahead of the one being loaded if given."""
     own_clock = clock is None
     clock = clock or StageClock()
     summary = IngestSummary()
     parsers = max(pipeline.pool.size, 1)
     extractors = pipeline.extractors.size if pipeline.extractors is not None else 0
     window = PARSE_AHEAD_PER_WORKER * parsers if not extractors else EXTRACT_AHEAD
+    if ahead is not None:
+        window = min(window, max(ahead, parsers + 1))
     upcoming = iter(shas)
 
     with contextlib.ExitStack() as stack:
@@ -605,20 +616,16 @@ def process_many(
 
 @dataclass(frozen=True)
 class Shard:
-    """One part of a selection out of `count`: the messages whose content
-    key (see the module's docstring, and `Warehouse.content_keys`), read as a
-    number, leaves `index` modulo `count`. A hash is uniform, so the parts
-    are of about the same size; it never depends on the order of the rows.
-    `after`: the latest processing the warehouse held when the run of which
-    this is a part started (`Warehouse.last_processed_at`), the same for
-    every part; a message processed after it is left out (another part of
-    the run did it). Without it (`--shard I/N` by hand, parts that share no
-    moment), the key is the message's own sha256: it never changes, so parts
-    listing the selection at any moments still partition it."""
+    """One part of a selection out of `count`. With a `work_list` (the name
+    of the run's shared list, `plan_parts`), the part takes groups of
+    messages from it until none is left; without one (`--shard I/N` by
+    hand), it keeps the messages whose sha256, read as a number, leaves
+    `index` modulo `count`: a hash is uniform, so such parts are of about
+    the same size."""
 
     index: int = 0
     count: int = 1
-    after: dt.datetime | None = None
+    work_list: str | None = None
 
     def __post_init__(self) -> None:
         if self.count < 1 or not 0 <= self.index < self.count:
@@ -633,29 +640,39 @@ class Shard:
         except ValueError as exc:
             raise ValueError(f"shard {text!r}: expected I/N with 0 <= I < N, e.g. 0/2") from exc
 
-    def keeps(self, key: str) -> bool:
-        return int(key, 16) % self.count == self.index
+    def keeps(self, sha256: str) -> bool:
+        return int(sha256, 16) % self.count == self.index
 
-    def of(self, shas: list[str], keys: Mapping[str, str] | None = None) -> list[str]:
-        """This shard's part of `shas`, in their order; `keys`: the content
-        key of each message that has one other than its own sha256."""
+    def of(self, shas: list[str]) -> list[str]:
+        """This shard's part of `shas` by their sha256, in their order."""
         if self.count == 1:
             return list(shas)
-        keys = keys or {}
-        return [sha for sha in shas if self.keeps(keys.get(sha, sha))]
+        return [sha for sha in shas if self.keeps(sha)]
 
-    def messages(self, warehouse: Warehouse, selection: Selection) -> list[str]:
-        """This shard's part of the selection, as the warehouse stands now."""
+    def messages(self, warehouse: Warehouse, selection: Selection) -> Iterable[str]:
+        """This shard's messages: taken from the run's work list as they are
+        needed (lazily), or its part of the selection as it stands now."""
+        if self.work_list is not None:
+            return WorkList(warehouse.engine, self.work_list).messages(self.index, GROUPS_PER_TAKE)
         shas = selection.matching(warehouse)
-        if self.count == 1:
-            return shas
-        if self.after is None:  # parts started by hand: no moment they agree on, so no content key (see above)
-            return self.of(shas)
-        done = warehouse.processed_after(self.after)
-        return [sha for sha in self.of(shas, warehouse.content_keys()) if sha not in done]
+        return shas if self.count == 1 else self.of(shas)
 
     def describe(self) -> str:
         return f"shard {self.index}/{self.count}"
+
+
+def plan_parts(warehouse: Warehouse, selection: Selection) -> WorkList:
+    """The work list of a run split in parts: the selection as it stands
+    now, in groups of the messages that share their largest file (see the
+    module's docstring), the largest groups first, so that the last groups
+    the parts take are short and the parts end together."""
+    keys = warehouse.content_keys()
+    sizes = warehouse.message_sizes()
+    groups: dict[str, list[str]] = {}
+    for sha in selection.matching(warehouse):
+        groups.setdefault(keys.get(sha, sha), []).append(sha)
+    ordered = sorted(groups.values(), key=lambda group: -max(sizes.get(sha, 0) for sha in group))
+    return WorkList.create(warehouse.engine, ordered)
 
 
 @dataclass(frozen=True)
@@ -706,11 +723,13 @@ def reprocess(
     one need not."""
     shas = shard.messages(pipeline.warehouse, selection)
     if progress is not None:
-        progress.start(len(shas), "reprocessing" if shard.count == 1 else f"reprocessing ({shard.describe()})")
-    summary = process_many(pipeline, shas, replace=True, progress=progress, link_follow_ups=False)
+        total = len(shas) if isinstance(shas, list) else None  # a work list: as many as this part takes
+        progress.start(total, "reprocessing" if shard.count == 1 else f"reprocessing ({shard.describe()})")
+    ahead = SHARED_AHEAD if shard.work_list is not None else None
+    summary = process_many(pipeline, shas, replace=True, progress=progress, link_follow_ups=False, ahead=ahead)
     if progress is not None:
         progress.finish()
-    if shas:
+    if summary.processed or summary.failed:
         started = time.perf_counter()
         pipeline.warehouse.settle_follow_ups()
         summary.seconds["follow-ups"] = time.perf_counter() - started

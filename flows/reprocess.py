@@ -8,7 +8,8 @@ reprocess` when a Prefect API is configured (`flows/policy.py`).
 Flow `reprocess_in_shards`: the same selection split in parts, one run of
 the `reprocess` deployment per part, at once, on whichever workers of the
 pool are free (one machine or several sharing the PostgreSQL warehouse and
-the archive); `bilan reprocess --shards N` runs it when a Prefect API is
+the archive), the parts taking their messages from one work list as they go
+(`plan_parts`); `bilan reprocess --shards N` runs it when a Prefect API is
 configured.
 """
 
@@ -21,11 +22,13 @@ from prefect import flow, get_run_logger
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import FlowRun
 from prefect.deployments import run_deployment
+from sqlalchemy.exc import SQLAlchemyError
 
-from bilan.pipeline import IngestSummary, Pipeline, Selection, Shard, reprocess
+from bilan.pipeline import IngestSummary, Pipeline, Selection, Shard, plan_parts, reprocess
 from bilan.progress import LogProgress
 from bilan.settings import get_settings
 from bilan.storage.warehouse import Warehouse
+from bilan.storage.work_list import WorkList
 
 #: The deployment of `prefect.yaml` that runs one part.
 REPROCESS_DEPLOYMENT = "reprocess_messages/reprocess"
@@ -43,19 +46,20 @@ def reprocess_messages(
     only_failed: bool = False,
     shard: int = 0,
     shards: int = 1,
-    after: dt.datetime | None = None,
+    work_list: str | None = None,
 ) -> IngestSummary:
     """Reprocess archived messages (all, or a selection) without touching IMAP.
     With `shards` > 1, only the part `shard` (0 to shards - 1) of the
     selection: start one run per part, on as many workers, to spread the work.
-    `after`: see `Shard` (`reprocess_in_shards` gives it to every part)."""
+    `work_list`: the run's shared list, which this part takes its messages
+    from instead of the selection (`reprocess_in_shards` gives it)."""
     settings = get_settings()
     selection = Selection(
         departments=tuple(departments or ()), since=since, until=until, kinds=tuple(kinds or ()),
         only_failed=only_failed, timezone=settings.campaign_timezone,
     )  # fmt: skip
     logger = get_run_logger()
-    part = Shard(shard, shards, after)
+    part = Shard(shard, shards, work_list)
     logger.info("reprocessing %s%s", selection.describe(), f" ({part.describe()})" if shards > 1 else "")
     with Pipeline.open(settings) as pipeline:
         summary = reprocess(pipeline, selection, LogProgress(logger), part)
@@ -77,33 +81,51 @@ def reprocess_in_shards(
     submitted at once (the pool's workers take them as they are free; start
     them with `--limit 1` so that each takes one part at a time). Waits for
     every part, then adds up their summaries; a part that did not complete
-    fails this run, after the others have finished. Every part gets the
-    latest processing the warehouse holds now (`Shard.after`): what a part
-    processes from then on, no other part takes again."""
+    fails this run, after the others have finished. The parts take their
+    messages from one work list (`plan_parts`), made here and dropped when
+    every part has ended."""
     if shards < 1:
         raise ValueError("shards must be at least 1")
     logger = get_run_logger()
-    warehouse = Warehouse.open(get_settings())
-    after = warehouse.last_processed_at()
-    warehouse.engine.dispose()
-    selection = {"departments": departments, "since": since, "until": until, "kinds": kinds,
-                 "only_failed": only_failed, "after": after}  # fmt: skip
-    runs = [
-        run_deployment(deployment, parameters={**selection, "shard": index, "shards": shards}, timeout=0)
-        for index in range(shards)
-    ]
-    logger.info("submitted %d part(s) of the reprocessing to %s", shards, deployment)
-    summary, unfinished = IngestSummary(), []
-    for run in runs:
-        finished = wait_until_final(run)
-        if not finished.state.is_completed():
-            unfinished.append(f"{finished.name} ({finished.state.name})")
-            continue
-        summary.add(finished.state.result())
+    settings = get_settings()
+    warehouse = Warehouse.open(settings)
+    chosen = Selection(
+        departments=tuple(departments or ()), since=since, until=until, kinds=tuple(kinds or ()),
+        only_failed=only_failed, timezone=settings.campaign_timezone,
+    )  # fmt: skip
+    work_list = plan_parts(warehouse, chosen)
+    try:
+        selection = {"departments": departments, "since": since, "until": until, "kinds": kinds,
+                     "only_failed": only_failed, "work_list": work_list.name}  # fmt: skip
+        runs = [
+            run_deployment(deployment, parameters={**selection, "shard": index, "shards": shards}, timeout=0)
+            for index in range(shards)
+        ]
+        logger.info("submitted %d part(s) of the reprocessing to %s", shards, deployment)
+        summary, unfinished = IngestSummary(), []
+        for run in runs:
+            finished = wait_until_final(run)
+            if not finished.state.is_completed():
+                unfinished.append(f"{finished.name} ({finished.state.name})")
+                continue
+            summary.add(finished.state.result())
+    finally:
+        drop(work_list, logger)
+        warehouse.engine.dispose()
     if unfinished:
         raise RuntimeError(f"{len(unfinished)} of {shards} part(s) did not complete: {', '.join(unfinished)}")
     logger.info(summary.describe())
     return summary
+
+
+def drop(work_list: WorkList, logger) -> None:
+    """The list is of no use once its run has ended; failing to drop it
+    (the database gone meanwhile) does not fail the run: a later run makes
+    a list of its own, and the rows left are only taken space."""
+    try:
+        work_list.drop()
+    except SQLAlchemyError as exc:
+        logger.warning("could not drop the work list %s: %s", work_list.name, exc)
 
 
 def wait_until_final(run: FlowRun, poll_seconds: float = 1.0) -> FlowRun:

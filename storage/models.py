@@ -257,6 +257,20 @@ class ImapProgress(Base):
     updated_at: Mapped[dt.datetime]
 
 
+class WorkItem(Base):
+    """One group of messages of a reprocessing run split in parts
+    (`storage/work_list.py`): the parts take the groups in order, a few at a
+    time, as they finish the previous ones; `taken_by` is the part that took
+    it, null while none has. The run deletes its rows when it ends."""
+
+    __tablename__ = "work_item"
+
+    work_list: Mapped[str] = mapped_column(String(32), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    messages: Mapped[str] = mapped_column(Text, comment="sha256 of the group's messages, separated by spaces")
+    taken_by: Mapped[int | None] = mapped_column(Integer)
+
+
 class _AnnexRow:
     """Columns shared by Annexe 1 and Annexe 2 rows: the message, the order in
     it, where the row was read (file, sheet, page, row) and its department."""

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Column, Engine, delete, func, insert, select, update
+from sqlalchemy import Column, Engine, delete, insert, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -313,8 +313,8 @@ class Warehouse:
         message whose files are known (processed once): the file that costs
         the most to read, and the one a forward carries again. Only files
         of the message itself, not those found inside them (a zip's members
-        depend on the parser). Reprocessing shards partition by it (see
-        `bilan/pipeline.py`, `Shard`)."""
+        depend on the parser). A run split in parts groups its work list by
+        it (see `bilan/pipeline.py`, `plan_parts`)."""
         query = (
             select(Message.sha256, Attachment.sha256, Attachment.size, Attachment.inline)
             .join(Attachment, Attachment.message_id == Message.id)
@@ -328,18 +328,11 @@ class Warehouse:
                     best[message] = rank
         return {message: rank[2] for message, rank in best.items()}
 
-    def last_processed_at(self) -> dt.datetime:
-        """The latest processing the warehouse holds (the epoch if none):
-        what a sharded run gives its parts as `Shard.after`. Read from the
-        rows, not from a clock, so that machines with clocks apart agree."""
+    def message_sizes(self) -> dict[str, int]:
+        """message sha256 -> its size in bytes, for every archived message:
+        what a run split in parts orders its work list by (`plan_parts`)."""
         with self.engine.connect() as connection:
-            latest = connection.scalar(select(func.max(Message.processed_at)))
-        return latest or dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-
-    def processed_after(self, moment: dt.datetime) -> set[str]:
-        """sha256 of the messages processed after `moment`."""
-        with self.engine.connect() as connection:
-            return set(connection.scalars(select(Message.sha256).where(Message.processed_at > moment)))
+            return {sha: size for sha, size in connection.execute(select(Message.sha256, Message.size))}
 
     def settle_follow_ups(self, attempts: int = 5) -> None:
         """Recompute the follow-up links of every department from all the

@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from bilan.cli import app
 from bilan.mailbox.raw import RawMessage
 from bilan.parsers.pool import default_pool
-from bilan.pipeline import Pipeline, Selection, Shard, archive_raw, reprocess
+from bilan.pipeline import Pipeline, Selection, Shard, archive_raw, plan_parts, reprocess
 from bilan.settings import Settings
 from bilan.storage.db import get_engine
 from bilan.storage.warehouse import Warehouse
@@ -101,9 +101,10 @@ def test_the_shards_partition_the_selection(database_url, tmp_path):
     assert Shard(0, 1).of(everything) == everything
 
 
-def test_the_shards_of_a_processed_warehouse_keep_the_copies_of_a_file_together(database_url, tmp_path):
+def test_the_work_list_of_a_processed_warehouse_keeps_the_copies_of_a_file_together(database_url, tmp_path):
     """Once the warehouse knows the messages' files, the copies of a message
-    (which carry the same files) go to one part, and the parts still
+    (which carry the same files) are one group of the run's work list, so
+    one part reads them; two parts taking from the list at once still
     partition the selection."""
     settings = archived_warehouse(database_url, tmp_path)
     with Pipeline.open(settings, pool=default_pool()) as pipeline:
@@ -111,39 +112,45 @@ def test_the_shards_of_a_processed_warehouse_keep_the_copies_of_a_file_together(
         warehouse = pipeline.warehouse
         everything = Selection().matching(warehouse)
         keys = warehouse.content_keys()
-        after = warehouse.last_processed_at()
-        parts = {}
-        for count in (2, 3):
-            parts[count] = [Shard(index, count, after).messages(warehouse, Selection()) for index in range(count)]
-            assert sorted(sha for part in parts[count] for sha in part) == sorted(everything)  # none lost, none twice
-            assert all(parts[count])
+        work_list = plan_parts(warehouse, Selection())
+        groups = [group for part in (0, 1) for group in work_list.take(part, 2)]
+        while taken := work_list.take(0, 5):
+            groups.extend(taken)
+    assert sorted(sha for group in groups for sha in group) == sorted(everything)  # none lost, none twice
     by_file: dict[str, set[str]] = {}
     for sha, file in keys.items():
         by_file.setdefault(file, set()).add(sha)
     shared = [shas for shas in by_file.values() if len(shas) >= COPIES]
     assert shared, "no file carried by several messages: nothing to keep together"
-    for count in (2, 3):
-        for shas in shared:
-            assert sum(bool(shas & set(part)) for part in parts[count]) == 1, "copies of a file in several parts"
+    for shas in shared:
+        assert sum(bool(shas & set(group)) for group in groups) == 1, "copies of a file in several groups"
+    sizes = warehouse.message_sizes()
+    largest = [max(sizes[sha] for sha in group) for group in groups]
+    assert largest == sorted(largest, reverse=True), "the largest groups are not first"
 
 
-def test_a_part_that_lists_late_neither_misses_nor_repeats_what_another_part_did(database_url, tmp_path):
-    """Never processed, the messages have no files known: part 0 lists them
-    by their own sha256, processes them, and their keys become their files'.
-    Part 1, listing only then, sees other keys: with the run's `after` it
-    takes exactly the rest; without it, it would take some of part 0's again."""
+def test_parts_taking_from_one_work_list_process_each_message_once(database_url, tmp_path):
+    """Two parts of one run, each with its own pipeline, reprocess from the
+    same list at once: every message is processed by exactly one of them,
+    and the list is empty after."""
+    import threading
+
     settings = archived_warehouse(database_url, tmp_path)
-    with Pipeline.open(settings, pool=default_pool()) as pipeline:
-        warehouse = pipeline.warehouse
-        everything = Selection().matching(warehouse)
-        after = warehouse.last_processed_at()
-        first = Shard(0, 2, after).messages(warehouse, Selection())
-        assert reprocess(pipeline, Selection(), shard=Shard(0, 2, after)).processed == len(first)
-        keys = warehouse.content_keys()
-        without_after = [sha for sha in first if Shard(1, 2).keeps(keys.get(sha, sha))]
-        assert without_after, "no key changed on processing: the test shows nothing"
-        second = Shard(1, 2, after).messages(warehouse, Selection())
-    assert sorted(first + second) == sorted(everything)
+    work_list = plan_parts(Warehouse.open(settings), Selection())
+    summaries = {}
+
+    def part(index: int) -> None:
+        with Pipeline.open(settings, pool=default_pool()) as pipeline:
+            summaries[index] = reprocess(pipeline, Selection(), shard=Shard(index, 2, work_list.name))
+
+    threads = [threading.Thread(target=part, args=(index,)) for index in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    processed = [m.sha256 for index in (0, 1) for m in summaries[index].ingested]
+    assert sorted(processed) == sorted(Selection().matching(Warehouse.open(settings)))  # none lost, none twice
+    assert work_list.counts().get(None, 0) == 0
 
 
 def shard_env(settings: Settings) -> dict[str, str]:
@@ -238,6 +245,16 @@ def test_settling_restores_the_links_a_concurrent_load_missed(warehouse, pipelin
     assert links() == linked
 
 
+def work_items(settings: Settings) -> int:
+    from sqlalchemy import func, select
+
+    from bilan.storage.models import WorkItem
+
+    engine = get_engine(settings.database_url)
+    with engine.connect() as connection:
+        return connection.scalar(select(func.count()).select_from(WorkItem))
+
+
 def bilan_command(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run([str(REPO / ".venv" / "bin" / "bilan"), *args], env=env, cwd=cwd,
                           capture_output=True, text=True, timeout=900)  # fmt: skip
@@ -257,6 +274,7 @@ def test_the_shards_option_runs_every_part_in_a_process_of_its_own_without_prefe
     summary = json.loads(report.read_text())
     assert (summary["processed"], summary["failed"]) == (TOTAL, 0)
     assert "[shard 0/2]" in result.stderr and "[shard 1/2]" in result.stderr  # both parts did work
+    assert work_items(two) == 0, "the run left its work list behind"
     found = canonical_rows(get_engine(two.database_url))
     assert found == expected, "\n".join(differences(expected, found))
 
@@ -303,6 +321,8 @@ def test_the_shards_run_as_deployment_runs_on_the_workers_of_the_pool(database_u
         assert sorted(run["parameters"]["shard"] for run in runs) == [0, 1]
         assert all(run["state_type"] == "COMPLETED" for run in runs)
         assert {run["parameters"]["shards"] for run in runs} == {2}
+        assert len({run["parameters"]["work_list"] for run in runs}) == 1  # both parts took from one list
+        assert work_items(two) == 0, "the run left its work list behind"
         # One part asked for: it runs on a worker of the pool too, not in the command.
         result = bilan_command(["reprocess", "--shards", "1"], env, REPO)
         assert result.returncode == 0 and "(in 1 part)" in result.stdout, result.stdout + result.stderr
