@@ -15,13 +15,14 @@ configured.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-import time
 
 from prefect import flow, get_run_logger
-from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import FlowRun
 from prefect.deployments import run_deployment
+from prefect.flow_runs import wait_for_flow_run
+from prefect.utilities.asyncutils import run_coro_as_sync
 from sqlalchemy.exc import SQLAlchemyError
 
 from bilan.pipeline import IngestSummary, Pipeline, Selection, Shard, plan_parts, reprocess
@@ -103,8 +104,7 @@ def reprocess_in_shards(
         ]
         logger.info("submitted %d part(s) of the reprocessing to %s", shards, deployment)
         summary, unfinished = IngestSummary(), []
-        for run in runs:
-            finished = wait_until_final(run)
+        for finished in wait_until_final(runs):
             if not finished.state.is_completed():
                 unfinished.append(f"{finished.name} ({finished.state.name})")
                 continue
@@ -128,11 +128,14 @@ def drop(work_list: WorkList, logger) -> None:
         logger.warning("could not drop the work list %s: %s", work_list.name, exc)
 
 
-def wait_until_final(run: FlowRun, poll_seconds: float = 1.0) -> FlowRun:
-    """The flow run, read again until its state is final."""
-    with get_client(sync_client=True) as client:
-        while True:
-            current = client.read_flow_run(run.id)
-            if current.state is not None and current.state.is_final():
-                return current
-            time.sleep(poll_seconds)
+def wait_until_final(runs: list[FlowRun]) -> list[FlowRun]:
+    """The flow runs once each has reached a final state, in their order.
+    Prefect's `wait_for_flow_run` follows the runs' events on the server's
+    event stream rather than reading them every second: a run split in
+    parts asks nothing of the server while its parts work (which share the
+    cores with it on a small machine), and learns of each end at once."""
+
+    async def all_final() -> list[FlowRun]:
+        return list(await asyncio.gather(*(wait_for_flow_run(run.id, timeout=None) for run in runs)))
+
+    return run_coro_as_sync(all_final())
