@@ -212,6 +212,11 @@ class Settings(BaseSettings):
         """Where parsed documents are cached: explicit setting, else beside the archive."""
         return self.cache_dir if self.cache_dir is not None else self.archive_path.parent / "parse-cache"
 
+    @property
+    def nlp_memo_path(self) -> Path:
+        """Where the NLP results per text are kept (`nlp/memo.py`): in the parse cache folder."""
+        return self.parse_cache_path / "nlp-memo.sqlite"
+
     def parse_limits(self):
         """The parsers' safety limits, as configured."""
         from bilan.parsers.limits import Limits
