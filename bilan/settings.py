@@ -93,7 +93,8 @@ class Settings(BaseSettings):
     )
     cache_dir: Path | None = Field(
         default=None,
-        description="Folder of parsed documents kept by sha256; default: `parse-cache/` beside the archive.",
+        description="Folder of parsed documents kept by sha256 and of the NLP results per text (nlp-memo.sqlite); "
+        "default: `parse-cache/` beside the archive.",
     )
     parse_workers: int | None = Field(
         default=None,
