@@ -34,6 +34,7 @@ import sys
 import threading
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -112,7 +113,7 @@ def start_early(settings: Settings) -> ExtractionPool | None:
     _, workers = plan_workers(settings.parse_workers, settings.extract_workers)
     if not workers:
         return None
-    pool = ExtractionPool(workers)
+    pool = ExtractionPool(workers, memo_store=settings.nlp_memo_path)
     pool.start()
     return pool
 
@@ -165,10 +166,13 @@ class _Group:
 
 class ExtractionPool:
     """`extract(parsed, thresholds)` in up to `workers` processes; several
-    threads may call it at once, each message going to an idle worker."""
+    threads may call it at once, each message going to an idle worker.
+    `memo_store`: the SQLite file where the workers keep what the models said
+    of each text (`nlp/memo.py`), shared with other processes and runs."""
 
-    def __init__(self, workers: int | None = None):
+    def __init__(self, workers: int | None = None, memo_store: Path | None = None):
         self.size = plan_workers(None, None)[1] if workers is None else workers
+        self.memo_store = memo_store
         if self.size < 1:
             raise ValueError("an extraction pool needs at least one worker")
         self._idle: list[_Slot] = []
@@ -200,9 +204,10 @@ class ExtractionPool:
             from_worker_read, from_worker_write = os.pipe()
             theirs += [to_worker_read, from_worker_write]
             ours.append((Connection(to_worker_write, readable=False), Connection(from_worker_read, writable=False)))
+        store = ["--memo-store", str(self.memo_store)] if self.memo_store is not None else []
         try:
             process = subprocess.Popen(
-                [sys.executable, "-m", "bilan.extraction_worker", *map(str, theirs)],
+                [sys.executable, "-m", "bilan.extraction_worker", *store, *map(str, theirs)],
                 pass_fds=theirs,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,

@@ -1,4 +1,4 @@
-"""The extraction worker processes: `python -m bilan.extraction_worker FD...`.
+"""The extraction worker processes: `python -m bilan.extraction_worker [--memo-store FILE] FD...`.
 
 Started by `extraction_pool.ExtractionPool` as one fresh interpreter (not a fork of the
 caller, which holds threads, a database connection and the parser pool), it
@@ -9,7 +9,9 @@ copy-on-write (one load's CPU and, mostly, one load's memory), and each
 serves its own pair, the first process the first pair. Each answers a
 parsed message with the rows to store (`loading.message_record` of its
 `Extraction`), or the exception that stopped it, and the CPU seconds it
-took, until its input closes.
+took, until its input closes. With `--memo-store`, what the models say of
+each text is kept in that file too (`nlp/memo.py`), for the other workers
+and the next runs.
 """
 
 from __future__ import annotations
@@ -25,12 +27,16 @@ import warnings
 from multiprocessing.connection import Connection
 
 
-def main(fds: list[int]) -> None:
+def main(fds: list[int], memo_store: str | None = None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent to handle
     warnings.simplefilter("ignore")
     logging.basicConfig(level=logging.ERROR)
+    from bilan.nlp import memo
     from bilan.nlp.extraction import warm_up
 
+    if memo_store is not None:
+        logging.getLogger(memo.__name__).setLevel(logging.WARNING)  # a store it cannot use is worth saying
+        memo.use_store(memo_store)
     warm_up()
     _rehearse()
     pairs = [(fds[i], fds[i + 1]) for i in range(0, len(fds), 2)]
@@ -116,7 +122,9 @@ def serve(read_fd: int, write_fd: int) -> None:
 
 
 if __name__ == "__main__":
-    main([int(fd) for fd in sys.argv[1:]])
+    arguments = sys.argv[1:]
+    store = arguments[1] if arguments[:1] == ["--memo-store"] else None
+    main([int(fd) for fd in arguments[2 if store is not None else 0 :]], store)
     # Every answer went through the pipe: nothing is left to flush, and
     # freeing the loaded model object by object (0.1 s and more, which the
     # pool's close waits for at the end of every run) serves no one.

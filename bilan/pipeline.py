@@ -57,6 +57,7 @@ from zoneinfo import ZoneInfo
 from bilan.extraction_pool import ExtractionPool, plan_workers
 from bilan.loading import message_record
 from bilan.mailbox.raw import RawMessage
+from bilan.nlp import memo
 from bilan.parsers.cache import ParseCache
 from bilan.parsers.header_block import bound_header_block
 from bilan.parsers.headers import LENIENT
@@ -164,6 +165,7 @@ class Pipeline:
         self.extractors = extractors
         self._owned_pool: ParserPool | None = None
         self._owns_warehouse = False
+        self._memo_store: memo.MemoStore | None = None
 
     @classmethod
     def open(
@@ -179,7 +181,10 @@ class Pipeline:
         caller owns instead), BILAN_EXTRACT_WORKERS extraction workers (0:
         extract in this process; unset, both from the cores:
         `extraction_pool.plan_workers`), the parse cache and limits of the
-        settings; `warm_up`: start loading the language models now, in the
+        settings, and the store of NLP results beside the parse cache
+        (`nlp/memo.py`: for this process when it extracts, until the
+        pipeline is closed; else for the workers); `warm_up`: start loading
+        the language models now, in the
         background (in the extraction workers, or in a thread of this
         process), while the first messages are archived and parsed.
         `extractors`: the workers `extraction_pool.start_early` started
@@ -188,7 +193,7 @@ class Pipeline:
             settings.parse_workers if pool is None else pool.size, settings.extract_workers
         )
         if extractors is None and extract_workers:
-            extractors = ExtractionPool(extract_workers)
+            extractors = ExtractionPool(extract_workers, memo_store=settings.nlp_memo_path)
             if warm_up:
                 extractors.start()  # first: loading the models is the longest thing to wait for
         own_pool = ParserPool(parse_workers) if pool is None else None
@@ -205,8 +210,10 @@ class Pipeline:
         )  # fmt: skip
         pipeline._owned_pool = own_pool
         pipeline._owns_warehouse = True
-        if warm_up and extractors is None:
-            warm_up_in_background()
+        if extractors is None:
+            pipeline._memo_store = memo.use_store(settings.nlp_memo_path)
+            if warm_up:
+                warm_up_in_background()
         return pipeline
 
     def parse(self, sha256: str) -> ParsedMessage:
@@ -256,6 +263,8 @@ class Pipeline:
             self.extractors.close()
         if self._owns_warehouse:
             self.warehouse.engine.dispose()
+        if self._memo_store is not None and memo.current_store() is self._memo_store:
+            memo.use_store(None)
 
     def __enter__(self) -> Pipeline:
         return self

@@ -93,7 +93,8 @@ class Settings(BaseSettings):
     )
     cache_dir: Path | None = Field(
         default=None,
-        description="Folder of parsed documents kept by sha256; default: `parse-cache/` beside the archive.",
+        description="Folder of parsed documents kept by sha256 and of the NLP results per text (nlp-memo.sqlite); "
+        "default: `parse-cache/` beside the archive.",
     )
     parse_workers: int | None = Field(
         default=None,
@@ -211,6 +212,11 @@ class Settings(BaseSettings):
     def parse_cache_path(self) -> Path:
         """Where parsed documents are cached: explicit setting, else beside the archive."""
         return self.cache_dir if self.cache_dir is not None else self.archive_path.parent / "parse-cache"
+
+    @property
+    def nlp_memo_path(self) -> Path:
+        """Where the NLP results per text are kept (`nlp/memo.py`): in the parse cache folder."""
+        return self.parse_cache_path / "nlp-memo.sqlite"
 
     def parse_limits(self):
         """The parsers' safety limits, as configured."""

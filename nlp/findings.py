@@ -24,7 +24,7 @@ the same words in a table).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 
 from rapidfuzz import fuzz
 from spacy.tokens import Doc, Span
@@ -158,8 +158,10 @@ def read_passages(passages: list[Passage], assessments: bool = True) -> Findings
 
 #: Sentences of a passage's text, and the reading of a sentence, by text
 #: (see `nlp/memo.py`): the same passages come back in many messages.
-_SENTENCES: Memo[str, tuple[str, ...]] = Memo()
-_READINGS: Memo[str, SentenceReading] = Memo()
+_SENTENCES: Memo[str, tuple[str, ...]] = Memo("sentences", encode=list, decode=tuple)
+_READINGS: Memo[str, SentenceReading] = Memo(
+    "readings", encode=asdict, decode=lambda fields: SentenceReading(**fields)
+)
 
 
 def _sentence_texts(texts: list[str]) -> list[tuple[str, ...]]:

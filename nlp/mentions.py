@@ -15,7 +15,7 @@ délégués du préfet…) and which places (communes, QPV). Three sources:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 
 from spacy.language import Language
@@ -77,13 +77,21 @@ class Mention:
     normalized: str
 
 
+def encode_mentions(mentions: tuple[Mention, ...]) -> list[dict[str, str]]:
+    return [asdict(mention) for mention in mentions]
+
+
+def decode_mentions(fields: list[dict[str, str]]) -> tuple[Mention, ...]:
+    return tuple(Mention(**mention) for mention in fields)
+
+
 class MentionFinder:
     def __init__(self, nlp: Language):
         self.nlp = nlp
         self.organisations = PhraseMatcher(nlp.vocab, attr="LOWER")
         for canonical, variants in ORGANISATION_KINDS.items():
             self.organisations.add(canonical, [nlp.make_doc(v) for v in variants])
-        self._memo: Memo[str, tuple[Mention, ...]] = Memo()
+        self._memo: Memo[str, tuple[Mention, ...]] = Memo("mentions", encode=encode_mentions, decode=decode_mentions)
 
     def find_many(self, texts: list[str]) -> list[tuple[Mention, ...]]:
         """Mentions of each text (the NER runs once over all the texts not

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -125,6 +125,11 @@ class ThemePrediction:
     source: str
 
 
+def decode_prediction(fields: dict[str, Any]) -> ThemePrediction:
+    """A prediction kept as JSON (`dataclasses.asdict`) by the memo store."""
+    return ThemePrediction(**fields)
+
+
 def theme_from_label(label: str | None) -> str | None:
     """The theme an author's label names ("Renouvellement des membres",
     "Axe 3 : Numérique"), or None when it names none or several."""
@@ -218,7 +223,12 @@ class ThemeClassifier:
     def __init__(self, vocab: Vocab, model_dir: Path = MODEL_DIR):
         self.nlp = build_theme_pipeline(vocab)
         self.nlp.get_pipe("textcat").from_disk(model_dir / "textcat", exclude=["vocab"])
-        self._memo: Memo[str, ThemePrediction] = Memo()
+        # Only the shipped model's predictions are stored: the store's
+        # generation hashes its files, not those of a model being trained.
+        shipped = model_dir.resolve() == MODEL_DIR
+        self._memo: Memo[str, ThemePrediction] = Memo(
+            "themes" if shipped else None, encode=asdict, decode=decode_prediction
+        )
 
     def predict(self, texts: list[str], tokenizer: Language | None = None) -> list[ThemePrediction]:
         """The theme of each text. With the classifier's own tokenizer, texts
