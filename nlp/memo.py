@@ -42,6 +42,7 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from pathlib import Path
@@ -150,12 +151,20 @@ class MemoStore:
                 return
             try:
                 connection, generation = self._connect(), self.generation
-                with connection:
+                # IMMEDIATE: the write lock is taken (or waited for) at the
+                # start, never upgraded from a read, which SQLite may refuse
+                # at once ("database is locked") when another process writes.
+                connection.execute("BEGIN IMMEDIATE")
+                try:
                     connection.executemany(
                         "INSERT INTO memo (generation, name, key, value) VALUES (?, ?, ?, ?)"
                         " ON CONFLICT (generation, name, key) DO UPDATE SET value = excluded.value",
                         [(generation, name, _key_digest(key), value) for key, value in items],
                     )
+                except BaseException:
+                    connection.execute("ROLLBACK")
+                    raise
+                connection.execute("COMMIT")
             except (sqlite3.Error, OSError) as exc:
                 self._fail(exc)
 
@@ -171,11 +180,11 @@ class MemoStore:
                 _INHERITED.append(self._connection)
             self._connection = None
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(self.path, timeout=BUSY_SECONDS, check_same_thread=False)
+            # Transactions are begun here (BEGIN IMMEDIATE in `put`), not by the module.
+            connection = sqlite3.connect(self.path, timeout=BUSY_SECONDS, check_same_thread=False,
+                                         isolation_level=None)  # fmt: skip
             try:
-                connection.execute("PRAGMA journal_mode=WAL")
-                connection.execute("PRAGMA synchronous=NORMAL")  # a cache: a power cut may lose the last entries only
-                connection.execute(SCHEMA)
+                _set_up(connection)
             except BaseException:
                 connection.close()
                 raise
@@ -196,6 +205,23 @@ class MemoStore:
             if self._connection is not None and self._pid == os.getpid():
                 self._connection.close()
             self._connection = None
+
+
+def _set_up(connection: sqlite3.Connection) -> None:
+    """WAL mode and the table. Two processes opening a new file at once may
+    both switch it to WAL, which SQLite answers with "database is locked"
+    at once, without waiting: tried again until `BUSY_SECONDS` have passed."""
+    deadline = time.monotonic() + BUSY_SECONDS
+    while True:
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")  # a cache: a power cut may lose the last entries only
+            connection.execute(SCHEMA)
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 #: Connections a forked child inherited: SQLite forbids using them after a
