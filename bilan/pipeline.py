@@ -197,11 +197,15 @@ class Pipeline:
             if warm_up:
                 extractors.start()  # first: loading the models is the longest thing to wait for
         own_pool = ParserPool(parse_workers) if pool is None else None
+        if own_pool is not None and warm_up:
+            own_pool.start()
         try:
             warehouse = Warehouse.open(settings)
         except BaseException:
             if extractors is not None:
                 extractors.close()
+            if own_pool is not None:
+                own_pool.close()
             raise
         pipeline = cls(
             warehouse, pool=pool if pool is not None else own_pool, limits=settings.parse_limits(),

@@ -148,6 +148,17 @@ class ParserPool:
     def __exit__(self, *exc_info) -> None:
         self.close()
 
+    def start(self) -> None:
+        """Start the workers now rather than with the first files: each
+        spends about half a second importing the parser libraries, which then
+        overlaps with what the caller does first (opening the warehouse,
+        archiving the first messages) instead of delaying the first parse."""
+        started = []
+        while (worker := self._checkout(wait_for_one=False)) is not None:
+            started.append(worker)
+        for worker in started:
+            self._release(worker)
+
     def parse_many(self, jobs: Sequence[ParseJob]) -> list[ParseOutcome]:
         """Parse the jobs side by side; the outcomes come back in job order.
         Several threads may call this at once: they share the workers."""

@@ -34,6 +34,23 @@ def test_workers_are_reused_from_batch_to_batch_and_gone_after_close():
     pool.close()  # twice is fine
 
 
+def test_workers_started_ahead_are_the_ones_that_parse():
+    """`start` launches the workers before any file comes (their imports
+    overlap with the caller's first steps); the first files go to them, and
+    no more are started than the pool's size."""
+    with ParserPool(workers=2) as pool:
+        pool.start()
+        started = sorted(pool.worker_pids())
+        assert len(started) == 2 and all(alive(pid) for pid in started)
+        pool.start()  # again: the pool is full, nothing more
+        assert sorted(pool.worker_pids()) == started
+        pool.parse_many([csv_job(1), csv_job(2), csv_job(3)])
+        assert sorted(pool.worker_pids()) == started
+    with ParserPool(workers=0) as in_process:
+        in_process.start()
+        assert in_process.worker_pids() == []
+
+
 def test_workers_give_way_to_extraction_when_cores_are_scarce():
     """Parser workers run at a lower priority than the process that started
     them (and so than the extraction workers it starts): parsing runs ahead
