@@ -177,16 +177,16 @@ class Pipeline:
         extractors: ExtractionPool | None = None,
     ) -> Pipeline:
         """The warehouse of the settings (migrated), a pool of
-        BILAN_PARSE_WORKERS workers (started as files come; `pool`: one the
-        caller owns instead), BILAN_EXTRACT_WORKERS extraction workers (0:
-        extract in this process; unset, both from the cores:
-        `extraction_pool.plan_workers`), the parse cache and limits of the
-        settings, and the store of NLP results beside the parse cache
-        (`nlp/memo.py`: for this process when it extracts, until the
-        pipeline is closed; else for the workers); `warm_up`: start loading
-        the language models now, in the
-        background (in the extraction workers, or in a thread of this
-        process), while the first messages are archived and parsed.
+        BILAN_PARSE_WORKERS workers (`pool`: one the caller owns instead),
+        BILAN_EXTRACT_WORKERS extraction workers (0: extract in this
+        process; unset, both from the cores: `extraction_pool.plan_workers`),
+        the parse cache and limits of the settings, and the store of NLP
+        results beside the parse cache (`nlp/memo.py`: for this process when
+        it extracts, until the pipeline is closed; else for the workers).
+        `warm_up`: start the parser workers and the loading of the language
+        models now, in the background (in the extraction workers, or in a
+        thread of this process), while the first messages are archived;
+        without it, both start with the first files.
         `extractors`: the workers `extraction_pool.start_early` started
         already, which the pipeline then owns (and closes)."""
         parse_workers, extract_workers = plan_workers(
