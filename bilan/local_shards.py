@@ -16,8 +16,6 @@ import pickle
 import tempfile
 from pathlib import Path
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from bilan.errors import DatabaseUnavailable, UserError
 from bilan.pipeline import IngestSummary, Pipeline, Selection, Shard, plan_parts, reprocess
 from bilan.settings import Settings
@@ -38,18 +36,8 @@ def reprocess_in_processes(settings: Settings, selection: Selection, count: int)
         return _run_parts(settings, selection, count, work_list.name if work_list else None)
     finally:
         if work_list is not None:
-            _drop(work_list)
-
-
-def _drop(work_list: WorkList) -> None:
-    """The list is of no use once the run has ended; failing to drop it
-    (the database gone meanwhile) must not hide why the run failed."""
-    try:
-        work_list.drop()
-    except SQLAlchemyError as exc:
-        logging.getLogger(__name__).warning("could not drop the work list %s: %s", work_list.name, exc)
-    finally:
-        work_list.engine.dispose()
+            work_list.discard()
+            work_list.engine.dispose()
 
 
 def _run_parts(settings: Settings, selection: Selection, count: int, work_list: str | None) -> IngestSummary:

@@ -23,13 +23,11 @@ from prefect.client.schemas.objects import FlowRun
 from prefect.deployments import run_deployment
 from prefect.flow_runs import wait_for_flow_run
 from prefect.utilities.asyncutils import run_coro_as_sync
-from sqlalchemy.exc import SQLAlchemyError
 
 from bilan.pipeline import IngestSummary, Pipeline, Selection, Shard, plan_parts, reprocess
 from bilan.progress import LogProgress
 from bilan.settings import get_settings
 from bilan.storage.warehouse import Warehouse
-from bilan.storage.work_list import WorkList
 
 #: The deployment of `prefect.yaml` that runs one part.
 REPROCESS_DEPLOYMENT = "reprocess_messages/reprocess"
@@ -110,22 +108,12 @@ def reprocess_in_shards(
                 continue
             summary.add(finished.state.result())
     finally:
-        drop(work_list, logger)
+        work_list.discard()
         warehouse.engine.dispose()
     if unfinished:
         raise RuntimeError(f"{len(unfinished)} of {shards} part(s) did not complete: {', '.join(unfinished)}")
     logger.info(summary.describe())
     return summary
-
-
-def drop(work_list: WorkList, logger) -> None:
-    """The list is of no use once its run has ended; failing to drop it
-    (the database gone meanwhile) does not fail the run: a later run makes
-    a list of its own, and the rows left are only taken space."""
-    try:
-        work_list.drop()
-    except SQLAlchemyError as exc:
-        logger.warning("could not drop the work list %s: %s", work_list.name, exc)
 
 
 def wait_until_final(runs: list[FlowRun]) -> list[FlowRun]:

@@ -21,14 +21,18 @@ the reprocessing again does them, as it does everything.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterable
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from bilan.storage.db import transaction
 from bilan.storage.models import WorkItem
+
+log = logging.getLogger(__name__)
 
 #: Rows inserted per statement when a list is written.
 _INSERT_BATCH = 1000
@@ -98,3 +102,13 @@ class WorkList:
     def drop(self) -> None:
         with transaction(self.engine) as session:
             session.execute(delete(WorkItem).where(WorkItem.work_list == self.name))
+
+    def discard(self) -> None:
+        """Drop the list once its run has ended, however it ended. Failing to
+        (the database gone meanwhile) is only a warning: it must not hide why
+        the run failed, a later run makes a list of its own, and the rows
+        left are only taken space."""
+        try:
+            self.drop()
+        except SQLAlchemyError as exc:
+            log.warning("could not drop the work list %s: %s", self.name, exc)

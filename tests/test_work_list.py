@@ -87,3 +87,13 @@ def test_a_slower_part_takes_fewer(warehouse):
     assert done[0] + done[1] == 60
     assert done[0] > 2 * done[1], done
     assert abs(ended[0] - ended[1]) < 0.5, "the parts ended far apart"
+
+
+def test_discarding_a_list_whose_database_is_gone_only_warns(caplog):
+    """The end of a run drops its list whatever happened; a database gone
+    meanwhile must not hide why the run failed."""
+    from sqlalchemy import create_engine
+
+    engine = create_engine("postgresql+psycopg://postgres@127.0.0.1:1/nowhere")
+    WorkList(engine, "gone").discard()
+    assert "could not drop the work list gone" in caplog.text
