@@ -53,10 +53,7 @@ def reprocess_messages(
     `work_list`: the run's shared list, which this part takes its messages
     from instead of the selection (`reprocess_in_shards` gives it)."""
     settings = get_settings()
-    selection = Selection(
-        departments=tuple(departments or ()), since=since, until=until, kinds=tuple(kinds or ()),
-        only_failed=only_failed, timezone=settings.campaign_timezone,
-    )  # fmt: skip
+    selection = _selection(departments, since, until, kinds, only_failed)
     logger = get_run_logger()
     part = Shard(shard, shards, work_list)
     logger.info("reprocessing %s%s", selection.describe(), f" ({part.describe()})" if shards > 1 else "")
@@ -86,13 +83,8 @@ def reprocess_in_shards(
     if shards < 1:
         raise ValueError("shards must be at least 1")
     logger = get_run_logger()
-    settings = get_settings()
-    warehouse = Warehouse.open(settings)
-    chosen = Selection(
-        departments=tuple(departments or ()), since=since, until=until, kinds=tuple(kinds or ()),
-        only_failed=only_failed, timezone=settings.campaign_timezone,
-    )  # fmt: skip
-    work_list = plan_parts(warehouse, chosen)
+    warehouse = Warehouse.open(get_settings())
+    work_list = plan_parts(warehouse, _selection(departments, since, until, kinds, only_failed))
     try:
         selection = {"departments": departments, "since": since, "until": until, "kinds": kinds,
                      "only_failed": only_failed, "work_list": work_list.name}  # fmt: skip
@@ -114,6 +106,17 @@ def reprocess_in_shards(
         raise RuntimeError(f"{len(unfinished)} of {shards} part(s) did not complete: {', '.join(unfinished)}")
     logger.info(summary.describe())
     return summary
+
+
+def _selection(
+    departments: list[str] | None, since: dt.date | None, until: dt.date | None, kinds: list[str] | None,
+    only_failed: bool,
+) -> Selection:
+    """The flows' parameters as a `Selection`, in the campaign's time zone."""
+    return Selection(
+        departments=tuple(departments or ()), since=since, until=until, kinds=tuple(kinds or ()),
+        only_failed=only_failed, timezone=get_settings().campaign_timezone,
+    )  # fmt: skip
 
 
 def wait_until_final(runs: list[FlowRun]) -> list[FlowRun]:
